@@ -1,0 +1,41 @@
+//! One module per subcommand. Each turns its arguments into library calls and returns an
+//! [`ExitStatus`]; none of them holds logic worth testing on its own.
+
+pub mod agent;
+pub mod apply;
+pub mod destroy;
+pub mod emulator;
+pub mod get;
+pub mod import;
+pub mod memory;
+pub mod plan;
+pub mod schema;
+pub mod validate;
+
+use anyhow::Context as _;
+
+use crate::cli::{Cli, Command};
+use crate::exit::ExitStatus;
+
+/// Runs the parsed command line on a fresh tokio runtime.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let global = cli.global;
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => validate::run(&global, args).await,
+            Command::Schema(args) => schema::run(&global, args).await,
+            Command::Plan(args) => plan::run(&global, args).await,
+            Command::Apply(args) => apply::run(&global, args).await,
+            Command::Destroy(args) => destroy::run(&global, args).await,
+            Command::Get(args) => get::run(&global, args).await,
+            Command::Import(args) => import::run(&global, args).await,
+            Command::Memory(cmd) => memory::run(&global, cmd).await,
+            Command::Agent(cmd) => agent::run(&global, cmd).await,
+            Command::Emulator(args) => emulator::run(&global, args).await,
+        }
+    })
+}

@@ -1,0 +1,11 @@
+//! `foundryctl validate`.
+
+use crate::cli::GlobalArgs;
+use crate::exit::ExitStatus;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitStatus> {
+    anyhow::bail!("`foundryctl validate` is not implemented yet")
+}

@@ -1,0 +1,106 @@
+//! Exit codes: one documented table (DESIGN §3), one place that maps outcomes to them.
+
+use std::fmt;
+
+/// How a command ended. Every command returns one of these; `main` turns it into the process
+/// exit code, so the mapping lives here and nowhere else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: success; for `plan`, no changes.
+    Success,
+    /// 1: error (I/O, API, auth, internal).
+    Error,
+    /// 2: `plan --detailed-exitcode` found changes to make.
+    ChangesPending,
+    /// 3: the manifests are invalid.
+    InvalidManifests,
+    /// 4: the plan contains actions blocked by data-loss protection.
+    Blocked,
+    /// 5: apply ran but some actions failed (the report lists them).
+    ApplyIncomplete,
+    /// 6: a saved plan is stale, or an unmanaged resource is in the way.
+    StaleOrConflict,
+}
+
+impl ExitStatus {
+    pub const fn code(self) -> u8 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Error => 1,
+            ExitStatus::ChangesPending => 2,
+            ExitStatus::InvalidManifests => 3,
+            ExitStatus::Blocked => 4,
+            ExitStatus::ApplyIncomplete => 5,
+            ExitStatus::StaleOrConflict => 6,
+        }
+    }
+}
+
+impl From<ExitStatus> for std::process::ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        std::process::ExitCode::from(status.code())
+    }
+}
+
+/// An error that carries its own exit status, for failures that are not plain errors (exit 1):
+/// invalid manifests (3), blocked plans (4), stale plans and conflicts (6). Commands return it
+/// inside `anyhow::Error`; `main` finds it with `downcast_ref` after printing the message.
+#[derive(Debug)]
+pub struct StatusError {
+    pub status: ExitStatus,
+    pub message: String,
+}
+
+impl StatusError {
+    pub fn new(status: ExitStatus, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for StatusError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for StatusError {}
+
+/// The exit status for an error that ended a command.
+pub fn status_of(error: &anyhow::Error) -> ExitStatus {
+    error
+        .chain()
+        .find_map(|e| e.downcast_ref::<StatusError>())
+        .map_or(ExitStatus::Error, |e| e.status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_match_the_documented_table() {
+        let table = [
+            (ExitStatus::Success, 0),
+            (ExitStatus::Error, 1),
+            (ExitStatus::ChangesPending, 2),
+            (ExitStatus::InvalidManifests, 3),
+            (ExitStatus::Blocked, 4),
+            (ExitStatus::ApplyIncomplete, 5),
+            (ExitStatus::StaleOrConflict, 6),
+        ];
+        for (status, code) in table {
+            assert_eq!(status.code(), code, "{status:?}");
+        }
+    }
+
+    #[test]
+    fn status_errors_survive_context() {
+        let err = anyhow::Error::new(StatusError::new(ExitStatus::Blocked, "blocked"))
+            .context("failed to apply");
+        assert_eq!(status_of(&err), ExitStatus::Blocked);
+        assert_eq!(status_of(&anyhow::anyhow!("boom")), ExitStatus::Error);
+    }
+}

@@ -1,0 +1,34 @@
+//! foundryctl: a declarative reconciler for Microsoft Foundry memory stores and prompt agents.
+//!
+//! # Bird's-eye view
+//!
+//! ```text
+//!  YAML files ──manifest──▶ model::DesiredState ─┐
+//!                                                ├─▶ plan (pure) ─▶ Plan ─▶ render (human/json/md)
+//!  project ──foundry (REST)──▶ model::LiveState ─┘                    │
+//!                                                                      ▼
+//!                                              apply (executor; may only refuse) ─▶ foundry
+//! ```
+//!
+//! - [`manifest`] reads YAML into raw types with locations, interpolates `${VAR}`, and validates
+//!   into [`model`] types, reporting every problem at once.
+//! - [`model`] holds the validated domain: names, specs, ownership stamps, desired and live state.
+//! - [`plan`] compares desired with live and decides everything: create, update, new version,
+//!   replace, delete, conflict, blocked. It is synchronous and deterministic.
+//! - [`render`] turns a plan into text for people, JSON for machines and Markdown for reviews.
+//! - [`foundry`] is the one place that talks HTTP: the REST client, authentication, retries.
+//! - [`apply`] executes a plan's actions in dependency order and reports what happened.
+//! - [`commands`] are thin adapters from command-line arguments to the library.
+//!
+//! `manifest`, `model`, `plan` and `render` do no I/O: no network, files, clock, environment or
+//! async. See ARCHITECTURE.md for the invariants.
+
+pub mod apply;
+pub mod cli;
+pub mod commands;
+pub mod exit;
+pub mod foundry;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod render;

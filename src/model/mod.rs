@@ -1,0 +1,21 @@
+//! Validated domain types: the desired state the manifests declare and the live state the
+//! project reports, in one vocabulary the planner can compare.
+//!
+//! This layer is pure (no I/O, clock, environment or async). `manifest` builds
+//! [`DesiredState`] from YAML; `foundry` builds [`LiveState`] from the REST wire types; `plan`
+//! compares the two. Neither the YAML shape nor the REST shape leaks in here.
+
+mod agent;
+mod names;
+mod ownership;
+mod state;
+mod store;
+
+pub use agent::{Agent, AgentSpec, MemorySearchTool, Tool};
+pub use names::{AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SetName};
+pub use ownership::{
+    HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS, SET_KEY,
+    labels_of, stamped_metadata,
+};
+pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};
+pub use store::{MemoryStore, MemoryStoreOptions, MemoryStoreSpec};

@@ -1,0 +1,75 @@
+//! The two states the planner compares: desired (from manifests) and live (from the project).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::agent::{Agent, AgentSpec};
+use super::names::{AgentName, MemoryStoreName};
+use super::ownership::Ownership;
+use super::store::{MemoryStore, MemoryStoreSpec};
+
+/// Everything the manifests declare, validated. Keyed by name, so iteration order (and with it
+/// every plan and rendering) is deterministic.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct DesiredState {
+    pub stores: BTreeMap<MemoryStoreName, MemoryStore>,
+    pub agents: BTreeMap<AgentName, Agent>,
+}
+
+/// Everything the project reports, read with one paged list per kind.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LiveState {
+    pub stores: BTreeMap<MemoryStoreName, LiveMemoryStore>,
+    pub agents: BTreeMap<AgentName, LiveAgent>,
+}
+
+/// A memory store as the service reports it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveMemoryStore {
+    pub name: MemoryStoreName,
+    /// `memstore_…`, opaque.
+    pub id: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+    /// The full metadata, stamps included.
+    pub metadata: BTreeMap<String, String>,
+    /// The comparable content; `spec.labels` are the metadata without the stamps.
+    pub spec: MemoryStoreSpec,
+}
+
+impl LiveMemoryStore {
+    pub fn ownership(&self) -> Ownership {
+        Ownership::from_metadata(&self.metadata)
+    }
+}
+
+/// A prompt agent as the service reports it: its latest version, and, only when that version
+/// is not stamped by foundryctl, its earlier versions (to tell drift from a foreign agent).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAgent {
+    pub name: AgentName,
+    pub latest: LiveAgentVersion,
+    /// `None` unless the engine fetched the version history (one extra call, made only for a
+    /// declared agent whose latest version is unstamped). Newest first.
+    pub history: Option<Vec<LiveAgentVersion>>,
+}
+
+impl LiveAgent {
+    pub fn ownership(&self) -> Ownership {
+        Ownership::from_metadata(&self.latest.metadata)
+    }
+}
+
+/// One immutable agent version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LiveAgentVersion {
+    /// A decimal string ("1", "2", …), opaque to foundryctl beyond equality.
+    pub version: String,
+    pub created_at: i64,
+    /// The full metadata, stamps included.
+    pub metadata: BTreeMap<String, String>,
+    /// The comparable content, or `None` when the definition is not a prompt agent
+    /// (hosted, workflow, …), which foundryctl does not manage.
+    pub spec: Option<AgentSpec>,
+}

@@ -1,0 +1,1 @@
+//! See lib.rs for the role of this module.
