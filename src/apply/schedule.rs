@@ -264,10 +264,10 @@ mod tests {
             },
             |_| {},
             |i| {
-                if i == 1 {
-                    if let Some(tx) = tx.lock().unwrap().take() {
-                        let _ = tx.send(());
-                    }
+                if i == 1
+                    && let Some(tx) = tx.lock().unwrap().take()
+                {
+                    let _ = tx.send(());
                 }
                 async move {
                     tokio::time::sleep(Duration::from_millis(20)).await;
