@@ -1,0 +1,1 @@
+//! Deterministic stand-ins for the service's memory models (milestone 2).

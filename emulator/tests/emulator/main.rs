@@ -1,0 +1,5 @@
+//! Integration tests of the emulator over raw HTTP (one test binary, one module per area).
+
+mod agents;
+mod common;
+mod stores;
