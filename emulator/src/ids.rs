@@ -60,13 +60,6 @@ pub fn memory_item(scope: &str) -> String {
 }
 
 /// A random (version 4 layout) UUID, for `update_id`.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used by updates and Responses, the next milestone"
-    )
-)]
 pub fn uuid() -> String {
     let h = hex(32);
     let variant = ["8", "9", "a", "b"][fastrand::usize(..4)];

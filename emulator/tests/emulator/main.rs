@@ -2,4 +2,5 @@
 
 mod agents;
 mod common;
+mod memories;
 mod stores;
