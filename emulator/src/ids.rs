@@ -30,25 +30,11 @@ pub fn memory_store() -> String {
 
 /// `conv_`-style prefix + 16 hex + `00` + 32 lowercase hex (`resp_`, `msg_`, `memupdateo_`).
 /// `group` shares the first 16 hex between the ids of one response, as recorded.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used by updates and Responses, the next milestone"
-    )
-)]
 pub fn grouped(prefix: &str, group: &str) -> String {
     format!("{prefix}{group}00{}", hex(32))
 }
 
 /// 16 hex characters that tie the ids of one response together.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "used by updates and Responses, the next milestone"
-    )
-)]
 pub fn group() -> String {
     hex(16)
 }

@@ -16,11 +16,11 @@ use super::paging::{EmptyIds, Order, PageParams, envelope};
 use super::{ApiVersion, AppState, Ctx, json_body, project_ctx, validate};
 use crate::ids;
 
-fn agent_missing(name: &str) -> ApiError {
+pub(crate) fn agent_missing(name: &str) -> ApiError {
     ApiError::not_found(format!("Agent {name} doesn't exist"))
 }
 
-fn version_missing(name: &str, version: &str) -> ApiError {
+pub(crate) fn version_missing(name: &str, version: &str) -> ApiError {
     ApiError::not_found(format!("Agent {name} with version {version} not found"))
 }
 

@@ -3,4 +3,5 @@
 mod agents;
 mod common;
 mod memories;
+mod responses;
 mod stores;
