@@ -2,8 +2,9 @@
 //! The real service asks a chat model to extract facts and an embedding model to rank them; the
 //! emulator must be offline, fast and repeatable, so it uses simple text rules instead:
 //!
-//! - *Extraction*: every user statement (a sentence from a `role: "user"` message that is not a
-//!   question) becomes one `user_profile` fact, `The user said: <statement>.`; when chat summaries
+//! - *Extraction*: every user statement about the user (a sentence from a `role: "user"`
+//!   message that is not a question and has a first-person word: I, my, me, we, our…) becomes
+//!   one `user_profile` fact, `The user said: <statement>.`; when chat summaries
 //!   are enabled the turn also yields one `chat_summary`,
 //!   `Summary: the user said <s1>; <s2>.` Assistant messages never become memories.
 //! - *Search*: memories are ranked by lexical overlap — the number of distinct content words
@@ -69,6 +70,16 @@ pub fn statements(text: &str) -> Vec<String> {
     out
 }
 
+/// Whether a statement speaks about the user (has a first-person word).
+fn about_the_user(statement: &str) -> bool {
+    const FIRST_PERSON: &[&str] = &[
+        "i", "i'm", "i've", "i'd", "i'll", "me", "my", "mine", "myself", "we", "our", "us",
+    ];
+    statement
+        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
+        .any(|w| FIRST_PERSON.contains(&w.to_lowercase().as_str()))
+}
+
 /// One extracted memory: `(kind in lower case, content)`.
 pub type Fact = (&'static str, String);
 
@@ -78,6 +89,7 @@ pub fn extract(items: &[Value], profile: bool, summary: bool) -> Vec<Fact> {
         .into_iter()
         .filter(|(role, _)| role == "user")
         .flat_map(|(_, text)| statements(&text))
+        .filter(|s| about_the_user(s))
         .collect();
     let mut facts: Vec<Fact> = Vec::new();
     if profile {
@@ -146,6 +158,8 @@ mod tests {
             ]
         );
         assert!(extract(&items, false, false).is_empty());
+        let garbage = vec![json!({"role": "user", "content": "<generator object at 0x1>"})];
+        assert!(extract(&garbage, true, true).is_empty());
     }
 
     #[test]

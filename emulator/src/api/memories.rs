@@ -127,17 +127,6 @@ fn process(tx: &Connection, store: &str, scope: &str, items: &str) -> ApiResult<
     let facts = extract::extract(&items, profile, summary);
     let mut operations = Vec::new();
     for (kind, content) in facts {
-        let exists: bool = tx
-            .query_row(
-                "SELECT 1 FROM items WHERE store = ?1 AND scope = ?2 AND kind = ?3 AND content = ?4",
-                params![store, scope, kind, content],
-                |_| Ok(true),
-            )
-            .optional()?
-            .unwrap_or(false);
-        if exists {
-            continue;
-        }
         let mut item = super::items::insert(tx, store, scope, kind, &content)?;
         // Update results spell kinds in upper case, as recorded (search and CRUD do not).
         item["kind"] = json!(kind.to_uppercase());

@@ -2,6 +2,7 @@
 
 mod agents;
 mod common;
+mod contract;
 mod faults;
 mod memories;
 mod responses;
