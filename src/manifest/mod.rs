@@ -24,7 +24,7 @@ pub mod yaml;
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use load::{load, load_with, variables_from_environment};
 pub use render::{render_diagnostic, render_diagnostics};
-pub use schema::{SCHEMA_PATH, schema_json};
+pub use schema::{SCHEMA_PATH, json_documents, schema_json};
 pub use source::{InputError, MAX_FILE_BYTES, SourceFile, read_inputs};
 pub use validate::{UndeclaredStore, Validated, validate};
 pub use variables::{DotenvError, Variables, parse_dotenv};

@@ -111,3 +111,68 @@ fn printable(text: &str) -> String {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::source::SourceFile;
+    use crate::manifest::yaml::Pos;
+
+    fn sample() -> Diagnostic {
+        let file = SourceFile::new("agents.yaml", "spec:\n  temprature: 0.7\n");
+        let pos = Pos {
+            line: 2,
+            column: 3,
+            len: 10,
+        };
+        Diagnostic::error(&file, Some(pos), "unknown field `temprature`")
+            .with_hint("did you mean `temperature`?")
+    }
+
+    fn render(color: bool) -> String {
+        let mut out = Vec::new();
+        render_diagnostic(&mut out, &sample(), color).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn plain_rendering_underlines_the_problem() {
+        insta::assert_snapshot!(render(false), @r"
+        error: unknown field `temprature`
+         --> agents.yaml:2:3
+          |
+        2 |   temprature: 0.7
+          |   ^^^^^^^^^^
+          = hint: did you mean `temperature`?
+        ");
+    }
+
+    #[test]
+    fn coloured_rendering_adds_only_styles() {
+        let coloured = render(true);
+        assert!(coloured.contains("\u{1b}["), "styles are present");
+        let stripped: String = anstream::adapter::strip_str(&coloured).to_string();
+        assert_eq!(stripped, render(false));
+    }
+
+    #[test]
+    fn control_characters_in_sources_cannot_reach_the_terminal() {
+        let file = SourceFile::new("x.yaml", "a: \u{1b}[31mred\tb\n");
+        let d = Diagnostic::error(
+            &file,
+            Some(Pos {
+                line: 1,
+                column: 4,
+                len: 3,
+            }),
+            "bad\u{7}",
+        );
+        let mut out = Vec::new();
+        render_diagnostic(&mut out, &d, false).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.chars().any(|c| c.is_control() && c != '\n'),
+            "{text:?}"
+        );
+    }
+}

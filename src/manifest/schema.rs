@@ -2,6 +2,8 @@
 //! parser. Committed at [`SCHEMA_PATH`]; `foundryctl schema --check` fails when it is stale.
 
 use super::raw::Document;
+use super::variables::Variables;
+use super::yaml::{self, YamlError};
 
 /// Where the schema lives in the repository (and where the examples' modelines point).
 pub const SCHEMA_PATH: &str = "schemas/manifest.schema.json";
@@ -13,4 +15,10 @@ pub fn schema_json() -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// The documents of a manifest as JSON values, interpolated with `vars`: what the JSON Schema
+/// describes (editors check the same shape).
+pub fn json_documents(text: &str, vars: &Variables) -> Result<Vec<serde_json::Value>, YamlError> {
+    yaml::to_json_documents(text, Some(vars.as_map()))
 }

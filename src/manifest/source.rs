@@ -27,6 +27,12 @@ impl SourceFile {
         }
     }
 
+    /// Decodes bytes as [`read_inputs`] does (UTF-8, BOM removed), for inputs that do not come
+    /// from files (tests, fuzzing, other commands).
+    pub fn try_from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self, InputError> {
+        decode(name.into(), bytes)
+    }
+
     /// The text of 1-based line `line`, without its line break.
     pub fn line(&self, line: usize) -> Option<&str> {
         let start = *self.line_starts.get(line.checked_sub(1)?)?;

@@ -7,6 +7,14 @@ pub fn did_you_mean<'a>(
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    // A truncated key (`memory_store` for `memory_store_name`) is a typo too.
+    if let Some(prefixed) = candidates
+        .iter()
+        .find(|c| word.len() >= 4 && (c.starts_with(word) || word.starts_with(**c)))
+    {
+        return Some(prefixed);
+    }
     candidates
         .into_iter()
         .map(|c| {

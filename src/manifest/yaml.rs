@@ -132,7 +132,9 @@ fn convert(error: serde_saphyr::Error) -> YamlError {
 /// the message for the rest; a misclassified error only loses its hint.
 fn classify(error: &serde_saphyr::Error, message: &str) -> YamlErrorKind {
     if matches!(error, serde_saphyr::Error::Budget { .. })
-        || (message.contains("limit") && (message.contains("alias") || message.contains("budget")))
+        || message.starts_with("budget breached")
+        || message.contains("recursion limit")
+        || (message.contains("limit") && message.contains("alias"))
     {
         YamlErrorKind::Budget
     } else if message.contains("missing property") {
@@ -155,6 +157,16 @@ fn sanitize(message: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
+}
+
+/// Parses every document of `text` as untyped JSON values (for checking examples against the
+/// JSON Schema), with the same options and interpolation as typed parsing.
+pub fn to_json_documents(
+    text: &str,
+    vars: Option<&HashMap<String, String>>,
+) -> Result<Vec<serde_json::Value>, YamlError> {
+    serde_saphyr::from_multiple_with_options::<serde_json::Value>(text, options(vars))
+        .map_err(convert)
 }
 
 /// Serialises documents as multi-document YAML (export).

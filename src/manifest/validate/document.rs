@@ -129,10 +129,16 @@ impl<'a> Document<'a> {
                 "set {name} in the environment or in .env, or give a default: ${{{name}:-value}}"
             ));
         } else if error.kind == YamlErrorKind::Budget {
+            message = format!("document is too large or too deeply nested to read ({message})");
             hint = Some(
-                "anchors and aliases here expand beyond foundryctl's limits; write the values out"
+                "anchors, aliases or nesting here go beyond foundryctl's limits; write the values out"
                     .to_owned(),
             );
+        } else if let Some(field) = message
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next())
+        {
+            hint = Some(format!("add `{field}:` here"));
         } else if message.contains("tab") {
             if let Some(tab) = self.first_tab_indent() {
                 pos = Some(tab);
@@ -143,6 +149,7 @@ impl<'a> Document<'a> {
                 "write true or false (YAML 1.2); quote the value if you meant a string".to_owned(),
             );
         }
+        let message = plain_words(&message);
         let diagnostic = Diagnostic::error(self.file, pos, message);
         match hint {
             Some(hint) => diagnostic.with_hint(hint),
@@ -160,6 +167,20 @@ impl<'a> Document<'a> {
             })
         })
     }
+}
+
+/// The parser's type errors in the words of a manifest author rather than of a Rust type.
+fn plain_words(message: &str) -> String {
+    let replaced = match message {
+        "expected mapping start" => "expected a mapping (`key: value` lines)",
+        "expected sequence start" => "expected a list (`- item` lines)",
+        "invalid floating point" => "expected a number",
+        m if m.starts_with("cannot deserialize null into string") => {
+            "expected a string, found nothing (null)"
+        }
+        m => m,
+    };
+    replaced.to_owned()
 }
 
 /// "did you mean `x`?" when a known field is close, else the list of fields allowed here.
