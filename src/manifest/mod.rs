@@ -11,6 +11,7 @@
 //! The YAML library is confined to [`yaml`].
 
 mod diagnostic;
+mod export;
 mod load;
 pub mod raw;
 mod render;
@@ -22,6 +23,7 @@ mod variables;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use export::export;
 pub use load::{load, load_with, variables_from_environment};
 pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};

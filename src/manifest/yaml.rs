@@ -169,6 +169,15 @@ pub fn to_json_documents(
         .map_err(convert)
 }
 
+/// Whether the serialiser writes `value` as a plain (unquoted, non-block) scalar. Only plain
+/// scalars are interpolated when read back, so export escapes `$` exactly in those.
+pub fn is_plain_scalar(value: &str) -> bool {
+    serde_saphyr::to_string(&value)
+        .ok()
+        .and_then(|text| text.chars().next())
+        .is_some_and(|first| !matches!(first, '\'' | '"' | '|' | '>'))
+}
+
 /// Serialises documents as multi-document YAML (export).
 pub fn to_multi_document<T: Serialize>(documents: &[T]) -> Result<String, YamlError> {
     let mut out = String::new();
