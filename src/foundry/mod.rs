@@ -10,14 +10,21 @@
 //! - [`lro`] waits for `update_memories`; [`target`] resolves which project to talk to.
 
 pub mod auth;
+mod client;
+pub mod convert;
 pub mod env;
 pub mod error;
+pub mod lro;
+pub mod memory;
 pub mod request;
 pub mod transport;
 pub mod wire;
 
 pub use auth::{Auth, AuthError};
+pub use client::Client;
 pub use env::Env;
 pub use error::ClientError;
+pub use lro::LroConfig;
+pub use memory::{AgentResponse, Message, Role, UpdateStarted};
 pub use request::ApiVersion;
 pub use transport::TransportConfig;
