@@ -17,6 +17,7 @@ pub mod error;
 pub mod lro;
 pub mod memory;
 pub mod request;
+pub mod target;
 pub mod transport;
 pub mod wire;
 
@@ -27,4 +28,5 @@ pub use error::ClientError;
 pub use lro::LroConfig;
 pub use memory::{AgentResponse, Message, Role, UpdateStarted};
 pub use request::ApiVersion;
+pub use target::{Target, TargetError};
 pub use transport::TransportConfig;
