@@ -21,6 +21,11 @@ pub mod target;
 pub mod transport;
 pub mod wire;
 
+#[cfg(test)]
+mod scripted_tests;
+#[cfg(test)]
+mod test_server;
+
 pub use auth::{Auth, AuthError};
 pub use client::Client;
 pub use env::Env;
