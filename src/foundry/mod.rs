@@ -14,6 +14,7 @@ mod client;
 pub mod convert;
 pub mod env;
 pub mod error;
+pub mod logging;
 pub mod lro;
 pub mod memory;
 pub mod request;
