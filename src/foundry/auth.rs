@@ -311,6 +311,15 @@ pub struct GithubOidc {
     request_token: Secret,
 }
 
+impl GithubOidc {
+    pub fn new(request_url: &str, request_token: &str) -> Self {
+        Self {
+            request_url: request_url.to_owned(),
+            request_token: Secret::new(request_token.to_owned()),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl ClientAssertion for GithubOidc {
     async fn secret(

@@ -502,3 +502,34 @@ impl Router {
         self.seen.lock().unwrap().clone()
     }
 }
+
+#[tokio::test]
+async fn github_oidc_fetches_the_id_token_for_the_token_exchange_audience() {
+    use azure_identity::ClientAssertion as _;
+    let server = Server::start(Vec::new(), ok(r#"{"count":1,"value":"gh-id-token"}"#)).await;
+    // GitHub's request URL already carries a query (`?api-version=2.0`); the audience is added.
+    let assertion = auth::GithubOidc::new(
+        &format!("{}/token?api-version=2.0", server.url),
+        "runtime-token",
+    );
+    assert_eq!(assertion.secret(None).await.unwrap(), "gh-id-token");
+    let seen = server.seen();
+    assert_eq!(
+        seen[0].path,
+        "/api/projects/p/token?api-version=2.0&audience=api%3A%2F%2FAzureADTokenExchange"
+    );
+    assert!(
+        seen[0]
+            .headers
+            .iter()
+            .any(|(k, v)| k == "authorization" && v == "Bearer runtime-token")
+    );
+
+    let failing = Server::start(Vec::new(), status(403)).await;
+    let e = auth::GithubOidc::new(&failing.url, "t")
+        .secret(None)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("GitHub OIDC token request failed"), "{e}");
+}
