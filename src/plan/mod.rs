@@ -21,6 +21,6 @@ pub use types::{
 };
 
 #[cfg(test)]
-mod service_model;
+pub(crate) mod service_model;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -374,12 +374,21 @@ fn conflict(resource: ResourceRef, kind: ConflictKind, ownership: Option<Ownersh
             resource,
         },
         ConflictKind::OtherSet => {
-            let set = ownership
-                .and_then(|o| o.set)
-                .map_or_else(|| "no set".to_owned(), |s| format!("set `{s}`"));
+            let set = ownership.and_then(|o| o.set);
+            let (owner, hint) = match set {
+                Some(set) => (
+                    format!("set `{set}`"),
+                    format!("manage it with --set {set}, or destroy it from that set first"),
+                ),
+                None => (
+                    "no set".to_owned(),
+                    "remove its managed-by stamp, then adopt it with `foundryctl import`"
+                        .to_owned(),
+                ),
+            };
             Conflict {
-                reason: format!("{resource} is managed by foundryctl for {set}, not this set"),
-                hint: "apply it with that set's --set, or destroy it there first".to_owned(),
+                reason: format!("{resource} is managed by foundryctl for {owner}, not this set"),
+                hint,
                 resource,
             }
         }
