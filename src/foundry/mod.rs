@@ -11,6 +11,7 @@
 
 pub mod auth;
 mod client;
+pub mod connect;
 pub mod convert;
 pub mod env;
 pub mod error;
