@@ -1,11 +1,138 @@
-//! `foundryctl validate`.
+//! `foundryctl validate`: check manifests without contacting the project.
 
-use crate::cli::GlobalArgs;
-use crate::exit::ExitStatus;
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::exit::{ExitStatus, StatusError};
+use crate::manifest::{self, Diagnostic, Validated};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// Manifest file or directory (recursively *.yaml, *.yml); `-` reads stdin. Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR", required = true)]
+    pub files: Vec<PathBuf>,
 
-pub async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`foundryctl validate` is not implemented yet")
+    /// `human` writes the result to stdout and problems to stderr; `json` writes one JSON
+    /// object (result and every diagnostic) to stdout.
+    #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
+    pub output: OutputFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Human,
+    Json,
+}
+
+/// The `--output json` document. Versioned so scripts can rely on it.
+#[derive(Debug, Serialize)]
+struct JsonReport {
+    format_version: u32,
+    valid: bool,
+    files: usize,
+    resources: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    digest: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    let cwd = std::env::current_dir().context("failed to find the working directory")?;
+    let vars = manifest::variables_from_environment(&cwd)?;
+    match args.output {
+        OutputFormat::Human => {
+            let color = stderr_color(global.color);
+            let validated = manifest::load_with(&args.files, &vars, &mut std::io::stderr(), color)?;
+            let mut stdout = std::io::stdout().lock();
+            writeln!(stdout, "{}", summary(&validated))?;
+            Ok(ExitStatus::Success)
+        }
+        OutputFormat::Json => run_json(&args.files, &vars),
+    }
+}
+
+fn run_json(paths: &[PathBuf], vars: &manifest::Variables) -> anyhow::Result<ExitStatus> {
+    let (report, status) = match manifest::read_inputs(paths) {
+        Err(error) if !error.is_content_error() => {
+            return Err(anyhow::Error::new(error).context("failed to read the manifests"));
+        }
+        Err(error) => {
+            let diagnostic = Diagnostic::about_input(error.path(), error.to_string());
+            (
+                report(false, 0, 0, None, vec![diagnostic]),
+                ExitStatus::InvalidManifests,
+            )
+        }
+        Ok(files) => match manifest::validate(&files, vars) {
+            Ok(v) => {
+                let json = report(
+                    true,
+                    v.file_count,
+                    v.resource_count(),
+                    Some(v.digest.clone()),
+                    v.warnings,
+                );
+                (json, ExitStatus::Success)
+            }
+            Err(diagnostics) => (
+                report(false, files.len(), 0, None, diagnostics.0),
+                ExitStatus::InvalidManifests,
+            ),
+        },
+    };
+    let mut stdout = std::io::stdout().lock();
+    serde_json::to_writer_pretty(&mut stdout, &report)?;
+    writeln!(stdout)?;
+    if status == ExitStatus::Success {
+        Ok(status)
+    } else {
+        Err(StatusError::new(status, "invalid manifests (see the JSON report)").into())
+    }
+}
+
+fn report(
+    valid: bool,
+    files: usize,
+    resources: usize,
+    digest: Option<String>,
+    diagnostics: Vec<Diagnostic>,
+) -> JsonReport {
+    JsonReport {
+        format_version: 1,
+        valid,
+        files,
+        resources,
+        digest,
+        diagnostics,
+    }
+}
+
+/// "3 resources in 2 files are valid".
+pub fn summary(validated: &Validated) -> String {
+    let resources = validated.resource_count();
+    let files = validated.file_count;
+    format!(
+        "{resources} resource{} in {files} file{} {} valid",
+        if resources == 1 { "" } else { "s" },
+        if files == 1 { "" } else { "s" },
+        if resources == 1 { "is" } else { "are" },
+    )
+}
+
+/// Whether diagnostics on stderr get colour: `--color`, else `NO_COLOR`/`CLICOLOR_FORCE` and
+/// whether stderr is a terminal.
+pub fn stderr_color(choice: ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !matches!(
+            anstream::AutoStream::choice(&std::io::stderr()),
+            anstream::ColorChoice::Never
+        ),
+    }
 }

@@ -1,1 +1,32 @@
-//! See lib.rs for the role of this module.
+//! Manifests: YAML files → validated [`crate::model::DesiredState`].
+//!
+//! - [`read_inputs`] is the only file and stdin I/O (`-f FILE|DIR|-`).
+//! - [`Variables`] are built at the edge from the environment and `.env`.
+//! - [`validate`] is pure: it parses every document, checks the service's limits, and returns
+//!   either the desired state or every problem found, each located with a hint.
+//! - [`load`] strings these together for commands, printing diagnostics on failure.
+//! - [`export`] turns model resources back into manifest YAML.
+//!
+//! Raw types ([`raw`]) mirror the YAML; the JSON Schema is generated from them ([`schema`]).
+//! The YAML library is confined to [`yaml`].
+
+mod diagnostic;
+mod export;
+mod load;
+pub mod raw;
+mod render;
+mod schema;
+mod source;
+mod suggest;
+mod validate;
+mod variables;
+pub mod yaml;
+
+pub use diagnostic::{Diagnostic, Diagnostics, Severity};
+pub use export::export;
+pub use load::{load, load_with, variables_from_environment};
+pub use render::{render_diagnostic, render_diagnostics};
+pub use schema::{SCHEMA_PATH, json_documents, schema_json};
+pub use source::{InputError, MAX_FILE_BYTES, SourceFile, read_inputs};
+pub use validate::{UndeclaredStore, Validated, validate};
+pub use variables::{DotenvError, Variables, parse_dotenv};

@@ -1,0 +1,204 @@
+//! Model resources back to manifest YAML (`foundryctl get --output yaml`): the inverse of
+//! validation, so that exporting a project and validating the result gives the same model.
+//!
+//! Two details keep the round trip exact: `$` in values that will be written as plain
+//! scalars is escaped as `$$` (plain scalars are interpolated when read back), and the memory
+//! search tool is written as `memory_search`, which reads back as the same typed tool.
+
+use std::collections::BTreeMap;
+
+use crate::model;
+
+use super::raw::{self, API_VERSION};
+use super::yaml::{self, Spanned, YamlError, unspanned};
+
+/// Stores then agents, as one multi-document YAML text.
+pub fn export(stores: &[model::MemoryStore], agents: &[model::Agent]) -> Result<String, YamlError> {
+    let mut documents: Vec<serde_json::Value> = Vec::new();
+    for store in stores {
+        documents.push(to_value(&store_document(store))?);
+    }
+    for agent in agents {
+        documents.push(to_value(&agent_document(agent))?);
+    }
+    // No schema modeline: the right relative path depends on where the user saves the file.
+    yaml::to_multi_document(&documents)
+}
+
+fn to_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, YamlError> {
+    serde_json::to_value(document)
+        .map(escape_value)
+        .map_err(|e| YamlError {
+            message: e.to_string(),
+            pos: None,
+            kind: yaml::YamlErrorKind::Shape,
+        })
+}
+
+/// `$` → `$$` in every string that will be written plain, recursively.
+fn escape_value(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if s.contains('$') && yaml::is_plain_scalar(&s) => {
+            Value::String(s.replace('$', "$$"))
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(escape_value).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (k, escape_value(v))).collect())
+        }
+        other => other,
+    }
+}
+
+fn s(value: &str) -> Spanned<String> {
+    unspanned(value.to_owned())
+}
+
+fn labels(labels: &BTreeMap<String, String>) -> BTreeMap<String, Spanned<String>> {
+    labels.iter().map(|(k, v)| (k.clone(), s(v))).collect()
+}
+
+fn description(description: &str) -> Option<Spanned<String>> {
+    (!description.is_empty()).then(|| s(description))
+}
+
+fn store_document(store: &model::MemoryStore) -> raw::MemoryStore {
+    let spec = &store.spec;
+    let o = &spec.options;
+    let options = raw::MemoryStoreOptions {
+        user_profile_enabled: o.user_profile_enabled,
+        user_profile_details: o.user_profile_details.clone(),
+        chat_summary_enabled: o.chat_summary_enabled,
+        procedural_memory_enabled: o.procedural_memory_enabled,
+        default_ttl_seconds: o.default_ttl_seconds,
+    };
+    let any_option = *o != model::MemoryStoreOptions::default();
+    raw::MemoryStore {
+        api_version: s(API_VERSION),
+        kind: s("MemoryStore"),
+        metadata: raw::StoreMetadata {
+            name: s(store.name.as_str()),
+            labels: labels(&spec.labels),
+        },
+        spec: raw::MemoryStoreSpec {
+            description: description(&spec.description),
+            chat_model: s(&spec.chat_model),
+            embedding_model: s(&spec.embedding_model),
+            options: any_option.then_some(options),
+            lifecycle: store
+                .disposable
+                .then_some(raw::Lifecycle { disposable: true }),
+        },
+    }
+}
+
+fn agent_document(agent: &model::Agent) -> raw::Agent {
+    let spec = &agent.spec;
+    raw::Agent {
+        api_version: s(API_VERSION),
+        kind: s("Agent"),
+        metadata: raw::AgentMetadata {
+            name: s(agent.name.as_str()),
+            labels: labels(&spec.labels),
+        },
+        spec: raw::AgentSpec {
+            description: description(&spec.description),
+            model: s(&spec.model),
+            instructions: spec.instructions.clone(),
+            temperature: spec.temperature.map(unspanned),
+            top_p: spec.top_p.map(unspanned),
+            reasoning: spec.reasoning.clone(),
+            tool_choice: spec.tool_choice.clone(),
+            text: spec.text.clone(),
+            structured_inputs: spec.structured_inputs.clone(),
+            rai_config: spec.rai_config.clone(),
+            tools: spec.tools.iter().map(|t| unspanned(tool(t))).collect(),
+        },
+    }
+}
+
+fn tool(tool: &model::Tool) -> serde_json::Value {
+    match tool {
+        model::Tool::Other(value) => value.clone(),
+        model::Tool::MemorySearch(t) => {
+            let mut object = serde_json::Map::new();
+            object.insert("type".into(), "memory_search".into());
+            object.insert(
+                "memory_store_name".into(),
+                t.memory_store_name.as_str().into(),
+            );
+            object.insert("scope".into(), t.scope.clone().into());
+            if let Some(max) = t.max_memories {
+                object.insert(
+                    "search_options".into(),
+                    serde_json::json!({ "max_memories": max }),
+                );
+            }
+            if let Some(delay) = t.update_delay {
+                object.insert("update_delay".into(), delay.into());
+            }
+            serde_json::Value::Object(object)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{SourceFile, Variables, validate};
+
+    fn round_trip(desired: &model::DesiredState) -> model::DesiredState {
+        let stores: Vec<_> = desired.stores.values().cloned().collect();
+        let agents: Vec<_> = desired.agents.values().cloned().collect();
+        let text = export(&stores, &agents).unwrap();
+        let file = SourceFile::new("exported.yaml", text.clone());
+        match validate(&[file], &Variables::default()) {
+            Ok(v) => v.desired,
+            Err(d) => panic!("exported YAML is invalid: {d:?}\n{text}"),
+        }
+    }
+
+    #[test]
+    fn exported_examples_validate_to_the_same_model() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
+        let files = crate::manifest::read_inputs(&[root]).unwrap();
+        let desired = validate(&files, &Variables::default()).unwrap().desired;
+        assert!(desired.agents.len() >= 3);
+        assert_eq!(round_trip(&desired), desired);
+    }
+
+    #[test]
+    fn awkward_strings_survive_the_round_trip() {
+        let mut desired = model::DesiredState::default();
+        let store = model::MemoryStore {
+            name: model::MemoryStoreName::new("s").unwrap(),
+            spec: model::MemoryStoreSpec {
+                description: "costs $5 ${NOT_A_VAR} $$".into(),
+                labels: BTreeMap::from([
+                    ("n".into(), "123".into()),
+                    ("b".into(), "no".into()),
+                    ("d".into(), "${X}".into()),
+                ]),
+                chat_model: "m: x # y".into(),
+                embedding_model: "e".into(),
+                options: model::MemoryStoreOptions::default(),
+            },
+            disposable: false,
+        };
+        desired.stores.insert(store.name.clone(), store);
+        let agent = model::Agent {
+            name: model::AgentName::new("a").unwrap(),
+            spec: model::AgentSpec {
+                model: "m".into(),
+                instructions: Some("line one ${X}\n  indented {{$userId}}\n".into()),
+                temperature: Some(0.1),
+                tools: vec![model::Tool::Other(
+                    serde_json::json!({"type": "mcp", "server_url": "https://x/$y", "n": 1.5}),
+                )],
+                ..model::AgentSpec::default()
+            },
+        };
+        desired.agents.insert(agent.name.clone(), agent);
+        assert_eq!(round_trip(&desired), desired);
+    }
+}

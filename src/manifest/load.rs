@@ -1,0 +1,94 @@
+//! The edge: read inputs and variables, validate, and report. Commands call [`load`]; it is
+//! the only part of `manifest` that touches the environment or prints.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::exit::{ExitStatus, StatusError};
+
+use super::diagnostic::Diagnostic;
+use super::render::render_diagnostics;
+use super::source::{InputError, read_inputs};
+use super::validate::{Validated, validate};
+use super::variables::Variables;
+
+/// The process environment merged with `cwd/.env` (environment wins).
+pub fn variables_from_environment(cwd: &Path) -> anyhow::Result<Variables> {
+    let path = cwd.join(".env");
+    let dotenv = match std::fs::read_to_string(&path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("failed to read {}", path.display())),
+    };
+    // Variables whose name or value is not UTF-8 cannot appear in a manifest; skip them.
+    let env = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+    Variables::new(env, dotenv.as_deref())
+        .with_context(|| format!("failed to read {}", path.display()))
+}
+
+/// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every
+/// diagnostic go to stderr; invalid manifests end in [`ExitStatus::InvalidManifests`].
+pub fn load(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Validated> {
+    let vars = variables_from_environment(cwd)?;
+    let mut stderr = anstream::stderr();
+    load_with(paths, &vars, &mut stderr, true)
+}
+
+/// [`load`] with explicit variables and diagnostic output (for tests and `validate`).
+pub fn load_with(
+    paths: &[PathBuf],
+    vars: &Variables,
+    diagnostics_out: &mut impl Write,
+    color: bool,
+) -> anyhow::Result<Validated> {
+    let files = match read_inputs(paths) {
+        Ok(files) => files,
+        Err(error) => return Err(input_failure(error, diagnostics_out, color)),
+    };
+    match validate(&files, vars) {
+        Ok(validated) => {
+            if !validated.warnings.is_empty() {
+                render_diagnostics(diagnostics_out, &validated.warnings, color)?;
+                writeln!(diagnostics_out)?;
+            }
+            Ok(validated)
+        }
+        Err(diagnostics) => {
+            render_diagnostics(diagnostics_out, diagnostics.iter(), color)?;
+            writeln!(diagnostics_out)?;
+            Err(StatusError::new(
+                ExitStatus::InvalidManifests,
+                format!("invalid manifests: {diagnostics}"),
+            )
+            .into())
+        }
+    }
+}
+
+/// Content problems (too large, not text) are invalid manifests (exit 3); anything else is an
+/// I/O error (exit 1).
+fn input_failure(error: InputError, out: &mut impl Write, color: bool) -> anyhow::Error {
+    if !error.is_content_error() {
+        return anyhow::Error::new(error).context("failed to read the manifests");
+    }
+    let mut diagnostic = Diagnostic::about_input(error.path(), error.to_string());
+    if let InputError::NotUtf8 { line, column, .. } = error {
+        diagnostic.line = line;
+        diagnostic.column = column;
+        diagnostic.hint = Some("manifests are UTF-8 YAML text; is this the right file?".to_owned());
+    } else {
+        diagnostic.hint =
+            Some("is this the right file? manifest files are small YAML text".to_owned());
+    }
+    if let Err(e) = render_diagnostics(out, [&diagnostic], color).and_then(|()| writeln!(out)) {
+        return e.into();
+    }
+    StatusError::new(
+        ExitStatus::InvalidManifests,
+        "invalid manifests: 1 problem found in the manifests",
+    )
+    .into()
+}

@@ -1,0 +1,270 @@
+//! Reading manifest inputs: the only file and stdin I/O of the manifest layer. Everything
+//! after [`read_inputs`] works on [`SourceFile`] values.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// One manifest input, read fully into memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFile {
+    /// The path as given or found (`-` for stdin), used in every diagnostic.
+    pub name: String,
+    pub text: String,
+    /// Byte offset of the start of each line, for quick line lookup in diagnostics.
+    line_starts: Vec<usize>,
+}
+
+impl SourceFile {
+    pub fn new(name: impl Into<String>, text: impl Into<String>) -> Self {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Self {
+            name: name.into(),
+            text,
+            line_starts,
+        }
+    }
+
+    /// Decodes bytes as [`read_inputs`] does (UTF-8, BOM removed), for inputs that do not come
+    /// from files (tests, fuzzing, other commands).
+    pub fn try_from_bytes(name: impl Into<String>, bytes: Vec<u8>) -> Result<Self, InputError> {
+        decode(name.into(), bytes)
+    }
+
+    /// The text of 1-based line `line`, without its line break.
+    pub fn line(&self, line: usize) -> Option<&str> {
+        let start = *self.line_starts.get(line.checked_sub(1)?)?;
+        let end = self
+            .line_starts
+            .get(line)
+            .map_or(self.text.len(), |next| next.saturating_sub(1));
+        let text = self.text.get(start..end)?;
+        Some(text.strip_suffix('\r').unwrap_or(text))
+    }
+}
+
+/// The largest manifest file accepted. Real manifest sets are kilobytes; anything this big is
+/// a mistake (a log, a dump, a binary), and refusing it keeps memory and time bounded.
+pub const MAX_FILE_BYTES: u64 = 8 * 1024 * 1024;
+
+/// The largest number of files one run reads (a `-f` pointed at `/` must fail quickly).
+pub const MAX_FILES: usize = 10_000;
+
+/// Why inputs could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path} is {size} bytes; the limit for one manifest file is {MAX_FILE_BYTES} bytes")]
+    TooLarge { path: String, size: u64 },
+    #[error("{path} is not UTF-8 text (invalid byte at line {line}, column {column})")]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        column: usize,
+    },
+    #[error("{path} contains no *.yaml or *.yml files")]
+    EmptyDirectory { path: String },
+    #[error("more than {MAX_FILES} manifest files found under the given paths")]
+    TooManyFiles,
+    #[error("no manifests given")]
+    NoInputs,
+}
+
+impl InputError {
+    /// Whether the input was read but its content is unacceptable: such errors mean "invalid
+    /// manifests" (exit 3) rather than an I/O failure (exit 1).
+    pub fn is_content_error(&self) -> bool {
+        matches!(
+            self,
+            InputError::TooLarge { .. } | InputError::NotUtf8 { .. }
+        )
+    }
+
+    /// The file the error concerns, for a diagnostic.
+    pub fn path(&self) -> &str {
+        match self {
+            InputError::Io { path, .. }
+            | InputError::TooLarge { path, .. }
+            | InputError::NotUtf8 { path, .. }
+            | InputError::EmptyDirectory { path } => path,
+            InputError::TooManyFiles | InputError::NoInputs => "",
+        }
+    }
+}
+
+/// Reads every manifest named by `paths`: files as given, directories recursively (`*.yaml`
+/// and `*.yml`, sorted by path so the result never depends on directory order), `-` as
+/// stdin. Each file is refused above [`MAX_FILE_BYTES`] before it is read.
+pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
+    if paths.is_empty() {
+        return Err(InputError::NoInputs);
+    }
+    let mut files = Vec::new();
+    for path in paths {
+        if path.as_os_str() == "-" {
+            files.push(read_stdin()?);
+            continue;
+        }
+        let display = path.display().to_string();
+        let meta = std::fs::metadata(path).map_err(|source| InputError::Io {
+            path: display.clone(),
+            source,
+        })?;
+        if meta.is_dir() {
+            let mut found = Vec::new();
+            collect_dir(path, &mut found)?;
+            if found.is_empty() {
+                return Err(InputError::EmptyDirectory { path: display });
+            }
+            found.sort();
+            for file in found {
+                files.push(read_file(&file)?);
+                if files.len() > MAX_FILES {
+                    return Err(InputError::TooManyFiles);
+                }
+            }
+        } else {
+            files.push(read_file(path)?);
+        }
+    }
+    Ok(files)
+}
+
+fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
+    let io = |source| InputError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let path = entry.path();
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
+            collect_dir(&path, found)?;
+        } else if is_manifest_name(&path) {
+            found.push(path);
+            if found.len() > MAX_FILES {
+                return Err(InputError::TooManyFiles);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_manifest_name(path: &Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()),
+        Some("yaml" | "yml")
+    )
+}
+
+fn read_file(path: &Path) -> Result<SourceFile, InputError> {
+    let display = path.display().to_string();
+    let file = std::fs::File::open(path).map_err(|source| InputError::Io {
+        path: display.clone(),
+        source,
+    })?;
+    read_bounded(display, file)
+}
+
+fn read_stdin() -> Result<SourceFile, InputError> {
+    read_bounded("-".to_owned(), std::io::stdin().lock())
+}
+
+/// Reads at most one byte past the limit, so an endless or huge stream costs bounded memory.
+fn read_bounded(name: String, reader: impl Read) -> Result<SourceFile, InputError> {
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|source| InputError::Io {
+            path: name.clone(),
+            source,
+        })?;
+    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
+    if size > MAX_FILE_BYTES {
+        return Err(InputError::TooLarge { path: name, size });
+    }
+    decode(name, bytes)
+}
+
+/// UTF-8 text, with a leading byte-order mark removed; anything else is refused with the
+/// position of the first bad byte.
+pub fn decode(name: String, bytes: Vec<u8>) -> Result<SourceFile, InputError> {
+    match String::from_utf8(bytes) {
+        Ok(text) => {
+            let text = text
+                .strip_prefix('\u{feff}')
+                .map(str::to_owned)
+                .unwrap_or(text);
+            Ok(SourceFile::new(name, text))
+        }
+        Err(error) => {
+            let valid = error.utf8_error().valid_up_to();
+            let bytes = error.as_bytes();
+            let before = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            Err(InputError::NotUtf8 {
+                path: name,
+                line,
+                column,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_found_without_breaks() {
+        let f = SourceFile::new("a", "one\r\ntwo\nthree");
+        assert_eq!(f.line(1), Some("one"));
+        assert_eq!(f.line(2), Some("two"));
+        assert_eq!(f.line(3), Some("three"));
+        assert_eq!(f.line(4), None);
+        assert_eq!(f.line(0), None);
+    }
+
+    #[test]
+    fn invalid_utf8_is_located() {
+        let err = decode("x".into(), b"a: 1\nb: \xff\n".to_vec()).unwrap_err();
+        assert!(matches!(
+            err,
+            InputError::NotUtf8 {
+                line: 2,
+                column: 4,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn oversized_streams_are_refused_after_the_limit() {
+        let endless = std::io::repeat(b'a');
+        let err = read_bounded("-".into(), endless).unwrap_err();
+        assert!(matches!(err, InputError::TooLarge { .. }));
+    }
+
+    #[test]
+    fn directories_are_read_recursively_in_sorted_order() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::write(dir.path().join("b.yaml"), "b").unwrap();
+        std::fs::write(dir.path().join("a.yml"), "a").unwrap();
+        std::fs::write(dir.path().join("sub/c.yaml"), "c").unwrap();
+        std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
+        let files = read_inputs(&[dir.path().to_path_buf()]).unwrap();
+        let texts: Vec<_> = files.iter().map(|f| f.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b", "c"]);
+    }
+}

@@ -1,0 +1,151 @@
+//! Checks shared by both kinds: labels, descriptions, required strings.
+
+use std::collections::BTreeMap;
+
+use crate::model::RESERVED_METADATA_KEYS;
+
+use super::super::diagnostic::Diagnostic;
+use super::super::yaml::Spanned;
+use super::document::Document;
+
+/// The service's metadata limits (agents document them; stores behave the same in recordings).
+pub const MAX_METADATA_KEYS: usize = 16;
+pub const MAX_LABEL_KEY_CHARS: usize = 64;
+pub const MAX_LABEL_VALUE_CHARS: usize = 512;
+/// foundryctl's stamps take three of the sixteen keys.
+pub const MAX_USER_LABELS: usize = MAX_METADATA_KEYS - RESERVED_METADATA_KEYS.len();
+pub const MAX_DESCRIPTION_CHARS: usize = 512;
+
+/// Collects the problems of one document.
+pub struct Checker<'a, 'd> {
+    pub doc: Document<'a>,
+    pub errors: &'d mut Vec<Diagnostic>,
+    pub warnings: &'d mut Vec<Diagnostic>,
+}
+
+impl Checker<'_, '_> {
+    /// An error at a value (or at the document, for values built without a location).
+    pub fn error_at<T>(&mut self, value: &Spanned<T>, message: impl Into<String>) {
+        let pos = self.doc.at(value).or_else(|| self.doc.start());
+        self.errors
+            .push(Diagnostic::error(self.doc.file, pos, message));
+    }
+
+    /// [`Self::error_at`] with a hint.
+    pub fn error_hint<T>(
+        &mut self,
+        value: &Spanned<T>,
+        message: impl Into<String>,
+        hint: impl Into<String>,
+    ) {
+        let pos = self.doc.at(value).or_else(|| self.doc.start());
+        self.errors
+            .push(Diagnostic::error(self.doc.file, pos, message).with_hint(hint));
+    }
+
+    /// User labels, refusing foundryctl's own keys and the service's limits.
+    pub fn labels(
+        &mut self,
+        labels: &BTreeMap<String, Spanned<String>>,
+        name: &Spanned<String>,
+    ) -> BTreeMap<String, String> {
+        if labels.len() > MAX_USER_LABELS {
+            self.error_hint(
+                name,
+                format!("{} labels declared; at most {MAX_USER_LABELS} are allowed", labels.len()),
+                format!(
+                "the service allows {MAX_METADATA_KEYS} metadata keys and foundryctl uses {} of them ({})",
+                RESERVED_METADATA_KEYS.len(),
+                RESERVED_METADATA_KEYS.join(", ")
+                ),
+            );
+        }
+        let mut out = BTreeMap::new();
+        for (key, value) in labels {
+            if RESERVED_METADATA_KEYS.contains(&key.as_str()) {
+                self.error_hint(
+                    value,
+                    format!("label `{key}` is reserved for foundryctl"),
+                    "foundryctl writes this key itself to recognise its resources; choose another key",
+                );
+                continue;
+            }
+            let key_len = key.chars().count();
+            if key.is_empty() {
+                self.error_at(value, "label keys must not be empty");
+            } else if key_len > MAX_LABEL_KEY_CHARS {
+                self.error_at(
+                    value,
+                    format!(
+                        "label key is {key_len} characters long; the limit is {MAX_LABEL_KEY_CHARS}"
+                    ),
+                );
+            }
+            let value_len = value.value.chars().count();
+            if value_len > MAX_LABEL_VALUE_CHARS {
+                self.error_at(value, format!("label `{key}` is {value_len} characters long; the limit is {MAX_LABEL_VALUE_CHARS}"));
+            }
+            out.insert(key.clone(), value.value.clone());
+        }
+        out
+    }
+
+    /// `description`, at most 512 characters; `""` when absent (as the service reports it).
+    pub fn description(&mut self, description: Option<&Spanned<String>>) -> String {
+        let Some(description) = description else {
+            return String::new();
+        };
+        let len = description.value.chars().count();
+        if len > MAX_DESCRIPTION_CHARS {
+            self.error_at(
+                description,
+                format!(
+                    "description is {len} characters long; the limit is {MAX_DESCRIPTION_CHARS}"
+                ),
+            );
+        }
+        description.value.clone()
+    }
+
+    /// A string the service requires to be non-empty (model deployment names).
+    pub fn required(&mut self, value: &Spanned<String>, field: &str) -> String {
+        if value.value.trim().is_empty() {
+            self.error_hint(
+                value,
+                format!("`{field}` must not be empty"),
+                "name a model deployment of the project, for example gpt-4.1-mini",
+            );
+        } else {
+            self.not_interpolated(value, field);
+        }
+        value.value.clone()
+    }
+
+    /// Warns about `${VAR}` inside a quoted or block scalar: interpolation applies to plain
+    /// scalars only (so prompts and `{{$userId}}` stay verbatim), which surprises people who
+    /// quoted a model name out of habit.
+    fn not_interpolated(&mut self, value: &Spanned<String>, field: &str) {
+        if !value.value.contains("${") {
+            return;
+        }
+        let Some(pos) = self.doc.at(value) else {
+            return;
+        };
+        let quoted = self
+            .doc
+            .file
+            .line(pos.line)
+            .and_then(|l| l.chars().nth(pos.column.saturating_sub(1)))
+            .is_some_and(|c| matches!(c, '"' | '\'' | '|' | '>'));
+        if quoted {
+            self.warnings.push(
+                Diagnostic::warning(
+                    self.doc.file,
+                    Some(pos),
+                    format!("`{field}` contains `${{` inside quotes, so it is not interpolated"),
+                )
+                .with_hint("variables are expanded in unquoted values only; remove the quotes"),
+            );
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! Validation: source files → [`Validated`] desired state, or every problem found.
+//!
+//! Each file is split into documents; each document is parsed twice, first for its header
+//! (`apiVersion`, `kind`), then as the type its kind names. Syntax and shape errors end that
+//! document only; limits, names and cross-document checks (duplicates, store references) are
+//! collected for everything that parsed. Nothing here does I/O.
+
+mod agent;
+mod common;
+mod document;
+mod store;
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest as _, Sha256};
+
+use crate::model::{DesiredState, ResourceKind};
+
+use super::diagnostic::{Diagnostic, Diagnostics};
+use super::raw::{self, API_VERSION, Header};
+use super::source::SourceFile;
+use super::suggest::did_you_mean;
+use super::variables::Variables;
+use super::yaml::{self, Pos};
+use common::Checker;
+
+/// Valid manifests: the desired state and what else commands need to know about them.
+#[derive(Debug, Clone)]
+pub struct Validated {
+    pub desired: DesiredState,
+    /// `sha256:…` over the inputs (names and contents) and the resulting desired state, so a
+    /// saved plan can tell whether it was made from the same manifests and variables.
+    pub digest: String,
+    pub warnings: Vec<Diagnostic>,
+    pub file_count: usize,
+    /// Memory search tools naming a store the manifests do not declare. At `validate` these
+    /// are warnings (already in `warnings`); `plan` checks them against the live project and
+    /// turns the ones it cannot find into errors with [`UndeclaredStore::diagnostic`].
+    pub undeclared_stores: Vec<UndeclaredStore>,
+}
+
+impl Validated {
+    /// How many resources the manifests declare.
+    pub fn resource_count(&self) -> usize {
+        self.desired.stores.len() + self.desired.agents.len()
+    }
+}
+
+/// A memory tool's reference to a store the manifests do not declare.
+#[derive(Debug, Clone)]
+pub struct UndeclaredStore {
+    pub agent: crate::model::AgentName,
+    pub store: crate::model::MemoryStoreName,
+    /// A located warning; use [`Diagnostic::into_error`] when the project lacks it too.
+    pub diagnostic: Diagnostic,
+}
+
+/// Where a resource was declared, to point at both places of a duplicate.
+struct Declared {
+    location: String,
+}
+
+/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment.
+pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Diagnostics> {
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut desired = DesiredState::default();
+    let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
+    let mut tool_refs = Vec::new();
+
+    for (file_index, file) in files.iter().enumerate() {
+        let mut resources = 0usize;
+        let errors_before = errors.len();
+        for doc in document::split(file) {
+            let mut check = Checker {
+                doc,
+                errors: &mut errors,
+                warnings: &mut warnings,
+            };
+            if let Some(found) = check_document(
+                &mut check,
+                file_index,
+                vars,
+                &mut desired,
+                &mut declared,
+                &mut tool_refs,
+            ) {
+                resources += found;
+            }
+        }
+        if resources == 0 && errors.len() == errors_before {
+            let pos = Some(Pos {
+                line: 1,
+                column: 1,
+                len: 1,
+            });
+            errors.push(
+                Diagnostic::error(file, pos, "this file declares no resources")
+                    .with_hint("a manifest document starts with `apiVersion: foundryctl/v1` and `kind: MemoryStore` or `kind: Agent`"),
+            );
+        }
+    }
+
+    let mut undeclared_stores = Vec::new();
+    for (agent, file_index, reference) in tool_refs {
+        if desired.stores.contains_key(&reference.store) {
+            continue;
+        }
+        let Some(file) = files.get(file_index) else {
+            continue;
+        };
+        let diagnostic = Diagnostic::warning(
+            file,
+            reference.pos,
+            format!(
+                "agent `{agent}` uses memory store `{}`, which the manifests do not declare",
+                reference.store
+            ),
+        )
+        .with_hint(
+            "declare it with `kind: MemoryStore`, or make sure the project has it (`plan` checks)",
+        );
+        warnings.push(diagnostic.clone());
+        undeclared_stores.push(UndeclaredStore {
+            agent,
+            store: reference.store,
+            diagnostic,
+        });
+    }
+
+    if !errors.is_empty() {
+        errors.extend(warnings);
+        return Err(Diagnostics(errors));
+    }
+    let digest = digest(files, &desired);
+    Ok(Validated {
+        desired,
+        digest,
+        warnings,
+        file_count: files.len(),
+        undeclared_stores,
+    })
+}
+
+/// Checks one document and adds its resource to `desired`. Returns how many resources it
+/// declared (0 or 1), or `None` when it could not be read.
+fn check_document(
+    check: &mut Checker<'_, '_>,
+    file_index: usize,
+    vars: &Variables,
+    desired: &mut DesiredState,
+    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
+    tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+) -> Option<usize> {
+    let doc = check.doc;
+    let header = match yaml::from_document::<Header>(doc.text, None) {
+        Ok(Some(header)) => header,
+        Ok(None) => return Some(0),
+        Err(error) => {
+            let mut diagnostic = doc.yaml_error(&error);
+            if error.message.starts_with("expected mapping")
+                || error.message.starts_with("expected struct")
+            {
+                diagnostic.message = "a manifest document must be a mapping".to_owned();
+                diagnostic.hint = Some("start it with `apiVersion: foundryctl/v1` and `kind: MemoryStore` or `kind: Agent`".to_owned());
+            }
+            check.errors.push(diagnostic);
+            return None;
+        }
+    };
+    let Some(kind) = header.kind else {
+        check.errors.push(
+            Diagnostic::error(doc.file, doc.start(), "missing `kind`")
+                .with_hint("add `kind: MemoryStore` or `kind: Agent`"),
+        );
+        return None;
+    };
+    match &header.api_version {
+        None => {
+            check.errors.push(
+                Diagnostic::error(doc.file, doc.start(), "missing `apiVersion`")
+                    .with_hint(format!("add `apiVersion: {API_VERSION}`")),
+            );
+            return None;
+        }
+        Some(v) if v.value != API_VERSION => {
+            check.error_hint(
+                v,
+                format!("unsupported apiVersion `{}`", v.value),
+                format!("this foundryctl reads `apiVersion: {API_VERSION}`"),
+            );
+            return None;
+        }
+        Some(_) => {}
+    }
+    match kind.value.as_str() {
+        "MemoryStore" => {
+            let raw = parse::<raw::MemoryStore>(check, vars)?;
+            let store = store::convert(check, &raw)?;
+            let key = (ResourceKind::MemoryStore, store.name.to_string());
+            if !first_declaration(check, declared, key, &raw.metadata.name) {
+                return None;
+            }
+            desired.stores.insert(store.name.clone(), store);
+            Some(1)
+        }
+        "Agent" => {
+            let raw = parse::<raw::Agent>(check, vars)?;
+            let mut refs = Vec::new();
+            let agent = agent::convert(check, &raw, &mut refs)?;
+            let key = (ResourceKind::Agent, agent.name.to_string());
+            if !first_declaration(check, declared, key, &raw.metadata.name) {
+                return None;
+            }
+            tool_refs.extend(
+                refs.into_iter()
+                    .map(|r| (agent.name.clone(), file_index, r)),
+            );
+            desired.agents.insert(agent.name.clone(), agent);
+            Some(1)
+        }
+        other => {
+            let hint = match did_you_mean(other, ["MemoryStore", "Agent"]) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "foundryctl manages `MemoryStore` and `Agent`".to_owned(),
+            };
+            check.error_hint(&kind, format!("unknown kind `{other}`"), hint);
+            None
+        }
+    }
+}
+
+/// Parses the document as `T`, expanding variables; problems become diagnostics.
+fn parse<T: serde::de::DeserializeOwned>(
+    check: &mut Checker<'_, '_>,
+    vars: &Variables,
+) -> Option<T> {
+    match yaml::from_document::<T>(check.doc.text, Some(vars.as_map())) {
+        Ok(Some(value)) => Some(value),
+        // The header parsed, so the document is not empty; this cannot happen, but an empty
+        // result is simply nothing to add.
+        Ok(None) => None,
+        Err(error) => {
+            let diagnostic = check.doc.yaml_error(&error);
+            check.errors.push(diagnostic);
+            None
+        }
+    }
+}
+
+/// Records where `key` is declared; on a second declaration reports it at both places and
+/// returns `false`.
+fn first_declaration(
+    check: &mut Checker<'_, '_>,
+    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
+    key: (ResourceKind, String),
+    name: &yaml::Spanned<String>,
+) -> bool {
+    let here = Diagnostic::error(check.doc.file, check.doc.at(name), "").location();
+    if let Some(first) = declared.get(&key) {
+        check.error_hint(
+            name,
+            format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
+            format!(
+                "first declared at {}; each resource must be declared once",
+                first.location
+            ),
+        );
+        return false;
+    }
+    declared.insert(key, Declared { location: here });
+    true
+}
+
+/// `sha256:` over every input (name and text, length-prefixed so boundaries cannot shift)
+/// and the desired state that came out (which captures the variables' effect).
+fn digest(files: &[SourceFile], desired: &DesiredState) -> String {
+    let mut hasher = Sha256::new();
+    for file in files {
+        for part in [file.name.as_bytes(), file.text.as_bytes()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+    }
+    // Serialising plain maps, strings and numbers cannot fail; an empty fallback would only
+    // weaken the digest, never break it.
+    hasher.update(serde_json::to_vec(desired).unwrap_or_default());
+    let bytes = hasher.finalize();
+    let mut out = String::with_capacity(7 + 64);
+    out.push_str("sha256:");
+    for byte in bytes.iter() {
+        out.push_str(&format!("{byte:02x}"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

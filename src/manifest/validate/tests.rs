@@ -1,0 +1,181 @@
+//! Unit tests of validation: what valid manifests become, and that every problem is found.
+
+use super::*;
+use crate::model::{AgentName, MemoryStoreName, Tool};
+
+fn files(texts: &[(&str, &str)]) -> Vec<SourceFile> {
+    texts.iter().map(|(n, t)| SourceFile::new(*n, *t)).collect()
+}
+
+fn vars() -> Variables {
+    Variables::from_pairs([("CHAT_MODEL", "gpt-4o")])
+}
+
+const STORE: &str = "apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata:
+  name: prefs
+  labels: {team: devex}
+spec:
+  chat_model: ${CHAT_MODEL:-gpt-4.1-mini}
+  embedding_model: ${EMBEDDING_MODEL:-text-embedding-3-large}
+  options: {user_profile_enabled: true}
+  lifecycle: {disposable: true}
+";
+
+const AGENT: &str = "apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: m
+  temperature: 0.5
+  tools:
+    - type: memory_search_preview
+      memory_store_name: prefs
+      scope: \"{{$userId}}\"
+      search_options: {max_memories: 5}
+    - type: code_interpreter
+      container: {type: auto}
+";
+
+fn messages(result: Result<Validated, Diagnostics>) -> Vec<String> {
+    result
+        .unwrap_err()
+        .0
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+        .collect()
+}
+
+use super::super::diagnostic::Severity;
+
+#[test]
+fn valid_manifests_become_the_desired_state() {
+    let v = validate(&files(&[("a.yaml", STORE), ("b.yaml", AGENT)]), &vars()).unwrap();
+    assert_eq!(v.file_count, 2);
+    assert_eq!(v.resource_count(), 2);
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    let store = &v.desired.stores[&MemoryStoreName::new("prefs").unwrap()];
+    assert_eq!(store.spec.chat_model, "gpt-4o");
+    assert_eq!(store.spec.embedding_model, "text-embedding-3-large");
+    assert_eq!(store.spec.labels["team"], "devex");
+    assert_eq!(store.spec.options.user_profile_enabled, Some(true));
+    assert!(store.disposable);
+    let agent = &v.desired.agents[&AgentName::new("buddy").unwrap()];
+    assert_eq!(agent.spec.temperature, Some(0.5));
+    let Tool::MemorySearch(tool) = &agent.spec.tools[0] else {
+        panic!("memory_search_preview is the memory tool")
+    };
+    assert_eq!(tool.scope, "{{$userId}}");
+    assert_eq!(tool.max_memories, Some(5));
+    assert!(matches!(&agent.spec.tools[1], Tool::Other(v) if v["container"]["type"] == "auto"));
+    assert!(v.digest.starts_with("sha256:"));
+}
+
+#[test]
+fn the_digest_changes_with_variables() {
+    let input = files(&[("a.yaml", STORE)]);
+    let a = validate(&input, &vars()).unwrap().digest;
+    let b = validate(&input, &Variables::default()).unwrap().digest;
+    assert_ne!(a, b);
+}
+
+#[test]
+fn every_problem_in_every_document_is_reported() {
+    let bad = "apiVersion: foundryctl/v1
+kind: Agent
+metadata:
+  name: -bad-
+spec:
+  model: m
+  temperature: 2.5
+  top_p: -1
+  description: "
+        .to_owned()
+        + &"x".repeat(513)
+        + "
+---
+apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: s}
+spec: {chat_model: '', embedding_model: e, colour: red}
+---
+apiVersion: foundryctl/v2
+kind: Agent
+";
+    let got = messages(validate(&files(&[("x.yaml", &bad)]), &vars()));
+    assert_eq!(
+        got,
+        [
+            "4:9 invalid agent name: agent names must not start or end with a hyphen",
+            "9:16 description is 513 characters long; the limit is 512",
+            "7:16 `temperature` is 2.5; it must be between 0 and 2",
+            "8:10 `top_p` is -1; it must be between 0 and 1",
+            "14:44 unknown field `colour`",
+            "16:13 unsupported apiVersion `foundryctl/v2`",
+        ]
+    );
+}
+
+#[test]
+fn duplicates_across_files_point_at_both_places() {
+    let result = validate(&files(&[("a.yaml", STORE), ("b.yaml", STORE)]), &vars());
+    let diagnostics = result.unwrap_err().0;
+    assert_eq!(diagnostics.len(), 1);
+    assert_eq!(diagnostics[0].file, "b.yaml");
+    assert_eq!(
+        diagnostics[0].message,
+        "MemoryStore `prefs` is declared twice"
+    );
+    assert!(
+        diagnostics[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("a.yaml:4:9")
+    );
+}
+
+#[test]
+fn label_limits_count_foundryctls_stamps() {
+    let labels: String = (0..14).map(|i| format!("    k{i}: v\n")).collect();
+    let text = STORE.replace("  labels: {team: devex}\n", &format!("  labels:\n{labels}"));
+    let got = messages(validate(&files(&[("a.yaml", &text)]), &vars()));
+    assert_eq!(got, ["4:9 14 labels declared; at most 13 are allowed"]);
+    let text = STORE.replace(
+        "{team: devex}",
+        &format!("{{{}: v, t: {}}}", "k".repeat(65), "v".repeat(513)),
+    );
+    let got = messages(validate(&files(&[("a.yaml", &text)]), &vars()));
+    assert_eq!(got.len(), 2, "{got:?}");
+}
+
+#[test]
+fn undeclared_stores_are_warnings_with_locations() {
+    let v = validate(&files(&[("b.yaml", AGENT)]), &vars()).unwrap();
+    assert_eq!(v.undeclared_stores.len(), 1);
+    let d = &v.undeclared_stores[0].diagnostic;
+    assert_eq!((d.severity, d.line, d.column), (Severity::Warning, 9, 7));
+    assert_eq!(v.warnings.len(), 1);
+}
+
+#[test]
+fn empty_files_and_unknown_kinds_are_errors() {
+    let got = messages(validate(
+        &files(&[("e.yaml", ""), ("c.yaml", "# nothing\n")]),
+        &vars(),
+    ));
+    assert_eq!(
+        got,
+        [
+            "1:1 this file declares no resources",
+            "1:1 this file declares no resources"
+        ]
+    );
+    let got = messages(validate(
+        &files(&[("k.yaml", "apiVersion: foundryctl/v1\nkind: memorystore\n")]),
+        &vars(),
+    ));
+    assert_eq!(got, ["2:7 unknown kind `memorystore`"]);
+}
