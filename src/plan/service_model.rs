@@ -22,7 +22,7 @@ pub struct Service {
     pub agents: BTreeMap<AgentName, Vec<StoredVersion>>,
     /// Whether `default_ttl_seconds` is echoed (it is since May 2026).
     pub echoes_ttl: bool,
-    clock: i64,
+    pub clock: i64,
     /// Every write, for assertions ("no delete happened").
     pub log: Vec<String>,
 }
@@ -175,6 +175,7 @@ impl Service {
                     let at = self.tick();
                     if let Some(s) = self.stores.get_mut(name) {
                         s.spec.description.clone_from(description);
+                        s.spec.labels = crate::model::labels_of(metadata);
                         s.metadata.clone_from(metadata);
                         s.updated_at = at;
                     }

@@ -17,7 +17,7 @@
 //! | yes | no | drift: restore the reported fields that differ |
 //! | no | yes | the manifests changed: diff declared against the recovered spec (hidden options included) |
 //! | no | no, reported fields differ | act on the reported differences; warn when hidden options cannot be verified |
-//! | no | no, reported fields equal, some hidden | the change is in a hidden option: replace |
+//! | no | no, reported fields equal, some hidden | the change is in a hidden option: replace (warned: `import` re-stamps instead) |
 //! | no | no, reported fields equal, none hidden | only the stamp is stale: re-stamp in place |
 //!
 //! # Guarantees
@@ -130,6 +130,23 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
             review.changes = reported;
         }
         (false, None) if stamp.is_some() && !seen.unreported.is_empty() => {
+            // Either a hidden option changed (the common case: an edited manifest), or someone
+            // edited the description or labels behind our back to exactly the new declared
+            // values. Only the first is consistent without a coincidence, so replace; but say
+            // how to back out when it is the second.
+            review.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                resource: Some(resource.clone()),
+                message: format!(
+                    "{resource}: the manifests changed but every reported field already \
+                     matches, so foundryctl infers a change in {} (not reported by the service)",
+                    list(&seen.unreported)
+                ),
+                hint: Some(format!(
+                    "if you did not change those options, re-stamp the store with \
+                     `foundryctl import {resource}` instead of replacing it"
+                )),
+            });
             review.reasons.push(format!(
                 "the manifests changed, and every field the service reports already matches: \
                  the change is in {} (not reported by the service)",
