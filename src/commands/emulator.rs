@@ -86,7 +86,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         faults.seed = args.seed;
     }
     let storage = match &args.data {
-        Some(dir) => Storage::File(dir.join("emulator.db")),
+        Some(dir) => Storage::File(dir.join(crate::foundry::connect::LOCAL_DB_FILE)),
         None => Storage::Memory,
     };
     let tls = args.tls.then(|| TlsConfig {

@@ -15,8 +15,9 @@ use super::target::{Target, TargetError, load_env};
 use super::transport::TransportConfig;
 use crate::cli::{AuthMode, GlobalArgs};
 
-/// The SQLite file of the local emulator inside its directory.
-pub const LOCAL_DB_FILE: &str = "emulator.sqlite3";
+/// The SQLite file of the local emulator inside its directory. `foundryctl emulator --data DIR`
+/// serves the same file, so `--endpoint local:DIR` and a served emulator share one project.
+pub const LOCAL_DB_FILE: &str = "emulator.db";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
