@@ -18,6 +18,8 @@ use crate::model::AgentName;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Send a message to an agent and print its answer.
+    // `--version` names the agent's version here, not foundryctl's.
+    #[command(disable_version_flag = true)]
     Invoke(InvokeArgs),
 }
 
@@ -230,6 +232,12 @@ mod tests {
             text: crate::foundry::memory::output_text(&raw),
             raw,
         }
+    }
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        crate::cli::Cli::command().debug_assert();
     }
 
     #[test]
