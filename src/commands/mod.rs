@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         .build()
         .context("failed to start the async runtime")?;
     let global = cli.global;
+    crate::foundry::logging::init(global.verbose);
     runtime.block_on(async move {
         match cli.command {
             Command::Validate(args) => validate::run(&global, args).await,

@@ -6,7 +6,9 @@
 //! compares the two. Neither the YAML shape nor the REST shape leaks in here.
 
 mod agent;
+pub mod fingerprint;
 mod names;
+pub mod normalize;
 mod ownership;
 mod state;
 mod store;

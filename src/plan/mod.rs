@@ -1,1 +1,31 @@
-//! See lib.rs for the role of this module.
+//! The planner: compares the desired state with the live state and decides everything
+//! (DESIGN §3). Pure: no I/O, clock, environment or async; same inputs, byte-identical plan.
+//!
+//! - [`decide`]: the per-resource decision table (create, reconcile, delete, conflict, …).
+//! - `store`, `agent`: the kind-specific comparison on normalised values and stamps.
+//! - `order`: dependency edges and levels for the executor.
+//! - `import`: the plan that adopts a live resource by stamping it.
+//! - [`types`]: the [`Plan`] and its actions, serialisable for saved plans.
+
+mod agent;
+pub mod decide;
+mod diff;
+mod import;
+mod order;
+mod planner;
+mod store;
+pub mod types;
+
+pub use import::{ImportError, plan_import};
+pub use planner::{agents_needing_history, plan};
+pub use types::{
+    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, Op, Plan,
+    PlanOptions, Precondition, SavedPlan, Severity, Summary,
+};
+
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+pub(crate) mod service_model;
+#[cfg(test)]
+pub(crate) mod tests;

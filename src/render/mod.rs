@@ -1,1 +1,108 @@
-//! See lib.rs for the role of this module.
+//! Renderers: a [`Plan`](crate::plan::Plan) as text for people ([`human`]), JSON for machines
+//! ([`json`], documented in docs/plan-json.md) and Markdown for pull-request comments
+//! ([`markdown`]).
+//!
+//! Pure like the planner: each renderer writes into an `impl io::Write` and takes colour and
+//! width as parameters; deciding them (TTY, `NO_COLOR`, `--color`) is the command layer's job.
+
+pub mod human;
+pub mod json;
+pub mod markdown;
+
+use serde_json::Value;
+
+use crate::model::ResourceKind;
+use crate::plan::{Action, ActionKind, Summary};
+
+/// How the human renderer may format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HumanOptions {
+    /// Emit ANSI colour. Off, the output reads the same (symbols carry the meaning).
+    pub color: bool,
+    /// Terminal width, for rules between sections; 0 means unknown (80 is used).
+    pub width: usize,
+}
+
+impl Default for HumanOptions {
+    fn default() -> Self {
+        Self {
+            color: false,
+            width: 80,
+        }
+    }
+}
+
+/// `Plan: 1 to add, 2 to change, 1 to replace, 0 to destroy (1 blocked).`
+pub fn summary_line(s: &Summary) -> String {
+    let mut line = format!(
+        "Plan: {} to add, {} to change, {} to replace, {} to destroy",
+        s.to_add, s.to_change, s.to_replace, s.to_destroy
+    );
+    if s.to_import > 0 {
+        line.push_str(&format!(", {} to import", s.to_import));
+    }
+    let mut notes = Vec::new();
+    if s.blocked > 0 {
+        notes.push(format!("{} blocked", s.blocked));
+    }
+    if s.conflicts > 0 {
+        notes.push(plural(s.conflicts, "conflict", "conflicts"));
+    }
+    if !notes.is_empty() {
+        line.push_str(&format!(" ({})", notes.join(", ")));
+    }
+    line.push('.');
+    line
+}
+
+/// What happens to the resource, as a phrase after its `KIND/NAME`.
+pub fn phrase(action: &Action) -> &'static str {
+    match (action.kind, action.resource.kind()) {
+        (ActionKind::Create, _) => "will be created",
+        (ActionKind::Update, ResourceKind::MemoryStore) => "will be updated in place",
+        (ActionKind::Update, ResourceKind::Agent) => "will get a new version",
+        (ActionKind::Replace, _) => "must be replaced (delete, then create)",
+        (ActionKind::Delete, ResourceKind::MemoryStore) => "will be deleted",
+        (ActionKind::Delete, ResourceKind::Agent) => "will be deleted with all its versions",
+        (ActionKind::Import, _) => "will be imported (stamped as managed by foundryctl)",
+    }
+}
+
+/// The short verb used in tables and JSON.
+pub fn verb(kind: ActionKind) -> &'static str {
+    match kind {
+        ActionKind::Create => "create",
+        ActionKind::Update => "update",
+        ActionKind::Replace => "replace",
+        ActionKind::Delete => "delete",
+        ActionKind::Import => "import",
+    }
+}
+
+/// A value on one line: strings quoted, everything else as compact JSON.
+pub fn inline(value: &Value) -> String {
+    crate::model::fingerprint::canonical_json(value)
+}
+
+/// The two sides of a change that is best shown as a line diff: a string on at least one side
+/// with several lines, and no non-string on either side. `None` for an absent side.
+pub fn multiline<'a>(
+    before: Option<&'a Value>,
+    after: Option<&'a Value>,
+) -> Option<(Option<&'a str>, Option<&'a str>)> {
+    let text = |v: Option<&'a Value>| match v {
+        None => Some(None),
+        Some(Value::String(s)) => Some(Some(s.as_str())),
+        Some(_) => None,
+    };
+    let (b, a) = (text(before)?, text(after)?);
+    let is_multi = |s: Option<&str>| s.is_some_and(|s| s.contains('\n'));
+    (is_multi(b) || is_multi(a)).then_some((b, a))
+}
+
+fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,217 @@
+//! How an emulator is configured: storage, address, faults, token and TLS requirements.
+
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Where the emulator keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// A private in-memory database; gone when the emulator stops (tests).
+    Memory,
+    /// A SQLite file, created when missing; several processes may share it.
+    File(PathBuf),
+}
+
+/// Serve HTTPS with a self-signed certificate generated into `dir` (`cert.pem`, `key.pem`), so
+/// SDKs that refuse bearer tokens over plain HTTP can talk to the emulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsConfig {
+    pub dir: PathBuf,
+}
+
+/// Injected faults, applied to every request before routing. Rates are probabilities in
+/// `0.0..=1.0`, rolled independently in the order drop, 429, 500, 503 from one seeded generator,
+/// so a seed plus a request sequence gives the same faults every run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultConfig {
+    /// Fixed delay before each response.
+    pub latency: Duration,
+    /// Extra delay, uniform in `0..=jitter`, added to `latency`.
+    pub jitter: Duration,
+    /// Probability of 429 Too Many Requests (with `Retry-After`).
+    pub rate_429: f64,
+    /// The `Retry-After` value of injected 429s, in seconds.
+    pub retry_after_secs: u64,
+    /// Probability of 500 Internal Server Error.
+    pub rate_500: f64,
+    /// Probability of 503 Service Unavailable.
+    pub rate_503: f64,
+    /// Probability of closing the connection without any response.
+    pub drop_rate: f64,
+    /// Seed of the fault generator; `None` picks one at random.
+    pub seed: Option<u64>,
+}
+
+impl Default for FaultConfig {
+    fn default() -> Self {
+        FaultConfig {
+            latency: Duration::ZERO,
+            jitter: Duration::ZERO,
+            rate_429: 0.0,
+            retry_after_secs: 1,
+            rate_500: 0.0,
+            rate_503: 0.0,
+            drop_rate: 0.0,
+            seed: None,
+        }
+    }
+}
+
+/// A fault variable that could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid {name}={value:?}: {reason}")]
+pub struct FaultEnvError {
+    pub name: String,
+    pub value: String,
+    pub reason: &'static str,
+}
+
+impl FaultConfig {
+    /// Whether any fault is configured (the request path skips the fault step otherwise).
+    pub fn is_active(&self) -> bool {
+        !self.latency.is_zero()
+            || !self.jitter.is_zero()
+            || self.rate_429 > 0.0
+            || self.rate_500 > 0.0
+            || self.rate_503 > 0.0
+            || self.drop_rate > 0.0
+    }
+
+    /// Overrides fields from `FOUNDRY_EMULATOR_*` variables read through `get` (so tests pass a
+    /// map instead of touching the process environment): `LATENCY_MS`, `JITTER_MS`,
+    /// `RATE_429`, `RETRY_AFTER`, `RATE_500`, `RATE_503`, `DROP_RATE`, `SEED`, and `ERROR_RATE`,
+    /// which splits evenly over 429, 500 and 503.
+    pub fn apply_env(
+        mut self,
+        get: impl Fn(&str) -> Option<String>,
+    ) -> Result<FaultConfig, FaultEnvError> {
+        let read = |key: &str| get(&format!("FOUNDRY_EMULATOR_{key}")).map(|v| (key.to_owned(), v));
+        let err = |key: &str, value: &str, reason| FaultEnvError {
+            name: format!("FOUNDRY_EMULATOR_{key}"),
+            value: value.to_owned(),
+            reason,
+        };
+        let millis = |key: &str| -> Result<Option<Duration>, FaultEnvError> {
+            read(key)
+                .map(|(k, v)| {
+                    v.trim()
+                        .parse::<u64>()
+                        .map(Duration::from_millis)
+                        .map_err(|_| err(&k, &v, "expected whole milliseconds"))
+                })
+                .transpose()
+        };
+        let rate = |key: &str| -> Result<Option<f64>, FaultEnvError> {
+            read(key)
+                .map(|(k, v)| match v.trim().parse::<f64>() {
+                    Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+                    _ => Err(err(&k, &v, "expected a probability between 0 and 1")),
+                })
+                .transpose()
+        };
+        if let Some(d) = millis("LATENCY_MS")? {
+            self.latency = d;
+        }
+        if let Some(d) = millis("JITTER_MS")? {
+            self.jitter = d;
+        }
+        if let Some(r) = rate("ERROR_RATE")? {
+            self.rate_429 = r / 3.0;
+            self.rate_500 = r / 3.0;
+            self.rate_503 = r / 3.0;
+        }
+        if let Some(r) = rate("RATE_429")? {
+            self.rate_429 = r;
+        }
+        if let Some(r) = rate("RATE_500")? {
+            self.rate_500 = r;
+        }
+        if let Some(r) = rate("RATE_503")? {
+            self.rate_503 = r;
+        }
+        if let Some(r) = rate("DROP_RATE")? {
+            self.drop_rate = r;
+        }
+        if let Some((k, v)) = read("RETRY_AFTER") {
+            self.retry_after_secs = v
+                .trim()
+                .parse()
+                .map_err(|_| err(&k, &v, "expected whole seconds"))?;
+        }
+        if let Some((k, v)) = read("SEED") {
+            self.seed = Some(
+                v.trim()
+                    .parse()
+                    .map_err(|_| err(&k, &v, "expected an integer"))?,
+            );
+        }
+        Ok(self)
+    }
+}
+
+/// Everything [`crate::Emulator::start`] needs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub storage: Storage,
+    /// Default `127.0.0.1:0` (loopback, any free port).
+    pub bind: SocketAddr,
+    pub faults: FaultConfig,
+    /// Reject requests without `Authorization: Bearer <token>` (401). Tokens are never logged.
+    pub require_token: bool,
+    pub tls: Option<TlsConfig>,
+    /// How long an update stays `in_progress` after its `update_delay` has passed, before it
+    /// completes. Zero (the default) completes it at once; tests raise it to observe the state.
+    pub update_processing: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            storage: Storage::Memory,
+            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            faults: FaultConfig::default(),
+            require_token: false,
+            tls: None,
+            update_processing: Duration::ZERO,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (format!("FOUNDRY_EMULATOR_{k}"), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn env_sets_latency_and_splits_error_rate() {
+        let f = FaultConfig::default()
+            .apply_env(env(&[
+                ("LATENCY_MS", "25"),
+                ("ERROR_RATE", "0.3"),
+                ("SEED", "7"),
+            ]))
+            .unwrap();
+        assert_eq!(f.latency, Duration::from_millis(25));
+        assert!((f.rate_429 - 0.1).abs() < 1e-9 && (f.rate_503 - 0.1).abs() < 1e-9);
+        assert_eq!(f.seed, Some(7));
+        assert!(f.is_active());
+    }
+
+    #[test]
+    fn env_rejects_rates_outside_zero_to_one() {
+        let e = FaultConfig::default()
+            .apply_env(env(&[("DROP_RATE", "1.5")]))
+            .unwrap_err();
+        assert_eq!(e.name, "FOUNDRY_EMULATOR_DROP_RATE");
+        assert!(!FaultConfig::default().is_active());
+    }
+}

@@ -1,0 +1,368 @@
+//! The running server: an accept loop over hyper, so that faults can act below HTTP (a dropped
+//! connection is a closed socket with no response, which axum's own `serve` cannot express).
+//!
+//! Per request, in order: count it, check the bearer token (`require_token`), apply injected
+//! faults (latency, then drop / 429 / 500 / 503), route through axum, add the
+//! `api-supported-versions` header the service sends.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+
+use crate::api::error::ApiError;
+use crate::api::{self, ApiVersion, AppState};
+use crate::config::{Config, FaultConfig, Storage};
+use crate::db::Db;
+use crate::tls;
+
+/// Request counts, for benchmarks and tests.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Every request received, including faulted and unrouted ones.
+    pub total: u64,
+    /// By HTTP method (`"GET"`, `"POST"`, …).
+    pub by_method: BTreeMap<String, u64>,
+    /// By method and route template, e.g. `"GET /agents/{name}"` (routed requests only).
+    pub by_route: BTreeMap<String, u64>,
+    /// Requests answered by an injected 429/500/503.
+    pub injected_errors: u64,
+    /// Connections closed by an injected drop.
+    pub dropped: u64,
+}
+
+/// Shared mutable state of the server loop.
+struct Shared {
+    faults: RwLock<FaultConfig>,
+    rng: Mutex<fastrand::Rng>,
+    stats: Mutex<Stats>,
+    require_token: bool,
+}
+
+/// The error that makes hyper close a connection without answering: an injected drop.
+#[derive(Debug, thiserror::Error)]
+#[error("connection dropped by fault injection")]
+struct Dropped;
+
+/// What the fault step decided for one request.
+enum Fault {
+    None,
+    Drop,
+    Status(StatusCode),
+}
+
+impl Shared {
+    fn roll(&self) -> (Duration, Fault) {
+        let faults = match self.faults.read() {
+            Ok(f) => f.clone(),
+            Err(_) => return (Duration::ZERO, Fault::None),
+        };
+        if !faults.is_active() {
+            return (Duration::ZERO, Fault::None);
+        }
+        let Ok(mut rng) = self.rng.lock() else {
+            return (Duration::ZERO, Fault::None);
+        };
+        let jitter_ms = u64::try_from(faults.jitter.as_millis()).unwrap_or(u64::MAX);
+        let delay = faults.latency
+            + if jitter_ms > 0 {
+                Duration::from_millis(rng.u64(0..=jitter_ms))
+            } else {
+                Duration::ZERO
+            };
+        let fault = if rng.f64() < faults.drop_rate {
+            Fault::Drop
+        } else if rng.f64() < faults.rate_429 {
+            Fault::Status(StatusCode::TOO_MANY_REQUESTS)
+        } else if rng.f64() < faults.rate_500 {
+            Fault::Status(StatusCode::INTERNAL_SERVER_ERROR)
+        } else if rng.f64() < faults.rate_503 {
+            Fault::Status(StatusCode::SERVICE_UNAVAILABLE)
+        } else {
+            Fault::None
+        };
+        (delay, fault)
+    }
+
+    fn count(&self, f: impl FnOnce(&mut Stats)) {
+        if let Ok(mut s) = self.stats.lock() {
+            f(&mut s);
+        }
+    }
+}
+
+/// A running emulator. Dropping it without [`Emulator::shutdown`] stops accepting connections.
+pub struct Emulator {
+    endpoint: String,
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    worker: tokio::task::JoinHandle<()>,
+    cert_path: Option<std::path::PathBuf>,
+}
+
+impl Emulator {
+    /// Opens the storage, binds the address and starts serving.
+    pub async fn start(config: Config) -> anyhow::Result<Emulator> {
+        let db = match &config.storage {
+            Storage::Memory => Db::open_memory()?,
+            Storage::File(path) => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir).with_context(|| {
+                        format!(
+                            "failed to create the emulator data directory {}",
+                            dir.display()
+                        )
+                    })?;
+                }
+                Db::open_file(path)?
+            }
+        };
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .with_context(|| format!("failed to bind the emulator to {}", config.bind))?;
+        let addr = listener.local_addr()?;
+        let (acceptor, cert_path) = match &config.tls {
+            Some(t) => {
+                let (acceptor, cert) = tls::acceptor(&t.dir)?;
+                (Some(acceptor), Some(cert))
+            }
+            None => (None, None),
+        };
+        let scheme = if acceptor.is_some() { "https" } else { "http" };
+        let endpoint = format!("{scheme}://{addr}{}", api::PROJECT_PREFIX);
+        let seed = config.faults.seed.unwrap_or_else(|| fastrand::u64(..));
+        let shared = Arc::new(Shared {
+            faults: RwLock::new(config.faults.clone()),
+            rng: Mutex::new(fastrand::Rng::with_seed(seed)),
+            stats: Mutex::new(Stats::default()),
+            require_token: config.require_token,
+        });
+        let state = AppState {
+            db: db.clone(),
+            processing: config.update_processing,
+            endpoint: Arc::from(endpoint.as_str()),
+        };
+        let router = api::router(state.clone()).route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&shared),
+            count_route,
+        ));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(accept_loop(
+            listener,
+            acceptor,
+            router,
+            Arc::clone(&shared),
+            stop_rx.clone(),
+        ));
+        let worker = tokio::spawn(crate::api::memories::worker(state, stop_rx));
+        Ok(Emulator {
+            endpoint,
+            addr,
+            shared,
+            stop,
+            task,
+            worker,
+            cert_path,
+        })
+    }
+
+    /// The project endpoint, e.g. `http://127.0.0.1:PORT/api/projects/local`.
+    pub fn endpoint(&self) -> String {
+        self.endpoint.clone()
+    }
+
+    /// The bound socket address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The self-signed certificate (PEM) clients must trust, when serving TLS.
+    pub fn certificate_path(&self) -> Option<&std::path::Path> {
+        self.cert_path.as_deref()
+    }
+
+    /// Replaces the fault configuration; requests already delayed keep their old decision.
+    pub fn set_faults(&self, faults: FaultConfig) {
+        if let Some(seed) = faults.seed
+            && let Ok(mut rng) = self.shared.rng.lock()
+        {
+            *rng = fastrand::Rng::with_seed(seed);
+        }
+        if let Ok(mut f) = self.shared.faults.write() {
+            *f = faults;
+        }
+    }
+
+    /// A snapshot of the request counters.
+    pub fn stats(&self) -> Stats {
+        self.shared
+            .stats
+            .lock()
+            .map(|s| s.clone())
+            .unwrap_or_default()
+    }
+
+    /// Stops accepting, lets in-flight requests finish (up to 5 s), then returns.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+        let _ = self.worker.await;
+    }
+}
+
+/// Counts routed requests by method and route template.
+async fn count_route(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
+    if let Some(path) = request.extensions().get::<MatchedPath>() {
+        let template = path
+            .as_str()
+            .strip_prefix(api::PROJECT_PREFIX)
+            .unwrap_or(path.as_str());
+        let key = format!("{} {template}", request.method());
+        shared.count(|s| *s.by_route.entry(key).or_default() += 1);
+    }
+    next.run(request).await
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    acceptor: Option<tokio_rustls::TlsAcceptor>,
+    router: axum::Router,
+    shared: Arc<Shared>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    loop {
+        let (socket, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    tracing::warn!("emulator failed to accept a connection: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => break,
+        };
+        let _ = socket.set_nodelay(true);
+        let router = router.clone();
+        let shared = Arc::clone(&shared);
+        let service =
+            hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                handle(req.map(Body::new), router.clone(), Arc::clone(&shared))
+            });
+        match &acceptor {
+            None => {
+                let conn = builder.serve_connection_with_upgrades(TokioIo::new(socket), service);
+                let conn = graceful.watch(conn.into_owned());
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                });
+            }
+            Some(acceptor) => {
+                let acceptor = acceptor.clone();
+                let builder = builder.clone();
+                let watcher = graceful.watcher();
+                tokio::spawn(async move {
+                    let Ok(stream) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    let conn =
+                        builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+                    let _ = watcher.watch(conn.into_owned()).await;
+                });
+            }
+        }
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(Duration::from_secs(5), graceful.shutdown()).await;
+}
+
+async fn handle(
+    request: Request,
+    router: axum::Router,
+    shared: Arc<Shared>,
+) -> Result<Response, Dropped> {
+    let method = request.method().to_string();
+    shared.count(|s| {
+        s.total += 1;
+        *s.by_method.entry(method).or_default() += 1;
+    });
+    let (delay, fault) = shared.roll();
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match fault {
+        Fault::None => {}
+        Fault::Drop => {
+            shared.count(|s| s.dropped += 1);
+            return Err(Dropped);
+        }
+        Fault::Status(status) => {
+            shared.count(|s| s.injected_errors += 1);
+            let mut response = ApiError::injected(status).into_response();
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let secs = shared
+                    .faults
+                    .read()
+                    .map(|f| f.retry_after_secs)
+                    .unwrap_or(1);
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    response.headers_mut().insert("retry-after", v);
+                }
+            }
+            return Ok(response);
+        }
+    }
+    if shared.require_token && !has_bearer(&request) {
+        return Ok(ApiError::unauthorized().into_response());
+    }
+    let preview = request
+        .uri()
+        .query()
+        .is_some_and(|q| q.contains("api-version=2025-11-15-preview"));
+    let result: Result<Response, Infallible> = router.oneshot(request).await;
+    let mut response = match result {
+        Ok(r) => r,
+        Err(never) => match never {},
+    };
+    let version = if preview {
+        ApiVersion::Preview
+    } else {
+        ApiVersion::V1
+    };
+    response.headers_mut().insert(
+        "api-supported-versions",
+        HeaderValue::from_static(version.supported_header()),
+    );
+    Ok(response)
+}
+
+/// `Authorization: Bearer <something>`; the token itself is never inspected or logged.
+fn has_bearer(request: &Request) -> bool {
+    request
+        .headers()
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .is_some_and(|t| !t.trim().is_empty())
+}

@@ -1,0 +1,139 @@
+use std::time::{Duration, Instant};
+
+use foundry_emulator::{Config, FaultConfig, TlsConfig};
+
+use crate::common::Env;
+
+#[tokio::test]
+async fn injected_429_carries_retry_after_and_the_envelope() {
+    let env = Env::start().await;
+    env.emulator.set_faults(FaultConfig {
+        rate_429: 1.0,
+        retry_after_secs: 7,
+        seed: Some(1),
+        ..FaultConfig::default()
+    });
+    let r = env.get("/agents?api-version=v1").await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.headers["retry-after"], "7");
+    assert_eq!(r.body["error"]["code"], "too_many_requests");
+    env.emulator.set_faults(FaultConfig::default());
+    assert_eq!(env.get("/agents?api-version=v1").await.status, 200);
+    assert_eq!(env.emulator.stats().injected_errors, 1);
+}
+
+#[tokio::test]
+async fn same_seed_gives_the_same_fault_sequence() {
+    let faults = FaultConfig {
+        rate_500: 0.3,
+        rate_503: 0.3,
+        seed: Some(42),
+        ..FaultConfig::default()
+    };
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let env = Env::start().await;
+        env.emulator.set_faults(faults.clone());
+        let mut statuses = Vec::new();
+        for _ in 0..20 {
+            statuses.push(env.get("/agents?api-version=v1").await.status);
+        }
+        runs.push(statuses);
+    }
+    assert_eq!(runs[0], runs[1]);
+    assert!(
+        runs[0].contains(&200) && runs[0].iter().any(|s| *s >= 500),
+        "{:?}",
+        runs[0]
+    );
+}
+
+#[tokio::test]
+async fn dropped_connection_gets_no_response() {
+    let env = Env::start().await;
+    env.emulator.set_faults(FaultConfig {
+        drop_rate: 1.0,
+        ..FaultConfig::default()
+    });
+    let err = env
+        .http
+        .get(format!("{}/agents?api-version=v1", env.base))
+        .send()
+        .await
+        .expect_err("no response on a dropped connection");
+    assert!(!err.is_status());
+    assert_eq!(env.emulator.stats().dropped, 1);
+}
+
+#[tokio::test]
+async fn latency_delays_every_response() {
+    let env = Env::start().await;
+    env.emulator.set_faults(FaultConfig {
+        latency: Duration::from_millis(60),
+        ..FaultConfig::default()
+    });
+    let start = Instant::now();
+    assert_eq!(env.get("/agents?api-version=v1").await.status, 200);
+    assert!(start.elapsed() >= Duration::from_millis(60));
+}
+
+#[tokio::test]
+async fn require_token_rejects_requests_without_bearer() {
+    let env = Env::with(Config {
+        require_token: true,
+        ..Config::default()
+    })
+    .await;
+    let r = env.get("/agents?api-version=v1").await;
+    assert_eq!(r.status, 401);
+    let ok = env
+        .http
+        .get(format!("{}/agents?api-version=v1", env.base))
+        .bearer_auth("anything")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+}
+
+#[tokio::test]
+async fn tls_serves_https_with_the_generated_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = Env::with(Config {
+        tls: Some(TlsConfig {
+            dir: dir.path().to_owned(),
+        }),
+        ..Config::default()
+    })
+    .await;
+    assert!(env.base.starts_with("https://127.0.0.1:"));
+    let pem = std::fs::read(env.emulator.certificate_path().unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/agents?api-version=v1", env.base))
+        .bearer_auth("token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn file_storage_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = Config {
+        storage: foundry_emulator::Storage::File(dir.path().join("e.db")),
+        ..Config::default()
+    };
+    let env = Env::with(config.clone()).await;
+    crate::common::create_store(&env, "kept").await;
+    env.emulator.shutdown().await;
+    let env = Env::with(config).await;
+    assert_eq!(
+        env.get("/memory_stores/kept?api-version=v1").await.status,
+        200
+    );
+}

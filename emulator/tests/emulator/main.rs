@@ -1,0 +1,9 @@
+//! Integration tests of the emulator over raw HTTP (one test binary, one module per area).
+
+mod agents;
+mod common;
+mod contract;
+mod faults;
+mod memories;
+mod responses;
+mod stores;

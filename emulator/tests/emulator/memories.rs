@@ -1,0 +1,292 @@
+use std::time::Duration;
+
+use foundry_emulator::Config;
+use serde_json::{Value, json};
+
+use crate::common::{Env, create_store, ids};
+
+fn turn(text: &str) -> Value {
+    json!([{"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}])
+}
+
+/// Polls an update until it reaches a terminal status (bounded).
+async fn poll(env: &Env, store: &str, id: &str) -> (Vec<String>, Value) {
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let r = env
+            .get(&format!(
+                "/memory_stores/{store}/updates/{id}?api-version=v1"
+            ))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        let status = r.body["status"].as_str().unwrap().to_owned();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if ["completed", "superseded", "failed"].contains(&status.as_str()) {
+            return (seen, r.body);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("update {id} never finished: {seen:?}");
+}
+
+#[tokio::test]
+async fn update_goes_queued_in_progress_completed_and_writes_memories() {
+    let env = Env::with(Config {
+        update_processing: Duration::from_millis(300),
+        ..Config::default()
+    })
+    .await;
+    create_store(&env, "s").await;
+    let r = env
+        .post(
+            "/memory_stores/s:update_memories?api-version=v1",
+            json!({"scope": "u", "items": turn("I prefer dark roast coffee"), "update_delay": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    assert_eq!(r.body["status"], "queued");
+    let id = r.body["update_id"].as_str().unwrap().to_owned();
+    let location = r.headers["operation-location"].to_str().unwrap();
+    assert!(location.starts_with(&env.base));
+    assert!(location.ends_with(&format!(
+        "/memory_stores/s/updates/{id}?api-version=2025-11-15-preview"
+    )));
+    let (seen, last) = poll(&env, "s", &id).await;
+    assert_eq!(seen.last().unwrap(), "completed");
+    assert!(seen.contains(&"in_progress".to_owned()), "{seen:?}");
+    let ops = last["result"]["memory_operations"].as_array().unwrap();
+    assert_eq!(ops.len(), 2);
+    assert_eq!(ops[0]["kind"], "created");
+    assert_eq!(ops[0]["memory_item"]["kind"], "USER_PROFILE");
+    assert_eq!(ops[1]["memory_item"]["kind"], "CHAT_SUMMARY");
+    assert!(last["result"]["usage"]["total_tokens"].is_u64());
+    let listed = env
+        .post(
+            "/memory_stores/s/items:list?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_newer_update_supersedes_a_queued_one_and_keeps_its_messages() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let a = env
+        .post(
+            "/memory_stores/s:update_memories?api-version=v1",
+            json!({"scope": "u", "items": turn("I live in Oslo"), "update_delay": 300}),
+        )
+        .await
+        .body["update_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let a_status = env
+        .get(&format!("/memory_stores/s/updates/{a}?api-version=v1"))
+        .await;
+    assert_eq!(a_status.body["status"], "queued");
+    let b = env
+        .post(
+            "/memory_stores/s:update_memories?api-version=v1",
+            json!({"scope": "u", "items": turn("I ride a bike"), "update_delay": 0, "previous_update_id": a}),
+        )
+        .await
+        .body["update_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (_, a_last) = poll(&env, "s", &a).await;
+    assert_eq!(
+        a_last,
+        json!({"update_id": a, "status": "superseded", "superseded_by": b})
+    );
+    let (_, b_last) = poll(&env, "s", &b).await;
+    let contents: Vec<&str> = b_last["result"]["memory_operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["memory_item"]["content"].as_str().unwrap())
+        .collect();
+    assert!(contents.iter().any(|c| c.contains("Oslo")), "{contents:?}");
+    assert!(contents.iter().any(|c| c.contains("bike")), "{contents:?}");
+}
+
+#[tokio::test]
+async fn search_ranks_by_overlap_honours_max_and_scope_only_gives_profile() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    for text in [
+        "I prefer dark roast coffee",
+        "My dog is called Rex",
+        "I drink coffee every morning with my dog",
+    ] {
+        env.post(
+            "/memory_stores/s:update_memories?api-version=v1",
+            json!({"scope": "u", "items": turn(text), "update_delay": 0}),
+        )
+        .await;
+    }
+    let search = |body: Value| {
+        let env = &env;
+        async move {
+            let r = env
+                .post("/memory_stores/s:search_memories?api-version=v1", body)
+                .await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.body
+        }
+    };
+    let r = search(json!({"scope": "u", "items": turn("coffee in the morning?"), "options": {"max_memories": 1}})).await;
+    assert_eq!(r["error"], Value::Null);
+    assert_eq!(r["search_id"].as_str().unwrap().len(), 32);
+    let mems = r["memories"].as_array().unwrap();
+    assert_eq!(mems.len(), 1);
+    assert!(
+        mems[0]["memory_item"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("every morning")
+    );
+    let r = search(
+        json!({"scope": "u", "items": turn("coffee"), "previous_search_id": r["search_id"]}),
+    )
+    .await;
+    assert!(r["memories"].as_array().unwrap().iter().all(|m| {
+        m["memory_item"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("coffee")
+    }));
+    let r = search(json!({"scope": "u"})).await;
+    let mems = r["memories"].as_array().unwrap();
+    assert_eq!(mems.len(), 3);
+    assert!(
+        mems.iter()
+            .all(|m| m["memory_item"]["kind"] == "user_profile")
+    );
+    let r = search(json!({"scope": "other", "items": turn("coffee")})).await;
+    assert_eq!(r["memories"], json!([]));
+}
+
+#[tokio::test]
+async fn delete_scope_reports_whether_anything_was_there() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    env.post(
+        "/memory_stores/s/items?api-version=v1",
+        json!({"scope": "u", "content": "x", "kind": "user_profile"}),
+    )
+    .await;
+    let r = env
+        .post(
+            "/memory_stores/s:delete_scope?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"object": "memory_store.scope.deleted", "name": "s", "scope": "u", "deleted": true})
+    );
+    let r = env
+        .post(
+            "/memory_stores/s:delete_scope?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(r.body["deleted"], false);
+    let r = env
+        .post(
+            "/memory_stores/nope:delete_scope?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn items_crud_and_list_cursors_match_recordings() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let mut made = Vec::new();
+    for i in (0..4).rev() {
+        let r = env
+            .post(
+                "/memory_stores/s/items?api-version=v1",
+                json!({"scope": "user_123", "content": format!("Memory Item #{i}"), "kind": "chat_summary"}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.body["memory_id"]
+                .as_str()
+                .unwrap()
+                .starts_with("dXNlcl8xMjM_")
+        );
+        made.push(r.body["memory_id"].as_str().unwrap().to_owned());
+    }
+    let list = |q: &str| {
+        let env = &env;
+        let q = q.to_owned();
+        async move {
+            env.post(
+                &format!("/memory_stores/s/items:list?api-version=v1{q}"),
+                json!({"scope": "user_123"}),
+            )
+            .await
+            .body
+        }
+    };
+    let b = list("&limit=3&order=asc").await;
+    assert_eq!(ids(&b, "memory_id"), made[..3].to_vec());
+    assert_eq!(b["has_more"], true);
+    let b = list(&format!("&limit=3&order=asc&after={}", made[2])).await;
+    assert_eq!(ids(&b, "memory_id"), vec![made[3].clone()]);
+    let b = list(&format!(
+        "&limit=3&order=asc&after={}&before={}",
+        made[0], made[3]
+    ))
+    .await;
+    assert_eq!(ids(&b, "memory_id"), made[1..3].to_vec());
+    let b = list(&format!("&limit=3&order=desc&before={}", made[0])).await;
+    assert_eq!(
+        ids(&b, "memory_id"),
+        vec![made[3].clone(), made[2].clone(), made[1].clone()]
+    );
+    let b = list("").await;
+    assert_eq!(ids(&b, "memory_id")[0], made[3]);
+    let id = &made[0];
+    let r = env
+        .post(
+            &format!("/memory_stores/s/items/{id}?api-version=v1"),
+            json!({"content": "changed"}),
+        )
+        .await;
+    assert_eq!(r.body["content"], "changed");
+    assert_eq!(r.body["kind"], "chat_summary");
+    let r = env
+        .delete(&format!("/memory_stores/s/items/{id}?api-version=v1"))
+        .await;
+    assert_eq!(
+        r.body,
+        json!({"object": "memory_store.item.deleted", "memory_id": id, "deleted": true})
+    );
+    assert_eq!(
+        env.get(&format!("/memory_stores/s/items/{id}?api-version=v1"))
+            .await
+            .status,
+        404
+    );
+    let r = env
+        .call(
+            "POST",
+            "/memory_stores/s/items:list?api-version=2025-11-15-preview",
+            Some(json!({"scope": "u"})),
+            false,
+        )
+        .await;
+    assert_eq!(r.status, 404);
+}

@@ -1,0 +1,202 @@
+use serde_json::json;
+
+use crate::common::{Env, create_store, ids};
+
+#[tokio::test]
+async fn store_create_echoes_defaults_and_rejects_duplicates() {
+    let env = Env::start().await;
+    let r = env
+        .post(
+            "/memory_stores?api-version=v1",
+            json!({"name": "s1", "definition": {"chat_model": "c", "embedding_model": "e"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let b = &r.body;
+    assert_eq!(b["object"], "memory_store");
+    assert!(b["id"].as_str().unwrap().starts_with("memstore_"));
+    assert_eq!(b["description"], "");
+    assert_eq!(b["metadata"], json!({}));
+    assert_eq!(b["definition"]["kind"], "default");
+    assert_eq!(
+        b["definition"]["options"],
+        json!({"user_profile_enabled": true, "chat_summary_enabled": true, "default_ttl_seconds": 0})
+    );
+    assert!(b["created_at"].is_i64());
+    assert_eq!(
+        r.headers["api-supported-versions"],
+        "1.0,2025-05-15-preview,2025-11-15-preview"
+    );
+    let dup = env
+        .post(
+            "/memory_stores?api-version=v1",
+            json!({"name": "s1", "definition": {"chat_model": "c", "embedding_model": "e"}}),
+        )
+        .await;
+    assert_eq!(dup.status, 409);
+    assert_eq!(
+        dup.body["error"]["additionalInfo"]["request_id"]
+            .as_str()
+            .unwrap(),
+        dup.headers["x-request-id"].to_str().unwrap()
+    );
+}
+
+#[tokio::test]
+async fn v1_memory_routes_require_the_feature_header_but_preview_does_not() {
+    let env = Env::start().await;
+    let r = env
+        .call("GET", "/memory_stores?api-version=v1", None, false)
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(r.body["error"]["code"], "preview_feature_required");
+    let r = env
+        .call(
+            "GET",
+            "/memory_stores?api-version=2025-11-15-preview",
+            None,
+            false,
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.headers["api-supported-versions"],
+        "2025-05-15-preview,2025-11-15-preview"
+    );
+}
+
+#[tokio::test]
+async fn missing_api_version_is_400_and_unknown_is_404() {
+    let env = Env::start().await;
+    let r = env.get("/memory_stores").await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["param"], "api-version");
+    let r = env.get("/agents?api-version=2099-01-01").await;
+    assert_eq!(r.status, 404);
+}
+
+#[tokio::test]
+async fn store_validation_names_the_field() {
+    let env = Env::start().await;
+    for (body, param) in [
+        (
+            json!({"definition": {"chat_model": "c", "embedding_model": "e"}}),
+            "name",
+        ),
+        (
+            json!({"name": "a:b", "definition": {"chat_model": "c", "embedding_model": "e"}}),
+            "name",
+        ),
+        (json!({"name": "ok"}), "definition"),
+        (
+            json!({"name": "ok", "definition": {"embedding_model": "e"}}),
+            "definition.chat_model",
+        ),
+        (
+            json!({"name": "ok", "description": "x".repeat(513), "definition": {"chat_model": "c", "embedding_model": "e"}}),
+            "description",
+        ),
+    ] {
+        let r = env.post("/memory_stores?api-version=v1", body).await;
+        assert_eq!(r.status, 400, "{param}");
+        assert_eq!(r.body["error"]["type"], "invalid_request_error");
+        assert_eq!(r.body["error"]["param"], param);
+    }
+}
+
+#[tokio::test]
+async fn store_update_changes_description_and_metadata_only() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let r = env
+        .post(
+            "/memory_stores/s?api-version=v1",
+            json!({"description": "d", "metadata": {"k": "v"}}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["description"], "d");
+    assert_eq!(r.body["metadata"], json!({"k": "v"}));
+    let r = env
+        .post(
+            "/memory_stores/s?api-version=v1",
+            json!({"definition": {"chat_model": "x"}}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        env.get("/memory_stores/s?api-version=v1").await.body["description"],
+        "d"
+    );
+}
+
+#[tokio::test]
+async fn store_delete_then_404_in_recorded_shape() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let r = env.delete("/memory_stores/s?api-version=v1").await;
+    assert_eq!(
+        r.body,
+        json!({"object": "memory_store.deleted", "name": "s", "deleted": true})
+    );
+    let r = env.delete("/memory_stores/s?api-version=v1").await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["error"]["code"], "not_found");
+    assert_eq!(r.body["error"]["type"], "error");
+    assert_eq!(r.body["error"]["message"], "MemoryStore 's' not found");
+    let r = env.get("/memory_stores?api-version=v1").await;
+    assert_eq!(
+        r.body,
+        json!({"data": [], "first_id": "", "last_id": "", "has_more": false, "object": "list"})
+    );
+}
+
+#[tokio::test]
+async fn store_list_cursors_follow_recorded_semantics() {
+    let env = Env::start().await;
+    let mut s = Vec::new();
+    for i in 0..4 {
+        s.push(create_store(&env, &format!("s{i}")).await);
+    }
+    let list = |q: String| {
+        let env = &env;
+        async move {
+            env.get(&format!("/memory_stores?api-version=v1&{q}"))
+                .await
+                .body
+        }
+    };
+    let b = list(format!("order=asc&after={}&before={}", s[0], s[3])).await;
+    assert_eq!(ids(&b, "id"), vec![s[1].clone(), s[2].clone()]);
+    assert_eq!(b["has_more"], false);
+    let b = list(format!("order=desc&before={}", s[0])).await;
+    assert_eq!(
+        ids(&b, "id"),
+        vec![s[3].clone(), s[2].clone(), s[1].clone()]
+    );
+    let b = list(format!("order=desc&after={}&before={}", s[3], s[0])).await;
+    assert_eq!(ids(&b, "id"), vec![s[2].clone(), s[1].clone()]);
+    let b = list("order=asc&limit=2".to_owned()).await;
+    assert_eq!(ids(&b, "id"), vec![s[0].clone(), s[1].clone()]);
+    assert_eq!(b["has_more"], true);
+    assert_eq!(b["last_id"], s[1].as_str());
+    let b = list(format!("order=asc&limit=2&after={}", s[1])).await;
+    assert_eq!(b["has_more"], false);
+    let b = list(format!("order=asc&limit=2&after={}", s[3])).await;
+    assert_eq!(b["data"], json!([]));
+    assert_eq!(b["first_id"], "");
+    let b = list("limit=0".to_owned()).await;
+    assert_eq!(b["error"]["param"], "limit");
+}
+
+#[tokio::test]
+async fn stats_count_requests_by_method_and_route() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    env.get("/memory_stores/s?api-version=v1").await;
+    env.get("/memory_stores/s?api-version=v1").await;
+    let stats = env.emulator.stats();
+    assert_eq!(stats.total, 3);
+    assert_eq!(stats.by_method["GET"], 2);
+    assert_eq!(stats.by_route["GET /memory_stores/{name}"], 2);
+}

@@ -1,0 +1,718 @@
+//! Credentials: turning `--auth` into bearer tokens for the scope `https://ai.azure.com/.default`.
+//!
+//! azure_identity 1.x removed `DefaultAzureCredential` on purpose, so `auto` is built here: it
+//! tries, in order, a client secret from the environment, workload identity (a federated token
+//! file), GitHub Actions OIDC (exchanged as a client assertion), then the Azure CLI and azd.
+//! Managed identity is never part of `auto` (its IMDS probe retries for over a minute on
+//! machines that have none); it is used only when asked for.
+//!
+//! Tokens are cached here and refreshed five minutes before they expire (the CLI credentials do
+//! not cache, and spawning `az` per request would dominate a plan). They are never printed or
+//! logged: the only place a token becomes text is the `Authorization` header, which is marked
+//! sensitive and redacted in logs.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::time::OffsetDateTime;
+use azure_identity::{
+    AzureCliCredential, AzureDeveloperCliCredential, ClientAssertion, ClientAssertionCredential,
+    ClientSecretCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
+    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+};
+
+use super::env::Env;
+use crate::cli::AuthMode;
+
+/// The one scope every Foundry data-plane call needs.
+pub const SCOPE: &str = "https://ai.azure.com/.default";
+
+/// Refresh this long before expiry, so a token never expires between check and use.
+const REFRESH_MARGIN: Duration = Duration::from_secs(300);
+
+/// One credential's whole attempt (a CLI spawn, a token exchange) may take this long.
+const CREDENTIAL_TIMEOUT: Duration = Duration::from_secs(30);
+
+const ROLE_HINT: &str = "the identity also needs the `Azure AI User` role on the Foundry project";
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    /// A mode chosen with `--auth` lacks its configuration.
+    #[error("use {mode} authentication: {problem}\nhint: {hint}")]
+    NotConfigured {
+        mode: &'static str,
+        problem: String,
+        hint: String,
+    },
+    /// Every credential tried failed.
+    #[error(
+        "get a token for {SCOPE}: no credential worked\n{}\
+         hint: run `az login` (or `azd auth login`), set FOUNDRY_TOKEN and pass --auth token, \
+         or pick a mode with --auth; {ROLE_HINT}",
+        attempts.iter().map(|a| format!("  - {}: {}\n", a.credential, a.reason)).collect::<String>()
+    )]
+    NoCredential { attempts: Vec<Attempt> },
+}
+
+/// One credential tried and why it did not give a token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub credential: String,
+    pub reason: String,
+}
+
+/// How requests are authorised.
+pub enum Auth {
+    /// The local emulator: no `Authorization` header at all.
+    None,
+    /// `--auth token`: a raw bearer token from `FOUNDRY_TOKEN`, used as is.
+    Static(Secret),
+    /// An Entra credential (or an ordered chain for `auto`), with a token cache.
+    Entra(Chain),
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("Auth::None"),
+            Auth::Static(_) => f.write_str("Auth::Static(<redacted>)"),
+            Auth::Entra(chain) => f.debug_tuple("Auth::Entra").field(&chain.names()).finish(),
+        }
+    }
+}
+
+impl Auth {
+    /// The credential `--auth MODE` asks for, checked against `env` without any network.
+    pub fn from_mode(mode: AuthMode, env: &Env) -> Result<Auth, AuthError> {
+        match mode {
+            AuthMode::Token => {
+                let token = env.get("FOUNDRY_TOKEN").ok_or_else(|| AuthError::NotConfigured {
+                    mode: "token",
+                    problem: "FOUNDRY_TOKEN is not set".into(),
+                    hint: format!(
+                        "export FOUNDRY_TOKEN=\"$(az account get-access-token --resource https://ai.azure.com --query accessToken -o tsv)\"; {ROLE_HINT}"
+                    ),
+                })?;
+                Ok(Auth::Static(Secret::new(token.trim().to_owned())))
+            }
+            AuthMode::Auto => Ok(Auth::Entra(Chain::auto(env))),
+            other => {
+                let (name, credential) = single(other, env)?;
+                Ok(Auth::Entra(Chain::new(
+                    vec![(name, credential)],
+                    Vec::new(),
+                )))
+            }
+        }
+    }
+
+    /// Whether requests carry a bearer token at all.
+    pub fn needs_token(&self) -> bool {
+        !matches!(self, Auth::None)
+    }
+
+    /// The bearer token to send, fetched or refreshed when needed.
+    pub async fn bearer(&self) -> Result<Option<String>, AuthError> {
+        match self {
+            Auth::None => Ok(None),
+            Auth::Static(token) => Ok(Some(token.secret().to_owned())),
+            Auth::Entra(chain) => chain.token().await.map(Some),
+        }
+    }
+}
+
+/// One explicit mode's credential, or why it cannot be built.
+fn single(
+    mode: AuthMode,
+    env: &Env,
+) -> Result<(&'static str, Arc<dyn TokenCredential>), AuthError> {
+    let built: Result<Arc<dyn TokenCredential>, AuthError> = match mode {
+        AuthMode::Cli => AzureCliCredential::new(None)
+            .map(|c| c as Arc<dyn TokenCredential>)
+            .map_err(|e| not_configured("Azure CLI", e, "run `az login`")),
+        AuthMode::Azd => AzureDeveloperCliCredential::new(None)
+            .map(|c| c as Arc<dyn TokenCredential>)
+            .map_err(|e| not_configured("Azure Developer CLI", e, "run `azd auth login`")),
+        AuthMode::ManagedIdentity => {
+            let options = ManagedIdentityCredentialOptions {
+                user_assigned_id: env
+                    .get("AZURE_CLIENT_ID")
+                    .map(|id| UserAssignedId::ClientId(id.to_owned())),
+                ..Default::default()
+            };
+            ManagedIdentityCredential::new(Some(options))
+                .map(|c| c as Arc<dyn TokenCredential>)
+                .map_err(|e| not_configured("managed identity", e, "managed identity works only on Azure compute (App Service, Container Apps, Functions, VMs)"))
+        }
+        AuthMode::ClientSecret => client_secret(env),
+        AuthMode::WorkloadIdentity => workload_identity(env),
+        AuthMode::GithubOidc => github_oidc(env),
+        AuthMode::Auto | AuthMode::Token => unreachable_mode(mode),
+    };
+    Ok((label(mode), built?))
+}
+
+/// `Auto` and `Token` are handled by [`Auth::from_mode`] before [`single`] is called; this
+/// keeps the match exhaustive without a panic.
+fn unreachable_mode(mode: AuthMode) -> Result<Arc<dyn TokenCredential>, AuthError> {
+    Err(AuthError::NotConfigured {
+        mode: label(mode),
+        problem: "this mode is not a single credential".into(),
+        hint: "pick another --auth mode".into(),
+    })
+}
+
+fn label(mode: AuthMode) -> &'static str {
+    match mode {
+        AuthMode::Auto => "auto",
+        AuthMode::Cli => "Azure CLI",
+        AuthMode::Azd => "Azure Developer CLI",
+        AuthMode::ManagedIdentity => "managed identity",
+        AuthMode::WorkloadIdentity => "workload identity",
+        AuthMode::ClientSecret => "client secret",
+        AuthMode::GithubOidc => "GitHub Actions OIDC",
+        AuthMode::Token => "token",
+    }
+}
+
+fn not_configured(mode: &'static str, error: azure_core::Error, hint: &str) -> AuthError {
+    AuthError::NotConfigured {
+        mode,
+        problem: first_line(&error.to_string()),
+        hint: hint.to_owned(),
+    }
+}
+
+/// The variables a mode needs, all of them reported at once when some are missing.
+fn require<'a>(
+    env: &'a Env,
+    mode: &'static str,
+    names: &[&str],
+    hint: &str,
+) -> Result<Vec<&'a str>, AuthError> {
+    let missing: Vec<&str> = names
+        .iter()
+        .copied()
+        .filter(|n| env.get(n).is_none())
+        .collect();
+    if missing.is_empty() {
+        return Ok(names.iter().filter_map(|n| env.get(n)).collect());
+    }
+    Err(AuthError::NotConfigured {
+        mode,
+        problem: format!(
+            "{} {} not set",
+            missing.join(", "),
+            if missing.len() == 1 { "is" } else { "are" }
+        ),
+        hint: hint.to_owned(),
+    })
+}
+
+fn client_secret(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
+    let mode = "client secret";
+    let vars = require(
+        env,
+        mode,
+        &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
+        "set the app registration's tenant id, client id and secret",
+    )?;
+    ClientSecretCredential::new(
+        vars[0],
+        vars[1].to_owned(),
+        Secret::new(vars[2].to_owned()),
+        None,
+    )
+    .map(|c| c as Arc<dyn TokenCredential>)
+    .map_err(|e| {
+        not_configured(
+            mode,
+            e,
+            "AZURE_TENANT_ID must be a tenant id (a GUID) or domain",
+        )
+    })
+}
+
+fn workload_identity(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
+    let mode = "workload identity";
+    let vars = require(
+        env,
+        mode,
+        &[
+            "AZURE_TENANT_ID",
+            "AZURE_CLIENT_ID",
+            "AZURE_FEDERATED_TOKEN_FILE",
+        ],
+        "workload identity is set up by AKS (azure.workload.identity/use: \"true\"); elsewhere use another --auth mode",
+    )?;
+    let file = PathBuf::from(vars[2]);
+    if !file.is_file() {
+        return Err(AuthError::NotConfigured {
+            mode,
+            problem: format!(
+                "AZURE_FEDERATED_TOKEN_FILE names {}, which is not a readable file",
+                file.display()
+            ),
+            hint: "check the projected service account token volume".into(),
+        });
+    }
+    let options = WorkloadIdentityCredentialOptions {
+        tenant_id: Some(vars[0].to_owned()),
+        client_id: Some(vars[1].to_owned()),
+        token_file_path: Some(file),
+        ..Default::default()
+    };
+    WorkloadIdentityCredential::new(Some(options))
+        .map(|c| c as Arc<dyn TokenCredential>)
+        .map_err(|e| not_configured(mode, e, "check AZURE_TENANT_ID and AZURE_CLIENT_ID"))
+}
+
+fn github_oidc(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
+    let mode = "GitHub Actions OIDC";
+    require(
+        env,
+        mode,
+        &[
+            "ACTIONS_ID_TOKEN_REQUEST_URL",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        ],
+        "give the workflow job `permissions: id-token: write`",
+    )?;
+    let vars = require(
+        env,
+        mode,
+        &["AZURE_TENANT_ID", "AZURE_CLIENT_ID"],
+        "set AZURE_TENANT_ID and AZURE_CLIENT_ID of the app registration that trusts this repository (a federated credential)",
+    )?;
+    let assertion = GithubOidc {
+        request_url: env
+            .get("ACTIONS_ID_TOKEN_REQUEST_URL")
+            .unwrap_or_default()
+            .to_owned(),
+        request_token: Secret::new(
+            env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+                .unwrap_or_default()
+                .to_owned(),
+        ),
+    };
+    ClientAssertionCredential::new(vars[0].to_owned(), vars[1].to_owned(), assertion, None)
+        .map(|c| c as Arc<dyn TokenCredential>)
+        .map_err(|e| not_configured(mode, e, "check AZURE_TENANT_ID and AZURE_CLIENT_ID"))
+}
+
+/// Fetches the GitHub Actions ID token (audience `api://AzureADTokenExchange`) each time Entra
+/// needs a fresh assertion; GitHub's tokens are short-lived, so it is never cached here.
+#[derive(Debug)]
+pub struct GithubOidc {
+    request_url: String,
+    request_token: Secret,
+}
+
+impl GithubOidc {
+    pub fn new(request_url: &str, request_token: &str) -> Self {
+        Self {
+            request_url: request_url.to_owned(),
+            request_token: Secret::new(request_token.to_owned()),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl ClientAssertion for GithubOidc {
+    async fn secret(
+        &self,
+        _: Option<azure_core::http::ClientMethodOptions<'_>>,
+    ) -> azure_core::Result<String> {
+        #[derive(serde::Deserialize)]
+        struct IdToken {
+            value: String,
+        }
+        let fail = |e: String| {
+            azure_core::Error::with_message(
+                azure_core::error::ErrorKind::Credential,
+                format!("GitHub OIDC token request failed: {e}"),
+            )
+        };
+        let token: IdToken = reqwest::Client::new()
+            .get(&self.request_url)
+            .query(&[("audience", "api://AzureADTokenExchange")])
+            .bearer_auth(self.request_token.secret())
+            .timeout(CREDENTIAL_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| fail(e.to_string()))?
+            .error_for_status()
+            .map_err(|e| fail(e.to_string()))?
+            .json()
+            .await
+            .map_err(|e| fail(e.to_string()))?;
+        Ok(token.value)
+    }
+}
+
+/// Credentials tried in order, with the token cache. Remembers the one that worked, so later
+/// refreshes go straight to it.
+pub struct Chain {
+    credentials: Vec<(&'static str, Arc<dyn TokenCredential>)>,
+    /// Credentials `auto` considered but could not build, reported if nothing works.
+    skipped: Vec<Attempt>,
+    cache: tokio::sync::Mutex<Cache>,
+}
+
+#[derive(Default)]
+struct Cache {
+    token: Option<(Secret, OffsetDateTime)>,
+    winner: Option<usize>,
+}
+
+impl Chain {
+    pub fn new(
+        credentials: Vec<(&'static str, Arc<dyn TokenCredential>)>,
+        skipped: Vec<Attempt>,
+    ) -> Self {
+        Self {
+            credentials,
+            skipped,
+            cache: tokio::sync::Mutex::new(Cache::default()),
+        }
+    }
+
+    /// The `auto` chain for this environment. A credential whose variables are absent is noted
+    /// as skipped (and named in the final error); one that is configured but broken is noted
+    /// with its problem; neither stops the chain.
+    pub fn auto(env: &Env) -> Self {
+        let mut credentials = Vec::new();
+        let mut skipped = Vec::new();
+        let candidates: [(AuthMode, &str); 3] = [
+            (AuthMode::ClientSecret, "AZURE_CLIENT_SECRET"),
+            (AuthMode::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE"),
+            (AuthMode::GithubOidc, "ACTIONS_ID_TOKEN_REQUEST_URL"),
+        ];
+        for (mode, trigger) in candidates {
+            if env.get(trigger).is_none() {
+                skipped.push(Attempt {
+                    credential: label(mode).into(),
+                    reason: format!("not configured ({trigger} is not set)"),
+                });
+                continue;
+            }
+            match single(mode, env) {
+                Ok(c) => credentials.push(c),
+                Err(e) => skipped.push(Attempt {
+                    credential: label(mode).into(),
+                    reason: first_line(&e.to_string()),
+                }),
+            }
+        }
+        for mode in [AuthMode::Cli, AuthMode::Azd] {
+            match single(mode, env) {
+                Ok(c) => credentials.push(c),
+                Err(e) => skipped.push(Attempt {
+                    credential: label(mode).into(),
+                    reason: first_line(&e.to_string()),
+                }),
+            }
+        }
+        Self::new(credentials, skipped)
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.credentials.iter().map(|(n, _)| *n).collect()
+    }
+
+    /// A valid token: the cached one while it has more than [`REFRESH_MARGIN`] left, else a new
+    /// one from the remembered credential, else from each credential in order.
+    pub async fn token(&self) -> Result<String, AuthError> {
+        let mut cache = self.cache.lock().await;
+        let now = OffsetDateTime::now_utc();
+        if let Some((token, expires_on)) = &cache.token
+            && *expires_on - now > REFRESH_MARGIN
+        {
+            return Ok(token.secret().to_owned());
+        }
+        let mut attempts = self.skipped.clone();
+        let order: Vec<usize> = cache
+            .winner
+            .into_iter()
+            .chain((0..self.credentials.len()).filter(|i| Some(*i) != cache.winner))
+            .collect();
+        for index in order {
+            let (name, credential) = &self.credentials[index];
+            let result =
+                tokio::time::timeout(CREDENTIAL_TIMEOUT, credential.get_token(&[SCOPE], None))
+                    .await;
+            match result {
+                Ok(Ok(token)) => {
+                    let secret = token.token.secret().to_owned();
+                    tracing::debug!(target: "foundryctl::auth", "token from {name}, expires {}", token.expires_on);
+                    cache.token = Some((token.token, token.expires_on));
+                    cache.winner = Some(index);
+                    return Ok(secret);
+                }
+                Ok(Err(e)) => attempts.push(Attempt {
+                    credential: (*name).into(),
+                    reason: first_line(&e.to_string()),
+                }),
+                Err(_) => attempts.push(Attempt {
+                    credential: (*name).into(),
+                    reason: format!("no token within {} s", CREDENTIAL_TIMEOUT.as_secs()),
+                }),
+            }
+        }
+        Err(AuthError::NoCredential { attempts })
+    }
+}
+
+/// Credential errors can span many lines (troubleshooting links, JSON); the list shows one.
+fn first_line(text: &str) -> String {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("unknown error")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use azure_core::credentials::{AccessToken, TokenRequestOptions};
+
+    use super::*;
+
+    /// A credential that counts calls and hands out tokens with a fixed lifetime, or fails.
+    #[derive(Debug)]
+    struct Fake {
+        calls: AtomicUsize,
+        lifetime: Option<Duration>,
+    }
+
+    #[async_trait::async_trait]
+    impl TokenCredential for Fake {
+        async fn get_token(
+            &self,
+            scopes: &[&str],
+            _: Option<TokenRequestOptions<'_>>,
+        ) -> azure_core::Result<AccessToken> {
+            assert_eq!(scopes, [SCOPE]);
+            let n = self.calls.fetch_add(1, Ordering::SeqCst);
+            match self.lifetime {
+                Some(l) => Ok(AccessToken::new(
+                    format!("token-{n}"),
+                    OffsetDateTime::now_utc() + l,
+                )),
+                None => Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Credential,
+                    "az not found on PATH\nsee https://aka.ms/troubleshoot",
+                )),
+            }
+        }
+    }
+
+    fn fake(lifetime: Option<Duration>) -> Arc<Fake> {
+        Arc::new(Fake {
+            calls: AtomicUsize::new(0),
+            lifetime,
+        })
+    }
+
+    #[tokio::test]
+    async fn tokens_are_cached_until_shortly_before_expiry() {
+        let long = fake(Some(Duration::from_secs(3600)));
+        let chain = Chain::new(vec![("fake", long.clone())], Vec::new());
+        assert_eq!(chain.token().await.unwrap(), "token-0");
+        assert_eq!(chain.token().await.unwrap(), "token-0");
+        assert_eq!(long.calls.load(Ordering::SeqCst), 1);
+
+        let short = fake(Some(Duration::from_secs(60)));
+        let chain = Chain::new(vec![("fake", short.clone())], Vec::new());
+        assert_eq!(chain.token().await.unwrap(), "token-0");
+        assert_eq!(
+            chain.token().await.unwrap(),
+            "token-1",
+            "a token inside the refresh margin is replaced"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_chain_falls_through_and_remembers_the_winner() {
+        let broken = fake(None);
+        let works = fake(Some(Duration::from_secs(60)));
+        let chain = Chain::new(
+            vec![("broken", broken.clone()), ("works", works.clone())],
+            Vec::new(),
+        );
+        chain.token().await.unwrap();
+        chain.token().await.unwrap();
+        assert_eq!(
+            broken.calls.load(Ordering::SeqCst),
+            1,
+            "the failed credential is not retried first"
+        );
+        assert_eq!(works.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn when_nothing_works_every_credential_is_listed_with_its_reason_and_a_hint() {
+        let skipped = vec![Attempt {
+            credential: "client secret".into(),
+            reason: "not configured (AZURE_CLIENT_SECRET is not set)".into(),
+        }];
+        let chain = Chain::new(
+            vec![
+                ("Azure CLI", fake(None)),
+                ("Azure Developer CLI", fake(None)),
+            ],
+            skipped,
+        );
+        let text = chain.token().await.unwrap_err().to_string();
+        assert!(
+            text.contains("  - client secret: not configured (AZURE_CLIENT_SECRET is not set)\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - Azure CLI: az not found on PATH\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  - Azure Developer CLI: az not found on PATH\n"),
+            "{text}"
+        );
+        assert!(
+            !text.contains("troubleshoot"),
+            "only the first line of each reason: {text}"
+        );
+        assert!(text.contains("hint: run `az login`"), "{text}");
+        assert!(text.contains("Azure AI User"), "{text}");
+    }
+
+    #[test]
+    fn token_mode_needs_foundry_token() {
+        let e = Auth::from_mode(AuthMode::Token, &Env::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("FOUNDRY_TOKEN is not set"), "{e}");
+        assert!(e.contains("hint: export FOUNDRY_TOKEN="), "{e}");
+        let auth = Auth::from_mode(
+            AuthMode::Token,
+            &Env::from_pairs([("FOUNDRY_TOKEN", "abc\n")]),
+        )
+        .unwrap();
+        assert!(
+            !format!("{auth:?}").contains("abc"),
+            "Debug never shows the token"
+        );
+    }
+
+    #[test]
+    fn client_secret_mode_names_every_missing_variable() {
+        let env = Env::from_pairs([("AZURE_CLIENT_ID", "id")]);
+        let e = Auth::from_mode(AuthMode::ClientSecret, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with(
+                "use client secret authentication: AZURE_TENANT_ID, AZURE_CLIENT_SECRET are not set"
+            ),
+            "{e}"
+        );
+        let env = Env::from_pairs([
+            ("AZURE_CLIENT_ID", "id"),
+            ("AZURE_TENANT_ID", "not a tenant!"),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ]);
+        assert!(
+            Auth::from_mode(AuthMode::ClientSecret, &env).is_err(),
+            "an invalid tenant id is refused offline"
+        );
+        let env = Env::from_pairs([
+            ("AZURE_CLIENT_ID", "id"),
+            ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("AZURE_CLIENT_SECRET", "s"),
+        ]);
+        assert!(Auth::from_mode(AuthMode::ClientSecret, &env).is_ok());
+    }
+
+    #[test]
+    fn workload_identity_mode_checks_the_token_file() {
+        let env = Env::from_pairs([
+            ("AZURE_CLIENT_ID", "id"),
+            ("AZURE_TENANT_ID", "t"),
+            ("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent/token"),
+        ]);
+        let e = Auth::from_mode(AuthMode::WorkloadIdentity, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("/nonexistent/token, which is not a readable file"),
+            "{e}"
+        );
+        let file = tempfile::NamedTempFile::new().unwrap();
+        let path = file.path().to_str().unwrap();
+        let env = Env::from_pairs([
+            ("AZURE_CLIENT_ID", "id"),
+            ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+            ("AZURE_FEDERATED_TOKEN_FILE", path),
+        ]);
+        assert!(Auth::from_mode(AuthMode::WorkloadIdentity, &env).is_ok());
+    }
+
+    #[test]
+    fn github_oidc_mode_explains_the_missing_permission() {
+        let env = Env::from_pairs([("AZURE_CLIENT_ID", "id"), ("AZURE_TENANT_ID", "t")]);
+        let e = Auth::from_mode(AuthMode::GithubOidc, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set"),
+            "{e}"
+        );
+        assert!(e.contains("permissions: id-token: write"), "{e}");
+        let env = Env::from_pairs([
+            ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://x/"),
+            ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
+        ]);
+        let e = Auth::from_mode(AuthMode::GithubOidc, &env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("AZURE_TENANT_ID, AZURE_CLIENT_ID are not set"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn auto_skips_unconfigured_credentials_and_keeps_the_developer_tools() {
+        let Auth::Entra(chain) = Auth::from_mode(AuthMode::Auto, &Env::default()).unwrap() else {
+            panic!("auto is a chain")
+        };
+        assert_eq!(chain.names(), ["Azure CLI", "Azure Developer CLI"]);
+        assert_eq!(chain.skipped.len(), 3);
+        let env = Env::from_pairs([
+            ("AZURE_CLIENT_SECRET", "s"),
+            ("AZURE_CLIENT_ID", "id"),
+            ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+        ]);
+        let Auth::Entra(chain) = Auth::from_mode(AuthMode::Auto, &env).unwrap() else {
+            panic!("auto is a chain")
+        };
+        assert_eq!(
+            chain.names(),
+            ["client secret", "Azure CLI", "Azure Developer CLI"]
+        );
+        // Configured but broken: noted, not fatal.
+        let env = Env::from_pairs([("AZURE_FEDERATED_TOKEN_FILE", "/nonexistent")]);
+        let Auth::Entra(chain) = Auth::from_mode(AuthMode::Auto, &env).unwrap() else {
+            panic!("auto is a chain")
+        };
+        assert!(
+            chain
+                .skipped
+                .iter()
+                .any(|a| a.credential == "workload identity" && a.reason.contains("not set"))
+        );
+    }
+}

@@ -1,0 +1,185 @@
+//! What can go wrong talking to a project. Messages are lowercase fragments that read after
+//! "failed to …" and start with the operation, so a chain reads
+//! `failed to plan: list agents: the project answered 503 Service Unavailable …`.
+
+use std::time::Duration;
+
+use super::auth::AuthError;
+use super::wire::ApiError;
+
+/// The audience every Foundry token must be issued for.
+pub const AUDIENCE: &str = "https://ai.azure.com";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The service answered with an error status that is not retried (or no longer).
+    #[error("{operation}: the project answered {status}{}{}", describe(error.as_deref()), request_id_suffix(request_id.as_deref()))]
+    Api {
+        operation: &'static str,
+        status: reqwest::StatusCode,
+        error: Option<Box<ApiError>>,
+        request_id: Option<String>,
+    },
+
+    /// 401: almost always a token for the wrong audience, an expired token, or another tenant.
+    #[error(
+        "{operation}: the project refused the credential (401 Unauthorized){}\n\
+         hint: the token must be issued for the audience {AUDIENCE} (scope {AUDIENCE}/.default), be unexpired, \
+         and come from the project's tenant; with --auth token, create it with \
+         `az account get-access-token --resource {AUDIENCE}`",
+        describe(error.as_deref())
+    )]
+    Unauthorized {
+        operation: &'static str,
+        error: Option<Box<ApiError>>,
+    },
+
+    /// 403: the identity is known but lacks a role on the project.
+    #[error(
+        "{operation}: the project denied access (403 Forbidden){}\n\
+         hint: the identity needs the `Azure AI User` role (or higher) on the Foundry project",
+        describe(error.as_deref())
+    )]
+    Forbidden {
+        operation: &'static str,
+        error: Option<Box<ApiError>>,
+    },
+
+    /// Transient failures went on past the retry budget.
+    #[error("{operation}: gave up after {attempts} attempts in {:.1}s: {last}", elapsed.as_secs_f64())]
+    RetriesExhausted {
+        operation: &'static str,
+        attempts: u32,
+        elapsed: Duration,
+        last: String,
+    },
+
+    /// A write was sent but no answer came back (timeout, dropped connection, gateway error):
+    /// it may or may not have happened. Creates read back before retrying; other writes report
+    /// this to the caller.
+    #[error(
+        "{operation}: the outcome is unknown ({reason}); the request may or may not have taken effect"
+    )]
+    OutcomeUnknown {
+        operation: &'static str,
+        reason: String,
+    },
+
+    #[error("{operation}: could not read the project's answer: {source}")]
+    Decode {
+        operation: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    #[error("{operation}: could not build the request: {reason}")]
+    Request {
+        operation: &'static str,
+        reason: String,
+    },
+
+    #[error(
+        "refusing to send a bearer token over plain http to {host}\n\
+         hint: use an https:// endpoint; plain http is allowed only for loopback addresses (the local emulator)"
+    )]
+    InsecureEndpoint { host: String },
+
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+
+    /// A create found a resource of that name whose content is not what was sent.
+    #[error("{operation}: `{name}` already exists with different content (created concurrently?)")]
+    Conflict {
+        operation: &'static str,
+        name: String,
+    },
+
+    #[error("update memories: update {update_id} failed{}", describe(error.as_deref()))]
+    UpdateFailed {
+        update_id: String,
+        error: Option<Box<ApiError>>,
+    },
+
+    #[error(
+        "update memories: update {update_id} was still `{status}` after {:.0}s\n\
+         hint: the service may be busy; check later with the update id, or raise the timeout",
+        waited.as_secs_f64()
+    )]
+    UpdateTimeout {
+        update_id: String,
+        status: String,
+        waited: Duration,
+    },
+}
+
+impl ClientError {
+    /// The HTTP status of an error answer, if the error is one.
+    pub fn status(&self) -> Option<reqwest::StatusCode> {
+        match self {
+            ClientError::Api { status, .. } => Some(*status),
+            ClientError::Unauthorized { .. } => Some(reqwest::StatusCode::UNAUTHORIZED),
+            ClientError::Forbidden { .. } => Some(reqwest::StatusCode::FORBIDDEN),
+            _ => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(reqwest::StatusCode::NOT_FOUND)
+    }
+}
+
+fn describe(error: Option<&ApiError>) -> String {
+    let Some(error) = error else {
+        return String::new();
+    };
+    let mut out = String::new();
+    if let Some(code) = &error.code {
+        out.push_str(&format!(" [{code}]"));
+    }
+    if let Some(message) = &error.message {
+        out.push_str(&format!(": {message}"));
+    }
+    if let Some(param) = error.param.as_ref().or(error.target.as_ref()) {
+        out.push_str(&format!(" (field `{param}`)"));
+    }
+    out
+}
+
+fn request_id_suffix(request_id: Option<&str>) -> String {
+    request_id
+        .map(|id| format!(" (request id {id})"))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unauthorized_explains_the_audience() {
+        let e = ClientError::Unauthorized {
+            operation: "list agents",
+            error: None,
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("list agents: the project refused the credential (401"));
+        assert!(
+            text.contains("hint: the token must be issued for the audience https://ai.azure.com")
+        );
+    }
+
+    #[test]
+    fn api_errors_quote_code_message_field_and_request_id() {
+        let error = ApiError::parse(br#"{"error":{"code":"invalid_payload","message":"Not allowed when agent is specified.","param":"tools"}}"#).map(Box::new);
+        let e = ClientError::Api {
+            operation: "create response",
+            status: reqwest::StatusCode::BAD_REQUEST,
+            error,
+            request_id: Some("abc".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "create response: the project answered 400 Bad Request [invalid_payload]: Not allowed when agent is specified. (field `tools`) (request id abc)"
+        );
+    }
+}

@@ -1,0 +1,48 @@
+//! `-v` / `-vv`: what the client logs, to stderr. `-v` shows one line per HTTP request
+//! (method, path, status, duration, request id) and credential choices; `-vv` adds retries,
+//! request headers (Authorization redacted) and bodies. Without a flag only warnings show.
+//! `RUST_LOG`, when set, replaces these defaults.
+
+use std::io::IsTerminal;
+
+/// The tracing filter for a `-v` count.
+pub fn filter_for(verbose: u8) -> &'static str {
+    match verbose {
+        0 => "warn",
+        1 => "warn,foundryctl::http=info,foundryctl::auth=info",
+        _ => "info,foundryctl=debug,foundryctl::http::body=debug",
+    }
+}
+
+/// Installs the stderr subscriber once per process; later calls are no-ops (tests call it
+/// freely). Colour only when stderr is a terminal and `NO_COLOR` is unset.
+pub fn init(verbose: u8) {
+    let filter = std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|v| tracing_subscriber::EnvFilter::try_new(v).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new(filter_for(verbose)));
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_are_logged_only_at_double_verbose() {
+        assert!(!filter_for(0).contains("foundryctl::http"));
+        assert!(filter_for(1).contains("foundryctl::http=info"));
+        assert!(!filter_for(1).contains("body"));
+        assert!(filter_for(2).contains("foundryctl::http::body=debug"));
+        for v in 0..3 {
+            assert!(tracing_subscriber::EnvFilter::try_new(filter_for(v)).is_ok());
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! Which project a command talks to (DESIGN §4), and the one-line description every command
+//! prints first.
+//!
+//! In order: `--endpoint URL|local[:DIR]`; `PROJECT_ENDPOINT` from the environment; the same
+//! variable from a `.env` file in the working directory (the environment wins over the file);
+//! otherwise the embedded emulator under `.foundryctl/local`. That last, implicit default is
+//! refused when `CI` is set: a pipeline that forgot its endpoint must fail, not "succeed"
+//! against a throwaway local project. `--endpoint local` is always allowed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use reqwest::Url;
+
+use super::env::Env;
+use super::transport::is_loopback;
+
+pub const ENDPOINT_VAR: &str = "PROJECT_ENDPOINT";
+pub const DEFAULT_LOCAL_DIR: &str = ".foundryctl/local";
+
+/// Where the endpoint came from, for messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Flag,
+    Environment,
+    DotEnv,
+    /// Nothing was configured.
+    Default,
+}
+
+impl Origin {
+    fn describe(self) -> &'static str {
+        match self {
+            Origin::Flag => "--endpoint",
+            Origin::Environment => "PROJECT_ENDPOINT",
+            Origin::DotEnv => "PROJECT_ENDPOINT in .env",
+            Origin::Default => "the default",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// A Foundry project endpoint.
+    Remote { url: Url, origin: Origin },
+    /// The embedded emulator, persisting under `dir`.
+    Local { dir: PathBuf, origin: Origin },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    #[error(
+        "choose a project: no endpoint is configured, and the local emulator is not used implicitly when CI is set\n\
+         hint: pass --endpoint https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT or set PROJECT_ENDPOINT; \
+         pass --endpoint local to use the emulator on purpose"
+    )]
+    ImplicitLocalInCi,
+    #[error(
+        "use the endpoint {value:?} from {}: {reason}\n\
+         hint: expected https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT, or local[:DIR] for the emulator",
+        origin.describe()
+    )]
+    Invalid {
+        value: String,
+        origin: Origin,
+        reason: String,
+    },
+    #[error("read {}: {source}", path.display())]
+    DotEnv {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+impl Target {
+    /// Resolves the target from the flag and the environment (already merged with `.env`,
+    /// see [`load_env`]). `from_dotenv` says whether `PROJECT_ENDPOINT` came from the file.
+    pub fn resolve(
+        flag: Option<&str>,
+        env: &Env,
+        from_dotenv: bool,
+    ) -> Result<Target, TargetError> {
+        if let Some(value) = flag {
+            return parse(value, Origin::Flag);
+        }
+        if let Some(value) = env.get(ENDPOINT_VAR) {
+            return parse(
+                value,
+                if from_dotenv {
+                    Origin::DotEnv
+                } else {
+                    Origin::Environment
+                },
+            );
+        }
+        if is_ci(env) {
+            return Err(TargetError::ImplicitLocalInCi);
+        }
+        Ok(Target::Local {
+            dir: PathBuf::from(DEFAULT_LOCAL_DIR),
+            origin: Origin::Default,
+        })
+    }
+
+    /// The first line of every command, e.g. `target: local emulator (.foundryctl/local)`.
+    pub fn describe(&self) -> String {
+        match self {
+            Target::Remote { url, .. } => format!("target: {}", url.as_str().trim_end_matches('/')),
+            Target::Local { dir, .. } => format!("target: local emulator ({})", dir.display()),
+        }
+    }
+
+    pub fn is_local(&self) -> bool {
+        matches!(self, Target::Local { .. })
+    }
+}
+
+/// `CI` set to anything but empty, `false` or `0` (GitHub Actions, Azure Pipelines and GitLab
+/// all set `CI=true`).
+pub fn is_ci(env: &Env) -> bool {
+    env.get("CI")
+        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0"))
+}
+
+fn parse(value: &str, origin: Origin) -> Result<Target, TargetError> {
+    let value = value.trim();
+    if value == "local" {
+        return Ok(Target::Local {
+            dir: PathBuf::from(DEFAULT_LOCAL_DIR),
+            origin,
+        });
+    }
+    if let Some(dir) = value.strip_prefix("local:") {
+        if dir.is_empty() {
+            return Err(invalid(
+                value,
+                origin,
+                "local: needs a directory after the colon",
+            ));
+        }
+        return Ok(Target::Local {
+            dir: PathBuf::from(dir),
+            origin,
+        });
+    }
+    let mut url = Url::parse(value).map_err(|e| invalid(value, origin, &e.to_string()))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(invalid(
+                value,
+                origin,
+                "plain http is allowed only for loopback addresses, because the bearer token would travel in clear text",
+            ));
+        }
+        other => {
+            return Err(invalid(
+                value,
+                origin,
+                &format!("unsupported scheme {other:?}"),
+            ));
+        }
+    }
+    if url.host_str().is_none_or(str::is_empty) || url.cannot_be_a_base() {
+        return Err(invalid(value, origin, "no host"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid(
+            value,
+            origin,
+            "the endpoint takes no query or fragment (foundryctl adds api-version itself)",
+        ));
+    }
+    let trimmed = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&trimmed);
+    Ok(Target::Remote { url, origin })
+}
+
+fn invalid(value: &str, origin: Origin, reason: &str) -> TargetError {
+    TargetError::Invalid {
+        value: value.to_owned(),
+        origin,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The process environment plus `.env` from `dir` (the environment wins). The flag says
+/// whether `PROJECT_ENDPOINT` came from the file.
+pub fn load_env(dir: &Path) -> Result<(Env, bool), TargetError> {
+    let env = Env::from_process();
+    let path = dir.join(".env");
+    let file = match std::fs::read_to_string(&path) {
+        Ok(text) => parse_dotenv(&text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
+        Err(source) => return Err(TargetError::DotEnv { path, source }),
+    };
+    let from_dotenv = env.get(ENDPOINT_VAR).is_none()
+        && file.get(ENDPOINT_VAR).is_some_and(|v| !v.trim().is_empty());
+    Ok((env.with_defaults(file), from_dotenv))
+}
+
+/// `KEY=VALUE` lines as docker compose and python-dotenv read them: blank lines and `#`
+/// comments skipped, an optional `export `, single or double quotes stripped, and an unquoted
+/// value ending at ` #`.
+pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
+    let mut vars = BTreeMap::new();
+    for line in text.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let line = line.strip_prefix("export ").unwrap_or(line);
+        let Some((key, value)) = line.split_once('=') else {
+            continue;
+        };
+        let key = key.trim();
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let value = value.trim();
+        let value = match value.chars().next() {
+            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default(),
+            _ => value.split(" #").next().unwrap_or_default().trim_end(),
+        };
+        vars.insert(key.to_owned(), value.to_owned());
+    }
+    vars
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_wins_over_the_environment() {
+        let env = Env::from_pairs([(
+            ENDPOINT_VAR,
+            "https://a.services.ai.azure.com/api/projects/p",
+        )]);
+        let t = Target::resolve(Some("local:/tmp/x"), &env, false).unwrap();
+        assert_eq!(
+            t,
+            Target::Local {
+                dir: "/tmp/x".into(),
+                origin: Origin::Flag
+            }
+        );
+        assert_eq!(t.describe(), "target: local emulator (/tmp/x)");
+    }
+
+    #[test]
+    fn project_endpoint_names_a_remote_project() {
+        let env = Env::from_pairs([(
+            ENDPOINT_VAR,
+            "https://acct.services.ai.azure.com/api/projects/p/",
+        )]);
+        let t = Target::resolve(None, &env, false).unwrap();
+        assert_eq!(
+            t.describe(),
+            "target: https://acct.services.ai.azure.com/api/projects/p"
+        );
+        assert!(matches!(
+            t,
+            Target::Remote {
+                origin: Origin::Environment,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn nothing_configured_means_the_local_emulator() {
+        let t = Target::resolve(None, &Env::default(), false).unwrap();
+        assert_eq!(t.describe(), "target: local emulator (.foundryctl/local)");
+        assert!(t.is_local());
+    }
+
+    #[test]
+    fn ci_refuses_the_implicit_local_default_but_not_an_explicit_one() {
+        let ci = Env::from_pairs([("CI", "true")]);
+        let e = Target::resolve(None, &ci, false).unwrap_err().to_string();
+        assert!(e.contains("not used implicitly when CI is set"), "{e}");
+        assert!(e.contains("hint: pass --endpoint"), "{e}");
+        assert!(Target::resolve(Some("local"), &ci, false).is_ok());
+        assert!(Target::resolve(None, &Env::from_pairs([("CI", "false")]), false).is_ok());
+    }
+
+    #[test]
+    fn bad_endpoints_are_refused_with_a_reason() {
+        for (value, reason) in [
+            (
+                "http://acct.services.ai.azure.com/api/projects/p",
+                "plain http",
+            ),
+            ("ftp://x/y", "unsupported scheme"),
+            ("acct.services.ai.azure.com", "relative URL"),
+            ("https://a/api/projects/p?api-version=v1", "no query"),
+            ("local:", "needs a directory"),
+        ] {
+            let e = Target::resolve(Some(value), &Env::default(), false)
+                .unwrap_err()
+                .to_string();
+            assert!(e.contains(reason), "{value}: {e}");
+        }
+        assert!(
+            Target::resolve(
+                Some("http://127.0.0.1:8080/api/projects/local"),
+                &Env::default(),
+                false
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn dotenv_files_parse_like_compose() {
+        let vars = parse_dotenv(
+            "# comment\nexport PROJECT_ENDPOINT=\"https://a/api/projects/p\"\nCHAT_MODEL=gpt-4.1 # inline\nQ='x # y'\nbad line\n=novalue\n",
+        );
+        assert_eq!(vars["PROJECT_ENDPOINT"], "https://a/api/projects/p");
+        assert_eq!(vars["CHAT_MODEL"], "gpt-4.1");
+        assert_eq!(vars["Q"], "x # y");
+        assert_eq!(vars.len(), 3);
+    }
+
+    #[test]
+    fn the_environment_wins_over_dotenv_and_the_origin_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "PROJECT_ENDPOINT=https://from-file.services.ai.azure.com/api/projects/p\n",
+        )
+        .unwrap();
+        let (env, from_file) = load_env(dir.path()).unwrap();
+        // The test process may itself have PROJECT_ENDPOINT set; both outcomes are checked.
+        if std::env::var_os(ENDPOINT_VAR).is_none() {
+            assert!(from_file);
+            let t = Target::resolve(None, &env, from_file).unwrap();
+            assert_eq!(
+                t.describe(),
+                "target: https://from-file.services.ai.azure.com/api/projects/p"
+            );
+            assert!(matches!(
+                t,
+                Target::Remote {
+                    origin: Origin::DotEnv,
+                    ..
+                }
+            ));
+        } else {
+            assert!(!from_file);
+        }
+    }
+}

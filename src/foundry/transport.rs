@@ -1,0 +1,607 @@
+//! Sending requests: one reqwest client, timeouts, retries, a global limit on requests in
+//! flight, and request logging with the token redacted.
+//!
+//! # Retries
+//! 429, 500, 502, 503, 504 and connection failures are retried with exponential backoff and
+//! full jitter (a uniformly random delay between 0 and `base × 2^(attempt-1)`, capped), which
+//! spreads a burst of parallel writers instead of synchronising them. A `Retry-After` header
+//! (seconds or an HTTP date) replaces the computed delay. Attempts and total time are both
+//! bounded; a delay that would end past the time budget ends the retries instead.
+//!
+//! # Writes whose outcome is unknown
+//! A request that never reached the server (connect failure) or that the server refused
+//! without acting (429, 503) is safe to repeat. A non-idempotent write that timed out, lost its
+//! connection after sending, or met a 500/502/504 may have happened: the transport then returns
+//! [`ClientError::OutcomeUnknown`] instead of repeating it, and the caller reads back first
+//! (see `client::stores`/`client::agents`), so a lost response never creates a duplicate.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use tokio::sync::Semaphore;
+
+use super::auth::Auth;
+use super::error::ClientError;
+use super::request::{Idempotency, RequestSpec};
+use super::wire::ApiError;
+
+/// Tunables; the defaults suit a CLI talking to a cloud service.
+#[derive(Debug, Clone)]
+pub struct TransportConfig {
+    pub connect_timeout: Duration,
+    /// Per attempt, from sending to the end of the body.
+    pub request_timeout: Duration,
+    /// Attempts per request, the first included.
+    pub max_attempts: u32,
+    /// Total time for one request, retries and waits included.
+    pub max_elapsed: Duration,
+    /// The first backoff ceiling; doubles per attempt.
+    pub base_delay: Duration,
+    /// The largest computed backoff (a `Retry-After` may ask for more, within `max_elapsed`).
+    pub max_delay: Duration,
+    /// Requests in flight at once, across every caller of this client.
+    pub max_in_flight: usize,
+}
+
+impl Default for TransportConfig {
+    fn default() -> Self {
+        Self {
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(60),
+            max_attempts: 8,
+            max_elapsed: Duration::from_secs(120),
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(15),
+            max_in_flight: 16,
+        }
+    }
+}
+
+/// A response that ended the retry loop: a success, or an error status the caller maps.
+#[derive(Debug)]
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// The request id the service assigned (`x-request-id`, else `apim-request-id`).
+    pub fn request_id(&self) -> Option<String> {
+        ["x-request-id", "apim-request-id"]
+            .iter()
+            .find_map(|h| self.headers.get(*h)?.to_str().ok().map(str::to_owned))
+    }
+
+    /// A success as itself; an error status as the matching [`ClientError`].
+    pub fn ok(self, operation: &'static str) -> Result<Response, ClientError> {
+        if self.status.is_success() {
+            return Ok(self);
+        }
+        let error = ApiError::parse(&self.body).map(Box::new);
+        let request_id = self
+            .request_id()
+            .or_else(|| error.as_ref()?.request_id().map(str::to_owned));
+        Err(match self.status {
+            StatusCode::UNAUTHORIZED => ClientError::Unauthorized { operation, error },
+            StatusCode::FORBIDDEN => ClientError::Forbidden { operation, error },
+            status => ClientError::Api {
+                operation,
+                status,
+                error,
+                request_id,
+            },
+        })
+    }
+
+    pub fn json<T: serde::de::DeserializeOwned>(
+        &self,
+        operation: &'static str,
+    ) -> Result<T, ClientError> {
+        serde_json::from_slice(&self.body)
+            .map_err(|source| ClientError::Decode { operation, source })
+    }
+}
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptOutcome {
+    /// An answer with this status and, when given, the wait the server asked for.
+    Status(StatusCode, Option<Duration>),
+    /// The request never reached the server.
+    NotSent(String),
+    /// Sent, but no complete answer: timeout, reset, truncated body.
+    NoAnswer(String),
+}
+
+/// What to do after an attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Hand the answer to the caller.
+    Return,
+    /// Wait this long, then try again.
+    Retry(Duration),
+    /// A non-idempotent write may have happened: report it, do not repeat it.
+    Unknown,
+    /// A transient failure, but the budget is spent.
+    GiveUp,
+}
+
+/// The statuses worth another try.
+pub fn is_retriable(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 500 | 502 | 503 | 504)
+}
+
+/// 429 and 503 mean "not processed, come back later"; 500, 502 and 504 may hide a write that
+/// happened behind a failing gateway.
+fn status_means_not_processed(status: StatusCode) -> bool {
+    matches!(status.as_u16(), 429 | 503)
+}
+
+/// The retry policy as a pure function, so it is tested without a clock or a server.
+/// `attempt` counts from 1; `jitter` is a uniform sample in [0, 1).
+pub fn decide(
+    outcome: &AttemptOutcome,
+    idempotency: Idempotency,
+    attempt: u32,
+    elapsed: Duration,
+    config: &TransportConfig,
+    jitter: f64,
+) -> Decision {
+    let retry_after = match outcome {
+        AttemptOutcome::Status(status, _) if !is_retriable(*status) => return Decision::Return,
+        AttemptOutcome::Status(status, _)
+            if idempotency == Idempotency::NonIdempotent
+                && !status_means_not_processed(*status) =>
+        {
+            return Decision::Unknown;
+        }
+        AttemptOutcome::NoAnswer(_) if idempotency == Idempotency::NonIdempotent => {
+            return Decision::Unknown;
+        }
+        AttemptOutcome::Status(_, retry_after) => *retry_after,
+        AttemptOutcome::NotSent(_) | AttemptOutcome::NoAnswer(_) => None,
+    };
+    if attempt >= config.max_attempts {
+        return Decision::GiveUp;
+    }
+    let delay = retry_after.unwrap_or_else(|| backoff(attempt, config, jitter));
+    if elapsed + delay > config.max_elapsed {
+        return Decision::GiveUp;
+    }
+    Decision::Retry(delay)
+}
+
+/// Full jitter: uniform in [0, min(max_delay, base × 2^(attempt-1))].
+pub fn backoff(attempt: u32, config: &TransportConfig, jitter: f64) -> Duration {
+    let exp = attempt.saturating_sub(1).min(20);
+    let ceiling = config
+        .base_delay
+        .saturating_mul(1 << exp)
+        .min(config.max_delay);
+    ceiling.mul_f64(jitter.clamp(0.0, 1.0))
+}
+
+/// `Retry-After: <seconds>` or `Retry-After: <HTTP-date>`; also the `retry-after-ms` header some
+/// Azure front doors send. A date in the past means "now".
+pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    if let Some(ms) = headers.get("retry-after-ms").and_then(|v| v.to_str().ok())
+        && let Ok(ms) = ms.trim().parse::<u64>()
+    {
+        return Some(Duration::from_millis(ms));
+    }
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// Loopback hosts may get a bearer token over plain http: the traffic never leaves the machine.
+pub fn is_loopback(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if host.eq_ignore_ascii_case("localhost") {
+        return true;
+    }
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The header map as text for `-vv` logs, with credentials replaced.
+pub fn redacted(headers: &HeaderMap) -> String {
+    let mut parts: Vec<String> = headers
+        .iter()
+        .map(|(name, value)| {
+            let shown = if name == AUTHORIZATION || name.as_str().eq_ignore_ascii_case("api-key") {
+                "<redacted>".to_owned()
+            } else {
+                value.to_str().unwrap_or("<binary>").to_owned()
+            };
+            format!("{name}: {shown}")
+        })
+        .collect();
+    parts.sort();
+    parts.join(", ")
+}
+
+/// The reqwest client plus the shared limits. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Transport {
+    http: reqwest::Client,
+    config: TransportConfig,
+    in_flight: Arc<Semaphore>,
+    auth: Arc<Auth>,
+}
+
+impl Transport {
+    pub fn new(config: TransportConfig, auth: Arc<Auth>) -> Result<Self, ClientError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .timeout(config.request_timeout)
+            .user_agent(concat!("foundryctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Request {
+                operation: "start the HTTP client",
+                reason: e.to_string(),
+            })?;
+        let in_flight = Arc::new(Semaphore::new(config.max_in_flight.max(1)));
+        Ok(Self {
+            http,
+            config,
+            in_flight,
+            auth,
+        })
+    }
+
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// Sends `spec`, retrying as the module documentation describes. Returns the final answer
+    /// whatever its status (map it with [`Response::ok`]), or the error that ended the loop.
+    pub async fn send(&self, spec: &RequestSpec) -> Result<Response, ClientError> {
+        let authorization = self.authorization(&spec.url).await?;
+        let started = Instant::now();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(spec, authorization.as_deref()).await;
+            let outcome = match &result {
+                Ok(resp) => AttemptOutcome::Status(
+                    resp.status,
+                    retry_after(&resp.headers, SystemTime::now()),
+                ),
+                Err(o) => o.clone(),
+            };
+            match decide(
+                &outcome,
+                spec.idempotency,
+                attempt,
+                started.elapsed(),
+                &self.config,
+                fastrand::f64(),
+            ) {
+                Decision::Return => {
+                    return result.map_err(|_| ClientError::Request {
+                        operation: spec.operation,
+                        reason: "no answer".into(),
+                    });
+                }
+                Decision::Retry(delay) => {
+                    tracing::debug!(
+                        target: "foundryctl::http",
+                        "{} {}: {}; retrying in {} ms (attempt {attempt})",
+                        spec.method, spec.url.path(), describe(&outcome), delay.as_millis()
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                Decision::Unknown => {
+                    return Err(ClientError::OutcomeUnknown {
+                        operation: spec.operation,
+                        reason: describe(&outcome),
+                    });
+                }
+                Decision::GiveUp => {
+                    // A retriable status that outlived the budget is reported as that status,
+                    // so a 404-style mapping is never confused with exhaustion.
+                    if let Ok(resp) = result
+                        && !is_retriable(resp.status)
+                    {
+                        return Ok(resp);
+                    }
+                    return Err(ClientError::RetriesExhausted {
+                        operation: spec.operation,
+                        attempts: attempt,
+                        elapsed: started.elapsed(),
+                        last: describe(&outcome),
+                    });
+                }
+            }
+        }
+    }
+
+    /// `Authorization` for `url`, refusing plain http to anything but loopback.
+    async fn authorization(&self, url: &Url) -> Result<Option<String>, ClientError> {
+        if !self.auth.needs_token() {
+            return Ok(None);
+        }
+        if url.scheme() != "https" && !is_loopback(url) {
+            return Err(ClientError::InsecureEndpoint {
+                host: url.host_str().unwrap_or("").to_owned(),
+            });
+        }
+        Ok(self.auth.bearer().await?.map(|t| format!("Bearer {t}")))
+    }
+
+    /// One attempt, under the in-flight limit.
+    async fn attempt(
+        &self,
+        spec: &RequestSpec,
+        authorization: Option<&str>,
+    ) -> Result<Response, AttemptOutcome> {
+        let _permit = self
+            .in_flight
+            .acquire()
+            .await
+            .map_err(|_| AttemptOutcome::NotSent("client shut down".into()))?;
+        let mut builder = self
+            .http
+            .request(spec.method.clone(), spec.url.clone())
+            .header(ACCEPT, HeaderValue::from_static("application/json"));
+        for (name, value) in &spec.headers {
+            builder = builder.header(*name, value);
+        }
+        if let Some(authorization) = authorization {
+            let mut value = HeaderValue::from_str(authorization).map_err(|_| {
+                AttemptOutcome::NotSent("the token is not a valid header value".into())
+            })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        if let Some(body) = &spec.body {
+            builder = builder
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .body(body.to_string());
+        }
+        let request = builder
+            .build()
+            .map_err(|e| AttemptOutcome::NotSent(format!("invalid request: {e}")))?;
+        if tracing::enabled!(target: "foundryctl::http::body", tracing::Level::DEBUG) {
+            tracing::debug!(
+                target: "foundryctl::http::body",
+                "> {} {} [{}] {}",
+                spec.method, spec.url, redacted(request.headers()),
+                spec.body.as_ref().map(ToString::to_string).unwrap_or_default()
+            );
+        }
+        let started = Instant::now();
+        let response = self.http.execute(request).await.map_err(|e| classify(&e))?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| AttemptOutcome::NoAnswer(format!("reading the answer: {e}")))?;
+        let resp = Response {
+            status,
+            headers,
+            body: body.to_vec(),
+        };
+        tracing::info!(
+            target: "foundryctl::http",
+            "{} {} {} {} ms{}",
+            spec.method,
+            spec.url.path(),
+            status.as_u16(),
+            started.elapsed().as_millis(),
+            resp.request_id().map(|id| format!(" request-id={id}")).unwrap_or_default()
+        );
+        tracing::debug!(target: "foundryctl::http::body", "< {}", String::from_utf8_lossy(&resp.body));
+        Ok(resp)
+    }
+}
+
+/// Sorts a reqwest error into "never sent" (safe to repeat anything) or "no answer".
+fn classify(error: &reqwest::Error) -> AttemptOutcome {
+    let text = error_chain(error);
+    if error.is_connect() {
+        AttemptOutcome::NotSent(text)
+    } else {
+        AttemptOutcome::NoAnswer(text)
+    }
+}
+
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn describe(outcome: &AttemptOutcome) -> String {
+    match outcome {
+        AttemptOutcome::Status(status, _) => format!("the project answered {status}"),
+        AttemptOutcome::NotSent(e) => format!("could not connect: {e}"),
+        AttemptOutcome::NoAnswer(e) => format!("no answer: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg() -> TransportConfig {
+        TransportConfig {
+            max_attempts: 5,
+            max_elapsed: Duration::from_secs(30),
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_secs(2),
+            ..TransportConfig::default()
+        }
+    }
+
+    const IDEM: Idempotency = Idempotency::Idempotent;
+    const NON: Idempotency = Idempotency::NonIdempotent;
+
+    fn status(code: u16) -> AttemptOutcome {
+        AttemptOutcome::Status(StatusCode::from_u16(code).unwrap(), None)
+    }
+
+    #[test]
+    fn transient_statuses_and_connection_failures_are_retried() {
+        for code in [429, 500, 502, 503, 504] {
+            assert!(
+                matches!(
+                    decide(&status(code), IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+                    Decision::Retry(_)
+                ),
+                "{code}"
+            );
+        }
+        let not_sent = AttemptOutcome::NotSent("refused".into());
+        assert!(matches!(
+            decide(&not_sent, NON, 1, Duration::ZERO, &cfg(), 0.5),
+            Decision::Retry(_)
+        ));
+        for code in [200, 400, 401, 403, 404, 409] {
+            assert_eq!(
+                decide(&status(code), IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+                Decision::Return,
+                "{code}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_write_that_may_have_happened_is_never_repeated_blindly() {
+        let dropped = AttemptOutcome::NoAnswer("connection reset".into());
+        assert_eq!(
+            decide(&dropped, NON, 1, Duration::ZERO, &cfg(), 0.5),
+            Decision::Unknown
+        );
+        for code in [500, 502, 504] {
+            assert_eq!(
+                decide(&status(code), NON, 1, Duration::ZERO, &cfg(), 0.5),
+                Decision::Unknown,
+                "{code}"
+            );
+        }
+        // The server said it did nothing: safe to repeat even a create.
+        for code in [429, 503] {
+            assert!(
+                matches!(
+                    decide(&status(code), NON, 1, Duration::ZERO, &cfg(), 0.5),
+                    Decision::Retry(_)
+                ),
+                "{code}"
+            );
+        }
+        // Reads and idempotent writes are simply repeated.
+        assert!(matches!(
+            decide(&dropped, IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+            Decision::Retry(_)
+        ));
+    }
+
+    #[test]
+    fn attempts_and_total_time_are_bounded() {
+        assert_eq!(
+            decide(&status(503), IDEM, 5, Duration::ZERO, &cfg(), 0.5),
+            Decision::GiveUp
+        );
+        let asks_too_long =
+            AttemptOutcome::Status(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(31)));
+        assert_eq!(
+            decide(&asks_too_long, IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+            Decision::GiveUp
+        );
+        assert_eq!(
+            decide(&status(503), IDEM, 2, Duration::from_secs(30), &cfg(), 0.5),
+            Decision::GiveUp
+        );
+    }
+
+    #[test]
+    fn retry_after_replaces_the_computed_backoff() {
+        let asks =
+            AttemptOutcome::Status(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)));
+        assert_eq!(
+            decide(&asks, IDEM, 1, Duration::ZERO, &cfg(), 0.0),
+            Decision::Retry(Duration::from_secs(7))
+        );
+    }
+
+    #[test]
+    fn backoff_is_full_jitter_under_a_doubling_cap() {
+        let c = cfg();
+        assert_eq!(backoff(1, &c, 1.0), Duration::from_millis(100));
+        assert_eq!(backoff(3, &c, 1.0), Duration::from_millis(400));
+        assert_eq!(backoff(3, &c, 0.5), Duration::from_millis(200));
+        assert_eq!(backoff(3, &c, 0.0), Duration::ZERO);
+        assert_eq!(backoff(30, &c, 1.0), Duration::from_secs(2));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_dates_and_milliseconds() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(3)));
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(5));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&date).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::from_secs(5)));
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(5));
+        h.insert(RETRY_AFTER, HeaderValue::from_str(&past).unwrap());
+        assert_eq!(retry_after(&h, now), Some(Duration::ZERO));
+        h.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h, now), None);
+        h.insert("retry-after-ms", HeaderValue::from_static("250"));
+        assert_eq!(retry_after(&h, now), Some(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn only_loopback_hosts_count_as_local() {
+        for url in [
+            "http://127.0.0.1:8080/x",
+            "http://localhost/x",
+            "http://[::1]:9/x",
+            "http://127.3.4.5/",
+        ] {
+            assert!(is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+        for url in [
+            "http://10.0.0.1/",
+            "http://example.com/",
+            "http://localhost.example.com/",
+        ] {
+            assert!(!is_loopback(&Url::parse(url).unwrap()), "{url}");
+        }
+    }
+
+    #[test]
+    fn logs_never_show_the_token() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer secret-token"),
+        );
+        h.insert(
+            "foundry-features",
+            HeaderValue::from_static("MemoryStores=V1Preview"),
+        );
+        let text = redacted(&h);
+        assert!(!text.contains("secret-token"));
+        assert!(text.contains("authorization: <redacted>"));
+        assert!(text.contains("foundry-features: MemoryStores=V1Preview"));
+    }
+}

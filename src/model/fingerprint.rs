@@ -1,0 +1,160 @@
+//! Fingerprints: the `foundryctl-hash` stamp and the live fingerprints saved plans check.
+//!
+//! The stamp is how foundryctl remembers, without a state file, what it last applied: the
+//! sha256 of a canonical serialisation of the normalised spec ([`super::normalize`]; labels
+//! included, stamps excluded), as 32 lowercase hex characters (128 bits, plenty to tell specs
+//! apart, and short enough for the service's 512-character metadata values).
+//!
+//! The serialisation starts with a format tag (`foundryctl-spec/v1`) and the resource kind.
+//! Changing the normal form or the serialisation changes every hash, which the planner would
+//! read as "the manifests changed" on every resource; such a change must bump the tag and be
+//! treated as a migration, never slipped in.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::names::ResourceKind;
+use super::state::LiveMemoryStore;
+use super::{AgentSpec, MemoryStoreSpec, normalize};
+
+/// The tag that opens every hashed serialisation.
+const FORMAT_TAG: &str = "foundryctl-spec/v1";
+
+/// Hex characters kept from the sha256 digest.
+pub const FINGERPRINT_LEN: usize = 32;
+
+/// The fingerprint of a normalised spec of the given kind.
+pub fn of_normalized(kind: ResourceKind, normalized: &Value) -> String {
+    let mut text = String::new();
+    text.push_str(FORMAT_TAG);
+    text.push('\n');
+    text.push_str(kind.as_str());
+    text.push('\n');
+    write_canonical(&mut text, normalized);
+    hex_prefix(&Sha256::digest(text.as_bytes()))
+}
+
+/// The stamp for a desired memory store.
+pub fn store(spec: &MemoryStoreSpec) -> String {
+    of_normalized(ResourceKind::MemoryStore, &normalize::desired_store(spec))
+}
+
+/// The stamp for a desired agent (and the fingerprint of a live agent version's content).
+pub fn agent(spec: &AgentSpec) -> String {
+    of_normalized(ResourceKind::Agent, &normalize::agent(spec))
+}
+
+/// What a saved plan remembers of a live store besides `updated_at`: everything the service
+/// reported (normal form, which options were missing, and the full metadata, stamps included).
+/// `updated_at` alone is not enough, because the service did not always bump it on an update.
+pub fn live_store(store: &LiveMemoryStore) -> String {
+    let seen = normalize::live_store(&store.spec);
+    let metadata: serde_json::Map<String, Value> = store
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect::<BTreeMap<_, _>>()
+        .into_iter()
+        .collect();
+    let observed = serde_json::json!({
+        "metadata": metadata,
+        "spec": seen.value,
+        "unreported": seen.unreported.into_iter().collect::<Vec<_>>(),
+    });
+    of_normalized(ResourceKind::MemoryStore, &observed)
+}
+
+/// Serialises JSON with sorted object keys and no whitespace: the canonical form hashed above.
+pub fn canonical_json(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(&mut out, value);
+    out
+}
+
+fn write_canonical(out: &mut String, value: &Value) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, &Value::String(key.clone()));
+                out.push(':');
+                write_canonical(out, &map[key]);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(out, item);
+            }
+            out.push(']');
+        }
+        // Scalars: serde_json's own rendering (escaped strings, shortest round-trip numbers).
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+fn hex_prefix(digest: &[u8]) -> String {
+    let mut hex = String::with_capacity(FINGERPRINT_LEN);
+    for byte in digest.iter().take(FINGERPRINT_LEN / 2) {
+        // Writing into a String cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+    }
+    hex
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::model::MemoryStoreOptions;
+
+    #[test]
+    fn fingerprint_is_32_hex_and_ignores_key_order() {
+        let a = of_normalized(ResourceKind::Agent, &json!({"a": 1, "b": [true, "x"]}));
+        let b: Value = serde_json::from_str(r#"{"b":[true,"x"],"a":1}"#).unwrap();
+        assert_eq!(a, of_normalized(ResourceKind::Agent, &b));
+        assert_eq!(a.len(), FINGERPRINT_LEN);
+        assert!(
+            a.chars()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
+        assert_ne!(a, of_normalized(ResourceKind::MemoryStore, &b));
+    }
+
+    #[test]
+    fn store_fingerprint_changes_with_an_unobservable_option() {
+        let spec = MemoryStoreSpec {
+            chat_model: "c".to_owned(),
+            embedding_model: "e".to_owned(),
+            ..MemoryStoreSpec::default()
+        };
+        let mut changed = spec.clone();
+        changed.options = MemoryStoreOptions {
+            procedural_memory_enabled: Some(false),
+            ..MemoryStoreOptions::default()
+        };
+        assert_ne!(store(&spec), store(&changed));
+        let mut explicit_default = spec.clone();
+        explicit_default.options.procedural_memory_enabled = Some(true);
+        assert_eq!(store(&spec), store(&explicit_default));
+    }
+
+    #[test]
+    fn canonical_json_is_compact_and_sorted() {
+        let v: Value = serde_json::from_str(r#"{"z": "a\"b", "a": [1, 2.5, null]}"#).unwrap();
+        assert_eq!(canonical_json(&v), r#"{"a":[1,2.5,null],"z":"a\"b"}"#);
+    }
+}

@@ -1,0 +1,144 @@
+//! Comparing a declared prompt agent with its owned live counterpart.
+//!
+//! # Expected flow
+//! Agent versions are immutable, so the only possible change is a new version. [`review`]
+//! compares the fingerprint of the declared spec (`want`), of the latest version's content
+//! (`seen`) and the stamp (`H`) of the newest version foundryctl made:
+//!
+//! | case | outcome |
+//! |---|---|
+//! | latest version unstamped, an earlier one ours | drift: new version (even when the content matches, to restore the stamp) |
+//! | want = H, seen = H | nothing to do |
+//! | want = H, seen ≠ H | drift: new version restoring the declared spec |
+//! | want ≠ H, seen = H | the manifests changed: new version |
+//! | want ≠ H, seen ≠ H, contents differ | new version; drift too, when there was a stamp to differ from |
+//! | want ≠ H, seen ≠ H, contents equal | re-stamp: new version (the stamp is stale or missing) |
+//!
+//! # Guarantees
+//! - Identical content never produces a version unless the stamp itself must be restored, so
+//!   "apply, then plan" is empty (foundryctl never relies on the service deduplicating).
+//! - Every field of the version (model, instructions, tools, options, description, labels)
+//!   counts.
+//!
+//! # Assumptions
+//! A version echoes its definition as it was sent (recorded), so nothing is unreported and a
+//! missing `update_delay` is the service default.
+//!
+//! # Errors
+//! None.
+
+use super::diff::diff;
+use super::types::{Drift, FieldChange};
+use crate::model::normalize;
+use crate::model::{Agent, LiveAgent, ResourceKind, ResourceRef, SetName, fingerprint};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub new_version: bool,
+    pub changes: Vec<FieldChange>,
+    pub reasons: Vec<String>,
+    pub drift: Option<Drift>,
+}
+
+/// Compares a declared agent with a live agent that is ours (latest stamped with `set`) or was
+/// ours before someone else made its latest version.
+pub fn review(desired: &Agent, live: &LiveAgent, set: &SetName) -> Review {
+    let resource = ResourceRef::Agent(desired.name.clone());
+    let want = normalize::agent(&desired.spec);
+    let want_fp = fingerprint::of_normalized(ResourceKind::Agent, &want);
+    let seen = live.latest.spec.as_ref().map(normalize::agent);
+    let seen_fp = seen
+        .as_ref()
+        .map(|v| fingerprint::of_normalized(ResourceKind::Agent, v));
+    let changes = diff(seen.as_ref(), Some(&want), &Default::default());
+
+    let latest_is_ours = live.ownership().is_owned_by(set);
+    let (stamp, edited_after) = if latest_is_ours {
+        (live.ownership().hash, None)
+    } else {
+        let ours = live
+            .history
+            .iter()
+            .flatten()
+            .find(|v| crate::model::Ownership::from_metadata(&v.metadata).is_owned_by(set));
+        (
+            ours.and_then(|v| crate::model::Ownership::from_metadata(&v.metadata).hash),
+            ours.map(|v| v.version.clone()),
+        )
+    };
+    let want_is_stamp = stamp.as_deref() == Some(want_fp.as_str());
+    let seen_is_stamp = stamp.is_some() && seen_fp == stamp;
+
+    let mut reasons = Vec::new();
+    if live.latest.spec.is_none() {
+        reasons.push(format!(
+            "the latest version ({}) is not a prompt agent",
+            live.latest.version
+        ));
+    }
+    let drift = |description: String| Drift {
+        resource: resource.clone(),
+        description,
+        changes: changes.clone(),
+    };
+    let (new_version, drift) = match (edited_after, want_is_stamp, seen_is_stamp) {
+        (Some(ours), _, _) => {
+            reasons.push(format!(
+                "restore the declared state and the foundryctl stamp (version {} was made \
+                 outside foundryctl)",
+                live.latest.version
+            ));
+            (
+                true,
+                Some(drift(format!(
+                    "version {} was created outside foundryctl (the last version foundryctl \
+                     applied is {ours})",
+                    live.latest.version
+                ))),
+            )
+        }
+        (None, true, true) => (false, None),
+        (None, true, false) => {
+            reasons.push(
+                "restore the declared state (the agent was changed outside foundryctl)".to_owned(),
+            );
+            (
+                true,
+                Some(drift(
+                    "changed outside foundryctl: the latest version no longer matches what \
+                     foundryctl applied"
+                        .to_owned(),
+                )),
+            )
+        }
+        (None, false, true) => {
+            reasons.push("the manifests changed".to_owned());
+            (true, None)
+        }
+        (None, false, false) if changes.is_empty() => {
+            reasons.push(
+                "re-stamp: the latest version matches the manifests but carries an outdated or \
+                 missing foundryctl-hash"
+                    .to_owned(),
+            );
+            (true, None)
+        }
+        (None, false, false) => {
+            reasons.push("the live agent differs from the manifests".to_owned());
+            let drifted = stamp.is_some().then(|| {
+                drift(
+                    "changed outside foundryctl: the latest version no longer matches what \
+                     foundryctl applied"
+                        .to_owned(),
+                )
+            });
+            (true, drifted)
+        }
+    };
+    Review {
+        new_version,
+        changes,
+        reasons,
+        drift,
+    }
+}

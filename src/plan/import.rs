@@ -1,0 +1,237 @@
+//! `foundryctl import KIND/NAME`: adopt a live resource by stamping it, without changing its
+//! content, so the next `plan` shows the difference to the manifests as an ordinary change.
+//!
+//! # Expected flow
+//! The resource must be declared (the manifests say what it should be) and live. The plan holds
+//! one `Import` action: a `StampStore` (description unchanged, metadata = live labels + stamps)
+//! or a `StampAgent` (the live latest definition as a new version, with stamps). Its `changes`
+//! are what the next apply would change, shown so the user adopts with open eyes.
+//!
+//! # Guarantees
+//! - Content is not changed by the import itself: the stamp records the *live* content, so a
+//!   later `plan` diffs the manifests against what is really there.
+//! - Another set's resource is refused; an already owned one may be re-stamped (the way out
+//!   when the planner had to infer a change to options the service does not report).
+//!
+//! # Assumptions
+//! Store options the service does not report are assumed to equal the declared ones: there is
+//! no way to read them, and the user is adopting the store *as declared*.
+//!
+//! # Errors
+//! [`ImportError`]: not declared, not live, another set's, or not a prompt agent.
+
+use std::collections::BTreeSet;
+
+use super::diff::diff;
+use super::types::{Action, ActionKind, Op, Plan, PlanOptions, Precondition, Summary, action_id};
+use crate::model::normalize;
+use crate::model::{
+    DesiredState, LiveState, ResourceKind, ResourceRef, fingerprint, labels_of, stamped_metadata,
+};
+
+/// Why a resource cannot be imported. Messages read after "failed to import KIND/NAME: ".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("it is not declared in the manifests")]
+    NotDeclared,
+    #[error("it does not exist in the project")]
+    NotFound,
+    #[error("it is managed by foundryctl for set `{0}`")]
+    OtherSet(String),
+    #[error("its latest version is not a prompt agent")]
+    NotPromptAgent,
+}
+
+/// Plans the import of `target` into `options.set`.
+pub fn plan_import(
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+    target: &ResourceRef,
+) -> Result<Plan, ImportError> {
+    let set = &options.set;
+    let action = match target {
+        ResourceRef::MemoryStore(name) => {
+            let want = desired.stores.get(name).ok_or(ImportError::NotDeclared)?;
+            let have = live.stores.get(name).ok_or(ImportError::NotFound)?;
+            refuse_other_set(&have.ownership(), set)?;
+            let want_n = normalize::desired_store(&want.spec);
+            let seen = normalize::live_store(&have.spec);
+            let mut assumed = seen.value.clone();
+            for path in &seen.unreported {
+                if let Some(v) = normalize::get_path(&want_n, path) {
+                    normalize::set_path(&mut assumed, path, v.clone());
+                }
+            }
+            let fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &assumed);
+            let labels = labels_of(&have.metadata);
+            Action {
+                id: action_id(target),
+                resource: target.clone(),
+                kind: ActionKind::Import,
+                op: Op::StampStore {
+                    name: name.clone(),
+                    description: have.spec.description.clone(),
+                    metadata: stamped_metadata(&labels, set, &fp),
+                },
+                fingerprint: Some(fp),
+                precondition: Precondition::for_store(Some(have)),
+                reasons: import_reasons(),
+                changes: diff(Some(&seen.value), Some(&want_n), &seen.unreported),
+                depends_on: Vec::new(),
+                level: 0,
+                blocked: None,
+            }
+        }
+        ResourceRef::Agent(name) => {
+            let want = desired.agents.get(name).ok_or(ImportError::NotDeclared)?;
+            let have = live.agents.get(name).ok_or(ImportError::NotFound)?;
+            refuse_other_set(&have.ownership(), set)?;
+            let spec = have
+                .latest
+                .spec
+                .clone()
+                .ok_or(ImportError::NotPromptAgent)?;
+            let fp = fingerprint::agent(&spec);
+            let labels = labels_of(&have.latest.metadata);
+            Action {
+                id: action_id(target),
+                resource: target.clone(),
+                kind: ActionKind::Import,
+                changes: diff(
+                    Some(&normalize::agent(&spec)),
+                    Some(&normalize::agent(&want.spec)),
+                    &BTreeSet::new(),
+                ),
+                op: Op::StampAgent {
+                    name: name.clone(),
+                    spec,
+                    metadata: stamped_metadata(&labels, set, &fp),
+                },
+                fingerprint: Some(fp),
+                precondition: Precondition::for_agent(Some(have)),
+                reasons: import_reasons(),
+                depends_on: Vec::new(),
+                level: 0,
+                blocked: None,
+            }
+        }
+    };
+    let actions = vec![action];
+    Ok(Plan {
+        set: set.clone(),
+        prune: false,
+        destroy: false,
+        summary: Summary::of(&actions, 0),
+        actions,
+        drift: Vec::new(),
+        conflicts: Vec::new(),
+        not_in_manifests: Vec::new(),
+        diagnostics: Vec::new(),
+    })
+}
+
+fn refuse_other_set(
+    ownership: &crate::model::Ownership,
+    set: &crate::model::SetName,
+) -> Result<(), ImportError> {
+    if ownership.managed && !ownership.is_owned_by(set) {
+        return Err(ImportError::OtherSet(
+            ownership.set.clone().unwrap_or_else(|| "(none)".to_owned()),
+        ));
+    }
+    Ok(())
+}
+
+fn import_reasons() -> Vec<String> {
+    vec![
+        "stamp the live resource as managed by foundryctl, keeping its content; the changes \
+         below are what the next apply would make"
+            .to_owned(),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::plan::service_model::Service;
+    use crate::plan::tests::{agent, agent_name, desired, plan_against, store, store_name};
+
+    #[test]
+    fn imported_store_then_plan_shows_only_the_real_difference() {
+        let want = desired(&[store("prefs")], &[]);
+        let mut svc = Service::default();
+        let mut theirs = store("prefs").spec;
+        theirs.description = "made by hand".to_owned();
+        svc.create_store(&store_name("prefs"), &theirs, &BTreeMap::new());
+        let target = ResourceRef::MemoryStore(store_name("prefs"));
+        let options = PlanOptions::default();
+        let before = plan_against(&svc, &want, &options);
+        assert_eq!(before.conflicts.len(), 1);
+
+        let import = plan_import(&want, &svc.live(&BTreeSet::new()), &options, &target).unwrap();
+        assert_eq!(import.summary.to_import, 1);
+        assert_eq!(import.actions[0].changes[0].path, "description");
+        svc.apply(&import);
+
+        let after = plan_against(&svc, &want, &options);
+        assert!(after.conflicts.is_empty());
+        assert!(after.drift.is_empty());
+        assert_eq!(after.actions.len(), 1);
+        assert_eq!(after.actions[0].kind, ActionKind::Update);
+        svc.apply(&after);
+        assert!(!plan_against(&svc, &want, &options).has_changes());
+    }
+
+    #[test]
+    fn imported_agent_keeps_its_definition() {
+        let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+        let mut svc = Service::default();
+        svc.create_store(&store_name("prefs"), &store("prefs").spec, &BTreeMap::new());
+        let spec = want.agents[&agent_name("buddy")].spec.clone();
+        svc.create_version(&agent_name("buddy"), Some(&spec), &BTreeMap::new());
+        let target = ResourceRef::Agent(agent_name("buddy"));
+        let plan = plan_import(
+            &want,
+            &svc.live(&BTreeSet::new()),
+            &PlanOptions::default(),
+            &target,
+        )
+        .unwrap();
+        assert!(plan.actions[0].changes.is_empty());
+        svc.apply(&plan);
+        let next = plan_against(&svc, &want, &PlanOptions::default());
+        assert!(next.actions.is_empty(), "{next:#?}");
+    }
+
+    #[test]
+    fn import_refuses_another_sets_resource_and_undeclared_ones() {
+        let want = desired(&[store("prefs")], &[]);
+        let mut svc = Service::default();
+        let other = crate::model::SetName::new("other").unwrap();
+        let md = stamped_metadata(&BTreeMap::new(), &other, "h");
+        svc.create_store(&store_name("prefs"), &store("prefs").spec, &md);
+        let live = svc.live(&BTreeSet::new());
+        let options = PlanOptions::default();
+        assert_eq!(
+            plan_import(
+                &want,
+                &live,
+                &options,
+                &ResourceRef::MemoryStore(store_name("prefs"))
+            ),
+            Err(ImportError::OtherSet("other".to_owned()))
+        );
+        assert_eq!(
+            plan_import(
+                &want,
+                &live,
+                &options,
+                &ResourceRef::MemoryStore(store_name("nope"))
+            ),
+            Err(ImportError::NotDeclared)
+        );
+    }
+}

@@ -1,0 +1,454 @@
+//! The planner: desired state + live state + options → [`Plan`]. Pure and deterministic: no
+//! I/O, clock or environment; maps are `BTreeMap`s and every list is sorted, so the same inputs
+//! give a byte-identical plan.
+//!
+//! # Expected flow
+//! 1. Work out the scope (`--target`, widened to the stores targeted agents reference).
+//! 2. For every store name, then every agent name, declared or live and in scope: classify the
+//!    live owner, [`decide`], and for `Reconcile` run the kind's review; build the action with
+//!    its op, stamped metadata, fingerprint, precondition, reasons, changes and protection.
+//! 3. Check the agents' store references.
+//! 4. Link dependencies, assign levels, sort, count.
+//!
+//! # Guarantees
+//! See [`decide`](super::decide) for ownership. Store replaces and deletes are blocked unless
+//! the store is `disposable` or named by `--allow-replace`/`--allow-delete`; a blocked action
+//! stays in the plan with its reason, the data it would destroy and the unblocking flag.
+//!
+//! # Errors
+//! Planning always produces a plan. Problems the user must fix (a reference to a store nobody
+//! has) are [`Diagnostic`]s of severity error; the command layer refuses to apply such a plan.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::decide::{ConflictKind, Decision, Facts, Owner, decide};
+use super::diff::diff;
+use super::types::{
+    Action, ActionKind, Blocked, Conflict, Diagnostic, Op, Plan, PlanOptions, Precondition,
+    Severity, Summary, action_id,
+};
+use super::{agent, order, store};
+use crate::model::{
+    AgentName, DesiredState, LiveAgent, LiveMemoryStore, LiveState, MemoryStoreName, Ownership,
+    ResourceRef, SetName, fingerprint, normalize, stamped_metadata,
+};
+
+/// Plans the changes that make `live` match `desired`.
+pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    let scope = scope(desired, options.targets.as_ref());
+    let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
+    let mut out = Accumulator::default();
+
+    let store_names: BTreeSet<&MemoryStoreName> =
+        desired.stores.keys().chain(live.stores.keys()).collect();
+    for name in store_names {
+        let resource = ResourceRef::MemoryStore(name.clone());
+        if in_scope(&resource) {
+            plan_store(
+                &mut out,
+                resource,
+                desired.stores.get(name),
+                live.stores.get(name),
+                options,
+            );
+        }
+    }
+    let agent_names: BTreeSet<&AgentName> =
+        desired.agents.keys().chain(live.agents.keys()).collect();
+    for name in agent_names {
+        let resource = ResourceRef::Agent(name.clone());
+        if in_scope(&resource) {
+            plan_agent(
+                &mut out,
+                resource,
+                desired.agents.get(name),
+                live.agents.get(name),
+                options,
+            );
+        }
+    }
+    if !options.destroy {
+        check_references(&mut out, desired, live, &in_scope);
+    }
+
+    order::link(&mut out.actions, live);
+    out.drift.sort_by(|a, b| a.resource.cmp(&b.resource));
+    let summary = Summary::of(&out.actions, out.conflicts.len());
+    Plan {
+        set: options.set.clone(),
+        prune: options.prune,
+        destroy: options.destroy,
+        actions: out.actions,
+        drift: out.drift,
+        conflicts: out.conflicts,
+        not_in_manifests: out.not_in_manifests,
+        diagnostics: out.diagnostics,
+        summary,
+    }
+}
+
+/// The declared agents whose live latest version carries no foundryctl stamp: for these (and
+/// only these) the engine fetches the version history, one extra call each, so the planner can
+/// tell an agent edited behind foundryctl's back (an earlier version is ours) from a foreign one.
+pub fn agents_needing_history(desired: &DesiredState, live: &LiveState) -> BTreeSet<AgentName> {
+    desired
+        .agents
+        .keys()
+        .filter(|name| {
+            live.agents
+                .get(*name)
+                .is_some_and(|a| a.history.is_none() && !a.ownership().managed)
+        })
+        .cloned()
+        .collect()
+}
+
+#[derive(Default)]
+struct Accumulator {
+    actions: Vec<Action>,
+    drift: Vec<super::types::Drift>,
+    conflicts: Vec<Conflict>,
+    not_in_manifests: Vec<ResourceRef>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+/// `--target` plus the stores the targeted agents reference; `None` when not targeting.
+fn scope(
+    desired: &DesiredState,
+    targets: Option<&BTreeSet<ResourceRef>>,
+) -> Option<BTreeSet<ResourceRef>> {
+    let targets = targets?;
+    let mut scope = targets.clone();
+    for target in targets {
+        if let ResourceRef::Agent(name) = target
+            && let Some(agent) = desired.agents.get(name)
+        {
+            scope.extend(
+                agent
+                    .spec
+                    .referenced_stores()
+                    .filter(|s| desired.stores.contains_key(*s))
+                    .map(|s| ResourceRef::MemoryStore(s.clone())),
+            );
+        }
+    }
+    Some(scope)
+}
+
+fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
+    match live.map(LiveMemoryStore::ownership) {
+        None => Owner::Absent,
+        Some(o) => owner_of(&o, set),
+    }
+}
+
+fn agent_owner(live: Option<&LiveAgent>, set: &SetName) -> Owner {
+    let Some(agent) = live else {
+        return Owner::Absent;
+    };
+    let latest = agent.ownership();
+    if !latest.managed
+        && agent
+            .history
+            .iter()
+            .flatten()
+            .any(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+    {
+        return Owner::OursBeforeEdit;
+    }
+    owner_of(&latest, set)
+}
+
+fn owner_of(ownership: &Ownership, set: &SetName) -> Owner {
+    if ownership.is_owned_by(set) {
+        Owner::Ours
+    } else if ownership.managed {
+        Owner::OtherSet
+    } else {
+        Owner::Unmanaged
+    }
+}
+
+fn plan_store(
+    out: &mut Accumulator,
+    resource: ResourceRef,
+    want: Option<&crate::model::MemoryStore>,
+    have: Option<&LiveMemoryStore>,
+    options: &PlanOptions,
+) {
+    let facts = Facts {
+        declared: want.is_some(),
+        owner: store_owner(have, &options.set),
+        prune: options.prune,
+        destroy: options.destroy,
+    };
+    let disposable = want.is_some_and(|w| w.disposable);
+    let precondition = Precondition::for_store(have);
+    match (decide(facts), want, have) {
+        (Decision::Create, Some(want), _) => {
+            let fp = fingerprint::store(&want.spec);
+            let op = Op::CreateStore {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
+                changes: diff(
+                    None,
+                    Some(&normalize::desired_store(&want.spec)),
+                    &BTreeSet::new(),
+                ),
+                ..action(resource, ActionKind::Create, op, precondition)
+            });
+        }
+        (Decision::Reconcile, Some(want), Some(have)) => {
+            let review = store::review(want, have);
+            out.drift.extend(review.drift);
+            out.diagnostics.extend(review.diagnostics);
+            let fp = fingerprint::store(&want.spec);
+            let metadata = stamped_metadata(&want.spec.labels, &options.set, &fp);
+            let (kind, op, blocked) = match review.verdict {
+                store::Verdict::NoOp => return,
+                store::Verdict::Update => (
+                    ActionKind::Update,
+                    Op::UpdateStore {
+                        name: want.name.clone(),
+                        description: want.spec.description.clone(),
+                        metadata,
+                    },
+                    None,
+                ),
+                store::Verdict::Replace => {
+                    let allowed = disposable || options.allow_replace.contains(&resource);
+                    (
+                        ActionKind::Replace,
+                        Op::ReplaceStore {
+                            name: want.name.clone(),
+                            spec: want.spec.clone(),
+                            metadata,
+                        },
+                        (!allowed).then(|| blocked(&resource, "replacing", "--allow-replace")),
+                    )
+                }
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: review.reasons,
+                changes: review.changes,
+                blocked,
+                ..action(resource, kind, op, precondition)
+            });
+        }
+        (Decision::Delete, _, Some(have)) => {
+            let allowed = disposable || options.allow_delete.contains(&resource);
+            let op = Op::DeleteStore {
+                name: have.name.clone(),
+            };
+            out.actions.push(Action {
+                reasons: vec![delete_reason(options)],
+                blocked: (!allowed).then(|| blocked(&resource, "deleting", "--allow-delete")),
+                ..action(resource, ActionKind::Delete, op, precondition)
+            });
+        }
+        (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
+        (Decision::Conflict(kind), _, _) => out.conflicts.push(conflict(
+            resource,
+            kind,
+            have.map(LiveMemoryStore::ownership),
+        )),
+        // Create without a declaration, reconcile or delete without a live store: `decide`
+        // never returns these (Create needs `declared`, Reconcile and Delete need an owner).
+        (Decision::Create | Decision::Reconcile | Decision::Delete | Decision::Ignore, _, _) => {}
+    }
+}
+
+fn plan_agent(
+    out: &mut Accumulator,
+    resource: ResourceRef,
+    want: Option<&crate::model::Agent>,
+    have: Option<&LiveAgent>,
+    options: &PlanOptions,
+) {
+    let facts = Facts {
+        declared: want.is_some(),
+        owner: agent_owner(have, &options.set),
+        prune: options.prune,
+        destroy: options.destroy,
+    };
+    let precondition = Precondition::for_agent(have);
+    match (decide(facts), want, have) {
+        (Decision::Create, Some(want), _) => {
+            let fp = fingerprint::agent(&want.spec);
+            let op = Op::CreateAgentVersion {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
+                changes: diff(None, Some(&normalize::agent(&want.spec)), &BTreeSet::new()),
+                ..action(resource, ActionKind::Create, op, precondition)
+            });
+        }
+        (Decision::Reconcile, Some(want), Some(have)) => {
+            let review = agent::review(want, have, &options.set);
+            out.drift.extend(review.drift);
+            if !review.new_version {
+                return;
+            }
+            let fp = fingerprint::agent(&want.spec);
+            let op = Op::CreateAgentVersion {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: review.reasons,
+                changes: review.changes,
+                ..action(resource, ActionKind::Update, op, precondition)
+            });
+        }
+        (Decision::Delete, _, Some(have)) => {
+            let op = Op::DeleteAgent {
+                name: have.name.clone(),
+            };
+            out.actions.push(Action {
+                reasons: vec![format!(
+                    "{}; every version is deleted",
+                    delete_reason(options)
+                )],
+                ..action(resource, ActionKind::Delete, op, precondition)
+            });
+        }
+        (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
+        (Decision::Conflict(kind), _, _) => {
+            out.conflicts
+                .push(conflict(resource, kind, have.map(LiveAgent::ownership)));
+        }
+        (Decision::Create | Decision::Reconcile | Decision::Delete | Decision::Ignore, _, _) => {}
+    }
+}
+
+/// An action with the fields every constructor shares; the rest is filled at the call site.
+fn action(resource: ResourceRef, kind: ActionKind, op: Op, precondition: Precondition) -> Action {
+    Action {
+        id: action_id(&resource),
+        resource,
+        kind,
+        op,
+        fingerprint: None,
+        precondition,
+        reasons: Vec::new(),
+        changes: Vec::new(),
+        depends_on: Vec::new(),
+        level: 0,
+        blocked: None,
+    }
+}
+
+fn delete_reason(options: &PlanOptions) -> String {
+    if options.destroy {
+        "destroy: owned by this set".to_owned()
+    } else {
+        "not in the manifests (--prune)".to_owned()
+    }
+}
+
+fn blocked(resource: &ResourceRef, verb: &str, flag: &str) -> Blocked {
+    Blocked {
+        reason: format!("{verb} a memory store deletes every memory in it"),
+        data_loss: format!("all memories in {resource}, for every scope"),
+        unblock_flag: format!("{flag} {resource}"),
+    }
+}
+
+fn conflict(resource: ResourceRef, kind: ConflictKind, ownership: Option<Ownership>) -> Conflict {
+    match kind {
+        ConflictKind::Unmanaged => Conflict {
+            reason: format!("{resource} exists in the project but is not managed by foundryctl"),
+            hint: format!("foundryctl import {resource}"),
+            resource,
+        },
+        ConflictKind::OtherSet => {
+            let set = ownership.and_then(|o| o.set);
+            let (owner, hint) = match set {
+                Some(set) => (
+                    format!("set `{set}`"),
+                    format!("manage it with --set {set}, or destroy it from that set first"),
+                ),
+                None => (
+                    "no set".to_owned(),
+                    "remove its managed-by stamp, then adopt it with `foundryctl import`"
+                        .to_owned(),
+                ),
+            };
+            Conflict {
+                reason: format!("{resource} is managed by foundryctl for {owner}, not this set"),
+                hint,
+                resource,
+            }
+        }
+    }
+}
+
+/// Every memory tool must name a store that will exist after apply: declared, or live and not
+/// deleted by this plan.
+fn check_references(
+    out: &mut Accumulator,
+    desired: &DesiredState,
+    live: &LiveState,
+    in_scope: &dyn Fn(&ResourceRef) -> bool,
+) {
+    let deleted: BTreeSet<&MemoryStoreName> = out
+        .actions
+        .iter()
+        .filter_map(|a| match &a.op {
+            Op::DeleteStore { name } => Some(name),
+            _ => None,
+        })
+        .collect();
+    let mut problems: BTreeMap<(AgentName, MemoryStoreName), Diagnostic> = BTreeMap::new();
+    for (name, agent) in &desired.agents {
+        let resource = ResourceRef::Agent(name.clone());
+        if !in_scope(&resource) {
+            continue;
+        }
+        for store in agent.spec.referenced_stores() {
+            if desired.stores.contains_key(store) {
+                continue;
+            }
+            let diagnostic = if !live.stores.contains_key(store) {
+                Diagnostic {
+                    severity: Severity::Error,
+                    resource: Some(resource.clone()),
+                    message: format!(
+                        "{resource} references memory store `{store}`, which neither the \
+                         manifests nor the project have"
+                    ),
+                    hint: Some(format!(
+                        "declare a MemoryStore named `{store}`, or fix memory_store_name"
+                    )),
+                }
+            } else if deleted.contains(store) {
+                Diagnostic {
+                    severity: Severity::Error,
+                    resource: Some(resource.clone()),
+                    message: format!(
+                        "{resource} references memory store `{store}`, which this plan deletes"
+                    ),
+                    hint: Some(format!(
+                        "keep `{store}` declared, or remove the memory tool from {resource}"
+                    )),
+                }
+            } else {
+                continue;
+            };
+            problems.insert((name.clone(), store.clone()), diagnostic);
+        }
+    }
+    out.diagnostics.extend(problems.into_values());
+}

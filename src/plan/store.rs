@@ -1,0 +1,257 @@
+//! Comparing a declared memory store with its owned live counterpart.
+//!
+//! # Expected flow
+//! [`review`] normalises both sides, then establishes two facts from the `foundryctl-hash`
+//! stamp, and matches on them:
+//! - `desired_matches_stamp`: the manifests still declare what was last applied;
+//! - `recovered`: the last-applied spec rebuilt from what the service reports. Options the
+//!   service does not report (`procedural_memory_enabled` never; `user_profile_details` only
+//!   when sent; `default_ttl_seconds` not by every service version) are filled with each
+//!   plausible candidate (the declared value, the default, and both booleans) until one
+//!   reproduces the stamp. A match proves the live store is as foundryctl left it and tells us
+//!   the values the service hid.
+//!
+//! | desired = stamp | recovered | outcome |
+//! |---|---|---|
+//! | yes | yes | nothing to do |
+//! | yes | no | drift: restore the reported fields that differ |
+//! | no | yes | the manifests changed: diff declared against the recovered spec (hidden options included) |
+//! | no | no, reported fields differ | act on the reported differences; warn when hidden options cannot be verified |
+//! | no | no, reported fields equal, some hidden | the change is in a hidden option: replace (warned: `import` re-stamps instead) |
+//! | no | no, reported fields equal, none hidden | only the stamp is stale: re-stamp in place |
+//!
+//! # Guarantees
+//! - A change to an option the service never echoes is still detected (through the stamp), so
+//!   "edit the manifest, apply" replaces the store instead of silently keeping the old option.
+//! - An unreported option is never shown as a difference by itself: `None` live is unknown.
+//! - Description and labels change in place; models and options force a replacement.
+//!
+//! # Assumptions
+//! Create-only fields (models, options) cannot be edited behind our back, so drift lives in
+//! description and labels. The stamp was computed with this version's normal form (see
+//! `model::fingerprint`).
+//!
+//! # Errors
+//! None. When the facts are ambiguous (drift *and* a manifest change on a store with hidden
+//! options), the reported differences are acted on and a warning says what cannot be verified.
+
+use serde_json::Value;
+
+use super::diff::diff;
+use super::types::{Diagnostic, Drift, FieldChange, Severity};
+use crate::model::fingerprint;
+use crate::model::normalize::{self, Normalized};
+use crate::model::{LiveMemoryStore, MemoryStore, MemoryStoreSpec, ResourceKind, ResourceRef};
+
+/// What the comparison concluded.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    NoOp,
+    /// Description and/or labels (or only the stamp) change in place.
+    Update,
+    /// Models or options change: delete and create again.
+    Replace,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Review {
+    pub verdict: Verdict,
+    pub changes: Vec<FieldChange>,
+    pub reasons: Vec<String>,
+    pub drift: Option<Drift>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Compares a declared store with the live store stamped with this set.
+pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
+    let resource = ResourceRef::MemoryStore(desired.name.clone());
+    let want = normalize::desired_store(&desired.spec);
+    let want_fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &want);
+    let seen = normalize::live_store(&live.spec);
+    let stamp = live.ownership().hash;
+    let desired_matches_stamp = stamp.as_deref() == Some(want_fp.as_str());
+    let recovered = stamp.as_deref().and_then(|h| recover(&seen, &want, h));
+    let reported = classify(diff(Some(&seen.value), Some(&want), &seen.unreported));
+
+    let mut review = Review {
+        verdict: Verdict::NoOp,
+        changes: Vec::new(),
+        reasons: Vec::new(),
+        drift: None,
+        diagnostics: Vec::new(),
+    };
+    match (desired_matches_stamp, recovered) {
+        (true, Some(_)) => {}
+        (true, None) => {
+            review.drift = Some(Drift {
+                resource,
+                description: "changed outside foundryctl: the live store no longer matches \
+                              what foundryctl applied"
+                    .to_owned(),
+                changes: reported.clone(),
+            });
+            review.reasons.push(
+                "restore the declared state (the store was changed outside foundryctl)".to_owned(),
+            );
+            review.changes = reported;
+        }
+        (false, Some(last_applied)) => {
+            review.reasons.push("the manifests changed".to_owned());
+            review.changes = classify(diff(Some(&last_applied), Some(&want), &Default::default()));
+        }
+        (false, None) if !reported.is_empty() => {
+            review
+                .reasons
+                .push("the live store differs from the manifests".to_owned());
+            if stamp.is_some() && seen.unreported.is_empty() {
+                review.drift = Some(Drift {
+                    resource: resource.clone(),
+                    description: "changed outside foundryctl: the live store no longer \
+                                  matches what foundryctl applied"
+                        .to_owned(),
+                    changes: reported.clone(),
+                });
+            } else if !seen.unreported.is_empty() {
+                review.diagnostics.push(Diagnostic {
+                    severity: Severity::Warning,
+                    resource: Some(resource.clone()),
+                    message: format!(
+                        "cannot verify {} of {resource}: the service does not report them and \
+                         the store no longer matches its stamp",
+                        list(&seen.unreported),
+                    ),
+                    hint: Some(format!(
+                        "if you changed one of them, the store must be replaced: delete it with \
+                         `foundryctl destroy --target {resource} --allow-delete {resource}` and \
+                         apply again"
+                    )),
+                });
+            }
+            review.changes = reported;
+        }
+        (false, None) if stamp.is_some() && !seen.unreported.is_empty() => {
+            // Either a hidden option changed (the common case: an edited manifest), or someone
+            // edited the description or labels behind our back to exactly the new declared
+            // values. Only the first is consistent without a coincidence, so replace; but say
+            // how to back out when it is the second.
+            review.diagnostics.push(Diagnostic {
+                severity: Severity::Warning,
+                resource: Some(resource.clone()),
+                message: format!(
+                    "{resource}: the manifests changed but every reported field already \
+                     matches, so foundryctl infers a change in {} (not reported by the service)",
+                    list(&seen.unreported)
+                ),
+                hint: Some(format!(
+                    "if you did not change those options, re-stamp the store with \
+                     `foundryctl import {resource}` instead of replacing it"
+                )),
+            });
+            review.reasons.push(format!(
+                "the manifests changed, and every field the service reports already matches: \
+                 the change is in {} (not reported by the service)",
+                list(&seen.unreported)
+            ));
+            review.changes = seen
+                .unreported
+                .iter()
+                .filter_map(|path| {
+                    normalize::get_path(&want, path).map(|after| FieldChange {
+                        path: path.clone(),
+                        before: None,
+                        after: Some(after.clone()),
+                        before_unreported: true,
+                        forces_replacement: true,
+                    })
+                })
+                .collect();
+        }
+        (false, None) => {
+            review.reasons.push(
+                "re-stamp: the live store matches the manifests but carries an outdated or \
+                 missing foundryctl-hash"
+                    .to_owned(),
+            );
+            review.verdict = Verdict::Update;
+            return review;
+        }
+    }
+    review.verdict = if review.changes.is_empty() {
+        Verdict::NoOp
+    } else if review.changes.iter().any(|c| c.forces_replacement) {
+        review.reasons.push(format!(
+            "{} can only be set when the store is created",
+            list(
+                review
+                    .changes
+                    .iter()
+                    .filter(|c| c.forces_replacement)
+                    .map(|c| &c.path)
+            )
+        ));
+        Verdict::Replace
+    } else {
+        Verdict::Update
+    };
+    review
+}
+
+/// Marks the changes that force a replacement: everything but description and labels.
+fn classify(mut changes: Vec<FieldChange>) -> Vec<FieldChange> {
+    for change in &mut changes {
+        change.forces_replacement = !(change.path == "description"
+            || change.path == "labels"
+            || change.path.starts_with("labels."));
+    }
+    changes
+}
+
+/// Rebuilds the last-applied normal form from the reported one by trying candidate values for
+/// the unreported options until one reproduces `stamp`. Deterministic: candidates are tried in
+/// a fixed order. At most 2^5 hashes (each unreported option has at most two distinct
+/// candidates once duplicates are removed, and there are five options).
+fn recover(seen: &Normalized, want: &Value, stamp: &str) -> Option<Value> {
+    let defaults = normalize::desired_store(&MemoryStoreSpec::default());
+    let candidates: Vec<(&String, Vec<Value>)> = seen
+        .unreported
+        .iter()
+        .map(|path| {
+            let mut values: Vec<Value> = Vec::new();
+            let declared = normalize::get_path(want, path).cloned();
+            let default = normalize::get_path(&defaults, path).cloned();
+            for v in declared.into_iter().chain(default) {
+                if let Value::Bool(b) = v {
+                    for b in [b, !b] {
+                        push_unique(&mut values, Value::Bool(b));
+                    }
+                } else {
+                    push_unique(&mut values, v);
+                }
+            }
+            (path, values)
+        })
+        .collect();
+    let total: usize = candidates.iter().map(|(_, v)| v.len().max(1)).product();
+    (0..total).find_map(|mut n| {
+        let mut filled = seen.value.clone();
+        for (path, values) in &candidates {
+            if values.is_empty() {
+                continue;
+            }
+            normalize::set_path(&mut filled, path, values[n % values.len()].clone());
+            n /= values.len();
+        }
+        (fingerprint::of_normalized(ResourceKind::MemoryStore, &filled) == stamp).then_some(filled)
+    })
+}
+
+fn push_unique(values: &mut Vec<Value>, v: Value) {
+    if !values.contains(&v) {
+        values.push(v);
+    }
+}
+
+fn list<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
+    let items: Vec<&str> = paths.into_iter().map(String::as_str).collect();
+    items.join(", ")
+}

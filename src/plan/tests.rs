@@ -1,0 +1,412 @@
+//! Scenario tests of the planner against the in-memory service model: each pins one behaviour
+//! of DESIGN §3 by name.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::service_model::Service;
+use super::*;
+use crate::model::{
+    Agent, AgentName, AgentSpec, DesiredState, MemorySearchTool, MemoryStore, MemoryStoreName,
+    MemoryStoreOptions, MemoryStoreSpec, ResourceRef, SetName, Tool,
+};
+
+pub(crate) fn store_name(s: &str) -> MemoryStoreName {
+    MemoryStoreName::new(s).unwrap()
+}
+
+pub(crate) fn agent_name(s: &str) -> AgentName {
+    AgentName::new(s).unwrap()
+}
+
+pub(crate) fn store(name: &str) -> MemoryStore {
+    MemoryStore {
+        name: store_name(name),
+        spec: MemoryStoreSpec {
+            description: "Developer preferences.\n".to_owned(),
+            labels: BTreeMap::from([("team".to_owned(), "devex".to_owned())]),
+            chat_model: "gpt-4.1-mini".to_owned(),
+            embedding_model: "text-embedding-3-large".to_owned(),
+            options: MemoryStoreOptions {
+                user_profile_details: Some("Languages and tools.".to_owned()),
+                ..MemoryStoreOptions::default()
+            },
+        },
+        disposable: false,
+    }
+}
+
+pub(crate) fn agent(name: &str, store: &str) -> Agent {
+    Agent {
+        name: agent_name(name),
+        spec: AgentSpec {
+            description: "Assistant with memory.".to_owned(),
+            model: "gpt-4.1-mini".to_owned(),
+            instructions: Some("You are helpful.\nAlways call the memory tool.\n".to_owned()),
+            tools: vec![Tool::MemorySearch(MemorySearchTool {
+                memory_store_name: store_name(store),
+                scope: "{{$userId}}".to_owned(),
+                max_memories: None,
+                update_delay: Some(1),
+            })],
+            ..AgentSpec::default()
+        },
+    }
+}
+
+pub(crate) fn desired(stores: &[MemoryStore], agents: &[Agent]) -> DesiredState {
+    DesiredState {
+        stores: stores.iter().map(|s| (s.name.clone(), s.clone())).collect(),
+        agents: agents.iter().map(|a| (a.name.clone(), a.clone())).collect(),
+    }
+}
+
+fn opts() -> PlanOptions {
+    PlanOptions::default()
+}
+
+/// Plans against the service (fetching histories the way the engine does).
+pub(crate) fn plan_against(svc: &Service, want: &DesiredState, options: &PlanOptions) -> Plan {
+    let live = svc.live(&BTreeSet::new());
+    let needing = agents_needing_history(want, &live);
+    plan(want, &svc.live(&needing), options)
+}
+
+fn converged(want: &DesiredState) -> Service {
+    let mut svc = Service::default();
+    let p = plan_against(&svc, want, &opts());
+    svc.apply(&p);
+    svc
+}
+
+fn kinds(p: &Plan) -> Vec<(String, ActionKind, bool)> {
+    p.actions
+        .iter()
+        .map(|a| (a.id.clone(), a.kind, a.blocked.is_some()))
+        .collect()
+}
+
+#[test]
+fn creates_stores_before_the_agents_that_reference_them() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let p = plan_against(&Service::default(), &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [
+            ("memory_store/prefs".to_owned(), ActionKind::Create, false),
+            ("agent/buddy".to_owned(), ActionKind::Create, false)
+        ]
+    );
+    assert_eq!(p.actions[1].depends_on, ["memory_store/prefs"]);
+    assert_eq!((p.actions[0].level, p.actions[1].level), (0, 1));
+    assert_eq!(p.actions[0].precondition, Precondition::Absent);
+    assert_eq!(p.summary.to_add, 2);
+}
+
+#[test]
+fn apply_then_plan_is_empty() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let svc = converged(&want);
+    let again = plan_against(&svc, &want, &opts());
+    assert!(!again.has_changes(), "{again:#?}");
+    assert!(again.drift.is_empty());
+}
+
+#[test]
+fn description_change_updates_the_store_in_place() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let svc = converged(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "New.".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Update, false)]
+    );
+    assert_eq!(p.actions[0].changes[0].path, "description");
+    assert!(p.drift.is_empty());
+}
+
+#[test]
+fn model_change_replaces_the_store_and_is_blocked_by_default() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let svc = converged(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .chat_model = "gpt-4.1".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, true)]
+    );
+    let blocked = p.actions[0].blocked.as_ref().unwrap();
+    assert_eq!(blocked.unblock_flag, "--allow-replace memory_store/prefs");
+    assert!(p.is_blocked());
+
+    let allowed = PlanOptions {
+        allow_replace: BTreeSet::from([ResourceRef::MemoryStore(store_name("prefs"))]),
+        ..opts()
+    };
+    let p = plan_against(&svc, &want, &allowed);
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, false)]
+    );
+}
+
+#[test]
+fn disposable_store_is_replaced_without_a_flag() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let svc = converged(&want);
+    let s = want.stores.get_mut(&store_name("prefs")).unwrap();
+    s.disposable = true;
+    s.spec.embedding_model = "text-embedding-3-small".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, false)]
+    );
+}
+
+#[test]
+fn change_to_an_option_the_service_never_echoes_is_detected_through_the_stamp() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let svc = converged(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .options
+        .procedural_memory_enabled = Some(false);
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, true)]
+    );
+    let change = &p.actions[0].changes[0];
+    assert_eq!(change.path, "options.procedural_memory_enabled");
+    // The stamp let the planner recover the hidden value: it was the default, true.
+    assert_eq!(change.before, Some(serde_json::json!(true)));
+    assert!(p.drift.is_empty());
+}
+
+#[test]
+fn hidden_option_change_with_an_unrecoverable_old_value_still_replaces() {
+    // The old TTL (100) is neither the declared value nor the default, and this service does
+    // not echo TTLs, so the stamp cannot be reproduced: every reported field matches, so the
+    // change must be in a hidden option.
+    let mut want = desired(&[store("prefs")], &[]);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .options
+        .default_ttl_seconds = Some(100);
+    let svc = converged(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .options
+        .default_ttl_seconds = Some(200);
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, true)]
+    );
+    assert!(p.actions[0].changes.iter().all(|c| c.before_unreported));
+}
+
+#[test]
+fn store_description_edited_behind_our_back_is_drift() {
+    let want = desired(&[store("prefs")], &[]);
+    let mut svc = converged(&want);
+    svc.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "edited".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Update, false)]
+    );
+    assert_eq!(p.drift.len(), 1);
+    assert_eq!(p.drift[0].changes[0].path, "description");
+}
+
+#[test]
+fn instructions_edit_makes_exactly_one_new_version() {
+    let mut want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    want.agents
+        .get_mut(&agent_name("buddy"))
+        .unwrap()
+        .spec
+        .instructions = Some("You are terse.\n".to_owned());
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("agent/buddy".to_owned(), ActionKind::Update, false)]
+    );
+    assert_eq!(
+        p.actions[0].precondition,
+        Precondition::Agent {
+            latest_version: "1".to_owned()
+        }
+    );
+    svc.apply(&p);
+    assert_eq!(svc.agents[&agent_name("buddy")].len(), 2);
+    assert!(!plan_against(&svc, &want, &opts()).has_changes());
+}
+
+#[test]
+fn agent_version_made_in_the_portal_is_drift_not_a_foreign_agent() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    let mut edited = want.agents[&agent_name("buddy")].spec.clone();
+    edited.model = "gpt-4.1".to_owned();
+    svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
+    assert_eq!(
+        agents_needing_history(&want, &svc.live(&BTreeSet::new())),
+        BTreeSet::from([agent_name("buddy")])
+    );
+    let p = plan_against(&svc, &want, &opts());
+    assert!(p.conflicts.is_empty());
+    assert_eq!(
+        kinds(&p),
+        [("agent/buddy".to_owned(), ActionKind::Update, false)]
+    );
+    assert_eq!(p.drift.len(), 1);
+    assert!(p.drift[0].description.contains("version 2"));
+    svc.apply(&p);
+    assert!(!plan_against(&svc, &want, &opts()).has_changes());
+}
+
+#[test]
+fn unmanaged_resources_in_the_way_are_conflicts_with_an_import_hint() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = Service::default();
+    svc.create_store(&store_name("prefs"), &store("prefs").spec, &BTreeMap::new());
+    svc.create_version(&agent_name("buddy"), None, &BTreeMap::new());
+    let p = plan_against(&svc, &want, &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.conflicts.len(), 2);
+    assert_eq!(p.conflicts[0].hint, "foundryctl import memory_store/prefs");
+    assert_eq!(p.summary.conflicts, 2);
+}
+
+#[test]
+fn undeclared_owned_resources_are_kept_without_prune_and_deleted_with_it() {
+    let svc = converged(&desired(&[store("old")], &[agent("gone", "old")]));
+    let want = desired(&[], &[]);
+    let p = plan_against(&svc, &want, &opts());
+    assert!(p.actions.is_empty());
+    assert_eq!(p.not_in_manifests.len(), 2);
+
+    let prune = PlanOptions {
+        prune: true,
+        ..opts()
+    };
+    let p = plan_against(&svc, &want, &prune);
+    assert_eq!(
+        kinds(&p),
+        [
+            ("agent/gone".to_owned(), ActionKind::Delete, false),
+            ("memory_store/old".to_owned(), ActionKind::Delete, true)
+        ]
+    );
+    assert_eq!(p.actions[1].depends_on, ["agent/gone"]);
+    assert_eq!(
+        p.actions[1].blocked.as_ref().unwrap().unblock_flag,
+        "--allow-delete memory_store/old"
+    );
+}
+
+#[test]
+fn destroy_deletes_only_this_sets_resources() {
+    let mut svc = converged(&desired(&[store("mine")], &[]));
+    let other = PlanOptions {
+        set: SetName::new("other").unwrap(),
+        ..opts()
+    };
+    let p = plan_against(
+        &Service::default(),
+        &desired(&[store("theirs")], &[]),
+        &other,
+    );
+    svc.apply(&p);
+    svc.create_store(&store_name("foreign"), &store("x").spec, &BTreeMap::new());
+    let destroy = PlanOptions {
+        destroy: true,
+        allow_delete: BTreeSet::from([ResourceRef::MemoryStore(store_name("mine"))]),
+        ..opts()
+    };
+    let p = plan_against(&svc, &desired(&[], &[]), &destroy);
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/mine".to_owned(), ActionKind::Delete, false)]
+    );
+}
+
+#[test]
+fn reference_to_a_store_nobody_has_is_an_error_diagnostic() {
+    let want = desired(&[], &[agent("buddy", "missing")]);
+    let p = plan_against(&Service::default(), &want, &opts());
+    assert!(p.has_errors());
+    assert!(p.diagnostics[0].message.contains("`missing`"));
+}
+
+#[test]
+fn target_plans_only_the_named_agent_and_its_store() {
+    let want = desired(
+        &[store("prefs"), store("other")],
+        &[agent("buddy", "prefs"), agent("solo", "other")],
+    );
+    let targeted = PlanOptions {
+        targets: Some(BTreeSet::from([ResourceRef::Agent(agent_name("buddy"))])),
+        ..opts()
+    };
+    let p = plan_against(&Service::default(), &want, &targeted);
+    let ids: Vec<&str> = p.actions.iter().map(|a| a.id.as_str()).collect();
+    assert_eq!(ids, ["memory_store/prefs", "agent/buddy"]);
+}
+
+#[test]
+fn saved_plan_round_trips_through_json() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let p = plan_against(&Service::default(), &want, &opts());
+    let saved = SavedPlan {
+        format_version: SavedPlan::FORMAT_VERSION,
+        tool_version: "0.1.0".to_owned(),
+        endpoint: "local".to_owned(),
+        set: p.set.clone(),
+        manifest_digest: "abc".to_owned(),
+        plan: p,
+    };
+    let text = serde_json::to_string(&saved).unwrap();
+    let back: SavedPlan = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, saved);
+    assert_eq!(serde_json::to_string(&back).unwrap(), text);
+}
+
+#[test]
+fn store_precondition_detects_a_change_since_planning() {
+    let want = desired(&[store("prefs")], &[]);
+    let mut svc = converged(&want);
+    let live = svc.live(&BTreeSet::new());
+    let pre = Precondition::for_store(live.stores.get(&store_name("prefs")));
+    assert!(pre.holds_for_store(live.stores.get(&store_name("prefs"))));
+    svc.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "x".to_owned();
+    let live = svc.live(&BTreeSet::new());
+    assert!(!pre.holds_for_store(live.stores.get(&store_name("prefs"))));
+    assert!(!pre.holds_for_store(None));
+}

@@ -1,0 +1,368 @@
+//! The plan: what the planner decided, with everything the executor needs and nothing left for
+//! it to decide (omicron's "no meaningful choices" rule).
+//!
+//! These types are `Serialize + Deserialize` because a saved plan (`plan -o plan.json`) is this
+//! structure wrapped in [`SavedPlan`]. The JSON *output* format (`--output json`) is a separate,
+//! documented view in `render::json`, so the internal shape can move without breaking users.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::model::{
+    AgentName, AgentSpec, LiveAgent, LiveMemoryStore, MemoryStoreName, MemoryStoreSpec,
+    ResourceKind, ResourceRef, SetName, fingerprint,
+};
+
+/// What the planner is asked to do besides comparing desired with live.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// The set whose resources this run owns (`--set`).
+    pub set: SetName,
+    /// Delete owned resources the manifests no longer declare (`--prune`).
+    pub prune: bool,
+    /// `destroy`: delete everything this set owns, whatever the manifests declare. The desired
+    /// state is still consulted for `disposable`.
+    pub destroy: bool,
+    /// `--target KIND/NAME`: plan only these resources (plus the stores targeted agents
+    /// reference, so the agents' creation cannot fail on a missing store). `None` plans all.
+    pub targets: Option<BTreeSet<ResourceRef>>,
+    /// `--allow-replace memory_store/NAME`.
+    pub allow_replace: BTreeSet<ResourceRef>,
+    /// `--allow-delete memory_store/NAME`.
+    pub allow_delete: BTreeSet<ResourceRef>,
+}
+
+/// The identifier of an action within a plan: the `KIND/NAME` of its resource (a plan holds at
+/// most one action per resource).
+pub type ActionId = String;
+
+/// The result of planning.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    pub set: SetName,
+    pub prune: bool,
+    pub destroy: bool,
+    /// In execution order: by dependency level, then stores before agents, then name.
+    pub actions: Vec<Action>,
+    /// Owned resources changed outside foundryctl. Each also has an action restoring the
+    /// declared state (or is being deleted).
+    pub drift: Vec<Drift>,
+    /// Declared resources foundryctl may not touch.
+    pub conflicts: Vec<Conflict>,
+    /// Resources this set owns that the manifests no longer declare, kept because `--prune` was
+    /// not given.
+    pub not_in_manifests: Vec<ResourceRef>,
+    /// Problems found while planning (dangling store references, unverifiable options).
+    pub diagnostics: Vec<Diagnostic>,
+    pub summary: Summary,
+}
+
+impl Plan {
+    /// Whether applying would change anything (for `--detailed-exitcode`). Conflicts count:
+    /// the live project does not match the manifests.
+    pub fn has_changes(&self) -> bool {
+        !self.actions.is_empty() || !self.conflicts.is_empty()
+    }
+
+    pub fn is_blocked(&self) -> bool {
+        self.actions.iter().any(|a| a.blocked.is_some())
+    }
+
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|d| d.severity == Severity::Error)
+    }
+
+    /// `depends_on` as indices into `actions`, the form `apply::schedule::run` takes.
+    pub fn dependency_indices(&self) -> Vec<Vec<usize>> {
+        let index: BTreeMap<&str, usize> = self
+            .actions
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.as_str(), i))
+            .collect();
+        self.actions
+            .iter()
+            .map(|a| {
+                a.depends_on
+                    .iter()
+                    .filter_map(|d| index.get(d.as_str()).copied())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+/// One write (or a delete-then-create for a replace) on one resource.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Action {
+    pub id: ActionId,
+    pub resource: ResourceRef,
+    pub kind: ActionKind,
+    pub op: Op,
+    /// The `foundryctl-hash` the write stamps; `None` for deletes.
+    pub fingerprint: Option<String>,
+    /// What the live resource must still look like right before the write (saved plans).
+    pub precondition: Precondition,
+    /// Why, in sentences that read on their own.
+    pub reasons: Vec<String>,
+    /// Field-level differences (before → after), in path order.
+    pub changes: Vec<FieldChange>,
+    /// Actions that must succeed first.
+    pub depends_on: Vec<ActionId>,
+    /// 0 for actions without dependencies, else one more than the highest dependency: actions
+    /// on one level are independent of each other.
+    pub level: u32,
+    /// Set when protection forbids this action; it is never executed.
+    pub blocked: Option<Blocked>,
+}
+
+/// The user-facing category of an action: its plan symbol and summary bucket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionKind {
+    /// `+`
+    Create,
+    /// `~` an in-place update (store) or a new version (agent).
+    Update,
+    /// `-/+` delete and create again (stores only).
+    Replace,
+    /// `-`
+    Delete,
+    /// `~` adopt an unmanaged resource by stamping it (`import`).
+    Import,
+}
+
+impl ActionKind {
+    pub fn symbol(self) -> &'static str {
+        match self {
+            ActionKind::Create => "+",
+            ActionKind::Update | ActionKind::Import => "~",
+            ActionKind::Replace => "-/+",
+            ActionKind::Delete => "-",
+        }
+    }
+}
+
+/// Exactly what the executor sends. Specs are as declared (not normalised): the client turns
+/// them into the wire shape for the api-version in use.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Op {
+    /// `POST /memory_stores`.
+    CreateStore {
+        name: MemoryStoreName,
+        spec: MemoryStoreSpec,
+        metadata: BTreeMap<String, String>,
+    },
+    /// `POST /memory_stores/{name}` with description and metadata.
+    UpdateStore {
+        name: MemoryStoreName,
+        description: String,
+        metadata: BTreeMap<String, String>,
+    },
+    /// `DELETE /memory_stores/{name}`, then `POST /memory_stores`. Deletes every memory.
+    ReplaceStore {
+        name: MemoryStoreName,
+        spec: MemoryStoreSpec,
+        metadata: BTreeMap<String, String>,
+    },
+    /// `DELETE /memory_stores/{name}`. Deletes every memory.
+    DeleteStore { name: MemoryStoreName },
+    /// `POST /agents/{name}/versions`.
+    CreateAgentVersion {
+        name: AgentName,
+        spec: AgentSpec,
+        metadata: BTreeMap<String, String>,
+    },
+    /// `DELETE /agents/{name}`: every version.
+    DeleteAgent { name: AgentName },
+    /// `import`: `POST /memory_stores/{name}` with the live description and stamped metadata.
+    StampStore {
+        name: MemoryStoreName,
+        description: String,
+        metadata: BTreeMap<String, String>,
+    },
+    /// `import`: a new version with the live definition and stamped metadata (versions are
+    /// immutable, so stamping an agent means one new version).
+    StampAgent {
+        name: AgentName,
+        spec: AgentSpec,
+        metadata: BTreeMap<String, String>,
+    },
+}
+
+/// What a saved plan expects to find right before a write. A mismatch means the plan is stale
+/// and the executor refuses (exit 6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "expect", rename_all = "snake_case")]
+pub enum Precondition {
+    /// The resource does not exist.
+    Absent,
+    /// The store exists with this `updated_at` and this [`fingerprint::live_store`].
+    Store {
+        updated_at: i64,
+        fingerprint: String,
+    },
+    /// The agent exists and its latest version is this one.
+    Agent { latest_version: String },
+}
+
+impl Precondition {
+    pub fn for_store(live: Option<&LiveMemoryStore>) -> Self {
+        match live {
+            None => Precondition::Absent,
+            Some(store) => Precondition::Store {
+                updated_at: store.updated_at,
+                fingerprint: fingerprint::live_store(store),
+            },
+        }
+    }
+
+    pub fn for_agent(live: Option<&LiveAgent>) -> Self {
+        match live {
+            None => Precondition::Absent,
+            Some(agent) => Precondition::Agent {
+                latest_version: agent.latest.version.clone(),
+            },
+        }
+    }
+
+    /// Whether a store read just now still satisfies the precondition.
+    pub fn holds_for_store(&self, live: Option<&LiveMemoryStore>) -> bool {
+        *self == Precondition::for_store(live)
+    }
+
+    /// Whether an agent read just now still satisfies the precondition.
+    pub fn holds_for_agent(&self, live: Option<&LiveAgent>) -> bool {
+        *self == Precondition::for_agent(live)
+    }
+}
+
+/// One changed field. `before` is `None` when the field is absent live (or the resource is
+/// new); `after` is `None` when the field goes away (or the resource is deleted).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// Dotted path in the normal form: `instructions`, `options.chat_summary_enabled`,
+    /// `labels.team`, `tools[0].scope`.
+    pub path: String,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+    /// The service does not report this field, so `before` is unknown rather than absent.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub before_unreported: bool,
+    /// Changing this field forces a replacement (store models and options).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forces_replacement: bool,
+}
+
+/// Why an action may not run, what it would destroy, and how to allow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Blocked {
+    pub reason: String,
+    pub data_loss: String,
+    /// The exact flag that unblocks it, e.g. `--allow-replace memory_store/prefs`.
+    pub unblock_flag: String,
+}
+
+/// An owned resource changed outside foundryctl.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Drift {
+    pub resource: ResourceRef,
+    pub description: String,
+    /// Fields where the live resource differs from what the manifests declare.
+    pub changes: Vec<FieldChange>,
+}
+
+/// A declared resource that exists but is not this set's to change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub resource: ResourceRef,
+    pub reason: String,
+    pub hint: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Warning,
+    Error,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostic {
+    pub severity: Severity,
+    pub resource: Option<ResourceRef>,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// The counts for the summary line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Summary {
+    pub to_add: usize,
+    pub to_change: usize,
+    pub to_replace: usize,
+    pub to_destroy: usize,
+    pub to_import: usize,
+    pub blocked: usize,
+    pub conflicts: usize,
+}
+
+impl Summary {
+    pub fn of(actions: &[Action], conflicts: usize) -> Self {
+        let mut s = Summary {
+            conflicts,
+            ..Summary::default()
+        };
+        for a in actions {
+            match a.kind {
+                ActionKind::Create => s.to_add += 1,
+                ActionKind::Update => s.to_change += 1,
+                ActionKind::Replace => s.to_replace += 1,
+                ActionKind::Delete => s.to_destroy += 1,
+                ActionKind::Import => s.to_import += 1,
+            }
+            if a.blocked.is_some() {
+                s.blocked += 1;
+            }
+        }
+        s
+    }
+}
+
+/// A plan written by `plan -o FILE`, to be applied later by `apply FILE`. The command layer
+/// fills the provenance fields; the executor refuses the file if any precondition fails.
+/// Holds no secrets: no token, no endpoint credentials, only names, specs and fingerprints.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedPlan {
+    pub format_version: u32,
+    /// foundryctl's version that made the plan.
+    pub tool_version: String,
+    /// The project endpoint the plan was made against (no query string, no credentials).
+    pub endpoint: String,
+    pub set: SetName,
+    /// sha256 of the manifests the plan was made from.
+    pub manifest_digest: String,
+    pub plan: Plan,
+}
+
+impl SavedPlan {
+    pub const FORMAT_VERSION: u32 = 1;
+}
+
+/// A `KIND/NAME` id for a resource.
+pub(crate) fn action_id(resource: &ResourceRef) -> ActionId {
+    resource.to_string()
+}
+
+/// Orders resources the way plans list them: stores before agents, then by name.
+pub(crate) fn resource_order(r: &ResourceRef) -> (u8, &str) {
+    match r.kind() {
+        ResourceKind::MemoryStore => (0, r.name()),
+        ResourceKind::Agent => (1, r.name()),
+    }
+}

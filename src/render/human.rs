@@ -1,0 +1,269 @@
+//! The human rendering: Terraform-like symbols (`+ ~ -/+ -`), unchanged fields hidden,
+//! multi-line strings as unified line diffs. Every meaning is carried by text and symbols, so
+//! it reads the same without colour; colour only highlights.
+//!
+//! Layout: drift first (what changed behind foundryctl's back explains some actions), then the
+//! actions in execution order, then conflicts, "not in manifests" notes and diagnostics, then
+//! the summary line.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+use similar::{ChangeTag, TextDiff};
+
+use super::{HumanOptions, inline, multiline, phrase, summary_line};
+use crate::plan::{Action, ActionKind, FieldChange, Plan, Severity};
+
+/// Renders the whole plan.
+pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::Result<()> {
+    let p = Painter {
+        color: options.color,
+    };
+    if !plan.drift.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.paint(
+                BOLD,
+                "Drift: changed outside foundryctl since the last apply"
+            )
+        )?;
+        for drift in &plan.drift {
+            writeln!(out)?;
+            writeln!(
+                out,
+                "  {} {}",
+                p.paint(YELLOW, "~"),
+                p.paint(BOLD, &drift.resource.to_string())
+            )?;
+            writeln!(out, "      # {}", drift.description)?;
+            for change in &drift.changes {
+                // Drift reads "declared → live": what it should be, what someone made it.
+                write_change(out, &p, &reversed(change), 6)?;
+            }
+        }
+        writeln!(out)?;
+    }
+
+    if plan.actions.is_empty() && plan.conflicts.is_empty() {
+        writeln!(
+            out,
+            "No changes. The project matches the manifests for set `{}`.",
+            plan.set
+        )?;
+    } else if !plan.actions.is_empty() {
+        writeln!(out, "foundryctl will perform the following actions:")?;
+        for action in &plan.actions {
+            writeln!(out)?;
+            write_action(out, &p, action)?;
+        }
+        writeln!(out)?;
+    }
+
+    if !plan.conflicts.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            p.paint(
+                RED_BOLD,
+                "Conflicts: declared, but not this set's to change"
+            )
+        )?;
+        for conflict in &plan.conflicts {
+            writeln!(out, "  {} {}", p.paint(RED, "!"), conflict.reason)?;
+            writeln!(out, "    hint: {}", conflict.hint)?;
+        }
+        writeln!(out)?;
+    }
+
+    if !plan.not_in_manifests.is_empty() {
+        writeln!(
+            out,
+            "Not in manifests (owned by set `{}`, kept; `--prune` deletes them):",
+            plan.set
+        )?;
+        for resource in &plan.not_in_manifests {
+            writeln!(out, "  {resource}")?;
+        }
+        writeln!(out)?;
+    }
+
+    for d in &plan.diagnostics {
+        let label = match d.severity {
+            Severity::Error => p.paint(RED_BOLD, "error"),
+            Severity::Warning => p.paint(YELLOW_BOLD, "warning"),
+        };
+        writeln!(out, "{label}: {}", d.message)?;
+        if let Some(hint) = &d.hint {
+            writeln!(out, "  hint: {hint}")?;
+        }
+    }
+    if !plan.diagnostics.is_empty() {
+        writeln!(out)?;
+    }
+
+    writeln!(out, "{}", p.paint(BOLD, &summary_line(&plan.summary)))
+}
+
+fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Result<()> {
+    let symbol = action.kind.symbol();
+    let style = match action.kind {
+        ActionKind::Create => GREEN,
+        ActionKind::Update | ActionKind::Import => YELLOW,
+        ActionKind::Replace => MAGENTA,
+        ActionKind::Delete => RED,
+    };
+    let blocked = if action.blocked.is_some() {
+        format!("  {}", p.paint(RED_BOLD, "[BLOCKED]"))
+    } else {
+        String::new()
+    };
+    writeln!(
+        out,
+        "  {} {} {}{blocked}",
+        p.paint(style, symbol),
+        p.paint(BOLD, &action.id),
+        phrase(action)
+    )?;
+    for reason in &action.reasons {
+        writeln!(out, "      # {reason}")?;
+    }
+    for change in &action.changes {
+        write_change(out, p, change, 6)?;
+    }
+    if let Some(b) = &action.blocked {
+        writeln!(out, "      {}: {}", p.paint(RED_BOLD, "blocked"), b.reason)?;
+        writeln!(out, "      would lose: {}", b.data_loss)?;
+        writeln!(
+            out,
+            "      hint: to allow it, rerun with {}",
+            b.unblock_flag
+        )?;
+    }
+    Ok(())
+}
+
+fn write_change(
+    out: &mut impl Write,
+    p: &Painter,
+    change: &FieldChange,
+    indent: usize,
+) -> io::Result<()> {
+    let pad = " ".repeat(indent);
+    let (symbol, style) = match (&change.before, &change.after) {
+        (None, Some(_)) if !change.before_unreported => ("+", GREEN),
+        (Some(_), None) => ("-", RED),
+        _ => ("~", YELLOW),
+    };
+    let forces = if change.forces_replacement {
+        format!("  {}", p.paint(MAGENTA, "# forces replacement"))
+    } else {
+        String::new()
+    };
+    if let Some((before, after)) = multiline(change.before.as_ref(), change.after.as_ref()) {
+        writeln!(
+            out,
+            "{pad}{} {}:{forces}",
+            p.paint(style, symbol),
+            change.path
+        )?;
+        return write_line_diff(out, p, before, after, indent + 4);
+    }
+    let shown = |v: &Option<serde_json::Value>| v.as_ref().map(inline);
+    let text = match (shown(&change.before), shown(&change.after)) {
+        (None, Some(after)) if change.before_unreported => {
+            format!("(not reported by the service) -> {after}")
+        }
+        (None, Some(after)) => after,
+        (Some(before), None) => before,
+        (Some(before), Some(after)) => format!("{before} -> {after}"),
+        (None, None) => "(absent)".to_owned(),
+    };
+    writeln!(
+        out,
+        "{pad}{} {}: {text}{forces}",
+        p.paint(style, symbol),
+        change.path
+    )
+}
+
+/// A unified line diff (3 lines of context), each line prefixed `+`, `-` or ` `; a text that
+/// appears or disappears as a whole is listed line by line without hunk headers.
+fn write_line_diff(
+    out: &mut impl Write,
+    p: &Painter,
+    before: Option<&str>,
+    after: Option<&str>,
+    indent: usize,
+) -> io::Result<()> {
+    let pad = " ".repeat(indent);
+    let (before, after) = match (before, after) {
+        (Some(before), Some(after)) => (before, after),
+        (None, Some(text)) => {
+            for line in text.lines() {
+                writeln!(out, "{pad}{}", p.paint(GREEN, &format!("+{line}")))?;
+            }
+            return Ok(());
+        }
+        (Some(text), None) => {
+            for line in text.lines() {
+                writeln!(out, "{pad}{}", p.paint(RED, &format!("-{line}")))?;
+            }
+            return Ok(());
+        }
+        (None, None) => return Ok(()),
+    };
+    // Normal forms have no trailing newline; add one to both sides so the last line compares
+    // like the others and no "no newline at end of file" marker appears.
+    let (before, after) = (format!("{before}\n"), format!("{after}\n"));
+    let diff = TextDiff::from_lines(before.as_str(), after.as_str());
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        writeln!(out, "{pad}{}", p.paint(CYAN, &hunk.header().to_string()))?;
+        for change in hunk.iter_changes() {
+            let line = change.value().trim_end_matches(['\n', '\r']);
+            match change.tag() {
+                ChangeTag::Delete => writeln!(out, "{pad}{}", p.paint(RED, &format!("-{line}")))?,
+                ChangeTag::Insert => {
+                    writeln!(out, "{pad}{}", p.paint(GREEN, &format!("+{line}")))?;
+                }
+                ChangeTag::Equal => writeln!(out, "{pad} {line}")?,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A drift change shown from the declared value to the live one.
+fn reversed(change: &FieldChange) -> FieldChange {
+    FieldChange {
+        path: change.path.clone(),
+        before: change.after.clone(),
+        after: change.before.clone(),
+        before_unreported: false,
+        forces_replacement: false,
+    }
+}
+
+const BOLD: Style = Style::new().bold();
+const GREEN: Style = AnsiColor::Green.on_default();
+const YELLOW: Style = AnsiColor::Yellow.on_default();
+const YELLOW_BOLD: Style = AnsiColor::Yellow.on_default().bold();
+const RED: Style = AnsiColor::Red.on_default();
+const RED_BOLD: Style = AnsiColor::Red.on_default().bold();
+const MAGENTA: Style = AnsiColor::Magenta.on_default();
+const CYAN: Style = AnsiColor::Cyan.on_default();
+
+/// Applies a style only when colour was asked for.
+struct Painter {
+    color: bool,
+}
+
+impl Painter {
+    fn paint(&self, style: Style, text: &str) -> String {
+        if self.color {
+            format!("{style}{text}{style:#}")
+        } else {
+            text.to_owned()
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `--output json`: a versioned, documented view of the plan (docs/plan-json.md).
+//!
+//! This is deliberately not the saved-plan serialisation: machines consuming plan output need a
+//! stable contract (reasons, changed paths, protection), not the executor's request bodies.
+//! Adding a field is compatible; renaming or removing one bumps [`FORMAT_VERSION`].
+
+use std::io::{self, Write};
+
+use serde_json::{Value, json};
+
+use super::verb;
+use crate::plan::{Action, FieldChange, Plan, Severity};
+
+/// The version of the JSON plan format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The JSON document for a plan.
+pub fn to_value(plan: &Plan) -> Value {
+    json!({
+        "format_version": FORMAT_VERSION,
+        "set": plan.set.as_str(),
+        "prune": plan.prune,
+        "destroy": plan.destroy,
+        "has_changes": plan.has_changes(),
+        "blocked": plan.is_blocked(),
+        "summary": {
+            "to_add": plan.summary.to_add,
+            "to_change": plan.summary.to_change,
+            "to_replace": plan.summary.to_replace,
+            "to_destroy": plan.summary.to_destroy,
+            "to_import": plan.summary.to_import,
+            "blocked": plan.summary.blocked,
+            "conflicts": plan.summary.conflicts,
+        },
+        "actions": plan.actions.iter().map(action).collect::<Vec<_>>(),
+        "drift": plan.drift.iter().map(|d| json!({
+            "resource": d.resource.to_string(),
+            "description": d.description,
+            "changes": d.changes.iter().map(change).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "conflicts": plan.conflicts.iter().map(|c| json!({
+            "resource": c.resource.to_string(),
+            "reason": c.reason,
+            "hint": c.hint,
+        })).collect::<Vec<_>>(),
+        "not_in_manifests": plan.not_in_manifests.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "diagnostics": plan.diagnostics.iter().map(|d| json!({
+            "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
+            "resource": d.resource.as_ref().map(ToString::to_string),
+            "message": d.message,
+            "hint": d.hint,
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// Writes the document, pretty-printed, with a trailing newline.
+pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &to_value(plan))?;
+    writeln!(out)
+}
+
+fn action(a: &Action) -> Value {
+    json!({
+        "id": a.id,
+        "resource": a.resource.to_string(),
+        "kind": a.resource.kind().as_str(),
+        "name": a.resource.name(),
+        "action": verb(a.kind),
+        "level": a.level,
+        "depends_on": a.depends_on,
+        "fingerprint": a.fingerprint,
+        "reasons": a.reasons,
+        "changes": a.changes.iter().map(change).collect::<Vec<_>>(),
+        "blocked": a.blocked.as_ref().map(|b| json!({
+            "reason": b.reason,
+            "data_loss": b.data_loss,
+            "unblock_flag": b.unblock_flag,
+        })),
+    })
+}
+
+fn change(c: &FieldChange) -> Value {
+    json!({
+        "path": c.path,
+        "before": c.before,
+        "after": c.after,
+        "before_unreported": c.before_unreported,
+        "forces_replacement": c.forces_replacement,
+    })
+}

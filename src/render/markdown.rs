@@ -1,0 +1,98 @@
+//! `--output markdown`: a plan as a pull-request comment. The summary and a table of actions are
+//! visible; the full human rendering is folded into `<details>`, so a reviewer sees the shape
+//! at a glance and the field diffs on demand.
+
+use std::io::{self, Write};
+
+use super::{HumanOptions, summary_line, verb};
+use crate::plan::{Plan, Severity};
+
+pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "### foundryctl plan · set `{}`", plan.set)?;
+    writeln!(out)?;
+    writeln!(out, "**{}**", summary_line(&plan.summary))?;
+    writeln!(out)?;
+
+    if plan.actions.is_empty() && plan.conflicts.is_empty() {
+        writeln!(out, "No changes. The project matches the manifests.")?;
+        writeln!(out)?;
+    }
+    if !plan.actions.is_empty() {
+        writeln!(out, "| | Resource | Action | Notes |")?;
+        writeln!(out, "|:-:|---|---|---|")?;
+        for a in &plan.actions {
+            let notes = match &a.blocked {
+                Some(b) => format!("**blocked**: {}; allow with `{}`", b.reason, b.unblock_flag),
+                None => a.reasons.first().cloned().unwrap_or_default(),
+            };
+            writeln!(
+                out,
+                "| `{}` | `{}` | {} | {} |",
+                a.kind.symbol(),
+                a.id,
+                verb(a.kind),
+                cell(&notes)
+            )?;
+        }
+        writeln!(out)?;
+    }
+    if !plan.drift.is_empty() {
+        writeln!(out, "**Drift** (changed outside foundryctl):")?;
+        for d in &plan.drift {
+            writeln!(out, "- `{}`: {}", d.resource, d.description)?;
+        }
+        writeln!(out)?;
+    }
+    if !plan.conflicts.is_empty() {
+        writeln!(out, "**Conflicts**:")?;
+        for c in &plan.conflicts {
+            writeln!(out, "- {} (hint: {})", c.reason, c.hint)?;
+        }
+        writeln!(out)?;
+    }
+    if !plan.not_in_manifests.is_empty() {
+        writeln!(out, "**Not in manifests** (kept; `--prune` deletes them):")?;
+        for r in &plan.not_in_manifests {
+            writeln!(out, "- `{r}`")?;
+        }
+        writeln!(out)?;
+    }
+    for d in &plan.diagnostics {
+        let label = match d.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        match &d.hint {
+            Some(hint) => writeln!(out, "- **{label}**: {} (hint: {hint})", d.message)?,
+            None => writeln!(out, "- **{label}**: {}", d.message)?,
+        }
+    }
+    if !plan.diagnostics.is_empty() {
+        writeln!(out)?;
+    }
+
+    if !plan.actions.is_empty() || !plan.drift.is_empty() {
+        let mut details = Vec::new();
+        super::human::render(plan, &mut details, &HumanOptions::default())?;
+        let details = String::from_utf8_lossy(&details);
+        let fence = "`".repeat(longest_backtick_run(&details).max(2) + 1);
+        writeln!(out, "<details><summary>Details</summary>")?;
+        writeln!(out)?;
+        writeln!(out, "{fence}diff")?;
+        write!(out, "{details}")?;
+        writeln!(out, "{fence}")?;
+        writeln!(out)?;
+        writeln!(out, "</details>")?;
+    }
+    Ok(())
+}
+
+/// A table cell: pipes escaped, newlines flattened.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The fence must be longer than any run of backticks inside (instructions may hold code).
+fn longest_backtick_run(text: &str) -> usize {
+    text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}

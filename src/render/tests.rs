@@ -1,0 +1,220 @@
+//! Snapshot tests of the three renderings for the plans people will see most: create, update,
+//! replace, blocked, delete, drift, and a mixed plan with conflicts and notes.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::model::{ResourceRef, SetName};
+use crate::plan::service_model::Service;
+use crate::plan::tests::{agent, agent_name, desired, plan_against, store, store_name};
+use crate::plan::{Plan, PlanOptions};
+
+use super::{HumanOptions, human, json, markdown};
+
+fn human_text(plan: &Plan, color: bool) -> String {
+    let mut out = Vec::new();
+    human::render(
+        plan,
+        &mut out,
+        &HumanOptions {
+            color,
+            ..HumanOptions::default()
+        },
+    )
+    .unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn json_text(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    json::render(plan, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn markdown_text(plan: &Plan) -> String {
+    let mut out = Vec::new();
+    markdown::render(plan, &mut out).unwrap();
+    String::from_utf8(out).unwrap()
+}
+
+fn snapshot_all(name: &str, plan: &Plan) {
+    insta::assert_snapshot!(format!("{name}_human"), human_text(plan, false));
+    insta::assert_snapshot!(format!("{name}_json"), json_text(plan));
+    insta::assert_snapshot!(format!("{name}_markdown"), markdown_text(plan));
+}
+
+fn applied(want: &crate::model::DesiredState) -> Service {
+    let mut svc = Service::default();
+    svc.apply(&plan_against(&svc, want, &PlanOptions::default()));
+    svc
+}
+
+fn allow(refs: &[&str]) -> BTreeSet<ResourceRef> {
+    refs.iter().map(|r| r.parse().unwrap()).collect()
+}
+
+#[test]
+fn create_plan_renders() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    snapshot_all(
+        "create",
+        &plan_against(&Service::default(), &want, &PlanOptions::default()),
+    );
+}
+
+#[test]
+fn update_plan_renders_instructions_as_a_line_diff() {
+    let mut want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let svc = applied(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "Developer preferences and working context.".to_owned();
+    let buddy = &mut want.agents.get_mut(&agent_name("buddy")).unwrap().spec;
+    buddy.instructions = Some(
+        "You are helpful.\nAlways call the memory tool.\nAnswer in one paragraph.\n".to_owned(),
+    );
+    buddy.temperature = Some(0.2);
+    snapshot_all(
+        "update",
+        &plan_against(&svc, &want, &PlanOptions::default()),
+    );
+}
+
+#[test]
+fn replace_plan_renders() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let svc = applied(&want);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .chat_model = "gpt-4.1".to_owned();
+    let options = PlanOptions {
+        allow_replace: allow(&["memory_store/prefs"]),
+        ..PlanOptions::default()
+    };
+    snapshot_all("replace", &plan_against(&svc, &want, &options));
+}
+
+#[test]
+fn blocked_plan_explains_the_loss_and_the_flag() {
+    let mut want = desired(&[store("prefs"), store("old")], &[]);
+    let svc = applied(&want);
+    want.stores.remove(&store_name("old"));
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .options
+        .procedural_memory_enabled = Some(false);
+    let options = PlanOptions {
+        prune: true,
+        ..PlanOptions::default()
+    };
+    let plan = plan_against(&svc, &want, &options);
+    assert_eq!(plan.summary.blocked, 2);
+    snapshot_all("blocked", &plan);
+}
+
+#[test]
+fn delete_plan_renders() {
+    let svc = applied(&desired(&[store("old")], &[agent("gone", "old")]));
+    let options = PlanOptions {
+        destroy: true,
+        allow_delete: allow(&["memory_store/old"]),
+        ..PlanOptions::default()
+    };
+    snapshot_all("delete", &plan_against(&svc, &desired(&[], &[]), &options));
+}
+
+#[test]
+fn drift_plan_renders_a_drift_section() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = applied(&want);
+    svc.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "Edited in the portal.".to_owned();
+    let mut edited = want.agents[&agent_name("buddy")].spec.clone();
+    edited.model = "gpt-4.1".to_owned();
+    svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
+    let plan = plan_against(&svc, &want, &PlanOptions::default());
+    assert_eq!(plan.drift.len(), 2);
+    snapshot_all("drift", &plan);
+}
+
+#[test]
+fn mixed_plan_renders_every_section() {
+    let before = desired(
+        &[store("prefs"), store("legacy")],
+        &[agent("buddy", "prefs"), agent("retired", "legacy")],
+    );
+    let mut svc = applied(&before);
+    // Someone else's resources: an unmanaged agent by a declared name, another set's store.
+    svc.create_version(&agent_name("helper"), None, &BTreeMap::new());
+    let other = PlanOptions {
+        set: SetName::new("workshop").unwrap(),
+        ..PlanOptions::default()
+    };
+    let theirs = plan_against(
+        &Service::default(),
+        &desired(&[store("shared")], &[]),
+        &other,
+    );
+    svc.apply(&theirs);
+
+    let mut want = desired(
+        &[store("prefs"), store("fresh"), store("shared")],
+        &[
+            agent("buddy", "fresh"),
+            agent("helper", "prefs"),
+            agent("lost", "nowhere"),
+        ],
+    );
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .embedding_model = "text-embedding-3-small".to_owned();
+    let plan = plan_against(&svc, &want, &PlanOptions::default());
+    snapshot_all("mixed", &plan);
+}
+
+#[test]
+fn no_changes_plan_says_so() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let svc = applied(&want);
+    let plan = plan_against(&svc, &want, &PlanOptions::default());
+    insta::assert_snapshot!("no_changes_human", human_text(&plan, false));
+    insta::assert_snapshot!("no_changes_markdown", markdown_text(&plan));
+}
+
+#[test]
+fn colour_is_only_emitted_when_asked_and_adds_no_text() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let plan = plan_against(&Service::default(), &want, &PlanOptions::default());
+    let plain = human_text(&plan, false);
+    let colored = human_text(&plan, true);
+    assert!(!plain.contains('\u{1b}'));
+    assert!(colored.contains('\u{1b}'));
+    assert_eq!(strip_ansi(&colored), plain);
+}
+
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::new();
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
