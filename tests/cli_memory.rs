@@ -798,3 +798,44 @@ fn without_an_endpoint_the_commands_use_the_local_project_and_say_so() {
         stderr(&ci)
     );
 }
+
+#[test]
+fn list_reads_every_page_of_a_large_scope() {
+    let p = Project::new();
+    // One turn of 120 statements: 120 profile memories and one summary, past one page (100).
+    let statements: String = (0..120).map(|i| format!("I like topic{i}. ")).collect();
+    ok(&p.run(&[
+        "memory",
+        "add",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        "--user",
+        &statements,
+    ]));
+    let all = p.json(&[
+        "memory",
+        "list",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(all["memories"].as_array().unwrap().len(), 121);
+    let summaries = p.json(&[
+        "memory",
+        "list",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        "--kind",
+        "chat_summary",
+        "--output",
+        "json",
+    ]);
+    assert_eq!(summaries["memories"].as_array().unwrap().len(), 1);
+}
