@@ -62,7 +62,7 @@ pub fn foundryctl(cwd: &Path) -> assert_cmd::Command {
         .env_remove("EMBEDDING_MODEL")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
+        .write_stdin("")
         .timeout(Duration::from_secs(120));
     cmd
 }
