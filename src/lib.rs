@@ -26,6 +26,7 @@
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod dotenv;
 pub mod exit;
 pub mod foundry;
 pub mod manifest;

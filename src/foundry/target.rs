@@ -7,7 +7,6 @@
 //! refused when `CI` is set: a pipeline that forgot its endpoint must fail, not "succeed"
 //! against a throwaway local project. `--endpoint local` is always allowed.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use reqwest::Url;
@@ -65,12 +64,8 @@ pub enum TargetError {
         origin: Origin,
         reason: String,
     },
-    #[error("read {}: {source}", path.display())]
-    DotEnv {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    DotEnv(#[from] crate::dotenv::ReadError),
 }
 
 impl Target {
@@ -190,43 +185,10 @@ fn invalid(value: &str, origin: Origin, reason: &str) -> TargetError {
 /// whether `PROJECT_ENDPOINT` came from the file.
 pub fn load_env(dir: &Path) -> Result<(Env, bool), TargetError> {
     let env = Env::from_process();
-    let path = dir.join(".env");
-    let file = match std::fs::read_to_string(&path) {
-        Ok(text) => parse_dotenv(&text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
-        Err(source) => return Err(TargetError::DotEnv { path, source }),
-    };
+    let file = crate::dotenv::load(dir)?;
     let from_dotenv = env.get(ENDPOINT_VAR).is_none()
         && file.get(ENDPOINT_VAR).is_some_and(|v| !v.trim().is_empty());
     Ok((env.with_defaults(file), from_dotenv))
-}
-
-/// `KEY=VALUE` lines as docker compose and python-dotenv read them: blank lines and `#`
-/// comments skipped, an optional `export `, single or double quotes stripped, and an unquoted
-/// value ending at ` #`.
-pub fn parse_dotenv(text: &str) -> BTreeMap<String, String> {
-    let mut vars = BTreeMap::new();
-    for line in text.lines() {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let line = line.strip_prefix("export ").unwrap_or(line);
-        let Some((key, value)) = line.split_once('=') else {
-            continue;
-        };
-        let key = key.trim();
-        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            continue;
-        }
-        let value = value.trim();
-        let value = match value.chars().next() {
-            Some(q @ ('"' | '\'')) => value[1..].split(q).next().unwrap_or_default(),
-            _ => value.split(" #").next().unwrap_or_default().trim_end(),
-        };
-        vars.insert(key.to_owned(), value.to_owned());
-    }
-    vars
 }
 
 #[cfg(test)]
@@ -315,14 +277,11 @@ mod tests {
     }
 
     #[test]
-    fn dotenv_files_parse_like_compose() {
-        let vars = parse_dotenv(
-            "# comment\nexport PROJECT_ENDPOINT=\"https://a/api/projects/p\"\nCHAT_MODEL=gpt-4.1 # inline\nQ='x # y'\nbad line\n=novalue\n",
-        );
-        assert_eq!(vars["PROJECT_ENDPOINT"], "https://a/api/projects/p");
-        assert_eq!(vars["CHAT_MODEL"], "gpt-4.1");
-        assert_eq!(vars["Q"], "x # y");
-        assert_eq!(vars.len(), 3);
+    fn a_malformed_dotenv_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(".env"), "PROJECT_ENDPOINT=x\nbad line\n").unwrap();
+        let e = load_env(dir.path()).unwrap_err().to_string();
+        assert!(e.contains(".env") && e.contains("line 2"), "{e}");
     }
 
     #[test]

@@ -16,17 +16,12 @@ use super::variables::Variables;
 
 /// The process environment merged with `cwd/.env` (environment wins).
 pub fn variables_from_environment(cwd: &Path) -> anyhow::Result<Variables> {
-    let path = cwd.join(".env");
-    let dotenv = match std::fs::read_to_string(&path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).with_context(|| format!("failed to read {}", path.display())),
-    };
+    let dotenv = crate::dotenv::read(cwd)?;
     // Variables whose name or value is not UTF-8 cannot appear in a manifest; skip them.
     let env = std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
     Variables::new(env, dotenv.as_deref())
-        .with_context(|| format!("failed to read {}", path.display()))
+        .with_context(|| format!("failed to read {}", cwd.join(".env").display()))
 }
 
 /// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every

@@ -29,4 +29,4 @@ pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};
 pub use source::{InputError, MAX_FILE_BYTES, SourceFile, read_inputs};
 pub use validate::{UndeclaredStore, Validated, validate};
-pub use variables::{DotenvError, Variables, parse_dotenv};
+pub use variables::Variables;
