@@ -124,3 +124,63 @@ impl Report {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, outcome: Outcome) -> Entry {
+        Entry {
+            resource: format!("agent/{name}").parse().unwrap(),
+            kind: ActionKind::Create,
+            outcome,
+            stale: false,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_is_incomplete_and_says_what_never_started() {
+        let report = Report {
+            entries: vec![
+                entry("a", Outcome::Done("created version 1".to_owned())),
+                entry("b", Outcome::NotStarted),
+            ],
+            interrupted: true,
+        };
+        assert_eq!(report.status(), ExitStatus::ApplyIncomplete);
+        let mut text = Vec::new();
+        report.render(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(
+            text,
+            "  done        agent/a: created version 1\n  \
+             not started agent/b: the run was interrupted\n\
+             Apply interrupted: 1 done, 0 failed, 0 skipped, 1 not started.\n\
+             hint: fix the cause and run apply again; it plans from the live project, so it picks up where this run stopped\n"
+        );
+    }
+
+    #[test]
+    fn staleness_wins_over_incompleteness_and_everything_done_is_success() {
+        let mut stale = entry("a", Outcome::Failed("changed".to_owned()));
+        stale.stale = true;
+        let report = Report {
+            entries: vec![
+                stale,
+                entry(
+                    "b",
+                    Outcome::Skipped {
+                        failed_dependency: 0,
+                    },
+                ),
+            ],
+            interrupted: false,
+        };
+        assert_eq!(report.status(), ExitStatus::StaleOrConflict);
+        let done = Report {
+            entries: vec![entry("a", Outcome::Done(String::new()))],
+            interrupted: true,
+        };
+        assert_eq!(done.status(), ExitStatus::Success);
+    }
+}
