@@ -7,7 +7,20 @@ use clap::Parser;
 use foundryctl::{cli::Cli, commands, exit};
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // Usage errors exit 1, not clap's default 2, which means "changes pending" for
+    // `plan --detailed-exitcode` (DESIGN §3): a typo in a pipeline must not read as a diff.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Printing can only fail when stderr/stdout is closed; nothing better to do then.
+            let _ = error.print();
+            return if error.use_stderr() {
+                exit::ExitStatus::Error.into()
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
     match commands::run(cli) {
         Ok(status) => status.into(),
         Err(error) => {

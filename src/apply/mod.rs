@@ -1,4 +1,23 @@
 //! The executor: carries out a plan's actions against the project and reports what happened.
-//! It makes no decisions; it may only refuse (a saved plan whose precondition no longer holds).
+//! It makes no decisions; it may only refuse (a blocked plan, or a saved plan whose
+//! precondition no longer holds).
+//!
+//! - [`schedule`]: dependency order, bounded parallelism, skip-on-failure, stop on Ctrl-C.
+//! - `ops`: one plan op → client calls, and the saved-plan precondition check.
+//! - `execute`: the two together, producing a [`Report`].
+//! - [`progress`]: the progress bar (terminal) or one line per action (otherwise).
+//! - `report`: the per-action outcome and the exit status it implies.
 
+mod execute;
+mod ops;
+pub mod progress;
+mod report;
 pub mod schedule;
+
+pub use execute::{ExecuteError, ExecuteOptions, execute};
+pub use ops::OpError;
+pub use progress::Progress;
+pub use report::{Counts, Entry, Report};
+
+#[cfg(test)]
+mod tests;

@@ -1,11 +1,228 @@
-//! `foundryctl get`.
+//! `foundryctl get [KIND[/NAME]]`: show live resources, as a table, as JSON, or as manifests
+//! (`--output yaml`) so an existing project can be exported into a manifest set.
 
+use std::collections::BTreeSet;
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use serde_json::json;
+
+use super::context::Session;
 use crate::cli::GlobalArgs;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
+use crate::manifest;
+use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// `memory_store`, `agent`, or one resource as KIND/NAME. All resources when omitted.
+    #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
+    pub selector: Option<Selector>,
 
-pub async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`foundryctl get` is not implemented yet")
+    /// `table` for people, `json` for scripts, `yaml` as manifests (`foundryctl/v1`).
+    #[arg(short, long, value_enum, default_value_t = GetFormat::Table)]
+    pub output: GetFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GetFormat {
+    Table,
+    Json,
+    Yaml,
+}
+
+/// What `get` shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Selector {
+    Kind(ResourceKind),
+    One(ResourceRef),
+}
+
+fn parse_selector(s: &str) -> Result<Selector, String> {
+    match s {
+        "memory_store" | "memory_stores" | "MemoryStore" | "memory-store" => {
+            Ok(Selector::Kind(ResourceKind::MemoryStore))
+        }
+        "agent" | "agents" | "Agent" => Ok(Selector::Kind(ResourceKind::Agent)),
+        _ => s
+            .parse::<ResourceRef>()
+            .map(Selector::One)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+impl Selector {
+    fn wants(&self, resource: &ResourceRef) -> bool {
+        match self {
+            Selector::Kind(kind) => resource.kind() == *kind,
+            Selector::One(one) => one == resource,
+        }
+    }
+}
+
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    let session = Session::connect(global).await?;
+    let live = session
+        .client()
+        .read_live_state(&BTreeSet::new())
+        .await
+        .context("failed to read the live project")?;
+    session.close().await;
+
+    let wants = |r: &ResourceRef| args.selector.as_ref().is_none_or(|s| s.wants(r));
+    let stores: Vec<&LiveMemoryStore> = live
+        .stores
+        .values()
+        .filter(|s| wants(&ResourceRef::MemoryStore(s.name.clone())))
+        .collect();
+    let agents: Vec<&LiveAgent> = live
+        .agents
+        .values()
+        .filter(|a| wants(&ResourceRef::Agent(a.name.clone())))
+        .collect();
+    if let Some(Selector::One(one)) = &args.selector
+        && stores.is_empty()
+        && agents.is_empty()
+    {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!(
+                "{one} does not exist in the project\nhint: `foundryctl get` lists every resource"
+            ),
+        )
+        .into());
+    }
+
+    let text = match args.output {
+        GetFormat::Table => table(&stores, &agents),
+        GetFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&to_json(&stores, &agents))
+                .context("failed to serialise the resources")?;
+            text.push('\n');
+            text
+        }
+        GetFormat::Yaml => to_manifests(&stores, &agents)?,
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .context("failed to write the resources")?;
+    Ok(ExitStatus::Success)
+}
+
+/// Who owns a resource, in a word or two.
+fn owner(metadata: &std::collections::BTreeMap<String, String>) -> String {
+    let o = model::Ownership::from_metadata(metadata);
+    match (o.managed, o.set) {
+        (true, Some(set)) => format!("set {set}"),
+        (true, None) => "foundryctl".to_owned(),
+        (false, _) => "unmanaged".to_owned(),
+    }
+}
+
+fn table(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> String {
+    let mut rows: Vec<[String; 4]> = vec![[
+        "KIND".to_owned(),
+        "NAME".to_owned(),
+        "OWNER".to_owned(),
+        "DETAIL".to_owned(),
+    ]];
+    for s in stores {
+        rows.push([
+            "memory_store".to_owned(),
+            s.name.to_string(),
+            owner(&s.metadata),
+            format!("{}, {}", s.spec.chat_model, s.spec.embedding_model),
+        ]);
+    }
+    for a in agents {
+        let detail = match &a.latest.spec {
+            Some(spec) => format!("version {}, {}", a.latest.version, spec.model),
+            None => format!("version {}, not a prompt agent", a.latest.version),
+        };
+        rows.push([
+            "agent".to_owned(),
+            a.name.to_string(),
+            owner(&a.latest.metadata),
+            detail,
+        ]);
+    }
+    let widths: Vec<usize> = (0..3)
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in &rows {
+        let line = format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            row[0],
+            row[1],
+            row[2],
+            row[3],
+            w0 = widths[0],
+            w1 = widths[1],
+            w2 = widths[2]
+        );
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+fn to_json(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> serde_json::Value {
+    let stores: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            json!({
+                "kind": "memory_store",
+                "name": s.name,
+                "id": s.id,
+                "created_at": s.created_at,
+                "updated_at": s.updated_at,
+                "metadata": s.metadata,
+                "spec": s.spec,
+            })
+        })
+        .collect();
+    let agents: Vec<_> = agents
+        .iter()
+        .map(|a| {
+            json!({
+                "kind": "agent",
+                "name": a.name,
+                "version": a.latest.version,
+                "created_at": a.latest.created_at,
+                "metadata": a.latest.metadata,
+                "spec": a.latest.spec,
+            })
+        })
+        .collect();
+    json!({"format_version": 1, "memory_stores": stores, "agents": agents})
+}
+
+/// Live resources as manifests that validate back to the same model. Agents that are not
+/// prompt agents cannot be declared, so they are left out with a note on stderr.
+fn to_manifests(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> anyhow::Result<String> {
+    let stores: Vec<model::MemoryStore> = stores
+        .iter()
+        .map(|s| model::MemoryStore {
+            name: s.name.clone(),
+            spec: s.spec.clone(),
+            disposable: false,
+        })
+        .collect();
+    let mut declared = Vec::new();
+    for a in agents {
+        match &a.latest.spec {
+            Some(spec) => declared.push(model::Agent {
+                name: a.name.clone(),
+                spec: spec.clone(),
+            }),
+            None => anstream::eprintln!(
+                "note: agent/{} is not a prompt agent; foundryctl cannot declare it, so it is left out",
+                a.name
+            ),
+        }
+    }
+    manifest::export(&stores, &declared)
+        .map_err(|e| anyhow::anyhow!("failed to write the manifests: {e}"))
 }

@@ -1,11 +1,70 @@
-//! `foundryctl import`.
+//! `foundryctl import KIND/NAME -f …`: adopt a live resource into this set by stamping it,
+//! without changing its content. The difference to the manifests is shown first; the next
+//! `apply` makes it.
 
+use super::apply::{cancelled, carry_out, target_name};
+use super::context::{self, PlanFormat, Session};
+use super::plan::require_files;
 use crate::cli::GlobalArgs;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
+use crate::model::ResourceRef;
+use crate::plan::{self, ImportError, PlanOptions};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    /// The resource to adopt, as KIND/NAME (e.g. memory_store/dev-prefs-memory).
+    #[arg(value_name = "KIND/NAME")]
+    pub resource: ResourceRef,
 
-pub async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`foundryctl import` is not implemented yet")
+    #[command(flatten)]
+    pub planning: super::context::PlanningArgs,
+
+    /// Import without asking. Required off a terminal.
+    #[arg(long)]
+    pub auto_approve: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    require_files(&args.planning)?;
+    let session = Session::connect(global).await?;
+    let validated = context::load_manifests(&args.planning.files, &session)?;
+    let live = session.read_live(&validated.desired).await?;
+    let options = PlanOptions {
+        set: session.set.clone(),
+        ..PlanOptions::default()
+    };
+    let plan = plan::plan_import(&validated.desired, &live, &options, &args.resource)
+        .map_err(|e| import_failure(&args.resource, &e))?;
+    context::print_plan(&plan, PlanFormat::Human, global.color)?;
+    let question = format!(
+        "Stamp {} in {} as managed by set `{}`?",
+        args.resource,
+        target_name(&session),
+        session.set
+    );
+    if !context::confirm(&question, args.auto_approve)? {
+        return Err(cancelled());
+    }
+    carry_out(session, &plan, 1, false).await
+}
+
+fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error {
+    let hint = match error {
+        ImportError::NotDeclared => Some(format!(
+            "declare it in the manifests first (`foundryctl get {resource} -o yaml` prints it as a manifest)"
+        )),
+        ImportError::NotFound => Some("check the name with `foundryctl get`".to_owned()),
+        ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
+        ImportError::NotPromptAgent => None,
+    };
+    let mut message = format!("failed to import {resource}: {error}");
+    if let Some(hint) = hint {
+        message.push_str("\nhint: ");
+        message.push_str(&hint);
+    }
+    let status = match error {
+        ImportError::OtherSet(_) => ExitStatus::StaleOrConflict,
+        _ => ExitStatus::Error,
+    };
+    StatusError::new(status, message).into()
 }

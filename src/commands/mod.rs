@@ -3,6 +3,7 @@
 
 pub mod agent;
 pub mod apply;
+pub mod context;
 pub mod destroy;
 pub mod emulator;
 pub mod get;

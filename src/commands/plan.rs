@@ -1,11 +1,105 @@
-//! `foundryctl plan`.
+//! `foundryctl plan`: show what apply would change, optionally saving the plan for `apply FILE`.
 
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::context::{self, PlanFormat, PlanningArgs, Session};
 use crate::cli::GlobalArgs;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
+use crate::manifest::Validated;
+use crate::plan::{self, Plan, SavedPlan};
 
 #[derive(Debug, clap::Args)]
-pub struct Args {}
+pub struct Args {
+    #[command(flatten)]
+    pub planning: PlanningArgs,
 
-pub async fn run(_global: &GlobalArgs, _args: Args) -> anyhow::Result<ExitStatus> {
-    anyhow::bail!("`foundryctl plan` is not implemented yet")
+    /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
+    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    /// How to show the plan on stdout.
+    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    pub output: PlanFormat,
+
+    /// Exit 2 when there are changes to apply (0 when there are none).
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    require_files(&args.planning)?;
+    let session = Session::connect(global).await?;
+    let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
+    // Saved before printing, so a closed stdout (`| head`) cannot lose the file.
+    if let Some(path) = &args.out {
+        save(&session, &validated, &plan, path)?;
+        anstream::eprintln!(
+            "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
+            path.display()
+        );
+    }
+    context::print_plan(&plan, args.output, global.color)?;
+    session.close().await;
+    if let Some(refusal) = context::refusal(&plan) {
+        return Err(refusal.into());
+    }
+    Ok(if args.detailed_exitcode && plan.has_changes() {
+        ExitStatus::ChangesPending
+    } else {
+        ExitStatus::Success
+    })
+}
+
+/// `-f` is required wherever manifests are planned against.
+pub fn require_files(planning: &PlanningArgs) -> anyhow::Result<()> {
+    if planning.files.is_empty() {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            "no manifests given\nhint: pass -f FILE|DIR (repeatable), e.g. -f manifests/",
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// Loads the manifests, reads the live project, checks store references and plans.
+pub async fn make_plan(
+    session: &Session,
+    planning: &PlanningArgs,
+    global: &GlobalArgs,
+    destroy: bool,
+) -> anyhow::Result<(Validated, Plan)> {
+    let validated = context::load_manifests(&planning.files, session)?;
+    let live = session.read_live(&validated.desired).await?;
+    if !destroy {
+        context::check_store_references(&validated, &live, global.color)?;
+    }
+    let plan = plan::plan(
+        &validated.desired,
+        &live,
+        &planning.options(&session.set, destroy),
+    );
+    Ok((validated, plan))
+}
+
+/// Writes the saved plan: provenance plus the plan. Holds no token or credential.
+fn save(
+    session: &Session,
+    validated: &Validated,
+    plan: &Plan,
+    path: &std::path::Path,
+) -> anyhow::Result<()> {
+    let saved = SavedPlan {
+        format_version: SavedPlan::FORMAT_VERSION,
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        endpoint: session.endpoint_id(),
+        set: plan.set.clone(),
+        manifest_digest: validated.digest.clone(),
+        plan: plan.clone(),
+    };
+    let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;
+    text.push('\n');
+    std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display()))
 }

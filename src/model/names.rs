@@ -16,6 +16,18 @@ pub enum NameError {
     Pattern(&'static str),
 }
 
+/// The checks every name shares: not empty, and at most `max` characters.
+fn check_length(name: &str, max: usize) -> Result<(), NameError> {
+    if name.is_empty() {
+        return Err(NameError::Empty);
+    }
+    let len = name.chars().count();
+    if len > max {
+        return Err(NameError::TooLong { len, max });
+    }
+    Ok(())
+}
+
 /// The name of a prompt agent: ASCII letters and digits with inner hyphens, at most 63
 /// characters (the service's documented agent-name rule).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -27,16 +39,7 @@ impl AgentName {
 
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
-        if name.is_empty() {
-            return Err(NameError::Empty);
-        }
-        let len = name.chars().count();
-        if len > Self::MAX_LEN {
-            return Err(NameError::TooLong {
-                len,
-                max: Self::MAX_LEN,
-            });
-        }
+        check_length(&name, Self::MAX_LEN)?;
         if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
             return Err(NameError::Pattern(
                 "agent names may contain only ASCII letters, digits and hyphens",
@@ -67,16 +70,7 @@ impl MemoryStoreName {
 
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
-        if name.is_empty() {
-            return Err(NameError::Empty);
-        }
-        let len = name.chars().count();
-        if len > Self::MAX_LEN {
-            return Err(NameError::TooLong {
-                len,
-                max: Self::MAX_LEN,
-            });
-        }
+        check_length(&name, Self::MAX_LEN)?;
         if name.chars().any(|c| {
             c.is_whitespace() || c.is_control() || matches!(c, '/' | '?' | '#' | ':' | '%' | '\\')
         }) {
@@ -103,16 +97,7 @@ impl SetName {
 
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
-        if name.is_empty() {
-            return Err(NameError::Empty);
-        }
-        let len = name.chars().count();
-        if len > Self::MAX_LEN {
-            return Err(NameError::TooLong {
-                len,
-                max: Self::MAX_LEN,
-            });
-        }
+        check_length(&name, Self::MAX_LEN)?;
         if !name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))

@@ -1,0 +1,127 @@
+//! What the user sees while a plan runs, on stderr: a progress bar on a terminal, one line per
+//! finished action otherwise (CI logs, pipes). Both say the same thing; the bar only adds a
+//! live count and what is in flight.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+use super::schedule::{Event, Outcome};
+use crate::plan::Action;
+
+/// The progress display for one run.
+pub struct Progress {
+    sink: Sink,
+    /// Started and unfinished, by action index, for the bar's message.
+    in_flight: BTreeMap<usize, String>,
+}
+
+enum Sink {
+    Bar(ProgressBar),
+    Lines(Box<dyn Write + Send>),
+    Silent,
+}
+
+impl Progress {
+    /// A bar on the terminal's stderr.
+    pub fn bar() -> Progress {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        // The template is a constant and known to parse; fall back to the default style anyway.
+        if let Ok(style) = ProgressStyle::with_template("{spinner} [{pos}/{len}] {wide_msg}") {
+            bar.set_style(style);
+        }
+        Self::with(Sink::Bar(bar))
+    }
+
+    /// One line per finished action into `out` (stderr off a terminal; a buffer in tests).
+    pub fn lines(out: Box<dyn Write + Send>) -> Progress {
+        Self::with(Sink::Lines(out))
+    }
+
+    /// Nothing at all.
+    pub fn silent() -> Progress {
+        Self::with(Sink::Silent)
+    }
+
+    /// The display stderr calls for: a bar on a terminal, lines otherwise.
+    pub fn for_stderr() -> Progress {
+        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            Self::bar()
+        } else {
+            Self::lines(Box::new(std::io::stderr()))
+        }
+    }
+
+    fn with(sink: Sink) -> Progress {
+        Progress {
+            sink,
+            in_flight: BTreeMap::new(),
+        }
+    }
+
+    pub fn begin(&mut self, total: usize) {
+        if let Sink::Bar(bar) = &self.sink {
+            bar.set_length(total as u64);
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
+    }
+
+    pub fn event(&mut self, actions: &[Action], event: &Event<'_>) {
+        let line = match event {
+            Event::Started(i) => {
+                self.in_flight.insert(*i, actions[*i].id.clone());
+                None
+            }
+            Event::Finished(i, outcome) => {
+                self.in_flight.remove(i);
+                if let Sink::Bar(bar) = &self.sink {
+                    bar.inc(1);
+                }
+                Some(finished_line(actions, *i, outcome))
+            }
+            Event::Stopping => Some(format!(
+                "stopping: {} action(s) in flight will finish; nothing new starts",
+                self.in_flight.len()
+            )),
+        };
+        match &mut self.sink {
+            Sink::Bar(bar) => {
+                if let Some(line) = line {
+                    bar.println(line);
+                }
+                let names: Vec<&str> = self.in_flight.values().map(String::as_str).collect();
+                bar.set_message(names.join(", "));
+            }
+            Sink::Lines(out) => {
+                if let Some(line) = line {
+                    // Progress is best effort: a closed stderr must not fail the apply.
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Sink::Silent => {}
+        }
+    }
+
+    pub fn finish(&mut self) {
+        if let Sink::Bar(bar) = &self.sink {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// `memory_store/prefs: created`, `agent/buddy: failed: …`, `agent/x: skipped (…)`.
+pub fn finished_line(actions: &[Action], i: usize, outcome: &Outcome) -> String {
+    let id = &actions[i].id;
+    match outcome {
+        Outcome::Done(what) => format!("{id}: {what}"),
+        Outcome::Failed(why) => format!("{id}: failed: {why}"),
+        Outcome::Skipped { failed_dependency } => format!(
+            "{id}: skipped, because {} failed",
+            actions
+                .get(*failed_dependency)
+                .map_or("a dependency", |a| a.id.as_str())
+        ),
+        Outcome::NotStarted => format!("{id}: not started"),
+    }
+}

@@ -1,0 +1,186 @@
+//! What an apply did, action by action, and the exit status that follows from it.
+
+use std::io::{self, Write};
+
+use super::schedule::Outcome;
+use crate::exit::ExitStatus;
+use crate::model::ResourceRef;
+use crate::plan::ActionKind;
+
+/// The result of running a plan: every action exactly once, in plan order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Report {
+    pub entries: Vec<Entry>,
+    /// The run was stopped (Ctrl-C) before every action could start.
+    pub interrupted: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub resource: ResourceRef,
+    pub kind: ActionKind,
+    pub outcome: Outcome,
+    /// Failed because the saved plan's precondition no longer held (nothing was written).
+    pub stale: bool,
+}
+
+/// How many actions ended each way.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub done: usize,
+    pub failed: usize,
+    pub skipped: usize,
+    pub not_started: usize,
+}
+
+impl Report {
+    pub fn counts(&self) -> Counts {
+        let mut c = Counts::default();
+        for e in &self.entries {
+            match e.outcome {
+                Outcome::Done(_) => c.done += 1,
+                Outcome::Failed(_) => c.failed += 1,
+                Outcome::Skipped { .. } => c.skipped += 1,
+                Outcome::NotStarted => c.not_started += 1,
+            }
+        }
+        c
+    }
+
+    pub fn is_complete(&self) -> bool {
+        self.entries
+            .iter()
+            .all(|e| matches!(e.outcome, Outcome::Done(_)))
+    }
+
+    pub fn is_stale(&self) -> bool {
+        self.entries.iter().any(|e| e.stale)
+    }
+
+    /// 0 when everything was done; 6 when a saved plan turned out stale; 5 otherwise.
+    pub fn status(&self) -> ExitStatus {
+        if self.is_stale() {
+            ExitStatus::StaleOrConflict
+        } else if self.is_complete() {
+            ExitStatus::Success
+        } else {
+            ExitStatus::ApplyIncomplete
+        }
+    }
+
+    /// One line per action, then the summary, and a hint when something is left to do.
+    pub fn render(&self, out: &mut impl Write) -> io::Result<()> {
+        if self.entries.is_empty() {
+            return writeln!(out, "Apply complete: nothing to do.");
+        }
+        for e in &self.entries {
+            let (label, detail) = match &e.outcome {
+                Outcome::Done(what) => ("done", what.clone()),
+                Outcome::Failed(why) if e.stale => ("refused", why.clone()),
+                Outcome::Failed(why) => ("failed", why.clone()),
+                Outcome::Skipped { failed_dependency } => (
+                    "skipped",
+                    format!(
+                        "depends on {}, which did not complete",
+                        self.entries.get(*failed_dependency).map_or_else(
+                            || "another action".to_owned(),
+                            |d| d.resource.to_string()
+                        )
+                    ),
+                ),
+                Outcome::NotStarted if self.interrupted => {
+                    ("not started", "the run was interrupted".to_owned())
+                }
+                Outcome::NotStarted => ("not started", "the run stopped first".to_owned()),
+            };
+            writeln!(out, "  {label:<11} {}: {detail}", e.resource)?;
+        }
+        let c = self.counts();
+        let head = if self.is_complete() {
+            "Apply complete"
+        } else if self.is_stale() {
+            "Apply refused (stale plan)"
+        } else if self.interrupted {
+            "Apply interrupted"
+        } else {
+            "Apply incomplete"
+        };
+        writeln!(
+            out,
+            "{head}: {} done, {} failed, {} skipped, {} not started.",
+            c.done, c.failed, c.skipped, c.not_started
+        )?;
+        if self.is_stale() {
+            writeln!(
+                out,
+                "hint: the project changed since the plan was made; run `foundryctl plan -o FILE` again and review it"
+            )?;
+        } else if !self.is_complete() {
+            writeln!(
+                out,
+                "hint: fix the cause and run apply again; it plans from the live project, so it picks up where this run stopped"
+            )?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(name: &str, outcome: Outcome) -> Entry {
+        Entry {
+            resource: format!("agent/{name}").parse().unwrap(),
+            kind: ActionKind::Create,
+            outcome,
+            stale: false,
+        }
+    }
+
+    #[test]
+    fn an_interrupted_run_is_incomplete_and_says_what_never_started() {
+        let report = Report {
+            entries: vec![
+                entry("a", Outcome::Done("created version 1".to_owned())),
+                entry("b", Outcome::NotStarted),
+            ],
+            interrupted: true,
+        };
+        assert_eq!(report.status(), ExitStatus::ApplyIncomplete);
+        let mut text = Vec::new();
+        report.render(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert_eq!(
+            text,
+            "  done        agent/a: created version 1\n  \
+             not started agent/b: the run was interrupted\n\
+             Apply interrupted: 1 done, 0 failed, 0 skipped, 1 not started.\n\
+             hint: fix the cause and run apply again; it plans from the live project, so it picks up where this run stopped\n"
+        );
+    }
+
+    #[test]
+    fn staleness_wins_over_incompleteness_and_everything_done_is_success() {
+        let mut stale = entry("a", Outcome::Failed("changed".to_owned()));
+        stale.stale = true;
+        let report = Report {
+            entries: vec![
+                stale,
+                entry(
+                    "b",
+                    Outcome::Skipped {
+                        failed_dependency: 0,
+                    },
+                ),
+            ],
+            interrupted: false,
+        };
+        assert_eq!(report.status(), ExitStatus::StaleOrConflict);
+        let done = Report {
+            entries: vec![entry("a", Outcome::Done(String::new()))],
+            interrupted: true,
+        };
+        assert_eq!(done.status(), ExitStatus::Success);
+    }
+}

@@ -1,0 +1,220 @@
+//! The executor against the in-process emulator: it converges, refuses blocked and stale plans
+//! without writing, and on a failure skips exactly the dependents.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+
+use foundry_emulator::{Config, Emulator};
+use reqwest::Url;
+
+use super::*;
+use crate::apply::schedule::Outcome;
+use crate::exit::ExitStatus;
+use crate::foundry::{ApiVersion, Auth, Client, TransportConfig};
+use crate::manifest::{SourceFile, Variables, validate};
+use crate::model::{DesiredState, MemoryStoreName, MemoryStoreSpec, ResourceRef};
+use crate::plan::{self, Plan, PlanOptions};
+
+const MANIFESTS: &str = "\
+apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+---
+apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: other}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: gpt-4.1-mini
+  instructions: Be helpful.
+  tools:
+    - {type: memory_search, memory_store_name: prefs, scope: '{{$userId}}'}
+";
+
+fn desired() -> DesiredState {
+    let files = [SourceFile::new("test.yaml", MANIFESTS)];
+    validate(&files, &Variables::from_pairs::<&str, &str>([]))
+        .expect("valid test manifests")
+        .desired
+}
+
+async fn setup() -> (Emulator, Client) {
+    let emulator = Emulator::start(Config::default()).await.unwrap();
+    let client = Client::new(
+        Url::parse(&emulator.endpoint()).unwrap(),
+        ApiVersion::V1,
+        Auth::None,
+        TransportConfig::default(),
+    )
+    .unwrap();
+    (emulator, client)
+}
+
+async fn plan_now(client: &Client, desired: &DesiredState, options: &PlanOptions) -> Plan {
+    let names: BTreeSet<_> = desired.agents.keys().cloned().collect();
+    let live = client.read_live_state(&names).await.unwrap();
+    plan::plan(desired, &live, options)
+}
+
+fn never() -> std::future::Pending<()> {
+    std::future::pending()
+}
+
+/// A line sink the test can read back.
+#[derive(Clone, Default)]
+struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Buffer {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn executing_a_plan_from_empty_converges_and_logs_one_line_per_action() {
+    let (_emulator, client) = setup().await;
+    let desired = desired();
+    let options = PlanOptions::default();
+    let first = plan_now(&client, &desired, &options).await;
+    assert_eq!(first.actions.len(), 3);
+
+    let log = Buffer::default();
+    let mut progress = Progress::lines(Box::new(log.clone()));
+    let report = execute(
+        &client,
+        &first,
+        ExecuteOptions::default(),
+        never(),
+        &mut progress,
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status(), ExitStatus::Success, "{report:?}");
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(log.lines().count(), 3, "{log}");
+    assert!(log.contains("agent/buddy: created version 1"), "{log}");
+
+    let again = plan_now(&client, &desired, &options).await;
+    assert!(!again.has_changes(), "{again:#?}");
+}
+
+#[tokio::test]
+async fn a_blocked_plan_is_refused_before_any_write() {
+    let (_emulator, client) = setup().await;
+    let desired = desired();
+    let first = plan_now(&client, &desired, &PlanOptions::default()).await;
+    let mut blocked = first.clone();
+    blocked.actions[0].blocked = Some(crate::plan::Blocked {
+        reason: "test".to_owned(),
+        data_loss: "test".to_owned(),
+        unblock_flag: "--allow-replace memory_store/other".to_owned(),
+    });
+    let result = execute(
+        &client,
+        &blocked,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await;
+    assert!(matches!(result, Err(ExecuteError::Blocked(_))));
+    assert!(client.list_stores().await.unwrap().is_empty());
+    assert!(client.list_agents().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_stale_saved_plan_writes_nothing_for_the_changed_resource_and_stops() {
+    let (_emulator, client) = setup().await;
+    let desired = desired();
+    let saved = plan_now(&client, &desired, &PlanOptions::default()).await;
+    // Someone creates `prefs` after the plan was made.
+    let prefs = MemoryStoreName::new("prefs").unwrap();
+    let spec = MemoryStoreSpec {
+        chat_model: "gpt-4.1-mini".to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..MemoryStoreSpec::default()
+    };
+    client
+        .create_store(&prefs, &spec, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    let options = ExecuteOptions {
+        parallelism: 1,
+        check_preconditions: true,
+    };
+    let report = execute(&client, &saved, options, never(), &mut Progress::silent())
+        .await
+        .unwrap();
+    assert_eq!(report.status(), ExitStatus::StaleOrConflict, "{report:?}");
+    let prefs_entry = report
+        .entries
+        .iter()
+        .find(|e| e.resource == ResourceRef::MemoryStore(prefs.clone()))
+        .unwrap();
+    assert!(prefs_entry.stale);
+    // The agent depended on it and never ran; the foreign store is untouched.
+    assert!(client.list_agents().await.unwrap().is_empty());
+    let live = client.get_store(&prefs).await.unwrap().unwrap();
+    assert!(live.metadata.is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
+    let (_emulator, client) = setup().await;
+    let desired = desired();
+    let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+    // A different `prefs` appears after planning: creating it fails as a conflict.
+    let prefs = MemoryStoreName::new("prefs").unwrap();
+    let spec = MemoryStoreSpec {
+        chat_model: "someone-elses-model".to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..MemoryStoreSpec::default()
+    };
+    client
+        .create_store(&prefs, &spec, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    let report = execute(
+        &client,
+        &plan,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status(), ExitStatus::ApplyIncomplete, "{report:?}");
+    let outcome = |id: &str| {
+        report
+            .entries
+            .iter()
+            .find(|e| e.resource.to_string() == id)
+            .map(|e| e.outcome.clone())
+            .unwrap()
+    };
+    assert!(matches!(outcome("memory_store/prefs"), Outcome::Failed(_)));
+    assert!(matches!(outcome("agent/buddy"), Outcome::Skipped { .. }));
+    assert!(matches!(outcome("memory_store/other"), Outcome::Done(_)));
+    let counts = report.counts();
+    assert_eq!((counts.done, counts.failed, counts.skipped), (1, 1, 1));
+
+    let mut text = Vec::new();
+    report.render(&mut text).unwrap();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("skipped     agent/buddy: depends on memory_store/prefs"),
+        "{text}"
+    );
+    assert!(text.contains("Apply incomplete: 1 done, 1 failed, 1 skipped, 0 not started."));
+}

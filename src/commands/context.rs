@@ -1,0 +1,275 @@
+//! What the project-facing commands share: resolving and connecting to the target (and
+//! announcing it on stderr's first line), colour choices, the plan output format, the flags
+//! that shape a plan, reading the live state the planner needs, and confirmation.
+
+use std::collections::BTreeSet;
+use std::io::IsTerminal as _;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+
+use crate::cli::{ColorChoice, GlobalArgs};
+use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::Target;
+use crate::foundry::connect::Connection;
+use crate::manifest::{self, Validated};
+use crate::model::{DesiredState, LiveState, ResourceRef, SetName};
+use crate::plan::{Plan, PlanOptions};
+use crate::render::{self, HumanOptions};
+
+/// A connected command: the client (through the connection, which keeps an embedded emulator
+/// alive) and the working directory everything relative is resolved against.
+pub struct Session {
+    pub conn: Connection,
+    pub cwd: PathBuf,
+    pub set: SetName,
+}
+
+impl Session {
+    /// Resolves the target, prints `target: …` to stderr, and connects.
+    pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Session> {
+        let cwd = std::env::current_dir().context("failed to find the working directory")?;
+        let set = set_name(global)?;
+        let conn = Connection::from_args(global, &cwd)
+            .await
+            .context("failed to connect to the project")?;
+        anstream::eprintln!("{}", conn.describe());
+        Ok(Session { conn, cwd, set })
+    }
+
+    pub fn client(&self) -> &crate::foundry::Client {
+        &self.conn.client
+    }
+
+    /// What a saved plan records as its endpoint: the project URL (no query, no credentials),
+    /// or `local:DIR` for the embedded emulator, whose port changes every run.
+    pub fn endpoint_id(&self) -> String {
+        match &self.conn.target {
+            Target::Remote { url, .. } => url.as_str().trim_end_matches('/').to_owned(),
+            Target::Local { dir, .. } => format!("local:{}", dir.display()),
+        }
+    }
+
+    /// The live state for `desired`: one paged list per kind, plus the version history of the
+    /// declared agents whose latest version is unstamped (the client skips stamped ones).
+    pub async fn read_live(&self, desired: &DesiredState) -> anyhow::Result<LiveState> {
+        let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
+        self.client()
+            .read_live_state(&declared)
+            .await
+            .context("failed to read the live project")
+    }
+
+    /// Stops the embedded emulator cleanly (flushing in-flight requests).
+    pub async fn close(self) {
+        self.conn.close().await;
+    }
+}
+
+/// `--set`, validated.
+pub fn set_name(global: &GlobalArgs) -> anyhow::Result<SetName> {
+    SetName::new(global.set.clone()).map_err(|e| {
+        anyhow::Error::new(StatusError::new(
+            ExitStatus::Error,
+            format!("invalid --set {:?}: {e}", global.set),
+        ))
+    })
+}
+
+/// Whether to colour what goes to stdout.
+pub fn stdout_color(choice: ColorChoice) -> bool {
+    stream_color(choice, anstream::AutoStream::choice(&std::io::stdout()))
+}
+
+/// Whether to colour what goes to stderr.
+pub fn stderr_color(choice: ColorChoice) -> bool {
+    stream_color(choice, anstream::AutoStream::choice(&std::io::stderr()))
+}
+
+/// `--color always|never` wins; `auto` follows anstream (`NO_COLOR`, `CLICOLOR_FORCE`, TTY).
+fn stream_color(choice: ColorChoice, auto: anstream::ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !matches!(auto, anstream::ColorChoice::Never),
+    }
+}
+
+/// How a plan is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text, colour only on a terminal.
+    Human,
+    /// The versioned JSON document (docs/plan-json.md).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Writes `plan` to stdout in `format`.
+pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        PlanFormat::Human => {
+            let width = terminal_width();
+            render::human::render(
+                plan,
+                &mut out,
+                &HumanOptions {
+                    color: stdout_color(color),
+                    width,
+                },
+            )
+        }
+        PlanFormat::Json => render::json::render(plan, &mut out),
+        PlanFormat::Markdown => render::markdown::render(plan, &mut out),
+    }
+    .context("failed to write the plan")
+}
+
+/// `COLUMNS` when set (shells export it), else 80.
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
+}
+
+/// The flags that shape a plan, shared by `plan` and `apply`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct PlanningArgs {
+    /// Manifest file or directory (recursively *.yaml, *.yml); `-` reads stdin. Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+
+    /// Delete resources this set owns that the manifests no longer declare.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Plan only this resource (KIND/NAME, e.g. agent/dev-buddy). Repeatable.
+    #[arg(long = "target", value_name = "KIND/NAME")]
+    pub targets: Vec<ResourceRef>,
+
+    /// Allow replacing this memory store, which deletes every memory in it. Repeatable.
+    #[arg(long, value_name = "memory_store/NAME")]
+    pub allow_replace: Vec<ResourceRef>,
+
+    /// Allow deleting this memory store and every memory in it. Repeatable.
+    #[arg(long, value_name = "memory_store/NAME")]
+    pub allow_delete: Vec<ResourceRef>,
+}
+
+impl PlanningArgs {
+    pub fn options(&self, set: &SetName, destroy: bool) -> PlanOptions {
+        PlanOptions {
+            set: set.clone(),
+            prune: self.prune,
+            destroy,
+            targets: (!self.targets.is_empty()).then(|| self.targets.iter().cloned().collect()),
+            allow_replace: self.allow_replace.iter().cloned().collect(),
+            allow_delete: self.allow_delete.iter().cloned().collect(),
+        }
+    }
+}
+
+/// Loads the manifests (exit 3 when invalid, diagnostics on stderr).
+pub fn load_manifests(files: &[PathBuf], session: &Session) -> anyhow::Result<Validated> {
+    manifest::load(files, &session.cwd)
+}
+
+/// Memory tools naming a store that neither the manifests nor the live project have: each is
+/// shown at its file:line:column, and the command ends with exit 3.
+pub fn check_store_references(
+    validated: &Validated,
+    live: &LiveState,
+    color: ColorChoice,
+) -> anyhow::Result<()> {
+    let missing: Vec<_> = validated
+        .undeclared_stores
+        .iter()
+        .filter(|u| !live.stores.contains_key(&u.store))
+        .map(|u| u.diagnostic.clone().into_error())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let mut err = std::io::stderr().lock();
+    manifest::render_diagnostics(&mut err, &missing, stderr_color(color))
+        .context("failed to write diagnostics")?;
+    Err(StatusError::new(
+        ExitStatus::InvalidManifests,
+        format!(
+            "invalid manifests: {} memory tool(s) reference a store that neither the manifests nor the project have",
+            missing.len()
+        ),
+    )
+    .into())
+}
+
+/// The exit status a rendered plan ends with before anything is executed, or `None` when it
+/// may proceed: errors in the plan → 3, conflicts → 6, blocked actions → 4.
+pub fn refusal(plan: &Plan) -> Option<StatusError> {
+    if plan.has_errors() {
+        Some(StatusError::new(
+            ExitStatus::InvalidManifests,
+            "the plan has errors (listed above); fix the manifests",
+        ))
+    } else if !plan.conflicts.is_empty() {
+        Some(StatusError::new(
+            ExitStatus::StaleOrConflict,
+            format!(
+                "{} declared resource(s) exist but are not this set's to change (listed above)\n\
+                 hint: adopt an unmanaged one with `foundryctl import KIND/NAME -f …`",
+                plan.conflicts.len()
+            ),
+        ))
+    } else if plan.is_blocked() {
+        let flags: Vec<String> = plan
+            .actions
+            .iter()
+            .filter_map(|a| a.blocked.as_ref().map(|b| b.unblock_flag.clone()))
+            .collect();
+        Some(StatusError::new(
+            ExitStatus::Blocked,
+            format!(
+                "the plan is blocked by data-loss protection ({} action(s) would delete memories)\n\
+                 hint: if losing them is intended, rerun with {}",
+                flags.len(),
+                flags.join(" ")
+            ),
+        ))
+    } else {
+        None
+    }
+}
+
+/// Asks whether to go on. `--auto-approve` (or a saved plan) says yes without asking; on a
+/// terminal the user is asked (default no); anywhere else it refuses at once rather than wait
+/// for input that will never come.
+pub fn confirm(question: &str, auto_approve: bool) -> anyhow::Result<bool> {
+    if auto_approve {
+        return Ok(true);
+    }
+    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            "no confirmation possible: stdin is not a terminal, so nothing was changed\n\
+             hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json` and apply that file",
+        )
+        .into());
+    }
+    dialoguer::Confirm::new()
+        .with_prompt(question)
+        .default(false)
+        .interact()
+        .context("failed to read the answer")
+}
+
+/// Resolves on Ctrl-C. If the handler cannot be installed, never resolves (the run simply
+/// cannot be interrupted gracefully).
+pub async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}

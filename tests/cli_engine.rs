@@ -1,0 +1,781 @@
+//! End to end: the real binary against the emulator. Plan and apply from empty, idempotence on
+//! both api-versions, agent versions, protection, prune, drift, conflicts and import, saved
+//! plans, faults, confirmation off a terminal, export, and one test per exit code.
+//!
+//! Most tests run an in-process emulator (so the test can change the project behind
+//! foundryctl's back with the client, or inject faults) and point the binary at its loopback
+//! URL; the rest use `--endpoint local:DIR`, the embedded emulator.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use common::{Project, foundryctl};
+use foundry_emulator::{Config, Emulator, FaultConfig};
+use foundryctl::foundry::{ApiVersion, Auth, Client, TransportConfig};
+use foundryctl::model::{AgentName, AgentSpec, MemoryStoreName, MemoryStoreSpec};
+use predicates::prelude::*;
+use predicates::str::contains;
+use reqwest::Url;
+
+const TEMPLATE: &str = r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs, labels: {team: devex}}
+spec:
+  description: Preferences.
+  chat_model: CHAT
+  embedding_model: text-embedding-3-large
+  options: {user_profile_enabled: true, chat_summary_enabled: true}
+---
+apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: notes}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: gpt-4.1-mini
+  instructions: |
+    INSTRUCTIONS
+  tools:
+    - type: memory_search
+      memory_store_name: prefs
+      scope: "{{$userId}}"
+      update_delay: 1
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: plain}
+spec:
+  model: gpt-4.1-mini
+  instructions: No memory here.
+"#;
+
+fn manifests(chat: &str, instructions: &str) -> String {
+    TEMPLATE
+        .replace("CHAT", chat)
+        .replace("INSTRUCTIONS", instructions)
+}
+
+fn default_manifests() -> String {
+    manifests("gpt-4.1-mini", "You are helpful.")
+}
+
+/// An in-process emulator the test can reach with the client while the binary talks to it.
+struct Live {
+    project: Project,
+    client: Client,
+    emulator: Emulator,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Live {
+    fn start(faults: FaultConfig) -> Live {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = rt
+            .block_on(Emulator::start(Config {
+                faults,
+                ..Config::default()
+            }))
+            .unwrap();
+        let client = Client::new(
+            Url::parse(&emulator.endpoint()).unwrap(),
+            ApiVersion::V1,
+            Auth::None,
+            TransportConfig::default(),
+        )
+        .unwrap();
+        Live {
+            project: Project::new(),
+            client,
+            emulator,
+            rt,
+        }
+    }
+
+    fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = foundryctl(self.project.path());
+        cmd.args(["--endpoint", &self.emulator.endpoint(), "--auth", "token"])
+            .env("FOUNDRY_TOKEN", "test-token");
+        cmd
+    }
+
+    fn write(&self, text: &str) -> String {
+        self.project
+            .write("manifests/set.yaml", text)
+            .display()
+            .to_string()
+    }
+
+    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    fn versions(&self, agent: &str) -> Vec<String> {
+        let name = AgentName::new(agent).unwrap();
+        self.block_on(self.client.list_agent_versions(&name))
+            .unwrap()
+            .into_iter()
+            .map(|v| v.version)
+            .collect()
+    }
+
+    fn store_names(&self) -> BTreeSet<String> {
+        self.block_on(self.client.list_stores())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name.to_string())
+            .collect()
+    }
+}
+
+fn store_spec(chat: &str) -> MemoryStoreSpec {
+    MemoryStoreSpec {
+        chat_model: chat.to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..MemoryStoreSpec::default()
+    }
+}
+
+fn store(name: &str) -> MemoryStoreName {
+    MemoryStoreName::new(name).unwrap()
+}
+
+// --- convergence ----------------------------------------------------------------------------
+
+#[test]
+fn apply_from_empty_then_plan_shows_no_changes_on_both_api_versions() {
+    for api in ["v1", "2025-11-15-preview"] {
+        let project = Project::new();
+        let file = project.write("m.yaml", &default_manifests());
+        let file = file.to_str().unwrap();
+        project
+            .cmd()
+            .args([
+                "--api-version",
+                api,
+                "plan",
+                "--detailed-exitcode",
+                "-f",
+                file,
+            ])
+            .assert()
+            .code(2)
+            .stdout(contains("Plan: 4 to add, 0 to change"))
+            .stderr(contains("target: local emulator ("));
+        project
+            .cmd()
+            .args(["--api-version", api, "apply", "--auto-approve", "-f", file])
+            .assert()
+            .code(0)
+            .stdout(contains("Apply complete: 4 done, 0 failed"));
+        // Stores and agents both read back equal to what was declared.
+        project
+            .cmd()
+            .args([
+                "--api-version",
+                api,
+                "plan",
+                "--detailed-exitcode",
+                "-f",
+                file,
+            ])
+            .assert()
+            .code(0)
+            .stdout(contains("No changes."));
+        project
+            .cmd()
+            .args(["--api-version", api, "apply", "--auto-approve", "-f", file])
+            .assert()
+            .code(0)
+            .stdout(contains("No changes."))
+            .stdout(contains("Apply complete").not());
+    }
+}
+
+#[test]
+fn an_instructions_edit_makes_exactly_one_new_agent_version() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    assert_eq!(live.versions("buddy"), ["1"]);
+
+    let file = live.write(&manifests(
+        "gpt-4.1-mini",
+        "You are very helpful.\n    Always call the memory tool.",
+    ));
+    live.cmd()
+        .args(["plan", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("~ agent/buddy will get a new version"))
+        .stdout(contains("-You are helpful."))
+        .stdout(contains("+You are very helpful."))
+        .stdout(contains("+Always call the memory tool."))
+        .stdout(contains(
+            "Plan: 0 to add, 1 to change, 0 to replace, 0 to destroy.",
+        ));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("agent/buddy: created version 2"));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    assert_eq!(live.versions("buddy"), ["2", "1"]);
+    assert_eq!(live.versions("plain"), ["1"]);
+}
+
+#[test]
+fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    let file = live.write(&manifests("gpt-4.1", "You are helpful."));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(4)
+        .stdout(contains("-/+ memory_store/prefs must be replaced"))
+        .stdout(contains("[BLOCKED]"))
+        .stdout(contains("--allow-replace memory_store/prefs"))
+        .stderr(contains(
+            "hint: if losing them is intended, rerun with --allow-replace memory_store/prefs",
+        ));
+    let before = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        before.spec.chat_model, "gpt-4.1-mini",
+        "a blocked plan wrote nothing"
+    );
+
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .args(["--allow-replace", "memory_store/prefs"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "memory_store/prefs: replaced (deleted, then created)",
+        ));
+    let after = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.spec.chat_model, "gpt-4.1");
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn prune_deletes_only_resources_this_set_owns() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    // Someone else's store, and one from another set.
+    live.block_on(
+        live.client
+            .create_store(&store("foreign"), &store_spec("m"), &BTreeMap::new()),
+    )
+    .unwrap();
+    live.cmd()
+        .args(["--set", "other", "apply", "--auto-approve", "-f"])
+        .arg(live.project.write(
+            "other.yaml",
+            "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: theirs}\nspec: {chat_model: m, embedding_model: e}\n",
+        ))
+        .assert()
+        .code(0);
+
+    // Drop `notes` and the agent `plain` from the manifests.
+    let reduced: String = default_manifests()
+        .split("---\n")
+        .filter(|d| !d.contains("name: notes") && !d.contains("name: plain"))
+        .collect::<Vec<_>>()
+        .join("---\n");
+    let file = live.write(&reduced);
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("Not in manifests"))
+        .stdout(contains("memory_store/notes"));
+    assert!(
+        live.store_names().contains("notes"),
+        "no delete without --prune"
+    );
+
+    live.cmd()
+        .args(["apply", "--auto-approve", "--prune", "-f", &file])
+        .assert()
+        .code(4)
+        .stdout(contains("--allow-delete memory_store/notes"));
+    live.cmd()
+        .args(["apply", "--auto-approve", "--prune", "-f", &file])
+        .args(["--allow-delete", "memory_store/notes"])
+        .assert()
+        .code(0)
+        .stdout(contains("agent/plain: deleted with all its versions"))
+        .stdout(contains("memory_store/notes: deleted"));
+    assert_eq!(
+        live.store_names(),
+        BTreeSet::from([
+            "foreign".to_owned(),
+            "prefs".to_owned(),
+            "theirs".to_owned()
+        ])
+    );
+    assert!(live.versions("plain").is_empty());
+}
+
+#[test]
+fn a_change_behind_foundryctls_back_shows_as_drift() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    // Edit the store's description directly, keeping its stamps; and publish an unstamped
+    // agent version, as the portal would.
+    let prefs = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.block_on(
+        live.client
+            .update_store(&store("prefs"), "Edited by hand.", &prefs.metadata),
+    )
+    .unwrap();
+    let spec = AgentSpec {
+        model: "gpt-4.1-mini".to_owned(),
+        instructions: Some("Edited in the portal.".to_owned()),
+        ..AgentSpec::default()
+    };
+    live.block_on(live.client.create_agent_version(
+        &AgentName::new("plain").unwrap(),
+        &spec,
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(2)
+        .stdout(contains(
+            "Drift: changed outside foundryctl since the last apply",
+        ))
+        .stdout(contains("~ memory_store/prefs"))
+        .stdout(contains("~ agent/plain"))
+        .stdout(contains("Conflicts").not());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
+    let live = Live::start(FaultConfig::default());
+    live.block_on(live.client.create_store(
+        &store("prefs"),
+        &store_spec("gpt-4.1-mini"),
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(6)
+        .stdout(contains(
+            "memory_store/prefs exists in the project but is not managed",
+        ))
+        .stdout(contains("hint: foundryctl import memory_store/prefs"));
+    assert!(
+        live.versions("buddy").is_empty(),
+        "nothing applied past a conflict"
+    );
+
+    live.cmd()
+        .args(["import", "memory_store/prefs", "-f", &file])
+        .assert()
+        .code(1)
+        .stderr(contains("--auto-approve"));
+    live.cmd()
+        .args([
+            "import",
+            "memory_store/prefs",
+            "--auto-approve",
+            "-f",
+            &file,
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("~ memory_store/prefs will be imported"))
+        .stdout(contains(
+            "memory_store/prefs: stamped as managed by foundryctl",
+        ));
+    let stamped = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        stamped.metadata.get("managed-by").map(String::as_str),
+        Some("foundryctl")
+    );
+    assert_eq!(stamped.spec.description, "", "import keeps the content");
+
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("memory_store/prefs: updated in place"));
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+// --- saved plans ----------------------------------------------------------------------------
+
+#[test]
+fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    let plan_path = live.project.path().join("plan.json");
+    live.cmd()
+        .args(["plan", "-f", &file, "-o"])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let saved = std::fs::read_to_string(&plan_path).unwrap();
+    assert!(saved.contains("\"manifest_digest\": \"sha256:"));
+    assert!(!saved.contains("test-token"), "no secrets in plan files");
+    // No question: the file is the approval.
+    live.cmd().arg("apply").arg(&plan_path).assert().code(0);
+    assert_eq!(live.versions("buddy"), ["1"]);
+
+    // A second plan, then someone changes the agent before it is applied.
+    let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
+    live.cmd()
+        .args(["plan", "-f", &edited, "-o"])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let spec = AgentSpec {
+        model: "gpt-4.1-mini".to_owned(),
+        ..AgentSpec::default()
+    };
+    live.block_on(live.client.create_agent_version(
+        &AgentName::new("buddy").unwrap(),
+        &spec,
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+    live.cmd()
+        .arg("apply")
+        .arg(&plan_path)
+        .assert()
+        .code(6)
+        .stdout(contains(
+            "refused     agent/buddy: agent/buddy changed since the plan was made",
+        ))
+        .stdout(contains("Apply refused (stale plan)"));
+    assert_eq!(live.versions("buddy"), ["2", "1"], "nothing written");
+}
+
+// --- faults, confirmation, export -----------------------------------------------------------
+
+#[test]
+fn apply_under_injected_faults_converges_without_duplicate_versions() {
+    let live = Live::start(FaultConfig {
+        rate_429: 0.07,
+        rate_503: 0.07,
+        drop_rate: 0.06,
+        retry_after_secs: 0,
+        seed: Some(20),
+        ..FaultConfig::default()
+    });
+    let file = live.write(&default_manifests());
+    let mut converged = false;
+    // Transient faults are retried inside each run; a run the budget could not save is
+    // reported as incomplete (5) and the next one picks up. Bounded.
+    for _ in 0..4 {
+        let out = live
+            .cmd()
+            .args(["apply", "--auto-approve", "-f", &file])
+            .output()
+            .unwrap();
+        match out.status.code() {
+            Some(0) => {
+                converged = true;
+                break;
+            }
+            Some(5) => continue,
+            other => panic!(
+                "unexpected exit {other:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ),
+        }
+    }
+    assert!(converged);
+    live.emulator.set_faults(FaultConfig::default());
+    assert!(live.emulator.stats().injected_errors + live.emulator.stats().dropped > 0);
+    assert_eq!(live.versions("buddy"), ["1"]);
+    assert_eq!(live.versions("plain"), ["1"]);
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
+    let project = Project::new();
+    let file = project.write("m.yaml", &default_manifests());
+    project
+        .cmd()
+        .arg("apply")
+        .arg("-f")
+        .arg(&file)
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(contains("stdin is not a terminal"))
+        .stderr(contains("hint: pass --auto-approve"));
+    project
+        .cmd()
+        .args(["get", "-o", "json"])
+        .assert()
+        .code(0)
+        .stdout(contains("\"memory_stores\": []"));
+
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    // Protection applies to destroy too (and is checked before asking anything).
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve"])
+        .assert()
+        .code(4);
+    project
+        .cmd()
+        .arg("destroy")
+        .args([
+            "--allow-delete",
+            "memory_store/prefs",
+            "--allow-delete",
+            "memory_store/notes",
+        ])
+        .timeout(Duration::from_secs(30))
+        .assert()
+        .code(1)
+        .stderr(contains("stdin is not a terminal"));
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve"])
+        .args([
+            "--allow-delete",
+            "memory_store/prefs",
+            "--allow-delete",
+            "memory_store/notes",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("Apply complete: 4 done"));
+    project
+        .cmd()
+        .args(["get"])
+        .assert()
+        .code(0)
+        .stdout("KIND  NAME  OWNER  DETAIL\n");
+}
+
+#[test]
+fn get_yaml_exports_manifests_that_validate_and_plan_clean() {
+    let project = Project::new();
+    let file = project.write("m.yaml", &default_manifests());
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let out = project.cmd().args(["get", "-o", "yaml"]).output().unwrap();
+    assert!(out.status.success());
+    let exported = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        !exported.contains("foundryctl-hash"),
+        "stamps are not labels"
+    );
+    let path = project.write("exported/all.yaml", &exported);
+    project
+        .cmd()
+        .args(["validate", "-f"])
+        .arg(&path)
+        .assert()
+        .code(0)
+        .stdout(contains("4 resources in 1 file are valid"));
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f"])
+        .arg(&path)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["get", "agent/buddy"])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "agent  buddy  set default  version 1, gpt-4.1-mini",
+        ));
+}
+
+// --- one test per exit code not covered above --------------------------------------------
+
+#[test]
+fn exit_3_for_invalid_manifests_and_for_a_store_nobody_has() {
+    let project = Project::new();
+    let bad = project.write("bad.yaml", "apiVersion: foundryctl/v1\nkind: MemoryStore\n");
+    project
+        .cmd()
+        .args(["plan", "-f"])
+        .arg(&bad)
+        .assert()
+        .code(3);
+    let dangling = project.write(
+        "dangling.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: a}\nspec:\n  model: m\n  tools:\n    - {type: memory_search, memory_store_name: nowhere, scope: s}\n",
+    );
+    project
+        .cmd()
+        .args(["plan", "-f"])
+        .arg(&dangling)
+        .assert()
+        .code(3)
+        .stderr(contains("dangling.yaml:7:"))
+        .stderr(contains("nowhere"));
+}
+
+#[test]
+fn exit_1_for_usage_errors_not_2() {
+    let project = Project::new();
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "--no-such-flag"])
+        .assert()
+        .code(1);
+    project
+        .cmd()
+        .args(["plan", "--target", "nonsense", "-f", "x.yaml"])
+        .assert()
+        .code(1);
+}
+
+#[test]
+fn exit_5_when_an_action_fails_and_its_dependents_are_skipped() {
+    // Latency makes room for a store to appear between foundryctl's read and its write.
+    let live = Live::start(FaultConfig {
+        latency: Duration::from_millis(400),
+        ..FaultConfig::default()
+    });
+    let file = live.write(&default_manifests());
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+        .current_dir(live.project.path())
+        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
+        .args(["apply", "--auto-approve", "-f", &file])
+        .env("FOUNDRY_TOKEN", "t")
+        .env("NO_COLOR", "1")
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until both list requests have arrived (bounded), then create a different `prefs`.
+    for _ in 0..400 {
+        if live.emulator.stats().total >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert!(live.emulator.stats().total >= 2);
+    live.block_on(live.client.create_store(
+        &store("prefs"),
+        &store_spec("other-model"),
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("failed      memory_store/prefs:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("skipped     agent/buddy: depends on memory_store/prefs"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("done        memory_store/notes: created"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("done        agent/plain: created version 1"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("Apply incomplete: 2 done, 1 failed, 1 skipped, 0 not started."));
+    assert!(live.versions("buddy").is_empty());
+}
+
+#[test]
+fn the_readme_set_up_command_works_from_a_fresh_clone() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let project = Project::new();
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(root.join("manifests/seed"))
+        .assert()
+        .code(0)
+        .stdout(contains("agent/dev-buddy: created version 1"));
+}
