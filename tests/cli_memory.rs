@@ -22,21 +22,26 @@ const BIN: &str = env!("CARGO_BIN_EXE_foundryctl");
 const STORE: &str = "dev-prefs-memory";
 const AGENT: &str = "dev-buddy";
 
-/// The binary with an environment that cannot leak in: no endpoint, not CI, no colour.
-fn foundryctl(dir: &Path) -> Command {
+mod common;
+
+/// [`common::foundryctl`]'s isolated environment, for a process the test must talk to while
+/// it runs (which `assert_cmd` cannot spawn).
+fn spawnable(dir: &Path) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.current_dir(dir)
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("CHAT_MODEL")
+        .env_remove("EMBEDDING_MODEL")
         .env_remove("RUST_LOG")
-        .env_remove("FOUNDRY_TOKEN")
         .env("NO_COLOR", "1")
         .stdin(Stdio::null());
     cmd
 }
 
+/// Runs the binary in `dir` (isolated environment, stdin closed, a timeout).
 fn run(dir: &Path, args: &[&str]) -> Output {
-    foundryctl(dir)
+    common::foundryctl(dir)
         .args(args)
         .output()
         .expect("foundryctl runs")
@@ -292,6 +297,63 @@ fn the_readme_tutorial_lists_exactly_the_checked_steps() {
     }
 }
 
+/// Copies the repository's manifests into `dir`, where the tutorial runs.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn the_readme_tutorial_runs_as_written() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let commands = tutorial_commands(&readme);
+    let checks = tutorial_checks();
+    let listed: Vec<String> = commands.iter().map(|c| c.join(" ")).collect();
+    assert_eq!(
+        commands.len(),
+        checks.len(),
+        "the tutorial's commands and this test's checks differ:\n{listed:#?}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root.join("manifests"), &dir.path().join("manifests"));
+
+    for (words, (expected, check)) in commands.iter().zip(&checks) {
+        let line = shell_join(words);
+        assert!(
+            line.starts_with(expected),
+            "README step `{line}` is not the expected `{expected}…`"
+        );
+        match words[0].as_str() {
+            "sleep" => {
+                let secs: u64 = words[1].parse().expect("sleep takes whole seconds");
+                assert!(secs <= 5, "keep the tutorial's waits short");
+                std::thread::sleep(Duration::from_secs(secs));
+            }
+            "foundryctl" => {
+                let words: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+                let out = run(dir.path(), &words);
+                ok(&out);
+                assert!(
+                    stderr(&out).starts_with("target: local emulator (.foundryctl/local)"),
+                    "`{line}` must announce the local target first:\n{}",
+                    stderr(&out)
+                );
+                check(&out);
+            }
+            other => panic!("the tutorial runs `{other}`, which this test cannot run"),
+        }
+    }
+}
+
 /// The words as the README writes them (quoted when they hold spaces), for prefix matching.
 fn shell_join(words: &[String]) -> String {
     words
@@ -544,7 +606,7 @@ fn a_conversation_file_teaches_several_scopes_in_one_run() {
 fn a_superseded_update_is_followed_to_the_one_that_took_its_turns() {
     let p = Project::new();
     // A slow update (due in 5 s), then a fast one for the same scope while it is queued.
-    let mut slow = foundryctl(p.path())
+    let mut slow = spawnable(p.path())
         .args([
             "--endpoint",
             "local:local",
@@ -732,7 +794,7 @@ fn forget_off_a_terminal_needs_yes_and_never_reads_stdin() {
         "I write Rust.",
     ]));
     // A "y" on a pipe is not consent: nothing is read and nothing deleted.
-    let mut child = foundryctl(p.path())
+    let mut child = spawnable(p.path())
         .args([
             "--endpoint",
             "local:local",
@@ -786,7 +848,7 @@ fn without_an_endpoint_the_commands_use_the_local_project_and_say_so() {
         "{}",
         stderr(&out)
     );
-    let ci = foundryctl(dir.path())
+    let ci = common::foundryctl(dir.path())
         .env("CI", "true")
         .args(["agent", "invoke", AGENT, "hi"])
         .output()

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::cli::GlobalArgs;
+use crate::commands::context::{self, Session};
 use crate::commands::memory::view::{MemoryView, Palette, write_memories};
 use crate::commands::memory::{self, OutputArgs, lookup};
 use crate::exit::ExitStatus;
@@ -56,15 +57,16 @@ pub struct InvokeArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let connection = memory::connect(global).await?;
+    let session = Session::connect(global).await?;
+    let color = context::stdout_color(global.color);
     let result = match command {
-        Command::Invoke(args) => invoke(&connection.client, args).await,
+        Command::Invoke(args) => invoke(session.client(), color, args).await,
     };
-    connection.close().await;
+    session.close().await;
     result
 }
 
-async fn invoke(client: &Client, args: InvokeArgs) -> anyhow::Result<ExitStatus> {
+async fn invoke(client: &Client, color: bool, args: InvokeArgs) -> anyhow::Result<ExitStatus> {
     let response = match client
         .invoke_agent_in_conversation(
             &args.agent,
@@ -85,7 +87,7 @@ async fn invoke(client: &Client, args: InvokeArgs) -> anyhow::Result<ExitStatus>
         }
     };
     let report = InvokeReport::new(&args, &response);
-    memory::print(args.output.output, &report, |out, palette| {
+    memory::print(args.output.output, color, &report, |out, palette| {
         write_invoke(out, &report, args.show_memories, palette)
     })?;
     Ok(ExitStatus::Success)

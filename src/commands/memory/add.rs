@@ -61,7 +61,7 @@ pub struct Args {
     pub output: OutputArgs,
 }
 
-pub async fn run(client: &Client, args: Args) -> anyhow::Result<ExitStatus> {
+pub async fn run(client: &Client, color: bool, args: Args) -> anyhow::Result<ExitStatus> {
     let batches = batches(&args)?;
     let mut report = AddReport {
         store: args.store.as_str().to_owned(),
@@ -73,7 +73,7 @@ pub async fn run(client: &Client, args: Args) -> anyhow::Result<ExitStatus> {
             .with_context(|| format!("failed to add memories to scope {scope}"))?;
         report.updates.push(update);
     }
-    print(args.output.output, &report, |out, palette| {
+    print(args.output.output, color, &report, |out, palette| {
         view::write_add(out, &report, palette)
     })?;
     let failed: Vec<&str> = report

@@ -16,9 +16,9 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::cli::{ColorChoice, GlobalArgs};
+use crate::cli::GlobalArgs;
+use crate::commands::context::{self, Session};
 use crate::exit::ExitStatus;
-use crate::foundry::connect::Connection;
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -52,47 +52,33 @@ pub struct OutputArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let connection = connect(global).await?;
-    let client = &connection.client;
+    let session = Session::connect(global).await?;
+    let client = session.client();
+    let color = context::stdout_color(global.color);
     let result = match command {
-        Command::Add(args) => add::run(client, args).await,
-        Command::Search(args) => read::search(client, args).await,
-        Command::List(args) => read::list(client, args).await,
-        Command::Forget(args) => remove::forget(client, args).await,
-        Command::Delete(args) => remove::delete(client, args).await,
+        Command::Add(args) => add::run(client, color, args).await,
+        Command::Search(args) => read::search(client, color, args).await,
+        Command::List(args) => read::list(client, color, args).await,
+        Command::Forget(args) => remove::forget(client, color, args).await,
+        Command::Delete(args) => remove::delete(client, color, args).await,
     };
-    connection.close().await;
+    session.close().await;
     result
 }
 
-/// Resolves the target, connects, and prints the `target: …` line to stderr.
-// Temporary glue until the shared command setup (`commands::context`) lands; it does the same.
-pub(crate) async fn connect(global: &GlobalArgs) -> anyhow::Result<Connection> {
-    anstream::ColorChoice::write_global(match global.color {
-        ColorChoice::Auto => anstream::ColorChoice::Auto,
-        ColorChoice::Always => anstream::ColorChoice::Always,
-        ColorChoice::Never => anstream::ColorChoice::Never,
-    });
-    let cwd = std::env::current_dir().context("failed to read the working directory")?;
-    let connection = Connection::from_args(global, &cwd)
-        .await
-        .context("failed to connect to the project")?;
-    anstream::eprintln!("{}", connection.describe());
-    Ok(connection)
-}
-
-/// Prints a report on stdout: JSON, or the human rendering `human` writes. Styles are always
-/// written; `anstream` strips them when stdout is not a terminal, under `NO_COLOR` and with
-/// `--color never`.
+/// Prints a report on stdout: JSON, or the human rendering `human` writes (in colour when
+/// `color`, which [`context::stdout_color`] decides from the terminal, `NO_COLOR` and
+/// `--color`).
 pub(crate) fn print<R: Serialize>(
     format: OutputFormat,
+    color: bool,
     report: &R,
     human: impl FnOnce(&mut dyn std::io::Write, &view::Palette) -> std::io::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut out = anstream::stdout().lock();
+    let mut out = std::io::stdout().lock();
     match format {
         OutputFormat::Json => view::write_json(&mut out, report),
-        OutputFormat::Human => human(&mut out, &view::Palette::new(true)),
+        OutputFormat::Human => human(&mut out, &view::Palette::new(color)),
     }
     .and_then(|()| out.flush())
     .context("failed to write to stdout")

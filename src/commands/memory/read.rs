@@ -29,7 +29,7 @@ pub struct SearchArgs {
     pub output: OutputArgs,
 }
 
-pub async fn search(client: &Client, args: SearchArgs) -> anyhow::Result<ExitStatus> {
+pub async fn search(client: &Client, color: bool, args: SearchArgs) -> anyhow::Result<ExitStatus> {
     let messages: Vec<Message> = args.text.iter().map(Message::user).collect();
     let found = match client
         .search_memories(&args.store, &args.scope, &messages, args.max)
@@ -52,7 +52,7 @@ pub async fn search(client: &Client, args: SearchArgs) -> anyhow::Result<ExitSta
             .map(|hit| MemoryView::from(&hit.memory_item))
             .collect(),
     };
-    print(args.output.output, &report, |out, palette| {
+    print(args.output.output, color, &report, |out, palette| {
         view::write_memories(out, &report.memories, false, palette)
     })?;
     if report.memories.is_empty() && args.output.output == super::OutputFormat::Human {
@@ -114,7 +114,7 @@ pub(super) fn require_items_api(client: &Client, what: &str) -> anyhow::Result<(
     )
 }
 
-pub async fn list(client: &Client, args: ListArgs) -> anyhow::Result<ExitStatus> {
+pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Result<ExitStatus> {
     require_items_api(client, "`memory list`")?;
     let items = match client.list_items(&args.store, &args.scope).await {
         Ok(items) => items,
@@ -135,7 +135,7 @@ pub async fn list(client: &Client, args: ListArgs) -> anyhow::Result<ExitStatus>
         kind: args.kind.map(|k| k.as_str().to_owned()),
         memories,
     };
-    print(args.output.output, &report, |out, palette| {
+    print(args.output.output, color, &report, |out, palette| {
         view::write_memories(out, &report.memories, true, palette)
     })?;
     if args.output.output == super::OutputFormat::Human {

@@ -50,7 +50,7 @@ fn confirmation(yes: bool, interactive: bool) -> Confirmation {
     }
 }
 
-pub async fn forget(client: &Client, args: ForgetArgs) -> anyhow::Result<ExitStatus> {
+pub async fn forget(client: &Client, color: bool, args: ForgetArgs) -> anyhow::Result<ExitStatus> {
     let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
     match confirmation(args.yes, interactive) {
         Confirmation::Proceed => {}
@@ -89,7 +89,7 @@ pub async fn forget(client: &Client, args: ForgetArgs) -> anyhow::Result<ExitSta
         scope: args.scope,
         deleted,
     };
-    print(args.output.output, &report, |out, _| {
+    print(args.output.output, color, &report, |out, _| {
         view::write_forget(out, &report)
     })?;
     Ok(ExitStatus::Success)
@@ -110,7 +110,7 @@ pub struct DeleteArgs {
     pub output: OutputArgs,
 }
 
-pub async fn delete(client: &Client, args: DeleteArgs) -> anyhow::Result<ExitStatus> {
+pub async fn delete(client: &Client, color: bool, args: DeleteArgs) -> anyhow::Result<ExitStatus> {
     require_items_api(client, "`memory delete`")?;
     let deleted = client
         .delete_item(&args.store, &args.memory_id)
@@ -133,7 +133,7 @@ pub async fn delete(client: &Client, args: DeleteArgs) -> anyhow::Result<ExitSta
         memory_id: args.memory_id,
         deleted,
     };
-    print(args.output.output, &report, |out, _| {
+    print(args.output.output, color, &report, |out, _| {
         view::write_delete(out, &report)
     })?;
     Ok(ExitStatus::Success)
