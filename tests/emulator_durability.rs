@@ -11,7 +11,7 @@
 //! duplicate it. The file is then inspected with SQLite directly, an oracle independent of the
 //! emulator's own code.
 
-use std::io::{BufRead as _, BufReader, Read as _};
+use std::io::{BufRead as _, BufReader};
 use std::os::unix::process::ExitStatusExt as _;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -56,9 +56,11 @@ impl Served {
         let stderr = Arc::new(Mutex::new(String::new()));
         let sink = Arc::clone(&stderr);
         std::thread::spawn(move || {
-            let mut text = String::new();
-            let _ = BufReader::new(stderr_pipe).read_to_string(&mut text);
-            sink.lock().unwrap().push_str(&text);
+            for line in BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+                let mut all = sink.lock().unwrap();
+                all.push_str(&line);
+                all.push('\n');
+            }
         });
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -358,6 +360,13 @@ async fn acknowledged_writes_survive_kill_9_and_the_file_stays_consistent() {
 
     let second = Served::start(&data);
     let ep = second.endpoint.as_str();
+    // The restarted process says where the data it serves lives.
+    let db_line = format!("emulator: data in {}", data.join("emulator.db").display());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !second.stderr().contains(&db_line) && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(second.stderr().contains(&db_line), "{}", second.stderr());
     integrity(&data.join("emulator.db"));
     let mut versions_by_agent: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
     for ack in &acks {
