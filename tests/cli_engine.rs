@@ -417,7 +417,9 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         .stdout(contains(
             "memory_store/prefs exists in the project but is not managed",
         ))
-        .stdout(contains("hint: foundryctl import memory_store/prefs"));
+        .stdout(contains(
+            "hint: adopt it with `foundryctl import memory_store/prefs -f …`",
+        ));
     assert!(
         live.versions("buddy").is_empty(),
         "nothing applied past a conflict"
