@@ -133,3 +133,56 @@ fn a_directory_without_manifests_says_which_files_are_read() {
         .stderr(contains("empty contains no *.yaml or *.yml files"))
         .stderr(contains("hint: pass the file or directory"));
 }
+
+#[test]
+fn an_endpoint_nobody_listens_on_fails_in_bounded_time_with_a_hint() {
+    // A port that was just free: nothing accepts connections there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port();
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    let started = std::time::Instant::now();
+    common::foundryctl(project.path())
+        .args([
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}/api/projects/p"),
+        ])
+        .args(["--auth", "token", "plan", "-f"])
+        .arg(&file)
+        .env("FOUNDRY_TOKEN", "t")
+        .assert()
+        .code(1)
+        .stderr(contains("failed to read the live project"))
+        .stderr(contains("could not connect"))
+        .stderr(contains(
+            "hint: nothing accepted the connection; check --endpoint",
+        ));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn ci_without_an_endpoint_is_refused_but_an_explicit_local_is_not() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    common::foundryctl(project.path())
+        .env("CI", "true")
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains("no endpoint is configured"))
+        .stderr(contains("hint: pass --endpoint"));
+    project
+        .cmd()
+        .env("CI", "true")
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+}
