@@ -186,3 +186,20 @@ fn ci_without_an_endpoint_is_refused_but_an_explicit_local_is_not() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    common::foundryctl(project.path())
+        .args(["--endpoint", "local:proj", "plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let absolute = format!("local:{}", project.path().join("proj").display());
+    common::foundryctl(project.path())
+        .args(["--endpoint", &absolute, "apply", "plan.json"])
+        .assert()
+        .code(0)
+        .stdout(contains("Apply complete: 2 done"));
+}

@@ -42,12 +42,14 @@ impl Session {
         &self.conn.client
     }
 
-    /// What a saved plan records as its endpoint: the project URL (no query, no credentials),
-    /// or `local:DIR` for the embedded emulator, whose port changes every run.
+    /// What a saved plan records as its endpoint: the project URL (no query; the target
+    /// refuses credentials in it), or `local:DIR` for the embedded emulator, whose port changes
+    /// every run. DIR is made absolute, so `local:proj` and `local:$PWD/proj` (or the default
+    /// `.foundryctl/local`) name the same project and a plan applies from either spelling.
     pub fn endpoint_id(&self) -> String {
         match &self.conn.target {
             Target::Remote { url, .. } => url.as_str().trim_end_matches('/').to_owned(),
-            Target::Local { dir, .. } => format!("local:{}", dir.display()),
+            Target::Local { dir, .. } => format!("local:{}", self.cwd.join(dir).display()),
         }
     }
 
