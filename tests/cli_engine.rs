@@ -571,7 +571,9 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .assert()
         .code(1)
         .stderr(contains("stdin is not a terminal"))
-        .stderr(contains("hint: pass --auto-approve"));
+        .stderr(contains(
+            "hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json`",
+        ));
     project
         .cmd()
         .args(["get", "-o", "json"])
@@ -590,7 +592,10 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .cmd()
         .args(["destroy", "--auto-approve"])
         .assert()
-        .code(4);
+        .code(4)
+        .stderr(contains(
+            "hint: stores declared `lifecycle: {disposable: true}`",
+        ));
     project
         .cmd()
         .arg("destroy")
@@ -603,7 +608,9 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .timeout(Duration::from_secs(30))
         .assert()
         .code(1)
-        .stderr(contains("stdin is not a terminal"));
+        .stderr(contains("stdin is not a terminal"))
+        // destroy takes no saved plan, so the hint must not offer one.
+        .stderr(contains("hint: pass --auto-approve\n"));
     project
         .cmd()
         .args(["destroy", "--auto-approve"])

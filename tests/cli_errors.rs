@@ -203,3 +203,31 @@ fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling(
         .code(0)
         .stdout(contains("Apply complete: 2 done"));
 }
+
+#[test]
+fn destroy_with_manifests_deletes_disposable_stores_without_allow_delete() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: scratch}\nspec:\n  chat_model: gpt-4.1-mini\n  embedding_model: text-embedding-3-large\n  lifecycle: {disposable: true}\n",
+    );
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve"])
+        .assert()
+        .code(4)
+        .stderr(contains("when the manifests are passed with -f"));
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains("memory_store/scratch: deleted"));
+}

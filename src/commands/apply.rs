@@ -47,7 +47,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         return Ok(ExitStatus::Success);
     }
     let question = format!("Apply these changes to {}?", target_name(&session));
-    if !context::confirm(&question, args.auto_approve)? {
+    if !context::confirm(&question, args.auto_approve, true)? {
         return Err(cancelled());
     }
     carry_out(session, &plan, usize::from(args.parallelism), false).await

@@ -45,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         target_name(&session),
         session.set
     );
-    if !context::confirm(&question, args.auto_approve)? {
+    if !context::confirm(&question, args.auto_approve, false)? {
         return Err(cancelled());
     }
     carry_out(session, &plan, 1, false).await
