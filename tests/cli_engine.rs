@@ -44,6 +44,7 @@ spec:
     - type: memory_search
       memory_store_name: prefs
       scope: "{{$userId}}"
+      search_options: {max_memories: 5}
       update_delay: 1
 ---
 apiVersion: foundryctl/v1
