@@ -231,3 +231,39 @@ fn destroy_with_manifests_deletes_disposable_stores_without_allow_delete() {
         .code(0)
         .stdout(contains("memory_store/scratch: deleted"));
 }
+
+/// Manifest diagnostics follow `--color`: `always` colours them even off a terminal, `never`
+/// and `NO_COLOR` (under `auto`) keep escapes out.
+#[test]
+fn manifest_diagnostics_follow_the_color_flag() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: a}\nspec: {modle: x}\n",
+    );
+    let run = |color: &str, no_color: bool| {
+        let mut cmd = project.cmd();
+        cmd.env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd
+            .args(["--color", color, "plan", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let coloured = run("always", false);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    assert!(coloured.contains("modle"), "{coloured}");
+    for (color, no_color) in [("never", false), ("auto", true)] {
+        let plain = run(color, no_color);
+        assert!(
+            !plain.contains('\u{1b}'),
+            "--color {color}, NO_COLOR {no_color}: {plain}"
+        );
+        assert!(plain.contains("modle"), "{plain}");
+    }
+}

@@ -24,6 +24,8 @@ pub struct Session {
     pub conn: Connection,
     pub cwd: PathBuf,
     pub set: SetName,
+    /// `--color`, so everything the command prints to stderr follows the same choice.
+    pub color: ColorChoice,
 }
 
 impl Session {
@@ -35,7 +37,12 @@ impl Session {
             .await
             .context("failed to connect to the project")?;
         anstream::eprintln!("{}", conn.describe());
-        Ok(Session { conn, cwd, set })
+        Ok(Session {
+            conn,
+            cwd,
+            set,
+            color: global.color,
+        })
     }
 
     pub fn client(&self) -> &crate::foundry::Client {
@@ -175,9 +182,10 @@ impl PlanningArgs {
     }
 }
 
-/// Loads the manifests (exit 3 when invalid, diagnostics on stderr).
+/// Loads the manifests (exit 3 when invalid, diagnostics on stderr, coloured as `--color`
+/// says).
 pub fn load_manifests(files: &[PathBuf], session: &Session) -> anyhow::Result<Validated> {
-    manifest::load(files, &session.cwd)
+    manifest::load(files, &session.cwd, stderr_color(session.color))
 }
 
 /// Memory tools naming a store that neither the manifests nor the live project have: each is
