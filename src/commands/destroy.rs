@@ -38,13 +38,13 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         context::load_manifests(&args.files, &session)?.desired
     };
-    let live = session.read_live(&desired).await?;
     let options = PlanOptions {
         set: session.set.clone(),
         destroy: true,
         allow_delete: args.allow_delete.iter().cloned().collect(),
         ..PlanOptions::default()
     };
+    let live = session.read_live(&desired, &options).await?;
     let plan = plan::plan(&desired, &live, &options);
     context::print_plan(&plan, PlanFormat::Human, global.color)?;
     if let Some(mut refusal) = context::refusal(&plan) {

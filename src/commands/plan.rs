@@ -72,16 +72,13 @@ pub async fn make_plan(
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
     let validated = context::load_manifests(&planning.files, session)?;
-    let live = session.read_live(&validated.desired).await?;
+    let options = planning.options(&session.set, destroy);
+    let live = session.read_live(&validated.desired, &options).await?;
     check_targets(planning, &validated, &live)?;
     if !destroy {
         context::check_store_references(&validated, &live, global.color)?;
     }
-    let plan = plan::plan(
-        &validated.desired,
-        &live,
-        &planning.options(&session.set, destroy),
-    );
+    let plan = plan::plan(&validated.desired, &live, &options);
     Ok((validated, plan))
 }
 

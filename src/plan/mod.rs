@@ -19,8 +19,8 @@ pub mod types;
 pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, unmatched_targets};
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, Op, Plan,
-    PlanOptions, Precondition, SavedPlan, Severity, Summary,
+    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
+    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,
 };
 
 #[cfg(test)]

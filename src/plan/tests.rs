@@ -67,7 +67,7 @@ fn opts() -> PlanOptions {
 /// Plans against the service (fetching histories the way the engine does).
 pub(crate) fn plan_against(svc: &Service, want: &DesiredState, options: &PlanOptions) -> Plan {
     let live = svc.live(&BTreeSet::new());
-    let needing = agents_needing_history(want, &live);
+    let needing = agents_needing_history(want, &live, options);
     plan(want, &svc.live(&needing), options)
 }
 
@@ -272,7 +272,7 @@ fn agent_version_made_in_the_portal_is_drift_not_a_foreign_agent() {
     edited.model = "gpt-4.1".to_owned();
     svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
     assert_eq!(
-        agents_needing_history(&want, &svc.live(&BTreeSet::new())),
+        agents_needing_history(&want, &svc.live(&BTreeSet::new()), &opts()),
         BTreeSet::from([agent_name("buddy")])
     );
     let p = plan_against(&svc, &want, &opts());
@@ -492,4 +492,41 @@ fn an_agent_stamped_under_the_previous_format_tag_is_restamped_once() {
     assert!(p.actions[0].changes.is_empty());
     svc.apply(&p);
     assert!(!plan_against(&svc, &want, &opts()).has_changes());
+}
+
+/// `destroy` and `--prune` never delete an agent whose latest version someone else made, even
+/// though an earlier one is ours; the plan says so instead of keeping it silently.
+#[test]
+fn an_agent_edited_outside_foundryctl_is_not_deleted_and_the_plan_says_so() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    let edited = want.agents[&agent_name("buddy")].spec.clone();
+    svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
+    let deleting = [
+        PlanOptions {
+            prune: true,
+            ..opts()
+        },
+        PlanOptions {
+            destroy: true,
+            ..opts()
+        },
+    ];
+    for options in deleting {
+        let p = plan_against(&svc, &desired(&[store("prefs")], &[]), &options);
+        assert!(p.actions.iter().all(|a| a.id != "agent/buddy"), "{p:#?}");
+        assert_eq!(p.not_deleted.len(), 1, "{options:?}");
+        assert_eq!(
+            p.not_deleted[0].resource,
+            ResourceRef::Agent(agent_name("buddy"))
+        );
+        assert!(
+            p.not_deleted[0]
+                .reason
+                .contains("latest version (2) was made outside foundryctl"),
+            "{}",
+            p.not_deleted[0].reason
+        );
+        assert!(p.not_deleted[0].reason.contains("applied is 1"));
+    }
 }
