@@ -267,3 +267,41 @@ fn manifest_diagnostics_follow_the_color_flag() {
         assert!(plain.contains("modle"), "{plain}");
     }
 }
+
+/// A credential interpolated into a pass-through tool would land in the saved plan: `plan -o`
+/// refuses to write it, names the field (never the value), and offers the ways out.
+#[test]
+fn plan_out_refuses_to_write_a_credential_of_a_pass_through_tool() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        r#"apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: coder}
+spec:
+  model: gpt-4.1-mini
+  tools:
+    - type: mcp
+      server_label: github
+      server_url: https://example.test/mcp
+      headers: {Authorization: "Bearer ${MCP_TOKEN}"}
+"#,
+    );
+    project
+        .cmd()
+        .env("MCP_TOKEN", "s3cret-value")
+        .args(["plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "refusing to save the plan to plan.json: it would hold credential-like values of \
+             pass-through tools (agent/coder tools[0].headers.Authorization)",
+        ))
+        .stderr(contains(
+            "hint: keep the credential in a project connection",
+        ))
+        .stderr(contains("s3cret-value").not())
+        .stdout(contains("s3cret-value").not());
+    assert!(!project.path().join("plan.json").exists());
+}

@@ -106,13 +106,31 @@ fn check_targets(
     .into())
 }
 
-/// Writes the saved plan: provenance plus the plan. Holds no token or credential.
+/// Writes the saved plan: provenance plus the plan. Holds no token or credential: a plan whose
+/// pass-through tools carry credential-like fields is refused (see `plan::secrets`).
 fn save(
     session: &Session,
     validated: &Validated,
     plan: &Plan,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let secrets = plan::secret_fields(plan);
+    if !secrets.is_empty() {
+        let fields: Vec<String> = secrets.iter().map(ToString::to_string).collect();
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!(
+                "refusing to save the plan to {}: it would hold credential-like values of \
+                 pass-through tools ({}), and plan files hold no secrets\n\
+                 hint: keep the credential in a project connection and name it with \
+                 `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
+                 instead of a saved plan",
+                path.display(),
+                fields.join(", ")
+            ),
+        )
+        .into());
+    }
     let saved = SavedPlan {
         format_version: SavedPlan::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
