@@ -218,16 +218,9 @@ fn plan_store(
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            out.actions.push(Action {
-                fingerprint: Some(fp),
-                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-                changes: diff(
-                    None,
-                    Some(&normalize::desired_store(&want.spec)),
-                    &BTreeSet::new(),
-                ),
-                ..action(resource, ActionKind::Create, op, precondition)
-            });
+            let normal = normalize::desired_store(&want.spec);
+            out.actions
+                .push(create(resource, op, fp, &normal, precondition));
         }
         (Decision::Reconcile, Some(want), Some(have)) => {
             let review = store::review(want, have);
@@ -321,12 +314,9 @@ fn plan_agent(
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            out.actions.push(Action {
-                fingerprint: Some(fp),
-                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-                changes: diff(None, Some(&normalize::agent(&want.spec)), &BTreeSet::new()),
-                ..action(resource, ActionKind::Create, op, precondition)
-            });
+            let normal = normalize::agent(&want.spec);
+            out.actions
+                .push(create(resource, op, fp, &normal, precondition));
         }
         (Decision::Reconcile, Some(want), Some(have)) => {
             let review = agent::review(want, have, &options.set);
@@ -377,6 +367,23 @@ fn plan_agent(
             _,
             _,
         ) => {}
+    }
+}
+
+/// A create of either kind: stamped with the declared spec's fingerprint, and listing every
+/// declared field of its normal form as a change from nothing.
+fn create(
+    resource: ResourceRef,
+    op: Op,
+    fingerprint: String,
+    normal: &serde_json::Value,
+    precondition: Precondition,
+) -> Action {
+    Action {
+        fingerprint: Some(fingerprint),
+        reasons: vec!["declared in the manifests and absent from the project".to_owned()],
+        changes: diff(None, Some(normal), &BTreeSet::new()),
+        ..action(resource, ActionKind::Create, op, precondition)
     }
 }
 
