@@ -580,7 +580,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .args(["get", "-o", "json"])
         .assert()
         .code(0)
-        .stdout(contains("\"memory_stores\": []"));
+        .stdout(contains("\"items\": []"));
 
     project
         .cmd()

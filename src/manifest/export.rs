@@ -25,14 +25,27 @@ pub fn export(stores: &[model::MemoryStore], agents: &[model::Agent]) -> Result<
     yaml::to_multi_document(&documents)
 }
 
+/// A store as its manifest document (`apiVersion`, `kind`, `metadata`, `spec`) in JSON: the
+/// same document `export` writes, without the YAML `$$` escaping (JSON is never interpolated).
+pub fn store_document_json(store: &model::MemoryStore) -> Result<serde_json::Value, YamlError> {
+    plain_value(&store_document(store))
+}
+
+/// An agent as its manifest document in JSON; see [`store_document_json`].
+pub fn agent_document_json(agent: &model::Agent) -> Result<serde_json::Value, YamlError> {
+    plain_value(&agent_document(agent))
+}
+
 fn to_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, YamlError> {
-    serde_json::to_value(document)
-        .map(escape_value)
-        .map_err(|e| YamlError {
-            message: e.to_string(),
-            pos: None,
-            kind: yaml::YamlErrorKind::Shape,
-        })
+    plain_value(document).map(escape_value)
+}
+
+fn plain_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, YamlError> {
+    serde_json::to_value(document).map_err(|e| YamlError {
+        message: e.to_string(),
+        pos: None,
+        kind: yaml::YamlErrorKind::Shape,
+    })
 }
 
 /// `$` → `$$` in every string that will be written plain, recursively.
