@@ -44,6 +44,7 @@ spec:
     - type: memory_search
       memory_store_name: prefs
       scope: "{{$userId}}"
+      search_options: {max_memories: 5}
       update_delay: 1
 ---
 apiVersion: foundryctl/v1
@@ -579,7 +580,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .args(["get", "-o", "json"])
         .assert()
         .code(0)
-        .stdout(contains("\"memory_stores\": []"));
+        .stdout(contains("\"items\": []"));
 
     project
         .cmd()

@@ -231,3 +231,77 @@ fn destroy_with_manifests_deletes_disposable_stores_without_allow_delete() {
         .code(0)
         .stdout(contains("memory_store/scratch: deleted"));
 }
+
+/// Manifest diagnostics follow `--color`: `always` colours them even off a terminal, `never`
+/// and `NO_COLOR` (under `auto`) keep escapes out.
+#[test]
+fn manifest_diagnostics_follow_the_color_flag() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: a}\nspec: {modle: x}\n",
+    );
+    let run = |color: &str, no_color: bool| {
+        let mut cmd = project.cmd();
+        cmd.env_remove("NO_COLOR");
+        if no_color {
+            cmd.env("NO_COLOR", "1");
+        }
+        let out = cmd
+            .args(["--color", color, "plan", "-f"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let coloured = run("always", false);
+    assert!(coloured.contains("\u{1b}["), "{coloured}");
+    assert!(coloured.contains("modle"), "{coloured}");
+    for (color, no_color) in [("never", false), ("auto", true)] {
+        let plain = run(color, no_color);
+        assert!(
+            !plain.contains('\u{1b}'),
+            "--color {color}, NO_COLOR {no_color}: {plain}"
+        );
+        assert!(plain.contains("modle"), "{plain}");
+    }
+}
+
+/// A credential interpolated into a pass-through tool would land in the saved plan: `plan -o`
+/// refuses to write it, names the field (never the value), and offers the ways out.
+#[test]
+fn plan_out_refuses_to_write_a_credential_of_a_pass_through_tool() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        r#"apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: coder}
+spec:
+  model: gpt-4.1-mini
+  tools:
+    - type: mcp
+      server_label: github
+      server_url: https://example.test/mcp
+      headers: {Authorization: "Bearer ${MCP_TOKEN}"}
+"#,
+    );
+    project
+        .cmd()
+        .env("MCP_TOKEN", "s3cret-value")
+        .args(["plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "refusing to save the plan to plan.json: it would hold credential-like values of \
+             pass-through tools (agent/coder tools[0].headers.Authorization)",
+        ))
+        .stderr(contains(
+            "hint: keep the credential in a project connection",
+        ))
+        .stderr(contains("s3cret-value").not())
+        .stdout(contains("s3cret-value").not());
+    assert!(!project.path().join("plan.json").exists());
+}

@@ -38,19 +38,72 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
-    context::print_plan(&plan, PlanFormat::Human, global.color)?;
-    if let Some(refusal) = context::refusal(&plan) {
-        return Err(refusal.into());
+    let approval = Approval::Ask {
+        question: format!("Apply these changes to {}?", target_name(&session)),
+        auto_approve: args.auto_approve,
+        saved_plan_alternative: true,
+    };
+    let run = Run {
+        color: global.color,
+        approval,
+        parallelism: usize::from(args.parallelism),
+    };
+    run.go(session, &plan, |_| {}).await
+}
+
+/// How a run gets the go-ahead.
+pub enum Approval {
+    /// Ask (or take `--auto-approve`); see [`context::confirm`].
+    Ask {
+        question: String,
+        auto_approve: bool,
+        saved_plan_alternative: bool,
+    },
+    /// A saved plan: the file is the approval, and each action's precondition is re-checked
+    /// right before its write.
+    SavedPlan,
+}
+
+/// What `apply`, `apply FILE` and `destroy` do once they hold a plan.
+pub struct Run {
+    pub color: crate::cli::ColorChoice,
+    pub approval: Approval,
+    pub parallelism: usize,
+}
+
+impl Run {
+    /// Shows the plan, refuses what may not run (`refine` may add a command's own hint to the
+    /// refusal), stops when there is nothing to do, gets the approval, and carries the plan out.
+    pub async fn go(
+        self,
+        session: Session,
+        plan: &Plan,
+        refine: impl FnOnce(&mut StatusError),
+    ) -> anyhow::Result<ExitStatus> {
+        context::print_plan(plan, PlanFormat::Human, self.color)?;
+        if let Some(mut refusal) = context::refusal(plan) {
+            refine(&mut refusal);
+            return Err(refusal.into());
+        }
+        if plan.actions.is_empty() {
+            session.close().await;
+            return Ok(ExitStatus::Success);
+        }
+        let saved = match self.approval {
+            Approval::Ask {
+                question,
+                auto_approve,
+                saved_plan_alternative,
+            } => {
+                if !context::confirm(&question, auto_approve, saved_plan_alternative)? {
+                    return Err(cancelled());
+                }
+                false
+            }
+            Approval::SavedPlan => true,
+        };
+        carry_out(session, plan, self.parallelism, saved).await
     }
-    if plan.actions.is_empty() {
-        session.close().await;
-        return Ok(ExitStatus::Success);
-    }
-    let question = format!("Apply these changes to {}?", target_name(&session));
-    if !context::confirm(&question, args.auto_approve, true)? {
-        return Err(cancelled());
-    }
-    carry_out(session, &plan, usize::from(args.parallelism), false).await
 }
 
 /// `apply FILE`: the saved plan, against the project it was made for.
@@ -87,15 +140,12 @@ async fn apply_saved(
         )
         .into());
     }
-    context::print_plan(&saved.plan, PlanFormat::Human, global.color)?;
-    if let Some(refusal) = context::refusal(&saved.plan) {
-        return Err(refusal.into());
-    }
-    if saved.plan.actions.is_empty() {
-        session.close().await;
-        return Ok(ExitStatus::Success);
-    }
-    carry_out(session, &saved.plan, parallelism, true).await
+    let run = Run {
+        color: global.color,
+        approval: Approval::SavedPlan,
+        parallelism,
+    };
+    run.go(session, &saved.plan, |_| {}).await
 }
 
 fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {

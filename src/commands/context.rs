@@ -24,6 +24,8 @@ pub struct Session {
     pub conn: Connection,
     pub cwd: PathBuf,
     pub set: SetName,
+    /// `--color`, so everything the command prints to stderr follows the same choice.
+    pub color: ColorChoice,
 }
 
 impl Session {
@@ -35,7 +37,12 @@ impl Session {
             .await
             .context("failed to connect to the project")?;
         anstream::eprintln!("{}", conn.describe());
-        Ok(Session { conn, cwd, set })
+        Ok(Session {
+            conn,
+            cwd,
+            set,
+            color: global.color,
+        })
     }
 
     pub fn client(&self) -> &crate::foundry::Client {
@@ -53,14 +60,32 @@ impl Session {
         }
     }
 
-    /// The live state for `desired`: one paged list per kind, plus the version history of the
-    /// declared agents whose latest version is unstamped (the client skips stamped ones).
-    pub async fn read_live(&self, desired: &DesiredState) -> anyhow::Result<LiveState> {
+    /// The live state for planning `desired` with `options`: one paged list per kind, plus the
+    /// version history of the agents whose latest version is unstamped and whose history the
+    /// plan needs (`plan::agents_needing_history`: declared ones, and on a deleting run the
+    /// undeclared ones, so the plan can say which it will not delete).
+    pub async fn read_live(
+        &self,
+        desired: &DesiredState,
+        options: &PlanOptions,
+    ) -> anyhow::Result<LiveState> {
         let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
-        self.client()
+        let mut live = self
+            .client()
             .read_live_state(&declared)
             .await
-            .context("failed to read the live project")
+            .context("failed to read the live project")?;
+        for name in crate::plan::agents_needing_history(desired, &live, options) {
+            let history = self
+                .client()
+                .list_agent_versions(&name)
+                .await
+                .with_context(|| format!("failed to read the versions of agent/{name}"))?;
+            if let Some(agent) = live.agents.get_mut(&name) {
+                agent.history = Some(history);
+            }
+        }
+        Ok(live)
     }
 
     /// Stops the embedded emulator cleanly (flushing in-flight requests).
@@ -175,9 +200,10 @@ impl PlanningArgs {
     }
 }
 
-/// Loads the manifests (exit 3 when invalid, diagnostics on stderr).
+/// Loads the manifests (exit 3 when invalid, diagnostics on stderr, coloured as `--color`
+/// says).
 pub fn load_manifests(files: &[PathBuf], session: &Session) -> anyhow::Result<Validated> {
-    manifest::load(files, &session.cwd)
+    manifest::load(files, &session.cwd, stderr_color(session.color))
 }
 
 /// Memory tools naming a store that neither the manifests nor the live project have: each is

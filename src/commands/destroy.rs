@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use super::apply::{cancelled, carry_out, target_name};
-use super::context::{self, PlanFormat, Session};
+use super::apply::{Approval, Run, target_name};
+use super::context::{self, Session};
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
@@ -38,37 +38,38 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         context::load_manifests(&args.files, &session)?.desired
     };
-    let live = session.read_live(&desired).await?;
     let options = PlanOptions {
         set: session.set.clone(),
         destroy: true,
         allow_delete: args.allow_delete.iter().cloned().collect(),
         ..PlanOptions::default()
     };
+    let live = session.read_live(&desired, &options).await?;
     let plan = plan::plan(&desired, &live, &options);
-    context::print_plan(&plan, PlanFormat::Human, global.color)?;
-    if let Some(mut refusal) = context::refusal(&plan) {
-        if refusal.status == ExitStatus::Blocked && args.files.is_empty() {
+    let approval = Approval::Ask {
+        question: format!(
+            "Destroy these {} resource(s) of set `{}` in {}?",
+            plan.actions.len(),
+            session.set,
+            target_name(&session)
+        ),
+        auto_approve: args.auto_approve,
+        saved_plan_alternative: false,
+    };
+    let run = Run {
+        color: global.color,
+        approval,
+        parallelism: usize::from(args.parallelism),
+    };
+    let no_manifests = args.files.is_empty();
+    run.go(session, &plan, |refusal| {
+        if refusal.status == ExitStatus::Blocked && no_manifests {
             // Without manifests, destroy cannot know which stores were declared disposable.
             refusal.message.push_str(
                 "\nhint: stores declared `lifecycle: {disposable: true}` are deleted without \
                  --allow-delete when the manifests are passed with -f",
             );
         }
-        return Err(refusal.into());
-    }
-    if plan.actions.is_empty() {
-        session.close().await;
-        return Ok(ExitStatus::Success);
-    }
-    let question = format!(
-        "Destroy these {} resource(s) of set `{}` in {}?",
-        plan.actions.len(),
-        session.set,
-        target_name(&session)
-    );
-    if !context::confirm(&question, args.auto_approve, false)? {
-        return Err(cancelled());
-    }
-    carry_out(session, &plan, usize::from(args.parallelism), false).await
+    })
+    .await
 }

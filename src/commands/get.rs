@@ -97,7 +97,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     let text = match args.output {
         GetFormat::Table => table(&stores, &agents),
         GetFormat::Json => {
-            let mut text = serde_json::to_string_pretty(&to_json(&stores, &agents))
+            let mut text = serde_json::to_string_pretty(&to_json(&stores, &agents)?)
                 .context("failed to serialise the resources")?;
             text.push('\n');
             text
@@ -168,35 +168,56 @@ fn table(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> String {
     text
 }
 
-fn to_json(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> serde_json::Value {
-    let stores: Vec<_> = stores
-        .iter()
-        .map(|s| {
-            json!({
-                "kind": "memory_store",
-                "name": s.name,
-                "id": s.id,
-                "created_at": s.created_at,
-                "updated_at": s.updated_at,
-                "metadata": s.metadata,
-                "spec": s.spec,
+/// `get -o json` (documented in docs/get-json.md): each resource as the manifest document
+/// `get -o yaml` exports, plus what only the live project knows under `status`. Stamps are not
+/// labels, so they appear only as `status.managed`/`status.set`.
+fn to_json(
+    stores: &[&LiveMemoryStore],
+    agents: &[&LiveAgent],
+) -> anyhow::Result<serde_json::Value> {
+    let mut items = Vec::new();
+    for s in stores {
+        let store = model::MemoryStore {
+            name: s.name.clone(),
+            spec: s.spec.clone(),
+            disposable: false,
+        };
+        let mut item = manifest::store_document_json(&store)
+            .map_err(|e| anyhow::anyhow!("failed to write memory_store/{}: {e}", s.name))?;
+        item["status"] = json!({
+            "id": s.id,
+            "created_at": s.created_at,
+            "updated_at": s.updated_at,
+            "managed": s.ownership().managed,
+            "set": s.ownership().set,
+        });
+        items.push(item);
+    }
+    for a in agents {
+        let mut item = match &a.latest.spec {
+            Some(spec) => manifest::agent_document_json(&model::Agent {
+                name: a.name.clone(),
+                spec: spec.clone(),
             })
-        })
-        .collect();
-    let agents: Vec<_> = agents
-        .iter()
-        .map(|a| {
-            json!({
-                "kind": "agent",
-                "name": a.name,
-                "version": a.latest.version,
-                "created_at": a.latest.created_at,
-                "metadata": a.latest.metadata,
-                "spec": a.latest.spec,
-            })
-        })
-        .collect();
-    json!({"format_version": 1, "memory_stores": stores, "agents": agents})
+            .map_err(|e| anyhow::anyhow!("failed to write agent/{}: {e}", a.name))?,
+            // Not a prompt agent: no manifest can declare it, so there is no spec to show.
+            None => json!({
+                "apiVersion": manifest::API_VERSION,
+                "kind": "Agent",
+                "metadata": {"name": a.name},
+                "spec": null,
+            }),
+        };
+        item["status"] = json!({
+            "version": a.latest.version,
+            "created_at": a.latest.created_at,
+            "prompt_agent": a.latest.spec.is_some(),
+            "managed": a.ownership().managed,
+            "set": a.ownership().set,
+        });
+        items.push(item);
+    }
+    Ok(json!({"format_version": 1, "items": items}))
 }
 
 /// Live resources as manifests that validate back to the same model. Agents that are not
@@ -225,4 +246,69 @@ fn to_manifests(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> anyhow::R
     }
     manifest::export(&stores, &declared)
         .map_err(|e| anyhow::anyhow!("failed to write the manifests: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::model::{
+        AgentName, AgentSpec, LiveAgentVersion, MemorySearchTool, MemoryStoreName, MemoryStoreSpec,
+        SetName, Tool, stamped_metadata,
+    };
+
+    /// The documented `get -o json` shape (docs/get-json.md): manifest documents plus `status`,
+    /// no internal serde names (`memory_search` variants, null fields).
+    #[test]
+    fn get_json_is_manifests_plus_status() {
+        let labels = BTreeMap::from([("team".to_owned(), "devex".to_owned())]);
+        let set = SetName::new("default").unwrap();
+        let store = LiveMemoryStore {
+            name: MemoryStoreName::new("prefs").unwrap(),
+            id: "memstore_1".to_owned(),
+            created_at: 1_700_000_000,
+            updated_at: 1_700_000_100,
+            metadata: stamped_metadata(&labels, &set, "0123456789abcdef0123456789abcdef"),
+            spec: MemoryStoreSpec {
+                description: "Preferences.".to_owned(),
+                labels: labels.clone(),
+                chat_model: "gpt-4.1-mini".to_owned(),
+                embedding_model: "text-embedding-3-large".to_owned(),
+                ..MemoryStoreSpec::default()
+            },
+        };
+        let buddy = LiveAgent {
+            name: AgentName::new("buddy").unwrap(),
+            latest: LiveAgentVersion {
+                version: "3".to_owned(),
+                created_at: 1_700_000_200,
+                metadata: BTreeMap::new(),
+                spec: Some(AgentSpec {
+                    model: "gpt-4.1-mini".to_owned(),
+                    instructions: Some("Be brief.".to_owned()),
+                    tools: vec![Tool::MemorySearch(MemorySearchTool {
+                        memory_store_name: MemoryStoreName::new("prefs").unwrap(),
+                        scope: "{{$userId}}".to_owned(),
+                        max_memories: Some(5),
+                        update_delay: None,
+                    })],
+                    ..AgentSpec::default()
+                }),
+            },
+            history: None,
+        };
+        let workflow = LiveAgent {
+            name: AgentName::new("flow").unwrap(),
+            latest: LiveAgentVersion {
+                version: "1".to_owned(),
+                created_at: 1_700_000_300,
+                metadata: BTreeMap::new(),
+                spec: None,
+            },
+            history: None,
+        };
+        let value = to_json(&[&store], &[&buddy, &workflow]).unwrap();
+        insta::assert_json_snapshot!("get_json", value);
+    }
 }

@@ -31,11 +31,11 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     require_files(&args.files)?;
     let session = Session::connect(global).await?;
     let validated = context::load_manifests(&args.files, &session)?;
-    let live = session.read_live(&validated.desired).await?;
     let options = PlanOptions {
         set: session.set.clone(),
         ..PlanOptions::default()
     };
+    let live = session.read_live(&validated.desired, &options).await?;
     let plan = plan::plan_import(&validated.desired, &live, &options, &args.resource)
         .map_err(|e| import_failure(&args.resource, &e))?;
     context::print_plan(&plan, PlanFormat::Human, global.color)?;

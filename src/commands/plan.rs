@@ -72,16 +72,13 @@ pub async fn make_plan(
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
     let validated = context::load_manifests(&planning.files, session)?;
-    let live = session.read_live(&validated.desired).await?;
+    let options = planning.options(&session.set, destroy);
+    let live = session.read_live(&validated.desired, &options).await?;
     check_targets(planning, &validated, &live)?;
     if !destroy {
         context::check_store_references(&validated, &live, global.color)?;
     }
-    let plan = plan::plan(
-        &validated.desired,
-        &live,
-        &planning.options(&session.set, destroy),
-    );
+    let plan = plan::plan(&validated.desired, &live, &options);
     Ok((validated, plan))
 }
 
@@ -109,13 +106,31 @@ fn check_targets(
     .into())
 }
 
-/// Writes the saved plan: provenance plus the plan. Holds no token or credential.
+/// Writes the saved plan: provenance plus the plan. Holds no token or credential: a plan whose
+/// pass-through tools carry credential-like fields is refused (see `plan::secrets`).
 fn save(
     session: &Session,
     validated: &Validated,
     plan: &Plan,
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
+    let secrets = plan::secret_fields(plan);
+    if !secrets.is_empty() {
+        let fields: Vec<String> = secrets.iter().map(ToString::to_string).collect();
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!(
+                "refusing to save the plan to {}: it would hold credential-like values of \
+                 pass-through tools ({}), and plan files hold no secrets\n\
+                 hint: keep the credential in a project connection and name it with \
+                 `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
+                 instead of a saved plan",
+                path.display(),
+                fields.join(", ")
+            ),
+        )
+        .into());
+    }
     let saved = SavedPlan {
         format_version: SavedPlan::FORMAT_VERSION,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),

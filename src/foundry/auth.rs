@@ -47,21 +47,50 @@ pub enum AuthError {
         problem: String,
         hint: String,
     },
-    /// Every credential tried failed.
+    /// Every credential tried failed. `attempts` are in the order the chain considered them,
+    /// skipped and failed interleaved, so the list reads as what happened.
     #[error(
         "get a token for {SCOPE}: no credential worked\n{}\
          hint: run `az login` (or `azd auth login`), set FOUNDRY_TOKEN and pass --auth token, \
          or pick a mode with --auth; {ROLE_HINT}",
-        attempts.iter().map(|a| format!("  - {}: {}\n", a.credential, a.reason)).collect::<String>()
+        attempts.iter().map(|a| format!("  - {a}\n")).collect::<String>()
     )]
     NoCredential { attempts: Vec<Attempt> },
 }
 
-/// One credential tried and why it did not give a token.
+/// One credential considered and why it did not give a token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Attempt {
     pub credential: String,
+    /// Whether the credential was asked for a token (it failed) or never asked (skipped:
+    /// unconfigured or misconfigured).
+    pub tried: bool,
     pub reason: String,
+}
+
+impl Attempt {
+    fn skipped(credential: &str, reason: String) -> Self {
+        Self {
+            credential: credential.to_owned(),
+            tried: false,
+            reason,
+        }
+    }
+
+    fn failed(credential: &str, reason: String) -> Self {
+        Self {
+            credential: credential.to_owned(),
+            tried: true,
+            reason,
+        }
+    }
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = if self.tried { "failed" } else { "skipped" };
+        write!(f, "{}: {what}: {}", self.credential, self.reason)
+    }
 }
 
 /// How requests are authorised.
@@ -101,10 +130,7 @@ impl Auth {
             AuthMode::Auto => Ok(Auth::Entra(Chain::auto(env))),
             other => {
                 let (name, credential) = single(other, env)?;
-                Ok(Auth::Entra(Chain::new(
-                    vec![(name, credential)],
-                    Vec::new(),
-                )))
+                Ok(Auth::Entra(Chain::new(vec![Link::Ready(name, credential)])))
             }
         }
     }
@@ -356,10 +382,18 @@ impl ClientAssertion for GithubOidc {
 /// Credentials tried in order, with the token cache. Remembers the one that worked, so later
 /// refreshes go straight to it.
 pub struct Chain {
-    credentials: Vec<(&'static str, Arc<dyn TokenCredential>)>,
-    /// Credentials `auto` considered but could not build, reported if nothing works.
-    skipped: Vec<Attempt>,
+    /// Every credential considered, in order; the skipped ones are kept in place so that the
+    /// final error lists them where they were considered.
+    links: Vec<Link>,
     cache: tokio::sync::Mutex<Cache>,
+}
+
+/// One place in a [`Chain`].
+pub enum Link {
+    /// A credential that will be asked for a token.
+    Ready(&'static str, Arc<dyn TokenCredential>),
+    /// A credential `auto` considered but could not build, reported if nothing works.
+    Skipped(Attempt),
 }
 
 #[derive(Default)]
@@ -369,13 +403,9 @@ struct Cache {
 }
 
 impl Chain {
-    pub fn new(
-        credentials: Vec<(&'static str, Arc<dyn TokenCredential>)>,
-        skipped: Vec<Attempt>,
-    ) -> Self {
+    pub fn new(links: Vec<Link>) -> Self {
         Self {
-            credentials,
-            skipped,
+            links,
             cache: tokio::sync::Mutex::new(Cache::default()),
         }
     }
@@ -384,8 +414,7 @@ impl Chain {
     /// as skipped (and named in the final error); one that is configured but broken is noted
     /// with its problem; neither stops the chain.
     pub fn auto(env: &Env) -> Self {
-        let mut credentials = Vec::new();
-        let mut skipped = Vec::new();
+        let mut links = Vec::new();
         let candidates: [(AuthMode, &str); 3] = [
             (AuthMode::ClientSecret, "AZURE_CLIENT_SECRET"),
             (AuthMode::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE"),
@@ -393,34 +422,36 @@ impl Chain {
         ];
         for (mode, trigger) in candidates {
             if env.get(trigger).is_none() {
-                skipped.push(Attempt {
-                    credential: label(mode).into(),
-                    reason: format!("not configured ({trigger} is not set)"),
-                });
+                links.push(Link::Skipped(Attempt::skipped(
+                    label(mode),
+                    format!("not configured ({trigger} is not set)"),
+                )));
                 continue;
             }
-            match single(mode, env) {
-                Ok(c) => credentials.push(c),
-                Err(e) => skipped.push(Attempt {
-                    credential: label(mode).into(),
-                    reason: first_line(&e.to_string()),
-                }),
-            }
+            links.push(Self::link(mode, env));
         }
         for mode in [AuthMode::Cli, AuthMode::Azd] {
-            match single(mode, env) {
-                Ok(c) => credentials.push(c),
-                Err(e) => skipped.push(Attempt {
-                    credential: label(mode).into(),
-                    reason: first_line(&e.to_string()),
-                }),
-            }
+            links.push(Self::link(mode, env));
         }
-        Self::new(credentials, skipped)
+        Self::new(links)
     }
 
+    fn link(mode: AuthMode, env: &Env) -> Link {
+        match single(mode, env) {
+            Ok((name, credential)) => Link::Ready(name, credential),
+            Err(e) => Link::Skipped(Attempt::skipped(label(mode), first_line(&e.to_string()))),
+        }
+    }
+
+    /// The credentials that will be asked, in order.
     pub fn names(&self) -> Vec<&'static str> {
-        self.credentials.iter().map(|(n, _)| *n).collect()
+        self.links
+            .iter()
+            .filter_map(|link| match link {
+                Link::Ready(name, _) => Some(*name),
+                Link::Skipped(_) => None,
+            })
+            .collect()
     }
 
     /// A valid token: the cached one while it has more than [`REFRESH_MARGIN`] left, else a new
@@ -433,14 +464,25 @@ impl Chain {
         {
             return Ok(token.secret().to_owned());
         }
-        let mut attempts = self.skipped.clone();
+        // Indexed like `links`, so the error lists attempts in chain order even when the
+        // remembered winner was asked first.
+        let mut attempts: Vec<Option<Attempt>> = self
+            .links
+            .iter()
+            .map(|link| match link {
+                Link::Skipped(attempt) => Some(attempt.clone()),
+                Link::Ready(..) => None,
+            })
+            .collect();
         let order: Vec<usize> = cache
             .winner
             .into_iter()
-            .chain((0..self.credentials.len()).filter(|i| Some(*i) != cache.winner))
+            .chain((0..self.links.len()).filter(|i| Some(*i) != cache.winner))
             .collect();
         for index in order {
-            let (name, credential) = &self.credentials[index];
+            let Link::Ready(name, credential) = &self.links[index] else {
+                continue;
+            };
             let result =
                 tokio::time::timeout(CREDENTIAL_TIMEOUT, credential.get_token(&[SCOPE], None))
                     .await;
@@ -452,17 +494,20 @@ impl Chain {
                     cache.winner = Some(index);
                     return Ok(secret);
                 }
-                Ok(Err(e)) => attempts.push(Attempt {
-                    credential: (*name).into(),
-                    reason: first_line(&e.to_string()),
-                }),
-                Err(_) => attempts.push(Attempt {
-                    credential: (*name).into(),
-                    reason: format!("no token within {} s", CREDENTIAL_TIMEOUT.as_secs()),
-                }),
+                Ok(Err(e)) => {
+                    attempts[index] = Some(Attempt::failed(name, first_line(&e.to_string())));
+                }
+                Err(_) => {
+                    attempts[index] = Some(Attempt::failed(
+                        name,
+                        format!("no token within {} s", CREDENTIAL_TIMEOUT.as_secs()),
+                    ));
+                }
             }
         }
-        Err(AuthError::NoCredential { attempts })
+        Err(AuthError::NoCredential {
+            attempts: attempts.into_iter().flatten().collect(),
+        })
     }
 }
 

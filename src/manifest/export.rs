@@ -25,14 +25,27 @@ pub fn export(stores: &[model::MemoryStore], agents: &[model::Agent]) -> Result<
     yaml::to_multi_document(&documents)
 }
 
+/// A store as its manifest document (`apiVersion`, `kind`, `metadata`, `spec`) in JSON: the
+/// same document `export` writes, without the YAML `$$` escaping (JSON is never interpolated).
+pub fn store_document_json(store: &model::MemoryStore) -> Result<serde_json::Value, YamlError> {
+    plain_value(&store_document(store))
+}
+
+/// An agent as its manifest document in JSON; see [`store_document_json`].
+pub fn agent_document_json(agent: &model::Agent) -> Result<serde_json::Value, YamlError> {
+    plain_value(&agent_document(agent))
+}
+
 fn to_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, YamlError> {
-    serde_json::to_value(document)
-        .map(escape_value)
-        .map_err(|e| YamlError {
-            message: e.to_string(),
-            pos: None,
-            kind: yaml::YamlErrorKind::Shape,
-        })
+    plain_value(document).map(escape_value)
+}
+
+fn plain_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, YamlError> {
+    serde_json::to_value(document).map_err(|e| YamlError {
+        message: e.to_string(),
+        pos: None,
+        kind: yaml::YamlErrorKind::Shape,
+    })
 }
 
 /// `$` → `$$` in every string that will be written plain, recursively.
@@ -200,5 +213,129 @@ mod tests {
         };
         desired.agents.insert(agent.name.clone(), agent);
         assert_eq!(round_trip(&desired), desired);
+    }
+}
+
+/// Plans name fields by their path in the normal form; those paths must be the manifest's own
+/// field names, so a reader can find the field a plan talks about in their YAML.
+#[cfg(test)]
+mod path_tests {
+    use super::*;
+    use crate::model::normalize;
+
+    /// Resolves a plan path (`tools[0].search_options.max_memories`) in a manifest document;
+    /// `labels.*` lives under `metadata`, everything else under `spec`.
+    fn resolve<'v>(document: &'v serde_json::Value, path: &str) -> Option<&'v serde_json::Value> {
+        let root = if path.starts_with("labels.") {
+            &document["metadata"]
+        } else {
+            &document["spec"]
+        };
+        path.split('.').try_fold(root, |v, segment| {
+            let (key, index) = match segment.split_once('[') {
+                Some((key, rest)) => (key, rest.trim_end_matches(']').parse::<usize>().ok()),
+                None => (segment, None),
+            };
+            let v = v.get(key)?;
+            match index {
+                Some(i) => v.get(i),
+                None => Some(v),
+            }
+        })
+    }
+
+    /// The leaf paths of a normal form, spelled the way `plan::diff` spells them.
+    fn leaf_paths(normal: &serde_json::Value) -> Vec<String> {
+        fn walk(path: String, value: &serde_json::Value, out: &mut Vec<String>) {
+            let join = |key: &str| {
+                if path.is_empty() {
+                    key.to_owned()
+                } else {
+                    format!("{path}.{key}")
+                }
+            };
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (key, v) in map {
+                        walk(join(key), v, out);
+                    }
+                }
+                serde_json::Value::Array(items) => {
+                    for (i, v) in items.iter().enumerate() {
+                        walk(format!("{path}[{i}]"), v, out);
+                    }
+                }
+                _ => out.push(path),
+            }
+        }
+        let mut out = Vec::new();
+        walk(String::new(), normal, &mut out);
+        out
+    }
+
+    #[test]
+    fn every_plan_path_of_an_agent_names_a_manifest_field() {
+        let agent = model::Agent {
+            name: model::AgentName::new("a").unwrap(),
+            spec: model::AgentSpec {
+                description: "d".into(),
+                labels: BTreeMap::from([("team".into(), "devex".into())]),
+                model: "m".into(),
+                instructions: Some("i".into()),
+                temperature: Some(0.5),
+                top_p: Some(0.5),
+                reasoning: Some(serde_json::json!({"effort": "low"})),
+                tool_choice: Some(serde_json::json!("auto")),
+                text: Some(serde_json::json!({"format": {"type": "text"}})),
+                structured_inputs: Some(serde_json::json!({"x": {"description": "y"}})),
+                rai_config: Some(serde_json::json!({"rai_policy_name": "p"})),
+                tools: vec![
+                    model::Tool::MemorySearch(model::MemorySearchTool {
+                        memory_store_name: model::MemoryStoreName::new("s").unwrap(),
+                        scope: "{{$userId}}".into(),
+                        max_memories: Some(5),
+                        update_delay: Some(1),
+                    }),
+                    model::Tool::Other(serde_json::json!({"type": "mcp", "headers": {"x": "y"}})),
+                ],
+            },
+        };
+        let document = to_value(&agent_document(&agent)).unwrap();
+        let paths = leaf_paths(&normalize::agent(&agent.spec));
+        assert!(paths.contains(&"tools[0].search_options.max_memories".to_owned()));
+        for path in paths {
+            assert!(
+                resolve(&document, &path).is_some(),
+                "plan path {path} is not a field of the manifest {document:#}"
+            );
+        }
+    }
+
+    #[test]
+    fn every_plan_path_of_a_store_names_a_manifest_field() {
+        let store = model::MemoryStore {
+            name: model::MemoryStoreName::new("s").unwrap(),
+            spec: model::MemoryStoreSpec {
+                description: "d".into(),
+                labels: BTreeMap::from([("team".into(), "devex".into())]),
+                chat_model: "c".into(),
+                embedding_model: "e".into(),
+                options: model::MemoryStoreOptions {
+                    user_profile_enabled: Some(false),
+                    user_profile_details: Some("x".into()),
+                    chat_summary_enabled: Some(false),
+                    procedural_memory_enabled: Some(false),
+                    default_ttl_seconds: Some(60),
+                },
+            },
+            disposable: false,
+        };
+        let document = to_value(&store_document(&store)).unwrap();
+        for path in leaf_paths(&normalize::desired_store(&store.spec)) {
+            assert!(
+                resolve(&document, &path).is_some(),
+                "plan path {path} is not a field of the manifest {document:#}"
+            );
+        }
     }
 }

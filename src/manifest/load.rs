@@ -25,11 +25,13 @@ pub fn variables_from_environment(cwd: &Path) -> anyhow::Result<Variables> {
 }
 
 /// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every
-/// diagnostic go to stderr; invalid manifests end in [`ExitStatus::InvalidManifests`].
-pub fn load(paths: &[PathBuf], cwd: &Path) -> anyhow::Result<Validated> {
+/// diagnostic go to stderr, coloured when `color` (the caller's resolved `--color`; stderr is
+/// written as is, so `--color always` keeps its escapes off a terminal and `never` has none on
+/// one); invalid manifests end in [`ExitStatus::InvalidManifests`].
+pub fn load(paths: &[PathBuf], cwd: &Path, color: bool) -> anyhow::Result<Validated> {
     let vars = variables_from_environment(cwd)?;
-    let mut stderr = anstream::stderr();
-    load_with(paths, &vars, &mut stderr, true)
+    let mut stderr = std::io::stderr().lock();
+    load_with(paths, &vars, &mut stderr, color)
 }
 
 /// [`load`] with explicit variables and diagnostic output (for tests and `validate`).

@@ -5,10 +5,19 @@
 //! included, stamps excluded), as 32 lowercase hex characters (128 bits, plenty to tell specs
 //! apart, and short enough for the service's 512-character metadata values).
 //!
-//! The serialisation starts with a format tag (`foundryctl-spec/v1`) and the resource kind.
-//! Changing the normal form or the serialisation changes every hash, which the planner would
-//! read as "the manifests changed" on every resource; such a change must bump the tag and be
-//! treated as a migration, never slipped in.
+//! The serialisation starts with a format tag and the resource kind. Changing a kind's normal
+//! form or the serialisation changes its hashes, which the planner would read as "the manifests
+//! changed" on every resource; such a change must bump that kind's tag, never be slipped in. A
+//! stamp made under an older tag matches no current hash, so the planner reads it as a stale
+//! stamp: an agent whose content still matches is re-stamped with a new version.
+//!
+//! Tags are per kind so that bumping one never disturbs the other: a store whose stamp no
+//! longer reproduces is planned for replacement when it has options the service hides, which
+//! would destroy memories for nothing.
+//! - memory stores: `foundryctl-spec/v1`.
+//! - agents: `foundryctl-spec/v2`. In `v1` the memory search tool's `max_memories` sat beside
+//!   `scope`; `v2` nests it as `search_options.max_memories`, the manifest's and the API's own
+//!   path, so plans name the field the user wrote.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -20,8 +29,14 @@ use super::names::ResourceKind;
 use super::state::LiveMemoryStore;
 use super::{AgentSpec, MemoryStoreSpec, normalize};
 
-/// The tag that opens every hashed serialisation.
-const FORMAT_TAG: &str = "foundryctl-spec/v1";
+/// The tag that opens every hashed serialisation of a kind's normal form (see the module doc
+/// for the history).
+fn format_tag(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::MemoryStore => "foundryctl-spec/v1",
+        ResourceKind::Agent => "foundryctl-spec/v2",
+    }
+}
 
 /// Hex characters kept from the sha256 digest.
 pub const FINGERPRINT_LEN: usize = 32;
@@ -29,7 +44,7 @@ pub const FINGERPRINT_LEN: usize = 32;
 /// The fingerprint of a normalised spec of the given kind.
 pub fn of_normalized(kind: ResourceKind, normalized: &Value) -> String {
     let mut text = String::new();
-    text.push_str(FORMAT_TAG);
+    text.push_str(format_tag(kind));
     text.push('\n');
     text.push_str(kind.as_str());
     text.push('\n');

@@ -187,12 +187,17 @@ fn tool(tool: &Tool) -> Value {
             max_memories,
             update_delay,
         }) => object([
-            ("max_memories", max_memories.map(Value::from)),
             (
                 "memory_store_name",
                 Some(Value::String(memory_store_name.as_str().to_owned())),
             ),
             ("scope", Some(Value::String(scope.clone()))),
+            // Nested as in the manifest and on the wire, so a plan names the field the user
+            // wrote: `tools[0].search_options.max_memories`.
+            (
+                "search_options",
+                max_memories.map(|max| object([("max_memories", Some(Value::from(max)))])),
+            ),
             // The API-version-independent spelling: the client writes `memory_search_preview`
             // on v1. Both spellings project to `Tool::MemorySearch`, so they compare equal.
             ("type", Some(Value::String("memory_search".to_owned()))),

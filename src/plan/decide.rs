@@ -13,7 +13,8 @@
 //! - A resource without this set's stamp is never written: declared, it is a conflict;
 //!   undeclared, it is ignored.
 //! - An agent whose latest version someone else created, but whose earlier version is ours
-//!   ([`Owner::OursBeforeEdit`]), is reconciled (drift) when declared, and never deleted.
+//!   ([`Owner::OursBeforeEdit`]), is reconciled (drift) when declared, and never deleted; a
+//!   run that would otherwise delete it says so ([`Decision::NotDeleted`]).
 //!
 //! # Assumptions
 //! The stamps in `metadata` are honest: a resource claiming `managed-by: foundryctl` and this
@@ -58,6 +59,9 @@ pub enum Decision {
     Delete,
     /// Owned but undeclared, kept because `--prune` was not given; listed in the plan.
     NotInManifests,
+    /// Undeclared (or destroyed) and once ours, but its latest version is someone else's: kept,
+    /// and said so in the plan.
+    NotDeleted,
     /// Declared, but the live resource is not this set's to change.
     Conflict(ConflictKind),
     /// Nothing to do and nothing to say.
@@ -83,9 +87,8 @@ pub fn decide(facts: Facts) -> Decision {
         // else is touched (an agent edited behind our back included: its latest is not ours).
         return match owner {
             Owner::Ours => Decision::Delete,
-            Owner::Absent | Owner::OursBeforeEdit | Owner::OtherSet | Owner::Unmanaged => {
-                Decision::Ignore
-            }
+            Owner::OursBeforeEdit => Decision::NotDeleted,
+            Owner::Absent | Owner::OtherSet | Owner::Unmanaged => Decision::Ignore,
         };
     }
     match (declared, owner) {
@@ -95,10 +98,9 @@ pub fn decide(facts: Facts) -> Decision {
         (true, Owner::OtherSet) => Decision::Conflict(ConflictKind::OtherSet),
         (false, Owner::Ours) if prune => Decision::Delete,
         (false, Owner::Ours) => Decision::NotInManifests,
-        // Undeclared and not (or no longer) carrying our stamp on its latest version.
-        (false, Owner::Absent | Owner::OursBeforeEdit | Owner::OtherSet | Owner::Unmanaged) => {
-            Decision::Ignore
-        }
+        (false, Owner::OursBeforeEdit) => Decision::NotDeleted,
+        // Undeclared and never (or no longer) ours.
+        (false, Owner::Absent | Owner::OtherSet | Owner::Unmanaged) => Decision::Ignore,
     }
 }
 
@@ -115,7 +117,11 @@ mod tests {
         let owners = [Absent, Ours, OursBeforeEdit, OtherSet, Unmanaged];
         let expected = |declared: bool, owner: Owner, prune: bool, destroy: bool| -> Decision {
             if destroy {
-                return if owner == Ours { Delete } else { Ignore };
+                return match owner {
+                    Ours => Delete,
+                    OursBeforeEdit => NotDeleted,
+                    _ => Ignore,
+                };
             }
             match owner {
                 Absent if declared => Create,
@@ -124,7 +130,7 @@ mod tests {
                 Ours if prune => Delete,
                 Ours => NotInManifests,
                 OursBeforeEdit if declared => Reconcile,
-                OursBeforeEdit => Ignore,
+                OursBeforeEdit => NotDeleted,
                 OtherSet if declared => Conflict(ConflictKind::OtherSet),
                 Unmanaged if declared => Conflict(ConflictKind::Unmanaged),
                 OtherSet | Unmanaged => Ignore,
@@ -167,6 +173,8 @@ mod tests {
             Conflict(ConflictKind::Unmanaged)
         );
         assert_eq!(decide(f(false, Unmanaged, true, true)), Ignore);
-        assert_eq!(decide(f(true, OursBeforeEdit, true, true)), Ignore);
+        // Never deleted, but said so.
+        assert_eq!(decide(f(true, OursBeforeEdit, true, true)), NotDeleted);
+        assert_eq!(decide(f(false, OursBeforeEdit, true, false)), NotDeleted);
     }
 }

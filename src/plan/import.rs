@@ -131,6 +131,7 @@ pub fn plan_import(
         drift: Vec::new(),
         conflicts: Vec::new(),
         not_in_manifests: Vec::new(),
+        not_deleted: Vec::new(),
         diagnostics: Vec::new(),
     })
 }

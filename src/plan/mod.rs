@@ -13,14 +13,16 @@ mod diff;
 mod import;
 mod order;
 mod planner;
+pub mod secrets;
 mod store;
 pub mod types;
 
 pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, unmatched_targets};
+pub use secrets::{SecretField, secret_fields};
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, Op, Plan,
-    PlanOptions, Precondition, SavedPlan, Severity, Summary,
+    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
+    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,
 };
 
 #[cfg(test)]

@@ -24,8 +24,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::decide::{ConflictKind, Decision, Facts, Owner, decide};
 use super::diff::diff;
 use super::types::{
-    Action, ActionKind, Blocked, Conflict, Diagnostic, Op, Plan, PlanOptions, Precondition,
-    Severity, Summary, action_id,
+    Action, ActionKind, Blocked, Conflict, Diagnostic, NotDeleted, Op, Plan, PlanOptions,
+    Precondition, Severity, Summary, action_id,
 };
 use super::{agent, order, store};
 use crate::model::{
@@ -82,24 +82,28 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
         drift: out.drift,
         conflicts: out.conflicts,
         not_in_manifests: out.not_in_manifests,
+        not_deleted: out.not_deleted,
         diagnostics: out.diagnostics,
         summary,
     }
 }
 
-/// The declared agents whose live latest version carries no foundryctl stamp: for these (and
-/// only these) the engine fetches the version history, one extra call each, so the planner can
-/// tell an agent edited behind foundryctl's back (an earlier version is ours) from a foreign one.
-pub fn agents_needing_history(desired: &DesiredState, live: &LiveState) -> BTreeSet<AgentName> {
-    desired
-        .agents
-        .keys()
-        .filter(|name| {
-            live.agents
-                .get(*name)
-                .is_some_and(|a| a.history.is_none() && !a.ownership().managed)
-        })
-        .cloned()
+/// The agents whose live latest version carries no foundryctl stamp and whose history the plan
+/// needs: the declared ones always, and on a run that deletes (`--prune`, `destroy`) the
+/// undeclared ones too. For these (and only these) the engine fetches the version history, one
+/// extra call each, so the planner can tell an agent edited behind foundryctl's back (an
+/// earlier version is ours) from a foreign one, and say when such an agent is not deleted.
+pub fn agents_needing_history(
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> BTreeSet<AgentName> {
+    let deleting = options.prune || options.destroy;
+    live.agents
+        .values()
+        .filter(|a| deleting || desired.agents.contains_key(&a.name))
+        .filter(|a| a.history.is_none() && !a.ownership().managed)
+        .map(|a| a.name.clone())
         .collect()
 }
 
@@ -130,6 +134,7 @@ struct Accumulator {
     drift: Vec<super::types::Drift>,
     conflicts: Vec<Conflict>,
     not_in_manifests: Vec<ResourceRef>,
+    not_deleted: Vec<NotDeleted>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -213,16 +218,9 @@ fn plan_store(
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            out.actions.push(Action {
-                fingerprint: Some(fp),
-                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-                changes: diff(
-                    None,
-                    Some(&normalize::desired_store(&want.spec)),
-                    &BTreeSet::new(),
-                ),
-                ..action(resource, ActionKind::Create, op, precondition)
-            });
+            let normal = normalize::desired_store(&want.spec);
+            out.actions
+                .push(create(resource, op, fp, &normal, precondition));
         }
         (Decision::Reconcile, Some(want), Some(have)) => {
             let review = store::review(want, have);
@@ -281,7 +279,16 @@ fn plan_store(
         )),
         // Create without a declaration, reconcile or delete without a live store: `decide`
         // never returns these (Create needs `declared`, Reconcile and Delete need an owner).
-        (Decision::Create | Decision::Reconcile | Decision::Delete | Decision::Ignore, _, _) => {}
+        // Stores have no versions, so never `NotDeleted`.
+        (
+            Decision::Create
+            | Decision::Reconcile
+            | Decision::Delete
+            | Decision::NotDeleted
+            | Decision::Ignore,
+            _,
+            _,
+        ) => {}
     }
 }
 
@@ -307,12 +314,9 @@ fn plan_agent(
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            out.actions.push(Action {
-                fingerprint: Some(fp),
-                reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-                changes: diff(None, Some(&normalize::agent(&want.spec)), &BTreeSet::new()),
-                ..action(resource, ActionKind::Create, op, precondition)
-            });
+            let normal = normalize::agent(&want.spec);
+            out.actions
+                .push(create(resource, op, fp, &normal, precondition));
         }
         (Decision::Reconcile, Some(want), Some(have)) => {
             let review = agent::review(want, have, &options.set);
@@ -346,11 +350,40 @@ fn plan_agent(
             });
         }
         (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
+        (Decision::NotDeleted, _, Some(have)) => {
+            out.not_deleted
+                .push(not_deleted(resource, have, &options.set));
+        }
         (Decision::Conflict(kind), _, _) => {
             out.conflicts
                 .push(conflict(resource, kind, have.map(LiveAgent::ownership)));
         }
-        (Decision::Create | Decision::Reconcile | Decision::Delete | Decision::Ignore, _, _) => {}
+        (
+            Decision::Create
+            | Decision::Reconcile
+            | Decision::Delete
+            | Decision::NotDeleted
+            | Decision::Ignore,
+            _,
+            _,
+        ) => {}
+    }
+}
+
+/// A create of either kind: stamped with the declared spec's fingerprint, and listing every
+/// declared field of its normal form as a change from nothing.
+fn create(
+    resource: ResourceRef,
+    op: Op,
+    fingerprint: String,
+    normal: &serde_json::Value,
+    precondition: Precondition,
+) -> Action {
+    Action {
+        fingerprint: Some(fingerprint),
+        reasons: vec!["declared in the manifests and absent from the project".to_owned()],
+        changes: diff(None, Some(normal), &BTreeSet::new()),
+        ..action(resource, ActionKind::Create, op, precondition)
     }
 }
 
@@ -368,6 +401,30 @@ fn action(resource: ResourceRef, kind: ActionKind, op: Op, precondition: Precond
         depends_on: Vec::new(),
         level: 0,
         blocked: None,
+    }
+}
+
+/// Why an agent this set once owned is kept by a deleting run: its latest version is not ours,
+/// and foundryctl deletes only what carries its stamp.
+fn not_deleted(resource: ResourceRef, have: &LiveAgent, set: &SetName) -> NotDeleted {
+    let ours = have
+        .history
+        .iter()
+        .flatten()
+        .find(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+        .map_or_else(String::new, |v| {
+            format!(" (the last version foundryctl applied is {})", v.version)
+        });
+    NotDeleted {
+        reason: format!(
+            "{resource} is not deleted: its latest version ({}) was made outside foundryctl{ours}",
+            have.latest.version
+        ),
+        hint: format!(
+            "delete it in the portal if it should go, or declare it and apply so the latest \
+             version is foundryctl's again; `{resource}` is then deleted like the rest"
+        ),
+        resource,
     }
 }
 

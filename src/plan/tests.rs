@@ -67,7 +67,7 @@ fn opts() -> PlanOptions {
 /// Plans against the service (fetching histories the way the engine does).
 pub(crate) fn plan_against(svc: &Service, want: &DesiredState, options: &PlanOptions) -> Plan {
     let live = svc.live(&BTreeSet::new());
-    let needing = agents_needing_history(want, &live);
+    let needing = agents_needing_history(want, &live, options);
     plan(want, &svc.live(&needing), options)
 }
 
@@ -272,7 +272,7 @@ fn agent_version_made_in_the_portal_is_drift_not_a_foreign_agent() {
     edited.model = "gpt-4.1".to_owned();
     svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
     assert_eq!(
-        agents_needing_history(&want, &svc.live(&BTreeSet::new())),
+        agents_needing_history(&want, &svc.live(&BTreeSet::new()), &opts()),
         BTreeSet::from([agent_name("buddy")])
     );
     let p = plan_against(&svc, &want, &opts());
@@ -428,4 +428,105 @@ fn a_target_that_names_nothing_declared_or_live_is_reported() {
         unmatched_targets(&want, &live, &targets),
         [ResourceRef::Agent(agent_name("typo"))]
     );
+}
+
+/// Plans name a field the way the manifest does: `max_memories` is under `search_options`.
+#[test]
+fn a_max_memories_change_is_named_by_its_manifest_path() {
+    let set_max = |want: &mut DesiredState, max| {
+        let spec = &mut want.agents.get_mut(&agent_name("buddy")).unwrap().spec;
+        let Tool::MemorySearch(tool) = &mut spec.tools[0] else {
+            unreachable!("the fixture's first tool is the memory tool")
+        };
+        tool.max_memories = Some(max);
+    };
+    let mut want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    set_max(&mut want, 5);
+    let mut svc = converged(&want);
+    set_max(&mut want, 7);
+    let p = plan_against(&svc, &want, &opts());
+    let paths: Vec<&str> = p.actions[0]
+        .changes
+        .iter()
+        .map(|c| c.path.as_str())
+        .collect();
+    assert_eq!(paths, ["tools[0].search_options.max_memories"]);
+    svc.apply(&p);
+    assert!(!plan_against(&svc, &want, &opts()).has_changes());
+}
+
+/// An agent stamped before the agent normal form's tag was bumped (`foundryctl-spec/v1`) reads
+/// as a stale stamp: one re-stamping version, then nothing.
+#[test]
+fn an_agent_stamped_under_the_previous_format_tag_is_restamped_once() {
+    use sha2::Digest as _;
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    let spec = &want.agents[&agent_name("buddy")].spec;
+    // This fixture has no max_memories, so its v1 normal form equals today's; only the tag
+    // differs.
+    let v1_text = format!(
+        "foundryctl-spec/v1\nagent\n{}",
+        crate::model::fingerprint::canonical_json(&crate::model::normalize::agent(spec))
+    );
+    let v1_stamp: String = sha2::Sha256::digest(v1_text.as_bytes())
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let latest = svc
+        .agents
+        .get_mut(&agent_name("buddy"))
+        .unwrap()
+        .last_mut()
+        .unwrap();
+    latest
+        .metadata
+        .insert(crate::model::HASH_KEY.to_owned(), v1_stamp);
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("agent/buddy".to_owned(), ActionKind::Update, false)]
+    );
+    assert!(p.actions[0].reasons[0].starts_with("re-stamp"), "{p:#?}");
+    assert!(p.actions[0].changes.is_empty());
+    svc.apply(&p);
+    assert!(!plan_against(&svc, &want, &opts()).has_changes());
+}
+
+/// `destroy` and `--prune` never delete an agent whose latest version someone else made, even
+/// though an earlier one is ours; the plan says so instead of keeping it silently.
+#[test]
+fn an_agent_edited_outside_foundryctl_is_not_deleted_and_the_plan_says_so() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    let edited = want.agents[&agent_name("buddy")].spec.clone();
+    svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
+    let deleting = [
+        PlanOptions {
+            prune: true,
+            ..opts()
+        },
+        PlanOptions {
+            destroy: true,
+            ..opts()
+        },
+    ];
+    for options in deleting {
+        let p = plan_against(&svc, &desired(&[store("prefs")], &[]), &options);
+        assert!(p.actions.iter().all(|a| a.id != "agent/buddy"), "{p:#?}");
+        assert_eq!(p.not_deleted.len(), 1, "{options:?}");
+        assert_eq!(
+            p.not_deleted[0].resource,
+            ResourceRef::Agent(agent_name("buddy"))
+        );
+        assert!(
+            p.not_deleted[0]
+                .reason
+                .contains("latest version (2) was made outside foundryctl"),
+            "{}",
+            p.not_deleted[0].reason
+        );
+        assert!(p.not_deleted[0].reason.contains("applied is 1"));
+    }
 }

@@ -54,6 +54,11 @@ pub struct Plan {
     /// Resources this set owns that the manifests no longer declare, kept because `--prune` was
     /// not given.
     pub not_in_manifests: Vec<ResourceRef>,
+    /// Agents this run would delete (undeclared under `--prune`, or `destroy`) but will not,
+    /// because their latest version was made outside foundryctl: said, so that "deleted
+    /// everything" is never assumed.
+    #[serde(default)]
+    pub not_deleted: Vec<NotDeleted>,
     /// Problems found while planning (dangling store references, unverifiable options).
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -275,6 +280,14 @@ pub struct Drift {
     pub description: String,
     /// Fields where the live resource differs from what the manifests declare.
     pub changes: Vec<FieldChange>,
+}
+
+/// A resource once ours that a deleting run keeps, and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotDeleted {
+    pub resource: ResourceRef,
+    pub reason: String,
+    pub hint: String,
 }
 
 /// A declared resource that exists but is not this set's to change.

@@ -3,8 +3,8 @@
 //! it reads the same without colour; colour only highlights.
 //!
 //! Layout: drift first (what changed behind foundryctl's back explains some actions), then the
-//! actions in execution order, then conflicts, "not in manifests" notes and diagnostics, then
-//! the summary line.
+//! actions in execution order, then conflicts, "not in manifests" and "not deleted" notes and
+//! diagnostics, then the summary line.
 
 use std::io::{self, Write};
 
@@ -84,6 +84,19 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
         )?;
         for resource in &plan.not_in_manifests {
             writeln!(out, "  {resource}")?;
+        }
+        writeln!(out)?;
+    }
+
+    if !plan.not_deleted.is_empty() {
+        writeln!(
+            out,
+            "Not deleted (once owned by set `{}`, but edited outside foundryctl since):",
+            plan.set
+        )?;
+        for kept in &plan.not_deleted {
+            writeln!(out, "  {}", kept.reason)?;
+            writeln!(out, "    hint: {}", kept.hint)?;
         }
         writeln!(out)?;
     }

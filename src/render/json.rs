@@ -44,6 +44,11 @@ pub fn to_value(plan: &Plan) -> Value {
             "hint": c.hint,
         })).collect::<Vec<_>>(),
         "not_in_manifests": plan.not_in_manifests.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "not_deleted": plan.not_deleted.iter().map(|n| json!({
+            "resource": n.resource.to_string(),
+            "reason": n.reason,
+            "hint": n.hint,
+        })).collect::<Vec<_>>(),
         "diagnostics": plan.diagnostics.iter().map(|d| json!({
             "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
             "resource": d.resource.as_ref().map(ToString::to_string),

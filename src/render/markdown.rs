@@ -57,6 +57,16 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if !plan.not_deleted.is_empty() {
+        writeln!(
+            out,
+            "**Not deleted** (edited outside foundryctl since it was applied):"
+        )?;
+        for kept in &plan.not_deleted {
+            writeln!(out, "- {} (hint: {})", kept.reason, kept.hint)?;
+        }
+        writeln!(out)?;
+    }
     for d in &plan.diagnostics {
         let label = match d.severity {
             Severity::Error => "error",

@@ -119,7 +119,14 @@ fn blocked_plan_explains_the_loss_and_the_flag() {
 
 #[test]
 fn delete_plan_renders() {
-    let svc = applied(&desired(&[store("old")], &[agent("gone", "old")]));
+    let before = desired(
+        &[store("old")],
+        &[agent("gone", "old"), agent("kept", "old")],
+    );
+    let mut svc = applied(&before);
+    // A version made in the portal: `kept` is no longer ours to delete, and the plan says so.
+    let edited = before.agents[&agent_name("kept")].spec.clone();
+    svc.create_version(&agent_name("kept"), Some(&edited), &BTreeMap::new());
     let options = PlanOptions {
         destroy: true,
         allow_delete: allow(&["memory_store/old"]),

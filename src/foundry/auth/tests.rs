@@ -46,13 +46,13 @@ fn fake(lifetime: Option<Duration>) -> Arc<Fake> {
 #[tokio::test]
 async fn tokens_are_cached_until_shortly_before_expiry() {
     let long = fake(Some(Duration::from_secs(3600)));
-    let chain = Chain::new(vec![("fake", long.clone())], Vec::new());
+    let chain = Chain::new(vec![Link::Ready("fake", long.clone())]);
     assert_eq!(chain.token().await.unwrap(), "token-0");
     assert_eq!(chain.token().await.unwrap(), "token-0");
     assert_eq!(long.calls.load(Ordering::SeqCst), 1);
 
     let short = fake(Some(Duration::from_secs(60)));
-    let chain = Chain::new(vec![("fake", short.clone())], Vec::new());
+    let chain = Chain::new(vec![Link::Ready("fake", short.clone())]);
     assert_eq!(chain.token().await.unwrap(), "token-0");
     assert_eq!(
         chain.token().await.unwrap(),
@@ -65,10 +65,10 @@ async fn tokens_are_cached_until_shortly_before_expiry() {
 async fn the_chain_falls_through_and_remembers_the_winner() {
     let broken = fake(None);
     let works = fake(Some(Duration::from_secs(60)));
-    let chain = Chain::new(
-        vec![("broken", broken.clone()), ("works", works.clone())],
-        Vec::new(),
-    );
+    let chain = Chain::new(vec![
+        Link::Ready("broken", broken.clone()),
+        Link::Ready("works", works.clone()),
+    ]);
     chain.token().await.unwrap();
     chain.token().await.unwrap();
     assert_eq!(
@@ -80,29 +80,26 @@ async fn the_chain_falls_through_and_remembers_the_winner() {
 }
 
 #[tokio::test]
-async fn when_nothing_works_every_credential_is_listed_with_its_reason_and_a_hint() {
-    let skipped = vec![Attempt {
-        credential: "client secret".into(),
-        reason: "not configured (AZURE_CLIENT_SECRET is not set)".into(),
-    }];
-    let chain = Chain::new(
-        vec![
-            ("Azure CLI", fake(None)),
-            ("Azure Developer CLI", fake(None)),
-        ],
-        skipped,
-    );
+async fn when_nothing_works_every_credential_is_listed_in_chain_order_with_its_reason() {
+    let chain = Chain::new(vec![
+        Link::Ready("client secret", fake(None)),
+        Link::Skipped(Attempt::skipped(
+            "workload identity",
+            "not configured (AZURE_FEDERATED_TOKEN_FILE is not set)".into(),
+        )),
+        Link::Ready("Azure CLI", fake(None)),
+        Link::Ready("Azure Developer CLI", fake(None)),
+    ]);
     let text = chain.token().await.unwrap_err().to_string();
-    assert!(
-        text.contains("  - client secret: not configured (AZURE_CLIENT_SECRET is not set)\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  - Azure CLI: az not found on PATH\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  - Azure Developer CLI: az not found on PATH\n"),
+    let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert_eq!(
+        listed,
+        [
+            "  - client secret: failed: az not found on PATH",
+            "  - workload identity: skipped: not configured (AZURE_FEDERATED_TOKEN_FILE is not set)",
+            "  - Azure CLI: failed: az not found on PATH",
+            "  - Azure Developer CLI: failed: az not found on PATH",
+        ],
         "{text}"
     );
     assert!(
@@ -208,13 +205,24 @@ fn github_oidc_mode_explains_the_missing_permission() {
     );
 }
 
+fn skipped(chain: &Chain) -> Vec<&Attempt> {
+    chain
+        .links
+        .iter()
+        .filter_map(|link| match link {
+            Link::Skipped(attempt) => Some(attempt),
+            Link::Ready(..) => None,
+        })
+        .collect()
+}
+
 #[test]
 fn auto_skips_unconfigured_credentials_and_keeps_the_developer_tools() {
     let Auth::Entra(chain) = Auth::from_mode(AuthMode::Auto, &Env::default()).unwrap() else {
         panic!("auto is a chain")
     };
     assert_eq!(chain.names(), ["Azure CLI", "Azure Developer CLI"]);
-    assert_eq!(chain.skipped.len(), 3);
+    assert_eq!(skipped(&chain).len(), 3);
     let env = Env::from_pairs([
         ("AZURE_CLIENT_SECRET", "s"),
         ("AZURE_CLIENT_ID", "id"),
@@ -233,8 +241,7 @@ fn auto_skips_unconfigured_credentials_and_keeps_the_developer_tools() {
         panic!("auto is a chain")
     };
     assert!(
-        chain
-            .skipped
+        skipped(&chain)
             .iter()
             .any(|a| a.credential == "workload identity" && a.reason.contains("not set"))
     );
