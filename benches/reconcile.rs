@@ -347,7 +347,23 @@ fn row(
         }
     });
     let mut naive = s.naive.clone();
+    let split = first
+        .split_ms
+        .iter()
+        .map(|(part, _)| {
+            let mut times: Vec<f64> = s
+                .results
+                .iter()
+                .filter_map(|r| r.split_ms.iter().find(|(p, _)| p == part).map(|(_, t)| *t))
+                .collect();
+            (
+                part.clone(),
+                Duration::from_secs_f64(median(&mut times) / 1e3),
+            )
+        })
+        .collect();
     Row {
+        split,
         n,
         stores,
         phase,

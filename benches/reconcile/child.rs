@@ -56,6 +56,9 @@ pub struct PhaseResult {
     pub writes_per_level: Vec<usize>,
     /// Actions that did not end `Done` (apply only); must be zero.
     pub incomplete: usize,
+    /// Where the wall time went (plan and apply): reading the live state, planning, rendering
+    /// (plan) or executing (apply), in milliseconds.
+    pub split_ms: Vec<(String, f64)>,
 }
 
 /// Runs `phase` on a fresh runtime and returns its result.
@@ -87,12 +90,16 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
             let validated = load(dir, &vars)?;
             let client = client(endpoint)?;
             let started = Instant::now();
-            let (live, plan) = read_and_plan(&client, &validated).await?;
+            let (live, plan, mut split) = read_and_plan(&client, &validated).await?;
+            let rendering = Instant::now();
             let mut rendered = Vec::new();
             render::human::render(&plan, &mut rendered, &render::HumanOptions::default())?;
+            split.push(("render".to_owned(), ms(rendering)));
             let wall_ms = ms(started);
             std::hint::black_box(&rendered);
-            Ok(described(wall_ms, &live, &plan))
+            let mut result = described(wall_ms, &live, &plan);
+            result.split_ms = split;
+            Ok(result)
         }
         Phase::Apply {
             dir,
@@ -102,7 +109,8 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
             let validated = load(dir, &vars)?;
             let client = client(endpoint)?;
             let started = Instant::now();
-            let (live, plan) = read_and_plan(&client, &validated).await?;
+            let (live, plan, mut split) = read_and_plan(&client, &validated).await?;
+            let executing = Instant::now();
             anyhow::ensure!(!plan.is_blocked(), "the benchmark plan is blocked");
             let options = ExecuteOptions {
                 parallelism: *parallelism,
@@ -116,9 +124,11 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
                 &mut Progress::silent(),
             )
             .await?;
+            split.push(("execute".to_owned(), ms(executing)));
             let wall_ms = ms(started);
             let counts = report.counts();
             let mut result = described(wall_ms, &live, &plan);
+            result.split_ms = split;
             result.incomplete = counts.failed + counts.skipped + counts.not_started;
             if result.incomplete > 0 {
                 let mut text = Vec::new();
@@ -146,19 +156,27 @@ fn client(endpoint: &str) -> anyhow::Result<Client> {
 }
 
 /// What `plan` and `apply` do before writing (the command layer's `read_live` + `plan::plan`).
+/// Also returns how long the read and the planning took.
 async fn read_and_plan(
     client: &Client,
     validated: &Validated,
-) -> anyhow::Result<(LiveState, Plan)> {
+) -> anyhow::Result<(LiveState, Plan, Vec<(String, f64)>)> {
+    let reading = Instant::now();
     let declared: BTreeSet<_> = validated.desired.agents.keys().cloned().collect();
     let live = client.read_live_state(&declared).await?;
+    let read_ms = ms(reading);
+    let planning = Instant::now();
     let plan = plan::plan(&validated.desired, &live, &PlanOptions::default());
+    let split = vec![
+        ("read".to_owned(), read_ms),
+        ("plan".to_owned(), ms(planning)),
+    ];
     anyhow::ensure!(
         !plan.has_errors(),
         "the benchmark plan has errors: {:?}",
         plan.diagnostics
     );
-    Ok((live, plan))
+    Ok((live, plan, split))
 }
 
 fn described(wall_ms: f64, live: &LiveState, plan: &Plan) -> PhaseResult {

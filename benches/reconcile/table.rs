@@ -17,6 +17,8 @@ pub struct Row {
     pub consistent: bool,
     pub peak_kib: u64,
     pub naive: Option<(Duration, usize)>,
+    /// Median time of each part of the phase (read, plan, render or execute).
+    pub split: Vec<(String, Duration)>,
 }
 
 impl Row {
@@ -40,8 +42,8 @@ pub struct Target {
 
 pub fn render(rows: &[Row]) -> String {
     let mut out = String::from(
-        "| N agents (+stores) | phase | runs | wall (median) | lower bound | ratio | requests | peak RSS | naive (runs) | speed-up |\n\
-         |---|---|---|---|---|---|---|---|---|---|\n",
+        "| N agents (+stores) | phase | runs | wall (median) | lower bound | ratio | requests | peak RSS | naive (runs) | speed-up | of which (median) |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for r in rows {
         let requests = if r.requests.is_empty() {
@@ -56,7 +58,7 @@ pub fn render(rows: &[Row]) -> String {
         };
         let _ = writeln!(
             out,
-            "| {} (+{}) | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            "| {} (+{}) | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
             r.n,
             r.stores,
             r.phase,
@@ -71,6 +73,15 @@ pub fn render(rows: &[Row]) -> String {
                 duration(d)
             )),
             r.speedup().map_or("—".to_owned(), |x| format!("{x:.1}×")),
+            if r.split.is_empty() {
+                "—".to_owned()
+            } else {
+                r.split
+                    .iter()
+                    .map(|(part, d)| format!("{part} {}", duration(*d)))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            },
         );
     }
     out
