@@ -77,10 +77,17 @@ fn main() -> anyhow::Result<()> {
     }
     bounds::self_check();
     let settings = settings(&args)?;
+    let load_before = load_average();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let (rows, wrong) = runtime.block_on(run_all(&settings))?;
+    println!(
+        "Machine: {} cores, {}; load average (1, 5, 15 min) {load_before} before, {} after.",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        cpu_model(),
+        load_average()
+    );
     println!(
         "Latency {} ms per request, --parallelism {}, api-version v1.\n",
         settings.latency.as_millis(),
@@ -95,6 +102,24 @@ fn main() -> anyhow::Result<()> {
         std::process::exit(1);
     }
     Ok(())
+}
+
+/// `/proc/loadavg`'s first three fields: the bench shares the machine, so say how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "n/a".to_owned())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("model name"))
+                .map(|v| v.trim_start_matches([' ', '\t', ':']).to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".to_owned())
 }
 
 /// Flags win over variables; `--bench` (added by `cargo bench`) is ignored.
