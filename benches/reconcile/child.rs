@@ -46,8 +46,9 @@ pub struct PhaseResult {
     pub peak_kib: u64,
     /// `VmHWM` before any work (binary, allocator and runtime), for reference.
     pub start_kib: u64,
-    /// Resources the manifests declare (validate) or the plan holds actions for.
+    /// Resources the manifests declare (validate only).
     pub resources: usize,
+    /// Actions in the plan (plan and apply).
     pub actions: usize,
     /// Live counts the plan was made from, for the paging bound.
     pub live_stores: usize,
@@ -192,7 +193,6 @@ fn described(wall_ms: f64, live: &LiveState, plan: &Plan) -> PhaseResult {
     }
     PhaseResult {
         wall_ms,
-        resources: plan.actions.len(),
         actions: plan.actions.len(),
         live_stores: live.stores.len(),
         live_agents: live.agents.len(),

@@ -33,11 +33,11 @@ impl Row {
     }
 }
 
-/// A target and whether it was met.
+/// A target and whether it was met (`None`: not judged in this run).
 pub struct Target {
     pub what: String,
     pub measured: String,
-    pub pass: bool,
+    pub pass: Option<bool>,
 }
 
 pub fn render(rows: &[Row]) -> String {
@@ -95,7 +95,11 @@ pub fn render_targets(targets: &[Target]) -> String {
             "| {} | {} | {} |",
             t.what,
             t.measured,
-            if t.pass { "✅ pass" } else { "❌ FAIL" }
+            match t.pass {
+                Some(true) => "✅ pass",
+                Some(false) => "❌ FAIL",
+                None => "not judged",
+            }
         );
     }
     out
