@@ -417,7 +417,9 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         .stdout(contains(
             "memory_store/prefs exists in the project but is not managed",
         ))
-        .stdout(contains("hint: foundryctl import memory_store/prefs"));
+        .stdout(contains(
+            "hint: adopt it with `foundryctl import memory_store/prefs -f …`",
+        ));
     assert!(
         live.versions("buddy").is_empty(),
         "nothing applied past a conflict"
@@ -569,7 +571,9 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .assert()
         .code(1)
         .stderr(contains("stdin is not a terminal"))
-        .stderr(contains("hint: pass --auto-approve"));
+        .stderr(contains(
+            "hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json`",
+        ));
     project
         .cmd()
         .args(["get", "-o", "json"])
@@ -588,7 +592,10 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .cmd()
         .args(["destroy", "--auto-approve"])
         .assert()
-        .code(4);
+        .code(4)
+        .stderr(contains(
+            "hint: stores declared `lifecycle: {disposable: true}`",
+        ));
     project
         .cmd()
         .arg("destroy")
@@ -601,7 +608,9 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .timeout(Duration::from_secs(30))
         .assert()
         .code(1)
-        .stderr(contains("stdin is not a terminal"));
+        .stderr(contains("stdin is not a terminal"))
+        // destroy takes no saved plan, so the hint must not offer one.
+        .stderr(contains("hint: pass --auto-approve\n"));
     project
         .cmd()
         .args(["destroy", "--auto-approve"])

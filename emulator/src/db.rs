@@ -7,10 +7,13 @@
 //! - file databases use WAL with `synchronous=FULL`: once a response is sent its transaction is
 //!   on disk, so `kill -9` loses nothing that was acknowledged;
 //! - `busy_timeout` makes a second process wait for the lock rather than answer "database is
-//!   locked".
+//!   locked"; opening retries the one step SQLite does not cover with it (see [`enable_wal`]).
+//!
+//! `tests/emulator_durability.rs` (root package) shows the last three on real processes.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
@@ -69,8 +72,42 @@ pub enum OpenError {
         path: String,
         source: rusqlite::Error,
     },
+    #[error("cannot switch the emulator database to WAL mode: {0}")]
+    Wal(rusqlite::Error),
+    #[error(
+        "cannot switch the emulator database to WAL mode: it stayed in {mode:?} mode \
+         (is it on a file system without shared memory, such as a network share?)"
+    )]
+    NotWal { mode: String },
     #[error("cannot prepare the emulator database schema: {0}")]
     Schema(rusqlite::Error),
+}
+
+/// How long a process waits for another one holding the file's write lock, when opening and
+/// on every write. Writes here take milliseconds, so only a stuck process exhausts it.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+fn is_busy(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _)
+        if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+}
+
+/// Puts the file in WAL mode (a no-op once it is). Converting a new file takes an exclusive
+/// lock *without* consulting the busy handler when another connection holds a lock, so two
+/// processes opening a fresh directory at the same moment saw "database is locked" here (4
+/// starts in 120 in a shell loop); this retries for up to [`BUSY_TIMEOUT`] instead.
+fn enable_wal(conn: &Connection) -> Result<(), OpenError> {
+    let deadline = Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get::<_, String>(0)) {
+            Ok(mode) if mode.eq_ignore_ascii_case("wal") => return Ok(()),
+            Ok(mode) => return Err(OpenError::NotWal { mode }),
+            Err(e) if is_busy(&e) && Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5 + fastrand::u64(..20)));
+            }
+            Err(e) => return Err(OpenError::Wal(e)),
+        }
+    }
 }
 
 /// Shared handle to the one connection.
@@ -86,9 +123,9 @@ impl Db {
             path: path.display().to_string(),
             source,
         })?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))
-            .map_err(OpenError::Schema)?;
-        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;")
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(OpenError::Schema)?;
+        enable_wal(&conn)?;
+        conn.execute_batch("PRAGMA synchronous=FULL;")
             .map_err(OpenError::Schema)?;
         Db::init(conn)
     }
@@ -102,8 +139,14 @@ impl Db {
         Db::init(conn)
     }
 
-    fn init(conn: Connection) -> Result<Db, OpenError> {
-        conn.execute_batch(SCHEMA).map_err(OpenError::Schema)?;
+    /// Creates the tables in one immediate transaction: it waits (busy handler) for a process
+    /// creating them at the same time, and a process killed halfway leaves none behind.
+    fn init(mut conn: Connection) -> Result<Db, OpenError> {
+        let tx = conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(OpenError::Schema)?;
+        tx.execute_batch(SCHEMA).map_err(OpenError::Schema)?;
+        tx.commit().map_err(OpenError::Schema)?;
         Ok(Db {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -145,5 +188,35 @@ impl Db {
         })
         .await
         .map_err(|e| ApiError::internal(format!("emulator storage task failed: {e}")))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: another process holding the lock of a fresh file (still in rollback mode)
+    /// made the WAL switch fail at once with "database is locked", whatever the busy timeout.
+    #[test]
+    fn opening_waits_for_another_process_locking_a_fresh_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("emulator.db");
+        let other = Connection::open(&path).unwrap();
+        other
+            .execute_batch("CREATE TABLE t (x); BEGIN; INSERT INTO t VALUES (1);")
+            .unwrap();
+        let writer = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(300));
+            other.execute_batch("COMMIT").unwrap();
+        });
+        let started = Instant::now();
+        let db = Db::open_file(&path).expect("opening waits for the lock instead of failing");
+        writer.join().unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
+        let conn = db.conn.lock().unwrap();
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
     }
 }

@@ -16,7 +16,7 @@ use crate::plan::{Plan, SavedPlan};
 pub struct Args {
     /// A plan saved by `foundryctl plan -o FILE`, applied as it is (no new planning, no
     /// question: the file is the approval). Refused when the project changed since.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -35,7 +35,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     if let Some(path) = &args.plan_file {
         return apply_saved(global, path, usize::from(args.parallelism)).await;
     }
-    require_files(&args.planning)?;
+    require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
     context::print_plan(&plan, PlanFormat::Human, global.color)?;
@@ -47,7 +47,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         return Ok(ExitStatus::Success);
     }
     let question = format!("Apply these changes to {}?", target_name(&session));
-    if !context::confirm(&question, args.auto_approve)? {
+    if !context::confirm(&question, args.auto_approve, true)? {
         return Err(cancelled());
     }
     carry_out(session, &plan, usize::from(args.parallelism), false).await

@@ -42,12 +42,14 @@ impl Session {
         &self.conn.client
     }
 
-    /// What a saved plan records as its endpoint: the project URL (no query, no credentials),
-    /// or `local:DIR` for the embedded emulator, whose port changes every run.
+    /// What a saved plan records as its endpoint: the project URL (no query; the target
+    /// refuses credentials in it), or `local:DIR` for the embedded emulator, whose port changes
+    /// every run. DIR is made absolute, so `local:proj` and `local:$PWD/proj` (or the default
+    /// `.foundryctl/local`) name the same project and a plan applies from either spelling.
     pub fn endpoint_id(&self) -> String {
         match &self.conn.target {
             Target::Remote { url, .. } => url.as_str().trim_end_matches('/').to_owned(),
-            Target::Local { dir, .. } => format!("local:{}", dir.display()),
+            Target::Local { dir, .. } => format!("local:{}", self.cwd.join(dir).display()),
         }
     }
 
@@ -247,15 +249,29 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
 /// Asks whether to go on. `--auto-approve` (or a saved plan) says yes without asking; on a
 /// terminal the user is asked (default no); anywhere else it refuses at once rather than wait
 /// for input that will never come.
-pub fn confirm(question: &str, auto_approve: bool) -> anyhow::Result<bool> {
+///
+/// `saved_plan_alternative` says whether the command also takes a saved plan (only `apply`
+/// does), so the hint never offers a way out that the command does not have.
+pub fn confirm(
+    question: &str,
+    auto_approve: bool,
+    saved_plan_alternative: bool,
+) -> anyhow::Result<bool> {
     if auto_approve {
         return Ok(true);
     }
     if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        let alternative = if saved_plan_alternative {
+            ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
+        } else {
+            ""
+        };
         return Err(StatusError::new(
             ExitStatus::Error,
-            "no confirmation possible: stdin is not a terminal, so nothing was changed\n\
-             hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json` and apply that file",
+            format!(
+                "no confirmation possible: stdin is not a terminal, so nothing was changed\n\
+                 hint: pass --auto-approve{alternative}"
+            ),
         )
         .into());
     }

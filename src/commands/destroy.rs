@@ -47,7 +47,14 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     };
     let plan = plan::plan(&desired, &live, &options);
     context::print_plan(&plan, PlanFormat::Human, global.color)?;
-    if let Some(refusal) = context::refusal(&plan) {
+    if let Some(mut refusal) = context::refusal(&plan) {
+        if refusal.status == ExitStatus::Blocked && args.files.is_empty() {
+            // Without manifests, destroy cannot know which stores were declared disposable.
+            refusal.message.push_str(
+                "\nhint: stores declared `lifecycle: {disposable: true}` are deleted without \
+                 --allow-delete when the manifests are passed with -f",
+            );
+        }
         return Err(refusal.into());
     }
     if plan.actions.is_empty() {
@@ -60,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         session.set,
         target_name(&session)
     );
-    if !context::confirm(&question, args.auto_approve)? {
+    if !context::confirm(&question, args.auto_approve, false)? {
         return Err(cancelled());
     }
     carry_out(session, &plan, usize::from(args.parallelism), false).await

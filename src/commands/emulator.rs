@@ -1,9 +1,10 @@
 //! `foundryctl emulator`: serve the local Foundry emulator until Ctrl-C.
 //!
-//! The endpoint goes to stdout (it is the data a script captures); everything else to stderr.
+//! The endpoint goes to stdout (it is the data a script captures); everything else to stderr:
+//! where the data lives and how to point foundryctl, the SDKs and other tools at it.
 
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -11,6 +12,7 @@ use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig};
 
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
+use crate::foundry::connect::LOCAL_DB_FILE;
 
 /// Options of `foundryctl emulator`. Faults can also be set with `FOUNDRY_EMULATOR_*`
 /// variables (`LATENCY_MS`, `JITTER_MS`, `ERROR_RATE`, `RATE_429`, `RATE_500`, `RATE_503`,
@@ -86,7 +88,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         faults.seed = args.seed;
     }
     let storage = match &args.data {
-        Some(dir) => Storage::File(dir.join(crate::foundry::connect::LOCAL_DB_FILE)),
+        Some(dir) => Storage::File(dir.join(LOCAL_DB_FILE)),
         None => Storage::Memory,
     };
     let tls = args.tls.then(|| TlsConfig {
@@ -106,32 +108,149 @@ fn config(args: &Args) -> anyhow::Result<Config> {
     })
 }
 
+/// The human notes printed to stderr at startup: where the data lives and how to point
+/// foundryctl, the official SDKs and other tools at the emulator. Pure, so it is tested as text.
+///
+/// `data_dir` is the `--data` directory and `cert` the TLS certificate when serving HTTPS, both
+/// absolute.
+fn startup_notes(endpoint: &str, data_dir: Option<&Path>, cert: Option<&Path>) -> String {
+    let mut notes = String::new();
+    let mut line = |text: String| {
+        notes.push_str(&text);
+        notes.push('\n');
+    };
+    match data_dir {
+        Some(dir) => {
+            line(format!(
+                "emulator: data in {} (kept across restarts)",
+                dir.join(LOCAL_DB_FILE).display()
+            ));
+        }
+        None => line("emulator: data in memory (lost on exit; use --data DIR to keep it)".into()),
+    }
+    let trust = cert
+        .map(|c| format!("SSL_CERT_FILE={} ", c.display()))
+        .unwrap_or_default();
+    line(format!(
+        "emulator: foundryctl: {trust}FOUNDRY_TOKEN=local foundryctl --endpoint {endpoint} --auth token COMMAND"
+    ));
+    if let Some(dir) = data_dir {
+        line(format!(
+            "emulator:   or, same data without this server: foundryctl --endpoint local:{} COMMAND",
+            dir.display()
+        ));
+    }
+    line(format!(
+        "emulator: SDKs and other tools: PROJECT_ENDPOINT={endpoint} (any bearer token is accepted)"
+    ));
+    match cert {
+        Some(c) => {
+            let c = c.display();
+            line(format!("emulator: TLS certificate {c} (self-signed, reused across restarts)"));
+            line(format!(
+                "hint: make clients trust it: SSL_CERT_FILE={c} (foundryctl, OpenSSL, httpx), \
+                 REQUESTS_CA_BUNDLE={c} (Python requests, the Azure SDKs), \
+                 NODE_EXTRA_CA_CERTS={c} (Node.js)"
+            ));
+        }
+        None => line(
+            "hint: the official SDKs send bearer tokens only over https; restart with --tls for them"
+                .into(),
+        ),
+    }
+    notes
+}
+
+/// Waits for Ctrl-C, or SIGTERM on Unix (what `docker stop`, systemd and `kill` send), so both
+/// stop the emulator cleanly.
+async fn stop_requested() -> anyhow::Result<()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).context("failed to listen for SIGTERM")?;
+        tokio::select! {
+            r = tokio::signal::ctrl_c() => r.context("failed to wait for Ctrl-C"),
+            _ = term.recv() => Ok(()),
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        tokio::signal::ctrl_c()
+            .await
+            .context("failed to wait for Ctrl-C")
+    }
+}
+
 pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let config = config(&args)?;
     let faults = config.faults.clone();
     let emulator = Emulator::start(config)
         .await
         .context("failed to start the local emulator")?;
-    println!("{}", emulator.endpoint());
-    match &args.data {
-        Some(dir) => eprintln!("emulator: data in {}", dir.display()),
-        None => eprintln!("emulator: data in memory (lost on exit; use --data DIR to keep it)"),
-    }
-    if let Some(cert) = emulator.certificate_path() {
-        eprintln!("emulator: TLS certificate {}", cert.display());
-        eprintln!(
-            "hint: trust it in clients, e.g. REQUESTS_CA_BUNDLE or SSL_CERT_FILE={}",
-            cert.display()
-        );
-    }
+    let endpoint = emulator.endpoint();
+    println!("{endpoint}");
+    // Absolute, so the printed lines work from any directory.
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let data_dir = args.data.as_deref().map(absolute);
+    let cert = emulator.certificate_path().map(absolute);
+    eprint!(
+        "{}",
+        startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref())
+    );
     if faults.is_active() {
         eprintln!("emulator: injecting faults: {faults:?}");
     }
     eprintln!("emulator: press Ctrl-C to stop");
-    tokio::signal::ctrl_c()
-        .await
-        .context("failed to wait for Ctrl-C")?;
+    stop_requested().await?;
     eprintln!("emulator: stopping");
     emulator.shutdown().await;
     Ok(ExitStatus::Success)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EP: &str = "http://127.0.0.1:8080/api/projects/local";
+
+    #[test]
+    fn notes_name_the_data_file_and_how_foundryctl_and_sdks_connect() {
+        let notes = startup_notes(EP, Some(Path::new("/srv/foundry")), None);
+        assert_eq!(
+            notes,
+            "emulator: data in /srv/foundry/emulator.db (kept across restarts)\n\
+             emulator: foundryctl: FOUNDRY_TOKEN=local foundryctl --endpoint http://127.0.0.1:8080/api/projects/local --auth token COMMAND\n\
+             emulator:   or, same data without this server: foundryctl --endpoint local:/srv/foundry COMMAND\n\
+             emulator: SDKs and other tools: PROJECT_ENDPOINT=http://127.0.0.1:8080/api/projects/local (any bearer token is accepted)\n\
+             hint: the official SDKs send bearer tokens only over https; restart with --tls for them\n"
+        );
+    }
+
+    #[test]
+    fn notes_in_memory_say_the_data_is_lost_and_offer_no_local_dir() {
+        let notes = startup_notes(EP, None, None);
+        assert!(notes.starts_with("emulator: data in memory (lost on exit"));
+        assert!(!notes.contains("local:"), "{notes}");
+    }
+
+    #[test]
+    fn notes_with_tls_give_the_certificate_and_the_variables_that_trust_it() {
+        let https = EP.replace("http:", "https:");
+        let cert = Path::new("/srv/foundry/foundryctl-emulator-tls/cert.pem");
+        let notes = startup_notes(&https, Some(Path::new("/srv/foundry")), Some(cert));
+        let c = cert.display();
+        for expected in [
+            format!("emulator: TLS certificate {c} (self-signed"),
+            format!("SSL_CERT_FILE={c} FOUNDRY_TOKEN=local foundryctl --endpoint {https}"),
+            format!("REQUESTS_CA_BUNDLE={c}"),
+            format!("NODE_EXTRA_CA_CERTS={c}"),
+            format!("PROJECT_ENDPOINT={https}"),
+        ] {
+            assert!(
+                notes.contains(&expected),
+                "{expected:?} missing from:\n{notes}"
+            );
+        }
+        assert!(!notes.contains("restart with --tls"), "{notes}");
+    }
 }

@@ -16,8 +16,11 @@ pub struct Args {
     #[arg(value_name = "KIND/NAME")]
     pub resource: ResourceRef,
 
-    #[command(flatten)]
-    pub planning: super::context::PlanningArgs,
+    /// Manifest file or directory that declares the resource (recursively *.yaml, *.yml); `-`
+    /// reads stdin. Repeatable. Only this is taken from the planning flags: an import stamps
+    /// one resource, so `--prune`, `--target` and the `--allow-*` flags have no meaning here.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
+    pub files: Vec<std::path::PathBuf>,
 
     /// Import without asking. Required off a terminal.
     #[arg(long)]
@@ -25,9 +28,9 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    require_files(&args.planning)?;
+    require_files(&args.files)?;
     let session = Session::connect(global).await?;
-    let validated = context::load_manifests(&args.planning.files, &session)?;
+    let validated = context::load_manifests(&args.files, &session)?;
     let live = session.read_live(&validated.desired).await?;
     let options = PlanOptions {
         set: session.set.clone(),
@@ -42,7 +45,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         target_name(&session),
         session.set
     );
-    if !context::confirm(&question, args.auto_approve)? {
+    if !context::confirm(&question, args.auto_approve, false)? {
         return Err(cancelled());
     }
     carry_out(session, &plan, 1, false).await

@@ -29,7 +29,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    require_files(&args.planning)?;
+    require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
     // Saved before printing, so a closed stdout (`| head`) cannot lose the file.
@@ -53,8 +53,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
 }
 
 /// `-f` is required wherever manifests are planned against.
-pub fn require_files(planning: &PlanningArgs) -> anyhow::Result<()> {
-    if planning.files.is_empty() {
+pub fn require_files(files: &[PathBuf]) -> anyhow::Result<()> {
+    if files.is_empty() {
         return Err(StatusError::new(
             ExitStatus::Error,
             "no manifests given\nhint: pass -f FILE|DIR (repeatable), e.g. -f manifests/",
@@ -73,6 +73,7 @@ pub async fn make_plan(
 ) -> anyhow::Result<(Validated, Plan)> {
     let validated = context::load_manifests(&planning.files, session)?;
     let live = session.read_live(&validated.desired).await?;
+    check_targets(planning, &validated, &live)?;
     if !destroy {
         context::check_store_references(&validated, &live, global.color)?;
     }
@@ -82,6 +83,30 @@ pub async fn make_plan(
         &planning.options(&session.set, destroy),
     );
     Ok((validated, plan))
+}
+
+/// Refuses `--target`s that name nothing, declared or live: planning them would print "No
+/// changes", which hides the typo.
+fn check_targets(
+    planning: &PlanningArgs,
+    validated: &Validated,
+    live: &crate::model::LiveState,
+) -> anyhow::Result<()> {
+    let targets = planning.targets.iter().cloned().collect();
+    let unmatched = plan::unmatched_targets(&validated.desired, live, &targets);
+    if unmatched.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = unmatched.iter().map(ToString::to_string).collect();
+    Err(StatusError::new(
+        ExitStatus::Error,
+        format!(
+            "--target {} matches no resource: neither the manifests nor the project have it\n\
+             hint: check the KIND/NAME (`foundryctl get` lists the project's resources)",
+            names.join(", ")
+        ),
+    )
+    .into())
 }
 
 /// Writes the saved plan: provenance plus the plan. Holds no token or credential.

@@ -46,7 +46,7 @@ pub enum ClientError {
     },
 
     /// Transient failures went on past the retry budget.
-    #[error("{operation}: gave up after {attempts} attempts in {:.1}s: {last}", elapsed.as_secs_f64())]
+    #[error("{operation}: gave up after {attempts} attempts in {:.1}s: {last}{}", elapsed.as_secs_f64(), exhausted_hint(last))]
     RetriesExhausted {
         operation: &'static str,
         attempts: u32,
@@ -145,6 +145,18 @@ fn describe(error: Option<&ApiError>) -> String {
     out
 }
 
+/// A hint for retries that ran out. The transport words a failure to connect as
+/// `could not connect: …`; that one has a cause the user can act on (a wrong endpoint, a
+/// served emulator that is not running, a proxy), unlike a busy service.
+fn exhausted_hint(last: &str) -> &'static str {
+    if last.starts_with("could not connect") {
+        "\nhint: nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \
+         network and proxy, and for a served emulator that `foundryctl emulator` is running"
+    } else {
+        "\nhint: the service kept failing or throttling; try again later"
+    }
+}
+
 fn request_id_suffix(request_id: Option<&str>) -> String {
     request_id
         .map(|id| format!(" (request id {id})"))
@@ -165,6 +177,32 @@ mod tests {
         assert!(text.starts_with("list agents: the project refused the credential (401"));
         assert!(
             text.contains("hint: the token must be issued for the audience https://ai.azure.com")
+        );
+    }
+
+    #[test]
+    fn retries_that_never_connected_hint_at_the_endpoint() {
+        let e = ClientError::RetriesExhausted {
+            operation: "list agents",
+            attempts: 8,
+            elapsed: Duration::from_millis(9400),
+            last: "could not connect: tcp connect error: Connection refused (os error 111)".into(),
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("list agents: gave up after 8 attempts in 9.4s: could not connect"),
+            "{text}"
+        );
+        assert!(text.contains("\nhint: nothing accepted the connection; check --endpoint"));
+        let busy = ClientError::RetriesExhausted {
+            operation: "list agents",
+            attempts: 8,
+            elapsed: Duration::from_secs(60),
+            last: "the project answered 503 Service Unavailable".into(),
+        };
+        assert!(
+            busy.to_string()
+                .contains("\nhint: the service kept failing")
         );
     }
 

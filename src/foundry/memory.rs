@@ -230,9 +230,27 @@ impl Client {
         input: &str,
         user_id: Option<&str>,
     ) -> Result<AgentResponse, ClientError> {
-        let spec = self
-            .requests
-            .create_response(agent.as_str(), version, json!(input), user_id);
+        self.invoke_agent_in_conversation(agent, version, input, user_id, None)
+            .await
+    }
+
+    /// [`Client::invoke_agent`] inside a conversation (`conv_…`), which the service keeps
+    /// between calls; without one, every call starts with no history.
+    pub async fn invoke_agent_in_conversation(
+        &self,
+        agent: &AgentName,
+        version: Option<&str>,
+        input: &str,
+        user_id: Option<&str>,
+        conversation: Option<&str>,
+    ) -> Result<AgentResponse, ClientError> {
+        let mut spec =
+            self.requests
+                .create_response(agent.as_str(), version, json!(input), user_id);
+        if let (Some(id), Some(body)) = (conversation, spec.body.as_mut()) {
+            // Recorded: the service accepts the id as a string as well as `{"id": …}`.
+            body["conversation"] = json!(id);
+        }
         let raw: Value = self.call(&spec).await?;
         Ok(AgentResponse {
             text: output_text(&raw),

@@ -158,6 +158,18 @@ fn parse(value: &str, origin: Origin) -> Result<Target, TargetError> {
             ));
         }
     }
+    if !url.username().is_empty() || url.password().is_some() {
+        // The credentials would be echoed on every command's first line and written into saved
+        // plans; they are also never how Foundry authenticates. Quote the URL without them (clearing
+        // them cannot fail: a URL with a user name has a host).
+        let _ = url.set_username("");
+        let _ = url.set_password(None);
+        return Err(invalid(
+            url.as_str(),
+            origin,
+            "the endpoint takes no user name or password (authentication is chosen with --auth)",
+        ));
+    }
     if url.host_str().is_none_or(str::is_empty) || url.cannot_be_a_base() {
         return Err(invalid(value, origin, "no host"));
     }
@@ -260,11 +272,16 @@ mod tests {
             ("acct.services.ai.azure.com", "relative URL"),
             ("https://a/api/projects/p?api-version=v1", "no query"),
             ("local:", "needs a directory"),
+            (
+                "https://user:hunter2@a.services.ai.azure.com/api/projects/p",
+                "no user name or password",
+            ),
         ] {
             let e = Target::resolve(Some(value), &Env::default(), false)
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(reason), "{value}: {e}");
+            assert!(!e.contains("hunter2"), "the error repeats a password: {e}");
         }
         assert!(
             Target::resolve(

@@ -36,6 +36,10 @@ pub struct TransportConfig {
     pub request_timeout: Duration,
     /// Attempts per request, the first included.
     pub max_attempts: u32,
+    /// Consecutive attempts that could not connect at all before giving up. Kept well below
+    /// `max_attempts`: a refused connection almost always means a wrong endpoint or a server
+    /// that is not running, and the user should hear so in about a second, not after minutes.
+    pub max_connect_failures: u32,
     /// Total time for one request, retries and waits included.
     pub max_elapsed: Duration,
     /// The first backoff ceiling; doubles per attempt.
@@ -52,6 +56,7 @@ impl Default for TransportConfig {
             connect_timeout: Duration::from_secs(10),
             request_timeout: Duration::from_secs(60),
             max_attempts: 8,
+            max_connect_failures: 3,
             max_elapsed: Duration::from_secs(120),
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(15),
@@ -142,11 +147,13 @@ fn status_means_not_processed(status: StatusCode) -> bool {
 }
 
 /// The retry policy as a pure function, so it is tested without a clock or a server.
-/// `attempt` counts from 1; `jitter` is a uniform sample in [0, 1).
+/// `attempt` counts from 1; `connect_failures` counts the consecutive attempts, this one
+/// included, that could not connect; `jitter` is a uniform sample in [0, 1).
 pub fn decide(
     outcome: &AttemptOutcome,
     idempotency: Idempotency,
     attempt: u32,
+    connect_failures: u32,
     elapsed: Duration,
     config: &TransportConfig,
     jitter: f64,
@@ -165,7 +172,7 @@ pub fn decide(
         AttemptOutcome::Status(_, retry_after) => *retry_after,
         AttemptOutcome::NotSent(_) | AttemptOutcome::NoAnswer(_) => None,
     };
-    if attempt >= config.max_attempts {
+    if attempt >= config.max_attempts || connect_failures >= config.max_connect_failures {
         return Decision::GiveUp;
     }
     let delay = retry_after.unwrap_or_else(|| backoff(attempt, config, jitter));
@@ -269,6 +276,7 @@ impl Transport {
         let authorization = self.authorization(&spec.url).await?;
         let started = Instant::now();
         let mut attempt = 0;
+        let mut connect_failures = 0;
         loop {
             attempt += 1;
             let result = self.attempt(spec, authorization.as_deref()).await;
@@ -279,10 +287,16 @@ impl Transport {
                 ),
                 Err(o) => o.clone(),
             };
+            if matches!(outcome, AttemptOutcome::NotSent(_)) {
+                connect_failures += 1;
+            } else {
+                connect_failures = 0;
+            }
             match decide(
                 &outcome,
                 spec.idempotency,
                 attempt,
+                connect_failures,
                 started.elapsed(),
                 &self.config,
                 fastrand::f64(),
@@ -450,6 +464,25 @@ mod tests {
         }
     }
 
+    #[test]
+    fn refused_connections_give_up_after_a_few_tries_not_the_whole_budget() {
+        let not_sent = AttemptOutcome::NotSent("connection refused".into());
+        let cfg = TransportConfig::default();
+        assert!(matches!(
+            decide(&not_sent, IDEM, 2, 2, Duration::ZERO, &cfg, 0.5),
+            Decision::Retry(_)
+        ));
+        assert_eq!(
+            decide(&not_sent, IDEM, 3, 3, Duration::ZERO, &cfg, 0.5),
+            Decision::GiveUp
+        );
+        // Busy answers in between are not connection failures: the full budget applies.
+        assert!(matches!(
+            decide(&status(503), IDEM, 5, 0, Duration::ZERO, &cfg, 0.5),
+            Decision::Retry(_)
+        ));
+    }
+
     const IDEM: Idempotency = Idempotency::Idempotent;
     const NON: Idempotency = Idempotency::NonIdempotent;
 
@@ -462,7 +495,7 @@ mod tests {
         for code in [429, 500, 502, 503, 504] {
             assert!(
                 matches!(
-                    decide(&status(code), IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+                    decide(&status(code), IDEM, 1, 0, Duration::ZERO, &cfg(), 0.5),
                     Decision::Retry(_)
                 ),
                 "{code}"
@@ -470,12 +503,12 @@ mod tests {
         }
         let not_sent = AttemptOutcome::NotSent("refused".into());
         assert!(matches!(
-            decide(&not_sent, NON, 1, Duration::ZERO, &cfg(), 0.5),
+            decide(&not_sent, NON, 1, 1, Duration::ZERO, &cfg(), 0.5),
             Decision::Retry(_)
         ));
         for code in [200, 400, 401, 403, 404, 409] {
             assert_eq!(
-                decide(&status(code), IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+                decide(&status(code), IDEM, 1, 0, Duration::ZERO, &cfg(), 0.5),
                 Decision::Return,
                 "{code}"
             );
@@ -486,12 +519,12 @@ mod tests {
     fn a_write_that_may_have_happened_is_never_repeated_blindly() {
         let dropped = AttemptOutcome::NoAnswer("connection reset".into());
         assert_eq!(
-            decide(&dropped, NON, 1, Duration::ZERO, &cfg(), 0.5),
+            decide(&dropped, NON, 1, 0, Duration::ZERO, &cfg(), 0.5),
             Decision::Unknown
         );
         for code in [500, 502, 504] {
             assert_eq!(
-                decide(&status(code), NON, 1, Duration::ZERO, &cfg(), 0.5),
+                decide(&status(code), NON, 1, 0, Duration::ZERO, &cfg(), 0.5),
                 Decision::Unknown,
                 "{code}"
             );
@@ -500,7 +533,7 @@ mod tests {
         for code in [429, 503] {
             assert!(
                 matches!(
-                    decide(&status(code), NON, 1, Duration::ZERO, &cfg(), 0.5),
+                    decide(&status(code), NON, 1, 0, Duration::ZERO, &cfg(), 0.5),
                     Decision::Retry(_)
                 ),
                 "{code}"
@@ -508,7 +541,7 @@ mod tests {
         }
         // Reads and idempotent writes are simply repeated.
         assert!(matches!(
-            decide(&dropped, IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+            decide(&dropped, IDEM, 1, 0, Duration::ZERO, &cfg(), 0.5),
             Decision::Retry(_)
         ));
     }
@@ -516,17 +549,25 @@ mod tests {
     #[test]
     fn attempts_and_total_time_are_bounded() {
         assert_eq!(
-            decide(&status(503), IDEM, 5, Duration::ZERO, &cfg(), 0.5),
+            decide(&status(503), IDEM, 5, 0, Duration::ZERO, &cfg(), 0.5),
             Decision::GiveUp
         );
         let asks_too_long =
             AttemptOutcome::Status(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(31)));
         assert_eq!(
-            decide(&asks_too_long, IDEM, 1, Duration::ZERO, &cfg(), 0.5),
+            decide(&asks_too_long, IDEM, 1, 0, Duration::ZERO, &cfg(), 0.5),
             Decision::GiveUp
         );
         assert_eq!(
-            decide(&status(503), IDEM, 2, Duration::from_secs(30), &cfg(), 0.5),
+            decide(
+                &status(503),
+                IDEM,
+                2,
+                0,
+                Duration::from_secs(30),
+                &cfg(),
+                0.5
+            ),
             Decision::GiveUp
         );
     }
@@ -536,7 +577,7 @@ mod tests {
         let asks =
             AttemptOutcome::Status(StatusCode::TOO_MANY_REQUESTS, Some(Duration::from_secs(7)));
         assert_eq!(
-            decide(&asks, IDEM, 1, Duration::ZERO, &cfg(), 0.0),
+            decide(&asks, IDEM, 1, 0, Duration::ZERO, &cfg(), 0.0),
             Decision::Retry(Duration::from_secs(7))
         );
     }

@@ -55,7 +55,8 @@ pub const MAX_FILES: usize = 10_000;
 /// Why inputs could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
-    #[error("read {path}: {source}")]
+    /// The cause is left to the error chain (`caused by: …`), so it is printed once.
+    #[error("read {path}")]
     Io {
         path: String,
         #[source]
@@ -69,7 +70,10 @@ pub enum InputError {
         line: usize,
         column: usize,
     },
-    #[error("{path} contains no *.yaml or *.yml files")]
+    #[error(
+        "{path} contains no *.yaml or *.yml files\n\
+         hint: pass the file or directory that holds the manifests (only .yaml and .yml are read)"
+    )]
     EmptyDirectory { path: String },
     #[error("more than {MAX_FILES} manifest files found under the given paths")]
     TooManyFiles,

@@ -23,7 +23,9 @@
 use std::collections::BTreeSet;
 
 use super::diff::diff;
-use super::types::{Action, ActionKind, Op, Plan, PlanOptions, Precondition, Summary, action_id};
+use super::types::{
+    Action, ActionKind, FieldChange, Op, Plan, PlanOptions, Precondition, Summary, action_id,
+};
 use crate::model::normalize;
 use crate::model::{
     DesiredState, LiveState, ResourceKind, ResourceRef, fingerprint, labels_of, stamped_metadata,
@@ -65,6 +67,7 @@ pub fn plan_import(
             }
             let fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &assumed);
             let labels = labels_of(&have.metadata);
+            let changes = diff(Some(&seen.value), Some(&want_n), &seen.unreported);
             Action {
                 id: action_id(target),
                 resource: target.clone(),
@@ -76,8 +79,8 @@ pub fn plan_import(
                 },
                 fingerprint: Some(fp),
                 precondition: Precondition::for_store(Some(have)),
-                reasons: import_reasons(),
-                changes: diff(Some(&seen.value), Some(&want_n), &seen.unreported),
+                reasons: import_reasons(&changes),
+                changes,
                 depends_on: Vec::new(),
                 level: 0,
                 blocked: None,
@@ -94,15 +97,17 @@ pub fn plan_import(
                 .ok_or(ImportError::NotPromptAgent)?;
             let fp = fingerprint::agent(&spec);
             let labels = labels_of(&have.latest.metadata);
+            let changes = diff(
+                Some(&normalize::agent(&spec)),
+                Some(&normalize::agent(&want.spec)),
+                &BTreeSet::new(),
+            );
             Action {
                 id: action_id(target),
                 resource: target.clone(),
                 kind: ActionKind::Import,
-                changes: diff(
-                    Some(&normalize::agent(&spec)),
-                    Some(&normalize::agent(&want.spec)),
-                    &BTreeSet::new(),
-                ),
+                reasons: import_reasons(&changes),
+                changes,
                 op: Op::StampAgent {
                     name: name.clone(),
                     spec,
@@ -110,7 +115,6 @@ pub fn plan_import(
                 },
                 fingerprint: Some(fp),
                 precondition: Precondition::for_agent(Some(have)),
-                reasons: import_reasons(),
                 depends_on: Vec::new(),
                 level: 0,
                 blocked: None,
@@ -143,12 +147,17 @@ fn refuse_other_set(
     Ok(())
 }
 
-fn import_reasons() -> Vec<String> {
-    vec![
-        "stamp the live resource as managed by foundryctl, keeping its content; the changes \
-         below are what the next apply would make"
-            .to_owned(),
-    ]
+/// Why the import happens, and what the listed changes mean; when there are none, the
+/// manifests already match and saying "the changes below" would point at nothing.
+fn import_reasons(changes: &[FieldChange]) -> Vec<String> {
+    let next = if changes.is_empty() {
+        "the manifests already match it, so the next apply changes nothing"
+    } else {
+        "the changes below are what the next apply would make"
+    };
+    vec![format!(
+        "stamp the live resource as managed by foundryctl, keeping its content; {next}"
+    )]
 }
 
 #[cfg(test)]
@@ -174,6 +183,11 @@ mod tests {
         let import = plan_import(&want, &svc.live(&BTreeSet::new()), &options, &target).unwrap();
         assert_eq!(import.summary.to_import, 1);
         assert_eq!(import.actions[0].changes[0].path, "description");
+        assert!(
+            import.actions[0].reasons[0].ends_with("what the next apply would make"),
+            "{:?}",
+            import.actions[0].reasons
+        );
         svc.apply(&import);
 
         let after = plan_against(&svc, &want, &options);
@@ -201,6 +215,12 @@ mod tests {
         )
         .unwrap();
         assert!(plan.actions[0].changes.is_empty());
+        // No "changes below" when there are none to show.
+        assert!(
+            plan.actions[0].reasons[0].ends_with("the next apply changes nothing"),
+            "{:?}",
+            plan.actions[0].reasons
+        );
         svc.apply(&plan);
         let next = plan_against(&svc, &want, &PlanOptions::default());
         assert!(next.actions.is_empty(), "{next:#?}");

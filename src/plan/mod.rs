@@ -17,7 +17,7 @@ mod store;
 pub mod types;
 
 pub use import::{ImportError, plan_import};
-pub use planner::{agents_needing_history, plan};
+pub use planner::{agents_needing_history, plan, unmatched_targets};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, Op, Plan,
     PlanOptions, Precondition, SavedPlan, Severity, Summary,

@@ -103,6 +103,27 @@ pub fn agents_needing_history(desired: &DesiredState, live: &LiveState) -> BTree
         .collect()
 }
 
+/// The `--target`s that name nothing: neither declared nor live. Planning them would silently
+/// do nothing, which reads as "no changes" for a typo; the command layer refuses them instead.
+pub fn unmatched_targets(
+    desired: &DesiredState,
+    live: &LiveState,
+    targets: &BTreeSet<ResourceRef>,
+) -> Vec<ResourceRef> {
+    targets
+        .iter()
+        .filter(|target| match target {
+            ResourceRef::MemoryStore(name) => {
+                !desired.stores.contains_key(name) && !live.stores.contains_key(name)
+            }
+            ResourceRef::Agent(name) => {
+                !desired.agents.contains_key(name) && !live.agents.contains_key(name)
+            }
+        })
+        .cloned()
+        .collect()
+}
+
 #[derive(Default)]
 struct Accumulator {
     actions: Vec<Action>,
@@ -370,7 +391,7 @@ fn conflict(resource: ResourceRef, kind: ConflictKind, ownership: Option<Ownersh
     match kind {
         ConflictKind::Unmanaged => Conflict {
             reason: format!("{resource} exists in the project but is not managed by foundryctl"),
-            hint: format!("foundryctl import {resource}"),
+            hint: format!("adopt it with `foundryctl import {resource} -f …`"),
             resource,
         },
         ConflictKind::OtherSet => {

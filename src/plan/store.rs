@@ -144,7 +144,7 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
                 ),
                 hint: Some(format!(
                     "if you did not change those options, re-stamp the store with \
-                     `foundryctl import {resource}` instead of replacing it"
+                     `foundryctl import {resource} -f …` instead of replacing it"
                 )),
             });
             review.reasons.push(format!(

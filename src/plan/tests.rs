@@ -296,7 +296,10 @@ fn unmanaged_resources_in_the_way_are_conflicts_with_an_import_hint() {
     let p = plan_against(&svc, &want, &opts());
     assert!(p.actions.is_empty());
     assert_eq!(p.conflicts.len(), 2);
-    assert_eq!(p.conflicts[0].hint, "foundryctl import memory_store/prefs");
+    assert_eq!(
+        p.conflicts[0].hint,
+        "adopt it with `foundryctl import memory_store/prefs -f …`"
+    );
     assert_eq!(p.summary.conflicts, 2);
 }
 
@@ -409,4 +412,20 @@ fn store_precondition_detects_a_change_since_planning() {
     let live = svc.live(&BTreeSet::new());
     assert!(!pre.holds_for_store(live.stores.get(&store_name("prefs"))));
     assert!(!pre.holds_for_store(None));
+}
+
+#[test]
+fn a_target_that_names_nothing_declared_or_live_is_reported() {
+    let want = desired(&[store("prefs")], &[]);
+    let svc = converged(&desired(&[], &[agent("live-only", "prefs")]));
+    let live = svc.live(&BTreeSet::new());
+    let targets = BTreeSet::from([
+        ResourceRef::MemoryStore(store_name("prefs")),
+        ResourceRef::Agent(agent_name("live-only")),
+        ResourceRef::Agent(agent_name("typo")),
+    ]);
+    assert_eq!(
+        unmatched_targets(&want, &live, &targets),
+        [ResourceRef::Agent(agent_name("typo"))]
+    );
 }

@@ -1,0 +1,233 @@
+//! End to end: the errors a user meets and the flags that must not be silently ignored. Each
+//! test pins one behaviour: what failed, why, and the hint, with the documented exit code.
+
+mod common;
+
+use common::Project;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+const SEED: &str = r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: gpt-4.1-mini
+  instructions: Be brief.
+"#;
+
+#[test]
+fn a_target_that_names_nothing_is_an_error_not_no_changes() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "--target", "agent/budy", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(contains("No changes").not())
+        .stderr(contains(
+            "--target agent/budy matches no resource: neither the manifests nor the project have it",
+        ))
+        .stderr(contains("hint: check the KIND/NAME"));
+    // A declared target still plans.
+    project
+        .cmd()
+        .args([
+            "plan",
+            "--detailed-exitcode",
+            "--target",
+            "agent/buddy",
+            "-f",
+        ])
+        .arg(&file)
+        .assert()
+        .code(2)
+        .stdout(contains("agent/buddy will be created"));
+}
+
+#[test]
+fn apply_with_a_plan_file_refuses_planning_flags_it_would_ignore() {
+    let project = Project::new();
+    project.write("plan.json", "{}");
+    project
+        .cmd()
+        .args(["apply", "plan.json", "--allow-delete", "memory_store/prefs"])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot be used with"));
+}
+
+#[test]
+fn import_takes_only_manifests_not_planning_flags() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    for flag in [
+        &["--prune"][..],
+        &["--target", "agent/buddy"],
+        &["--allow-replace", "memory_store/prefs"],
+    ] {
+        project
+            .cmd()
+            .args(["import", "memory_store/prefs", "-f"])
+            .arg(&file)
+            .args(flag)
+            .assert()
+            .code(1)
+            .stderr(contains("unexpected argument"));
+    }
+}
+
+#[test]
+fn an_endpoint_with_a_password_is_refused_without_echoing_it() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    common::foundryctl(project.path())
+        .args([
+            "plan",
+            "--endpoint",
+            "https://me:hunter2@acct.services.ai.azure.com/api/projects/p",
+            "-f",
+        ])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains("takes no user name or password"))
+        .stderr(contains("hunter2").not());
+}
+
+#[test]
+fn a_missing_manifest_path_names_the_path_and_the_cause_once() {
+    let project = Project::new();
+    let out = project
+        .cmd()
+        .args(["plan", "-f", "nowhere.yaml"])
+        .assert()
+        .code(1)
+        .get_output()
+        .stderr
+        .clone();
+    let stderr = String::from_utf8_lossy(&out);
+    assert!(stderr.contains("read nowhere.yaml"), "{stderr}");
+    assert_eq!(
+        stderr.matches("No such file or directory").count(),
+        1,
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_directory_without_manifests_says_which_files_are_read() {
+    let project = Project::new();
+    project.write("empty/readme.txt", "not a manifest");
+    project
+        .cmd()
+        .args(["plan", "-f", "empty"])
+        .assert()
+        .code(1)
+        .stderr(contains("empty contains no *.yaml or *.yml files"))
+        .stderr(contains("hint: pass the file or directory"));
+}
+
+#[test]
+fn an_endpoint_nobody_listens_on_fails_in_bounded_time_with_a_hint() {
+    // A port that was just free: nothing accepts connections there.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("bind a loopback port")
+        .port();
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    let started = std::time::Instant::now();
+    common::foundryctl(project.path())
+        .args([
+            "--endpoint",
+            &format!("http://127.0.0.1:{port}/api/projects/p"),
+        ])
+        .args(["--auth", "token", "plan", "-f"])
+        .arg(&file)
+        .env("FOUNDRY_TOKEN", "t")
+        .assert()
+        .code(1)
+        .stderr(contains("failed to read the live project"))
+        .stderr(contains("could not connect"))
+        .stderr(contains(
+            "hint: nothing accepted the connection; check --endpoint",
+        ));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(30),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn ci_without_an_endpoint_is_refused_but_an_explicit_local_is_not() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    common::foundryctl(project.path())
+        .env("CI", "true")
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains("no endpoint is configured"))
+        .stderr(contains("hint: pass --endpoint"));
+    project
+        .cmd()
+        .env("CI", "true")
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    common::foundryctl(project.path())
+        .args(["--endpoint", "local:proj", "plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let absolute = format!("local:{}", project.path().join("proj").display());
+    common::foundryctl(project.path())
+        .args(["--endpoint", &absolute, "apply", "plan.json"])
+        .assert()
+        .code(0)
+        .stdout(contains("Apply complete: 2 done"));
+}
+
+#[test]
+fn destroy_with_manifests_deletes_disposable_stores_without_allow_delete() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: scratch}\nspec:\n  chat_model: gpt-4.1-mini\n  embedding_model: text-embedding-3-large\n  lifecycle: {disposable: true}\n",
+    );
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve"])
+        .assert()
+        .code(4)
+        .stderr(contains("when the manifests are passed with -f"));
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains("memory_store/scratch: deleted"));
+}
