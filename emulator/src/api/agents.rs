@@ -8,12 +8,12 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, Ctx, json_body, project_ctx, validate};
+use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
+use super::{ApiVersion, AppState, Ctx, json_body, lookup, project_ctx, validate};
 use crate::ids;
 
 pub(crate) fn agent_missing(name: &str) -> ApiError {
@@ -26,28 +26,20 @@ pub(crate) fn version_missing(name: &str, version: &str) -> ApiError {
 
 /// The latest version's wire JSON of a visible agent.
 pub fn latest(conn: &Connection, name: &str) -> ApiResult<Option<Value>> {
-    let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM versions WHERE agent = ?1 ORDER BY version DESC LIMIT 1",
-            [name],
-            |r| r.get(0),
-        )
-        .optional()?;
-    body.map(|b| serde_json::from_str(&b).map_err(ApiError::from))
-        .transpose()
+    lookup::json(
+        conn,
+        "SELECT body FROM versions WHERE agent = ?1 ORDER BY version DESC LIMIT 1",
+        [name],
+    )
 }
 
 /// One version's wire JSON.
 pub fn version(conn: &Connection, name: &str, version: i64) -> ApiResult<Option<Value>> {
-    let body: Option<String> = conn
-        .query_row(
-            "SELECT body FROM versions WHERE agent = ?1 AND version = ?2",
-            params![name, version],
-            |r| r.get(0),
-        )
-        .optional()?;
-    body.map(|b| serde_json::from_str(&b).map_err(ApiError::from))
-        .transpose()
+    lookup::json(
+        conn,
+        "SELECT body FROM versions WHERE agent = ?1 AND version = ?2",
+        params![name, version],
+    )
 }
 
 fn agent_object(name: &str, latest: Value) -> Value {
@@ -187,13 +179,11 @@ pub async fn create_version(
             {
                 return Ok(current);
             }
-            let last: Option<i64> = tx
-                .query_row(
-                    "SELECT last_version FROM agents WHERE name = ?1",
-                    [&name],
-                    |r| r.get(0),
-                )
-                .optional()?;
+            let last = lookup::int(
+                tx,
+                "SELECT last_version FROM agents WHERE name = ?1",
+                [&name],
+            )?;
             let number = last.unwrap_or(0) + 1;
             match last {
                 Some(_) => tx.execute(
@@ -278,32 +268,19 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            let seq_of = |name: &Option<String>| -> ApiResult<Option<Option<i64>>> {
-                match name {
-                    None => Ok(Some(None)),
-                    Some(n) => Ok(conn
-                        .query_row("SELECT seq FROM agents WHERE name = ?1", [n], |r| r.get(0))
-                        .optional()?
-                        .map(Some)),
-                }
+            let list = ListQuery {
+                select: "SELECT a.name, (SELECT body FROM versions v WHERE v.agent = a.name \
+                         ORDER BY v.version DESC LIMIT 1) AS latest FROM agents a \
+                         WHERE latest IS NOT NULL",
+                column: "a.seq",
+                params: Vec::new(),
             };
-            let (Some(after), Some(before)) = (seq_of(&page.after)?, seq_of(&page.before)?) else {
-                return Ok(Vec::new());
-            };
-            let (cond, args) = page.window("a.seq", after, before);
-            let sql = format!(
-                "SELECT a.name, (SELECT body FROM versions v WHERE v.agent = a.name \
-                 ORDER BY v.version DESC LIMIT 1) AS latest FROM agents a \
-                 WHERE latest IS NOT NULL{cond} ORDER BY a.seq {} LIMIT {}",
-                page.order.sql(),
-                page.limit + 1
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let rows = page.fetch(
+                conn,
+                list,
+                |n| lookup::int(conn, "SELECT seq FROM agents WHERE name = ?1", [n]),
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?;
             rows.into_iter()
                 .map(|(name, body)| {
                     let v: Value = serde_json::from_str(&body)?;
@@ -328,44 +305,22 @@ pub async fn list_versions(
     let rows = state
         .db
         .read(move |conn| {
-            let exists: bool = conn
-                .query_row("SELECT 1 FROM agents WHERE name = ?1", [&name], |_| {
-                    Ok(true)
-                })
-                .optional()?
-                .unwrap_or(false);
-            if !exists {
+            if !lookup::exists(conn, "SELECT 1 FROM agents WHERE name = ?1", [&name])? {
                 return Err(agent_missing(&name));
             }
             // A cursor is "<name>:<n>"; one naming another agent or not a number matches nothing.
-            let number_of = |id: &Option<String>| -> Option<Option<i64>> {
-                match id {
-                    None => Some(None),
-                    Some(id) => id
-                        .rsplit_once(':')
-                        .filter(|(n, _)| *n == name)
-                        .and_then(|(_, v)| v.parse::<i64>().ok())
-                        .map(Some),
-                }
+            let number_of = |id: &str| {
+                Ok(id
+                    .rsplit_once(':')
+                    .filter(|(n, _)| *n == name)
+                    .and_then(|(_, v)| v.parse::<i64>().ok()))
             };
-            let (Some(after), Some(before)) = (number_of(&page.after), number_of(&page.before))
-            else {
-                return Ok(Vec::new());
+            let list = ListQuery {
+                select: "SELECT body FROM versions WHERE agent = ?",
+                column: "version",
+                params: vec![name.clone().into()],
             };
-            let (cond, args) = page.window("version", after, before);
-            let sql = format!(
-                "SELECT body FROM versions WHERE agent = ?{cond} ORDER BY version {} LIMIT {}",
-                page.order.sql(),
-                page.limit + 1
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let mut values = vec![rusqlite::types::Value::from(name.clone())];
-            values.extend(args.into_iter().map(rusqlite::types::Value::from));
-            let bodies = stmt
-                .query_map(rusqlite::params_from_iter(values), |r| {
-                    r.get::<_, String>(0)
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let bodies = page.fetch(conn, list, number_of, |r| r.get::<_, String>(0))?;
             bodies
                 .into_iter()
                 .map(|b| {

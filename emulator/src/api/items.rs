@@ -11,8 +11,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, json_body, memory_ctx, stores, validate};
+use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
+use super::{ApiVersion, AppState, json_body, lookup, memory_ctx, stores, validate};
 use crate::ids;
 
 /// The kinds an item may have on the wire (lower case, as item CRUD and search return them).
@@ -211,36 +211,18 @@ pub async fn list(
         .db
         .read(move |conn| {
             ensure_store(conn, &name)?;
-            let seq_of = |id: &Option<String>| -> ApiResult<Option<Option<i64>>> {
-                match id {
-                    None => Ok(Some(None)),
-                    Some(id) => Ok(conn
-                        .query_row("SELECT seq FROM items WHERE memory_id = ?1", [id], |r| {
-                            r.get(0)
-                        })
-                        .optional()?
-                        .map(Some)),
-                }
+            let list = ListQuery {
+                select: "SELECT memory_id, updated_at, scope, content, kind FROM items \
+                         WHERE store = ? AND scope = ?",
+                column: "seq",
+                params: vec![name.into(), scope.into()],
             };
-            let (Some(after), Some(before)) = (seq_of(&page.after)?, seq_of(&page.before)?) else {
-                return Ok(Vec::new());
-            };
-            let (cond, args) = page.window("seq", after, before);
-            let sql = format!(
-                "SELECT memory_id, updated_at, scope, content, kind FROM items \
-                 WHERE store = ? AND scope = ?{cond} ORDER BY seq {} LIMIT {}",
-                page.order.sql(),
-                page.limit + 1
-            );
-            let mut values = vec![
-                rusqlite::types::Value::from(name.clone()),
-                rusqlite::types::Value::from(scope.clone()),
-            ];
-            values.extend(args.into_iter().map(rusqlite::types::Value::from));
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let items = stmt
-                .query_map(rusqlite::params_from_iter(values), item_json)?
-                .collect::<Result<Vec<_>, _>>()?;
+            let items = page.fetch(
+                conn,
+                list,
+                |id| lookup::int(conn, "SELECT seq FROM items WHERE memory_id = ?1", [id]),
+                item_json,
+            )?;
             Ok(items
                 .into_iter()
                 .map(|v| (v["memory_id"].as_str().unwrap_or_default().to_owned(), v))

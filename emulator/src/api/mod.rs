@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod error;
 pub mod items;
+pub mod lookup;
 pub mod memories;
 pub mod paging;
 pub mod responses;

@@ -4,6 +4,8 @@
 
 use std::collections::HashMap;
 
+use rusqlite::{Connection, Row};
+
 use super::error::{ApiError, ApiResult};
 
 /// Sort direction over the creation sequence.
@@ -72,12 +74,7 @@ impl PageParams {
     /// The SQL condition on `column` (a creation sequence) for resolved cursor positions, plus
     /// its parameters. `None` for a cursor means "not given"; an unknown cursor id must be
     /// handled by the caller (it yields an empty page).
-    pub fn window(
-        &self,
-        column: &str,
-        after: Option<i64>,
-        before: Option<i64>,
-    ) -> (String, Vec<i64>) {
+    fn window(&self, column: &str, after: Option<i64>, before: Option<i64>) -> (String, Vec<i64>) {
         let (after_op, before_op) = match self.order {
             Order::Asc => (">", "<"),
             Order::Desc => ("<", ">"),
@@ -94,6 +91,49 @@ impl PageParams {
         }
         (sql, params)
     }
+
+    /// Fetches up to `limit + 1` rows of the window (see [`envelope`]), mapped by `row`.
+    /// `position` resolves a cursor id to its place in `column`; a cursor naming nothing yields
+    /// an empty page, as recorded.
+    pub fn fetch<T>(
+        &self,
+        conn: &Connection,
+        query: ListQuery<'_>,
+        mut position: impl FnMut(&str) -> ApiResult<Option<i64>>,
+        row: impl FnMut(&Row<'_>) -> rusqlite::Result<T>,
+    ) -> ApiResult<Vec<T>> {
+        let mut resolve = |cursor: &Option<String>| match cursor {
+            None => Ok(Some(None)),
+            Some(id) => position(id).map(|p| p.map(Some)),
+        };
+        let (Some(after), Some(before)) = (resolve(&self.after)?, resolve(&self.before)?) else {
+            return Ok(Vec::new());
+        };
+        let (cond, args) = self.window(query.column, after, before);
+        let sql = format!(
+            "{}{cond} ORDER BY {} {} LIMIT {}",
+            query.select,
+            query.column,
+            self.order.sql(),
+            self.limit + 1
+        );
+        let mut params = query.params;
+        params.extend(args.into_iter().map(rusqlite::types::Value::from));
+        let mut stmt = conn.prepare_cached(&sql)?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(params), row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+}
+
+/// One resource's list before paging: `select` reads up to and including the resource's own
+/// `WHERE` condition, `column` is the creation order that both the cursor window and the sort
+/// use, and `params` fill the placeholders of `select`.
+pub struct ListQuery<'a> {
+    pub select: &'a str,
+    pub column: &'a str,
+    pub params: Vec<rusqlite::types::Value>,
 }
 
 /// How an empty page spells its cursors: memory stores and items send `""`, agents omit them.

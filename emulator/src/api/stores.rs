@@ -8,12 +8,12 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, json_body, memories, memory_ctx, validate};
+use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
+use super::{ApiVersion, AppState, json_body, lookup, memories, memory_ctx, validate};
 use crate::ids;
 
 /// The not-found error for a store, as recorded (Feb 2026 wording).
@@ -23,15 +23,8 @@ pub fn store_not_found(name: &str) -> ApiError {
 
 /// Loads a store's wire JSON, or 404.
 pub fn load(conn: &Connection, name: &str) -> ApiResult<Value> {
-    let body: Option<String> = conn
-        .query_row("SELECT body FROM stores WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    match body {
-        Some(b) => Ok(serde_json::from_str(&b)?),
-        None => Err(store_not_found(name)),
-    }
+    lookup::json(conn, "SELECT body FROM stores WHERE name = ?1", [name])?
+        .ok_or_else(|| store_not_found(name))
 }
 
 /// Validates `definition` and fills the option defaults the service echoes: both enabled flags,
@@ -152,13 +145,7 @@ pub async fn create(
     state
         .db
         .write(move |tx| {
-            let taken: bool = tx
-                .query_row("SELECT 1 FROM stores WHERE name = ?1", [&name], |_| {
-                    Ok(true)
-                })
-                .optional()?
-                .unwrap_or(false);
-            if taken {
+            if lookup::exists(tx, "SELECT 1 FROM stores WHERE name = ?1", [&name])? {
                 return Err(ApiError::conflict(format!(
                     "MemoryStore '{name}' already exists"
                 )));
@@ -198,30 +185,17 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            let seq_of = |id: &Option<String>| -> ApiResult<Option<Option<i64>>> {
-                match id {
-                    None => Ok(Some(None)),
-                    Some(id) => Ok(conn
-                        .query_row("SELECT seq FROM stores WHERE id = ?1", [id], |r| r.get(0))
-                        .optional()?
-                        .map(Some)),
-                }
+            let list = ListQuery {
+                select: "SELECT id, body FROM stores WHERE 1=1",
+                column: "seq",
+                params: Vec::new(),
             };
-            let (Some(after), Some(before)) = (seq_of(&page.after)?, seq_of(&page.before)?) else {
-                return Ok(Vec::new());
-            };
-            let (cond, args) = page.window("seq", after, before);
-            let sql = format!(
-                "SELECT id, body FROM stores WHERE 1=1{cond} ORDER BY seq {} LIMIT {}",
-                page.order.sql(),
-                page.limit + 1
-            );
-            let mut stmt = conn.prepare_cached(&sql)?;
-            let rows = stmt
-                .query_map(rusqlite::params_from_iter(args), |r| {
-                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-                })?
-                .collect::<Result<Vec<_>, _>>()?;
+            let rows = page.fetch(
+                conn,
+                list,
+                |id| lookup::int(conn, "SELECT seq FROM stores WHERE id = ?1", [id]),
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )?;
             rows.into_iter()
                 .map(|(id, body)| Ok((id, serde_json::from_str(&body)?)))
                 .collect::<ApiResult<Vec<_>>>()
