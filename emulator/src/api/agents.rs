@@ -2,18 +2,15 @@
 //! survives version deletes; it restarts only when the whole agent is deleted). An agent whose
 //! versions were all deleted is invisible until a new version is created.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, Ctx, json_body, lookup, project_ctx, validate};
+use super::request::{Checked, CheckedBody, Project};
+use super::{ApiVersion, AppState, Ctx, json_body, lookup, validate};
 use crate::ids;
 
 pub(crate) fn agent_missing(name: &str) -> ApiError {
@@ -144,11 +141,8 @@ fn check_memory_tool(
 pub async fn create_version(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { ctx, body, .. }: CheckedBody<Project>,
 ) -> ApiResult<Json<Value>> {
-    let ctx = project_ctx(&query, &headers)?;
     validate::agent_name(&name)?;
     let body = json_body(&body)?;
     let definition = match body.get("definition") {
@@ -219,10 +213,8 @@ pub async fn create_version(
 pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let out = state
         .db
         .read(move |conn| match latest(conn, &name)? {
@@ -237,10 +229,8 @@ pub async fn get(
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let out = state
         .db
         .write(move |tx| {
@@ -259,10 +249,8 @@ pub async fn delete(
 /// cursors are agent names; the empty page omits `first_id`/`last_id` as recorded.
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    Checked { query, .. }: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state
@@ -296,10 +284,8 @@ pub async fn list(
 pub async fn list_versions(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    Checked { query, .. }: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state
@@ -338,10 +324,8 @@ pub async fn list_versions(
 pub async fn get_version(
     State(state): State<AppState>,
     Path((name, number)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let out = state
         .db
         .read(move |conn| {
@@ -359,10 +343,8 @@ pub async fn get_version(
 pub async fn delete_version(
     State(state): State<AppState>,
     Path((name, number)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Project>,
 ) -> ApiResult<Json<Value>> {
-    project_ctx(&query, &headers)?;
     let out = state
         .db
         .write(move |tx| {

@@ -4,22 +4,22 @@
 use std::collections::HashMap;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, json_body, lookup, memory_ctx, stores, validate};
+use super::request::{Checked, CheckedBody, Items};
+use super::{ApiVersion, AppState, Ctx, json_body, lookup, memory_ctx, stores, validate};
 use crate::ids;
 
 /// The kinds an item may have on the wire (lower case, as item CRUD and search return them).
 pub const KINDS: [&str; 3] = ["user_profile", "chat_summary", "procedural"];
 
 /// Item routes exist only on `v1`; on the preview version the service has no such route.
-fn items_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<()> {
+pub(super) fn items_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
     let ctx = memory_ctx(query, headers)?;
     if ctx.version == ApiVersion::Preview {
         return Err(ApiError {
@@ -33,7 +33,7 @@ fn items_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<
             param: Some("api-version".to_owned()),
         });
     }
-    Ok(())
+    Ok(ctx)
 }
 
 /// Reads an item row (`memory_id, updated_at, scope, content, kind`) as its wire JSON.
@@ -100,11 +100,8 @@ fn kind_of(body: &serde_json::Map<String, Value>) -> ApiResult<String> {
 pub async fn create(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { body, .. }: CheckedBody<Items>,
 ) -> ApiResult<Json<Value>> {
-    items_ctx(&query, &headers)?;
     let body = json_body(&body)?;
     let scope = validate::required_str(&body, "scope", "scope")?.to_owned();
     let content = validate::required_str(&body, "content", "content")?.to_owned();
@@ -123,10 +120,8 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Items>,
 ) -> ApiResult<Json<Value>> {
-    items_ctx(&query, &headers)?;
     let item = state
         .db
         .read(move |conn| {
@@ -142,11 +137,8 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { body, .. }: CheckedBody<Items>,
 ) -> ApiResult<Json<Value>> {
-    items_ctx(&query, &headers)?;
     let body = json_body(&body)?;
     let content = validate::required_str(&body, "content", "content")?.to_owned();
     let kind = body
@@ -173,10 +165,8 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Items>,
 ) -> ApiResult<Json<Value>> {
-    items_ctx(&query, &headers)?;
     let out = state
         .db
         .write(move |tx| {
@@ -198,11 +188,8 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { query, body, .. }: CheckedBody<Items>,
 ) -> ApiResult<Json<Value>> {
-    items_ctx(&query, &headers)?;
     let body = json_body(&body)?;
     let scope = validate::required_str(&body, "scope", "scope")?.to_owned();
     let page = PageParams::from_query(&query, Order::Desc)?;

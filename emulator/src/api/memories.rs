@@ -13,12 +13,11 @@
 //! background [`worker`], a poll, a search, or another process sharing the file. Each step is
 //! one transaction that re-checks the status, so an update is processed exactly once.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde_json::{Map, Value, json};
@@ -26,7 +25,8 @@ use tokio::sync::watch;
 
 use super::error::{ApiError, ApiResult};
 use super::items::item_json;
-use super::{ApiVersion, AppState, Ctx, memory_ctx, stores, validate};
+use super::request::{Checked, Memory};
+use super::{ApiVersion, AppState, Ctx, stores, validate};
 use crate::{extract, ids};
 
 /// The service's default `update_delay`, in seconds.
@@ -243,10 +243,8 @@ pub async fn update_memories(
 pub async fn get_update(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Memory>,
 ) -> ApiResult<Json<Value>> {
-    memory_ctx(&query, &headers)?;
     let out = state
         .db
         .write(move |tx| {

@@ -7,6 +7,7 @@ pub mod items;
 pub mod lookup;
 pub mod memories;
 pub mod paging;
+pub mod request;
 pub mod responses;
 pub mod stores;
 pub mod validate;

@@ -1,19 +1,16 @@
 //! Memory stores: create, get, list, update (description and metadata only), delete, and the
 //! `{name}:verb` actions that share the store's path segment.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::HeaderMap;
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
 use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, json_body, lookup, memories, memory_ctx, validate};
+use super::request::{Checked, CheckedBody, Memory};
+use super::{ApiVersion, AppState, json_body, lookup, memories, validate};
 use crate::ids;
 
 /// The not-found error for a store, as recorded (Feb 2026 wording).
@@ -118,11 +115,8 @@ fn definition(body: &Map<String, Value>, version: ApiVersion) -> ApiResult<Value
 /// `POST /memory_stores`: 200 with the store; 409 when the name is taken.
 pub async fn create(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { ctx, body, .. }: CheckedBody<Memory>,
 ) -> ApiResult<Response> {
-    let ctx = memory_ctx(&query, &headers)?;
     let body = json_body(&body)?;
     let name = validate::required_str(&body, "name", "name")?.to_owned();
     validate::store_name(&name)?;
@@ -164,10 +158,8 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Memory>,
 ) -> ApiResult<Json<Value>> {
-    memory_ctx(&query, &headers)?;
     let store = state.db.read(move |conn| load(conn, &name)).await?;
     Ok(Json(store))
 }
@@ -176,10 +168,8 @@ pub async fn get(
 /// unordered order of several stores, and OpenAI-style lists default to `desc`).
 pub async fn list(
     State(state): State<AppState>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    Checked { query, .. }: Checked<Memory>,
 ) -> ApiResult<Json<Value>> {
-    memory_ctx(&query, &headers)?;
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state
@@ -209,11 +199,8 @@ pub async fn list(
 pub async fn post_action(
     State(state): State<AppState>,
     Path(segment): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
-    body: Bytes,
+    CheckedBody { ctx, body, .. }: CheckedBody<Memory>,
 ) -> ApiResult<Response> {
-    let ctx = memory_ctx(&query, &headers)?;
     let body = json_body(&body)?;
     match segment.split_once(':') {
         None => update(state, segment, body).await,
@@ -281,10 +268,8 @@ async fn update(state: AppState, name: String, body: Map<String, Value>) -> ApiR
 pub async fn delete(
     State(state): State<AppState>,
     Path(name): Path<String>,
-    Query(query): Query<HashMap<String, String>>,
-    headers: HeaderMap,
+    _: Checked<Memory>,
 ) -> ApiResult<Json<Value>> {
-    memory_ctx(&query, &headers)?;
     let out = state
         .db
         .write(move |tx| {
