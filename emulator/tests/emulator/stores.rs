@@ -75,6 +75,27 @@ async fn missing_api_version_is_400_and_unknown_is_404() {
     assert_eq!(r.status, 404);
 }
 
+/// The body is read before the api-version is checked (as when handlers checked it by hand),
+/// so an oversized body without an api-version is refused for its size, and a small one
+/// reaches the api-version rule.
+#[tokio::test]
+async fn an_oversized_body_is_refused_before_the_api_version_is_checked() {
+    let env = Env::start().await;
+    let send = |body: String| {
+        env.http
+            .post(format!("{}/memory_stores", env.base))
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+    };
+    let big = send(format!("\"{}\"", "x".repeat(3 * 1024 * 1024)))
+        .await
+        .unwrap();
+    assert_eq!(big.status().as_u16(), 413);
+    let small = send("{}".to_owned()).await.unwrap();
+    assert_eq!(small.status().as_u16(), 400);
+}
+
 #[tokio::test]
 async fn store_validation_names_the_field() {
     let env = Env::start().await;
