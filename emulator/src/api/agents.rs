@@ -145,21 +145,7 @@ pub async fn create_version(
 ) -> ApiResult<Json<Value>> {
     validate::agent_name(&name)?;
     let body = json_body(&body)?;
-    let definition = match body.get("definition") {
-        Some(Value::Object(d)) => d.clone(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "definition",
-                "'definition' must be an object.",
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid(
-                "definition",
-                "Missing required field 'definition'.",
-            ));
-        }
-    };
+    let definition = validate::required_object(&body, "definition")?.clone();
     let description = validate::description(&body)?;
     let metadata = validate::metadata(&body)?;
     check_definition(&ctx, &definition)?;

@@ -28,21 +28,7 @@ pub fn load(conn: &Connection, name: &str) -> ApiResult<Value> {
 /// and (v1, May 2026 on) `default_ttl_seconds: 0`. `procedural_memory_enabled` and
 /// `user_profile_details` are echoed only when sent.
 fn definition(body: &Map<String, Value>, version: ApiVersion) -> ApiResult<Value> {
-    let def = match body.get("definition") {
-        Some(Value::Object(d)) => d,
-        Some(_) => {
-            return Err(ApiError::invalid(
-                "definition",
-                "'definition' must be an object.",
-            ));
-        }
-        None => {
-            return Err(ApiError::invalid(
-                "definition",
-                "Missing required field 'definition'.",
-            ));
-        }
-    };
+    let def = validate::required_object(body, "definition")?;
     let kind = match def.get("kind") {
         None | Some(Value::Null) => "default",
         Some(Value::String(k)) if k == "default" => "default",

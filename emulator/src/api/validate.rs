@@ -128,6 +128,24 @@ pub fn required_str<'a>(
     }
 }
 
+/// A required object field (`null` counts as present and wrong, as for every object field).
+pub fn required_object<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+) -> ApiResult<&'a Map<String, Value>> {
+    match obj.get(field) {
+        Some(Value::Object(o)) => Ok(o),
+        Some(_) => Err(ApiError::invalid(
+            field,
+            format!("'{field}' must be an object."),
+        )),
+        None => Err(ApiError::invalid(
+            field,
+            format!("Missing required field '{field}'."),
+        )),
+    }
+}
+
 /// An optional number within `lo..=hi`.
 pub fn number_in(
     obj: &Map<String, Value>,
