@@ -89,11 +89,7 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
     }
 
     if !plan.not_deleted.is_empty() {
-        writeln!(
-            out,
-            "Not deleted (once owned by set `{}`, but edited outside foundryctl since):",
-            plan.set
-        )?;
+        writeln!(out, "Not deleted (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {
             writeln!(out, "  {}", kept.reason)?;
             writeln!(out, "    hint: {}", kept.hint)?;
