@@ -14,7 +14,9 @@ use std::time::Duration;
 use common::{Project, foundryctl};
 use foundry_emulator::{Config, Emulator, FaultConfig};
 use foundryctl::foundry::{ApiVersion, Auth, Client, TransportConfig};
-use foundryctl::model::{AgentName, AgentSpec, MemoryStoreName, MemoryStoreSpec};
+use foundryctl::model::{
+    AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, Tool,
+};
 use predicates::prelude::*;
 use predicates::str::contains;
 use reqwest::Url;
@@ -630,6 +632,56 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .assert()
         .code(0)
         .stdout("KIND  NAME  OWNER  DETAIL\n");
+}
+
+/// An agent edited in the portal is kept by `destroy`; the store it references must be kept
+/// with it (even with `--allow-delete`), or the agent would point at a deleted store. The
+/// plan names the agent and the way out, and everything else is destroyed.
+#[test]
+fn destroy_keeps_a_store_that_a_kept_agent_still_references() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    // A portal-style version of `buddy`: unstamped, still using `prefs`.
+    let spec = AgentSpec {
+        model: "gpt-4.1-mini".to_owned(),
+        instructions: Some("Edited in the portal.".to_owned()),
+        tools: vec![Tool::MemorySearch(MemorySearchTool {
+            memory_store_name: store("prefs"),
+            scope: "{{$userId}}".to_owned(),
+            max_memories: None,
+            update_delay: None,
+        })],
+        ..AgentSpec::default()
+    };
+    live.block_on(live.client.create_agent_version(
+        &AgentName::new("buddy").unwrap(),
+        &spec,
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+
+    live.cmd()
+        .args(["destroy", "--auto-approve"])
+        .args([
+            "--allow-delete",
+            "memory_store/prefs",
+            "--allow-delete",
+            "memory_store/notes",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "memory_store/prefs is not deleted: `agent/buddy`, which this run does not delete",
+        ))
+        .stdout(contains("agent/buddy is not deleted"))
+        .stdout(contains("- memory_store/prefs").not())
+        .stdout(contains("Apply complete: 2 done"));
+    assert_eq!(live.store_names(), BTreeSet::from(["prefs".to_owned()]));
+    assert_eq!(live.versions("buddy").len(), 2);
 }
 
 #[test]

@@ -1,5 +1,9 @@
 //! `foundryctl get [KIND[/NAME]]`: show live resources, as a table, as JSON, or as manifests
 //! (`--output yaml`) so an existing project can be exported into a manifest set.
+//!
+//! Unlike plan renderings, `get` does not mask credential-like tool fields (`headers`, …): an
+//! export must round-trip into manifests that apply the same agent, and it shows only what a
+//! reader of the project already sees (docs/get-json.md, "Credentials are not masked").
 
 use std::collections::BTreeSet;
 use std::io::Write as _;

@@ -19,7 +19,7 @@ pub mod types;
 
 pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, unmatched_targets};
-pub use secrets::{SecretField, secret_fields};
+pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
     Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,

@@ -25,7 +25,7 @@ use super::decide::{ConflictKind, Decision, Facts, Owner, decide};
 use super::diff::diff;
 use super::types::{
     Action, ActionKind, Blocked, Conflict, Diagnostic, NotDeleted, Op, Plan, PlanOptions,
-    Precondition, Severity, Summary, action_id,
+    Precondition, Severity, Summary, action_id, resource_order,
 };
 use super::{agent, order, store};
 use crate::model::{
@@ -67,12 +67,15 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
             );
         }
     }
+    keep_referenced_stores(&mut out, desired, live, options, &in_scope);
     if !options.destroy {
         check_references(&mut out, desired, live, &in_scope);
     }
 
     order::link(&mut out.actions, live);
     out.drift.sort_by(|a, b| a.resource.cmp(&b.resource));
+    out.not_deleted
+        .sort_by(|a, b| resource_order(&a.resource).cmp(&resource_order(&b.resource)));
     let summary = Summary::of(&out.actions, out.conflicts.len());
     Plan {
         set: options.set.clone(),
@@ -470,6 +473,87 @@ fn conflict(resource: ResourceRef, kind: ConflictKind, ownership: Option<Ownersh
                 resource,
             }
         }
+    }
+}
+
+/// A store this run would delete while an agent that stays (one kept as edited outside
+/// foundryctl, someone else's, or outside `--target`) still references it: deleting it would
+/// leave that agent pointing at a store that no longer exists, breaking an agent that is not
+/// this run's to change. So the delete is taken out of the plan and the store is listed as not
+/// deleted, naming the agents and the way out; it goes on a later run once they let go of it.
+/// Declared agents whose manifest names the store are left to [`check_references`], which
+/// reports the contradiction as an error.
+fn keep_referenced_stores(
+    out: &mut Accumulator,
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+    in_scope: &dyn Fn(&ResourceRef) -> bool,
+) {
+    // Agents this plan deletes or gives a new version: their old references end with the
+    // plan (the order puts them before the store's delete).
+    let acted: BTreeSet<&AgentName> = out
+        .actions
+        .iter()
+        .filter_map(|a| match &a.op {
+            Op::DeleteAgent { name } | Op::CreateAgentVersion { name, .. } => Some(name),
+            _ => None,
+        })
+        .collect();
+    let mut users: BTreeMap<&MemoryStoreName, Vec<ResourceRef>> = BTreeMap::new();
+    for (name, agent) in &live.agents {
+        let resource = ResourceRef::Agent(name.clone());
+        if acted.contains(name) {
+            continue;
+        }
+        let declared = desired
+            .agents
+            .get(name)
+            .filter(|_| !options.destroy && in_scope(&resource));
+        for store in agent.latest.spec.iter().flat_map(|s| s.referenced_stores()) {
+            let reported = declared.is_some_and(|d| d.spec.referenced_stores().any(|s| s == store));
+            if !reported {
+                users.entry(store).or_default().push(resource.clone());
+            }
+        }
+    }
+    let mut kept = Vec::new();
+    out.actions.retain(|a| match &a.op {
+        Op::DeleteStore { name } => match users.get(name) {
+            Some(agents) => {
+                kept.push(store_kept_for(a.resource.clone(), agents));
+                false
+            }
+            None => true,
+        },
+        _ => true,
+    });
+    out.not_deleted.extend(kept);
+}
+
+/// Why a store is kept for the agents that still use it, and how to let it go.
+fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef]) -> NotDeleted {
+    let names = agents
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (verb, them) = if agents.len() == 1 {
+        ("references", "that agent")
+    } else {
+        ("reference", "those agents")
+    };
+    NotDeleted {
+        reason: format!(
+            "{resource} is not deleted: {names}, which this run does not delete, still {verb} \
+             it, and would be left pointing at a deleted store"
+        ),
+        hint: format!(
+            "remove the memory tool from {them}, or get {them} deleted first (in the portal, or \
+             by foundryctl once its latest version is foundryctl's again); `{resource}` is then \
+             deleted like the rest"
+        ),
+        resource,
     }
 }
 

@@ -16,10 +16,15 @@
 //! credentials, and their names vary), and any field whose name says credential
 //! (`authorization`, `api_key`, `token`, `secret`, `password`, and names ending in those).
 //! Identifiers of credentials kept elsewhere (`project_connection_id`) are fine.
+//!
+//! The same rule masks values in the renderings ([`masked`]): `plan` output goes to CI logs
+//! and pull-request comments, so a credential's value is replaced by [`MASK`] there, while the
+//! plan itself (what `apply` sends) keeps it. Masking compares before it masks, so a changed
+//! credential still reads as changed ([`MASK_CHANGED`]).
 
 use serde_json::Value;
 
-use super::types::{Op, Plan};
+use super::types::{FieldChange, Op, Plan};
 use crate::model::Tool;
 
 /// A field of a pass-through tool that looks like a credential: `agent/NAME tools[i].path`.
@@ -77,6 +82,103 @@ fn walk(path: &str, value: &Value, under_headers: bool, found: &mut impl FnMut(S
             }
         }
         _ => {}
+    }
+}
+
+/// What the renderings show instead of a credential's value.
+pub const MASK: &str = "(sensitive value)";
+/// What they show for the new value of a credential that changed: the reader learns that it
+/// changed, never what it was or becomes.
+pub const MASK_CHANGED: &str = "(sensitive value, changed)";
+
+/// A change as the renderings may show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaskedChange {
+    /// The change with every credential-like value of a tool replaced by [`MASK`] or
+    /// [`MASK_CHANGED`].
+    pub change: FieldChange,
+    /// The field itself is a credential (its values are markers, not data), as opposed to a
+    /// larger value that merely contains one.
+    pub sensitive: bool,
+}
+
+/// Masks the credential-like values of a change to an agent's tools, with the rule
+/// [`secret_fields`] applies to saved plans. Values are compared before masking: the new side
+/// of a credential that differs from the old reads [`MASK_CHANGED`].
+pub fn masked(change: &FieldChange) -> MaskedChange {
+    let (sensitive, under_headers) = path_context(&change.path);
+    let before = change
+        .before
+        .as_ref()
+        .map(|v| mask(v, None, sensitive, under_headers));
+    let after = change
+        .after
+        .as_ref()
+        .map(|v| mask(v, change.before.as_ref(), sensitive, under_headers));
+    MaskedChange {
+        change: FieldChange {
+            before,
+            after,
+            ..change.clone()
+        },
+        sensitive: sensitive && (change.before.is_some() || change.after.is_some()),
+    }
+}
+
+/// Whether the value at a change path is a credential, and whether it is a `headers` object
+/// (whose values all are). Only tool paths qualify: `tools[1].headers.Authorization`,
+/// `tools[0].config.client_secret`. Keys are split on `.`, so a key holding a dot can only
+/// make more of the path sensitive, never less.
+fn path_context(path: &str) -> (bool, bool) {
+    let Some(rest) = path.strip_prefix("tools[") else {
+        return (false, false);
+    };
+    let mut keys = rest
+        .split('.')
+        .skip(1)
+        .map(|k| k.split('[').next().unwrap_or(k));
+    let mut under_headers = false;
+    for key in keys.by_ref() {
+        if under_headers || is_credential_name(key) {
+            return (true, false);
+        }
+        under_headers = key.eq_ignore_ascii_case("headers");
+    }
+    (false, under_headers)
+}
+
+/// `value` with every credential-like value replaced by a marker; `other` is the value on the
+/// other side of the change at the same place (for the new side), to say whether it changed.
+fn mask(value: &Value, other: Option<&Value>, sensitive: bool, under_headers: bool) -> Value {
+    if sensitive {
+        if is_empty(value) {
+            return value.clone();
+        }
+        let changed = other.is_some_and(|o| !is_empty(o) && o != value);
+        return Value::String(if changed { MASK_CHANGED } else { MASK }.to_owned());
+    }
+    match value {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(key, v)| {
+                    let child = mask(
+                        v,
+                        other.and_then(|o| o.get(key)),
+                        under_headers || is_credential_name(key),
+                        key.eq_ignore_ascii_case("headers"),
+                    );
+                    (key.clone(), child)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .enumerate()
+                .map(|(i, v)| mask(v, other.and_then(|o| o.get(i)), under_headers, false))
+                .collect(),
+        ),
+        _ => value.clone(),
     }
 }
 
@@ -144,5 +246,64 @@ mod tests {
         let tool =
             json!({"type": "mcp", "server_url": "u", "project_connection_id": "c", "headers": {}});
         assert!(found(&tool).is_empty());
+    }
+
+    fn change(path: &str, before: Option<Value>, after: Option<Value>) -> FieldChange {
+        FieldChange {
+            path: path.to_owned(),
+            before,
+            after,
+            before_unreported: false,
+            forces_replacement: false,
+        }
+    }
+
+    #[test]
+    fn a_changed_credential_is_masked_on_both_sides_and_still_reads_changed() {
+        let m = masked(&change(
+            "tools[1].headers.Authorization",
+            Some(json!("Bearer old")),
+            Some(json!("Bearer new")),
+        ));
+        assert!(m.sensitive);
+        assert_eq!(m.change.before, Some(json!(MASK)));
+        assert_eq!(m.change.after, Some(json!(MASK_CHANGED)));
+        let added = masked(&change("tools[0].config.api-key", None, Some(json!("k"))));
+        assert_eq!(added.change.after, Some(json!(MASK)));
+    }
+
+    #[test]
+    fn credentials_inside_a_larger_value_are_masked_and_the_rest_kept() {
+        let before = json!({"type": "mcp", "server_url": "u", "headers": {"X-Key": "a"},
+            "token": "t", "list": [{"password": "p"}]});
+        let after = json!({"type": "mcp", "server_url": "v", "headers": {"X-Key": "b"},
+            "token": "t", "list": [{"password": "p"}]});
+        let m = masked(&change("tools[1]", Some(before), Some(after)));
+        assert!(!m.sensitive);
+        assert_eq!(
+            m.change.after,
+            Some(
+                json!({"type": "mcp", "server_url": "v", "headers": {"X-Key": MASK_CHANGED},
+                "token": MASK, "list": [{"password": MASK}]})
+            )
+        );
+        assert_eq!(m.change.before.unwrap()["headers"]["X-Key"], json!(MASK));
+        let headers = masked(&change("tools[0].headers", None, Some(json!({"A": "s"}))));
+        assert_eq!(headers.change.after, Some(json!({"A": MASK})));
+    }
+
+    #[test]
+    fn fields_that_are_not_credentials_are_shown_as_they_are() {
+        for path in [
+            "tools[0].scope",
+            "tools[0].token_limit",
+            "labels.token",
+            "description",
+        ] {
+            let c = change(path, Some(json!("a")), Some(json!("b")));
+            let m = masked(&c);
+            assert!(!m.sensitive, "{path}");
+            assert_eq!(m.change, c, "{path}");
+        }
     }
 }

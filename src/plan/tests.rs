@@ -515,18 +515,75 @@ fn an_agent_edited_outside_foundryctl_is_not_deleted_and_the_plan_says_so() {
     for options in deleting {
         let p = plan_against(&svc, &desired(&[store("prefs")], &[]), &options);
         assert!(p.actions.iter().all(|a| a.id != "agent/buddy"), "{p:#?}");
-        assert_eq!(p.not_deleted.len(), 1, "{options:?}");
-        assert_eq!(
-            p.not_deleted[0].resource,
-            ResourceRef::Agent(agent_name("buddy"))
-        );
+        // Under destroy its store is kept too (it still references it).
+        let kept = p.not_deleted.last().unwrap();
+        assert_eq!(kept.resource, ResourceRef::Agent(agent_name("buddy")));
         assert!(
-            p.not_deleted[0]
-                .reason
+            kept.reason
                 .contains("latest version (2) was made outside foundryctl"),
             "{}",
-            p.not_deleted[0].reason
+            kept.reason
         );
-        assert!(p.not_deleted[0].reason.contains("applied is 1"));
+        assert!(kept.reason.contains("applied is 1"));
+    }
+}
+
+/// A kept agent (its latest version made in the portal) still uses its store: deleting the
+/// store would leave the agent pointing at nothing, so `destroy` and `--prune` keep the store
+/// too, say why and name the agent, even when `--allow-delete` permits losing its memories. An
+/// agent the run does delete lets its store go as before.
+#[test]
+fn a_store_a_kept_agent_references_is_not_deleted_and_the_plan_says_why() {
+    let want = desired(
+        &[store("prefs"), store("other")],
+        &[agent("buddy", "prefs"), agent("gone", "other")],
+    );
+    let mut svc = converged(&want);
+    let edited = want.agents[&agent_name("buddy")].spec.clone();
+    svc.create_version(&agent_name("buddy"), Some(&edited), &BTreeMap::new());
+    let allow_all: BTreeSet<ResourceRef> = ["memory_store/prefs", "memory_store/other"]
+        .iter()
+        .map(|r| r.parse().unwrap())
+        .collect();
+    let deleting = [
+        PlanOptions {
+            prune: true,
+            allow_delete: allow_all.clone(),
+            ..opts()
+        },
+        PlanOptions {
+            destroy: true,
+            allow_delete: allow_all,
+            ..opts()
+        },
+    ];
+    for options in deleting {
+        let p = plan_against(&svc, &desired(&[], &[]), &options);
+        let ids: Vec<&str> = p.actions.iter().map(|a| a.id.as_str()).collect();
+        assert_eq!(ids, ["agent/gone", "memory_store/other"], "{options:?}");
+        let kept: Vec<String> = p
+            .not_deleted
+            .iter()
+            .map(|n| n.resource.to_string())
+            .collect();
+        assert_eq!(kept, ["memory_store/prefs", "agent/buddy"], "{options:?}");
+        let store = &p.not_deleted[0];
+        assert!(store.reason.contains("`agent/buddy`"), "{}", store.reason);
+        assert!(
+            store.reason.contains("pointing at a deleted store"),
+            "{}",
+            store.reason
+        );
+        assert!(
+            store.hint.contains("remove the memory tool"),
+            "{}",
+            store.hint
+        );
+        assert!(!p.has_errors() && !p.is_blocked(), "{p:#?}");
+        // Applied, the kept agent's store is still there.
+        let mut after = svc.clone();
+        after.apply(&p);
+        assert!(after.stores.contains_key(&store_name("prefs")));
+        assert!(!after.stores.contains_key(&store_name("other")));
     }
 }

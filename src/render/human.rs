@@ -12,7 +12,7 @@ use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
 use super::{HumanOptions, inline, multiline, phrase, summary_line};
-use crate::plan::{Action, ActionKind, FieldChange, Plan, Severity};
+use crate::plan::{Action, ActionKind, FieldChange, MaskedChange, Plan, Severity, masked};
 
 /// Renders the whole plan.
 pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::Result<()> {
@@ -89,11 +89,7 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
     }
 
     if !plan.not_deleted.is_empty() {
-        writeln!(
-            out,
-            "Not deleted (once owned by set `{}`, but edited outside foundryctl since):",
-            plan.set
-        )?;
+        writeln!(out, "Not deleted (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {
             writeln!(out, "  {}", kept.reason)?;
             writeln!(out, "    hint: {}", kept.hint)?;
@@ -162,6 +158,9 @@ fn write_change(
     change: &FieldChange,
     indent: usize,
 ) -> io::Result<()> {
+    // Plans go to CI logs and pull-request comments: never a credential's value.
+    let MaskedChange { change, sensitive } = masked(change);
+    let change = &change;
     let pad = " ".repeat(indent);
     let (symbol, style) = match (&change.before, &change.after) {
         (None, Some(_)) if !change.before_unreported => ("+", GREEN),
@@ -182,7 +181,13 @@ fn write_change(
         )?;
         return write_line_diff(out, p, before, after, indent + 4);
     }
-    let shown = |v: &Option<serde_json::Value>| v.as_ref().map(inline);
+    // A masked field's markers are not values: shown bare, so they do not read as a string.
+    let shown = |v: &Option<serde_json::Value>| {
+        v.as_ref().map(|v| match v.as_str() {
+            Some(marker) if sensitive => marker.to_owned(),
+            _ => inline(v),
+        })
+    };
     let text = match (shown(&change.before), shown(&change.after)) {
         (None, Some(after)) if change.before_unreported => {
             format!("(not reported by the service) -> {after}")

@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use serde_json::{Value, json};
 
 use super::verb;
-use crate::plan::{Action, FieldChange, Plan, Severity};
+use crate::plan::{Action, FieldChange, MaskedChange, Plan, Severity, masked};
 
 /// The version of the JSON plan format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -84,12 +84,18 @@ fn action(a: &Action) -> Value {
     })
 }
 
+/// A change with its credential-like values masked (docs/plan-json.md, "Masked values").
 fn change(c: &FieldChange) -> Value {
+    let MaskedChange {
+        change: c,
+        sensitive,
+    } = masked(c);
     json!({
         "path": c.path,
         "before": c.before,
         "after": c.after,
         "before_unreported": c.before_unreported,
         "forces_replacement": c.forces_replacement,
+        "sensitive": sensitive,
     })
 }

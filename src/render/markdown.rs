@@ -58,10 +58,7 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         writeln!(out)?;
     }
     if !plan.not_deleted.is_empty() {
-        writeln!(
-            out,
-            "**Not deleted** (edited outside foundryctl since it was applied):"
-        )?;
+        writeln!(out, "**Not deleted** (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {
             writeln!(out, "- {} (hint: {})", kept.reason, kept.hint)?;
         }

@@ -225,3 +225,55 @@ fn strip_ansi(s: &str) -> String {
     }
     out
 }
+
+/// An agent whose `mcp` tool carries credentials, as `${VAR}` interpolation leaves them.
+fn with_mcp(mut agent: crate::model::Agent, token: &str) -> crate::model::Agent {
+    agent
+        .spec
+        .tools
+        .push(crate::model::Tool::Other(serde_json::json!({
+            "type": "mcp",
+            "server_label": "github",
+            "server_url": "https://example.test/mcp",
+            "headers": {"Authorization": format!("Bearer {token}"), "X-Trace": "on"},
+            "project_connection_id": "conn-1",
+        })));
+    agent
+}
+
+/// `plan` output lands in CI logs and pull-request comments: a credential's value never
+/// appears in any rendering (create or change), a changed one still reads as changed, and the
+/// plan itself keeps the value for apply.
+#[test]
+fn credentials_of_pass_through_tools_are_masked_in_every_rendering() {
+    let want = desired(
+        &[store("prefs")],
+        &[with_mcp(agent("buddy", "prefs"), "s3cr3t-old")],
+    );
+    let created = plan_against(&Service::default(), &want, &PlanOptions::default());
+    let svc = applied(&want);
+    let changed_want = desired(
+        &[store("prefs")],
+        &[with_mcp(agent("buddy", "prefs"), "s3cr3t-new")],
+    );
+    let changed = plan_against(&svc, &changed_want, &PlanOptions::default());
+    assert_eq!(changed.summary.to_change, 1);
+    for plan in [&created, &changed] {
+        for text in [
+            human_text(plan, false),
+            json_text(plan),
+            markdown_text(plan),
+        ] {
+            assert!(!text.contains("s3cr3t"), "{text}");
+            assert!(text.contains("(sensitive value)"), "{text}");
+        }
+        assert!(
+            crate::plan::secret_fields(plan).len() == 2,
+            "the plan keeps the values"
+        );
+    }
+    let saved = serde_json::to_string(&changed).unwrap();
+    assert!(saved.contains("Bearer s3cr3t-new"));
+    snapshot_all("masked_create", &created);
+    snapshot_all("masked_update", &changed);
+}
