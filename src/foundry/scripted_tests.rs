@@ -343,6 +343,40 @@ async fn requests_in_flight_never_exceed_the_limit() {
 }
 
 #[tokio::test]
+async fn a_client_built_for_a_parallelism_above_the_default_limit_runs_that_many_at_once() {
+    let server = Server::start(
+        Vec::new(),
+        Action::Slow(Duration::from_millis(400), STORE.into()),
+    )
+    .await;
+    let default_limit = TransportConfig::default().max_in_flight;
+    let wanted = default_limit * 2;
+    let c = client(
+        &server,
+        Auth::None,
+        TransportConfig {
+            max_in_flight: TransportConfig::for_parallelism(wanted).max_in_flight,
+            ..fast()
+        },
+    );
+    let calls: Vec<_> = (0..wanted)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get_store(&name()).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.seen().len(), wanted);
+    assert!(
+        server.max_in_flight() > default_limit,
+        "only {} in flight at once; the default limit is {default_limit}",
+        server.max_in_flight()
+    );
+}
+
+#[tokio::test]
 async fn the_bearer_token_goes_to_loopback_http_but_never_to_remote_http() {
     let server = Server::start(Vec::new(), ok(STORE)).await;
     let auth = Auth::from_mode(
