@@ -93,12 +93,16 @@ impl Session {
             .read_live_state(&declared)
             .await
             .context("failed to read the live project")?;
-        for name in crate::plan::agents_needing_history(desired, &live, options) {
-            let history = self
-                .client()
-                .list_agent_versions(&name)
-                .await
-                .with_context(|| format!("failed to read the versions of agent/{name}"))?;
+        let names = crate::plan::agents_needing_history(desired, &live, options);
+        let histories = self
+            .client()
+            .list_versions_of_agents(names.into_iter().collect())
+            .await
+            .map_err(|e| {
+                anyhow::Error::new(e.error)
+                    .context(format!("failed to read the versions of agent/{}", e.name))
+            })?;
+        for (name, history) in histories {
             if let Some(agent) = live.agents.get_mut(&name) {
                 agent.history = Some(history);
             }
