@@ -89,7 +89,7 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
         }
         Phase::Plan { dir, endpoint } => {
             let validated = load(dir, &vars)?;
-            let client = client(endpoint)?;
+            let client = client(endpoint, TransportConfig::default())?;
             let started = Instant::now();
             let (live, plan, mut split) = read_and_plan(&client, &validated).await?;
             let rendering = Instant::now();
@@ -108,7 +108,7 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
             parallelism,
         } => {
             let validated = load(dir, &vars)?;
-            let client = client(endpoint)?;
+            let client = client(endpoint, TransportConfig::for_parallelism(*parallelism))?;
             let started = Instant::now();
             let (live, plan, mut split) = read_and_plan(&client, &validated).await?;
             let executing = Instant::now();
@@ -146,14 +146,11 @@ fn load(dir: &std::path::Path, vars: &Variables) -> anyhow::Result<Validated> {
     manifest::validate(&files, vars).map_err(|d| anyhow::anyhow!("invalid manifests: {d}"))
 }
 
-fn client(endpoint: &str) -> anyhow::Result<Client> {
+/// The client as the CLI builds it: `plan` with the default transport, `apply` with room for
+/// `--parallelism` requests in flight.
+fn client(endpoint: &str, transport: TransportConfig) -> anyhow::Result<Client> {
     let url = endpoint.parse().context("failed to parse the endpoint")?;
-    Ok(Client::new(
-        url,
-        ApiVersion::V1,
-        Auth::None,
-        TransportConfig::default(),
-    )?)
+    Ok(Client::new(url, ApiVersion::V1, Auth::None, transport)?)
 }
 
 /// What `plan` and `apply` do before writing (the command layer's `read_live` + `plan::plan`).

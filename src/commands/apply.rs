@@ -36,7 +36,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         return apply_saved(global, path, usize::from(args.parallelism)).await;
     }
     require_files(&args.planning.files)?;
-    let session = Session::connect(global).await?;
+    let session = Session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
     let approval = Approval::Ask {
         question: format!("Apply these changes to {}?", target_name(&session)),
@@ -113,7 +113,7 @@ async fn apply_saved(
     parallelism: usize,
 ) -> anyhow::Result<ExitStatus> {
     let saved = read_saved(path)?;
-    let session = Session::connect(global).await?;
+    let session = Session::connect_for_parallelism(global, parallelism).await?;
     let here = session.endpoint_id();
     if saved.endpoint != here {
         return Err(StatusError::new(

@@ -11,8 +11,8 @@ use clap::ValueEnum;
 
 use crate::cli::{ColorChoice, GlobalArgs};
 use crate::exit::{ExitStatus, StatusError};
-use crate::foundry::Target;
 use crate::foundry::connect::Connection;
+use crate::foundry::{Target, TransportConfig};
 use crate::manifest::{self, Validated};
 use crate::model::{DesiredState, LiveState, ResourceRef, SetName};
 use crate::plan::{Plan, PlanOptions};
@@ -29,11 +29,29 @@ pub struct Session {
 }
 
 impl Session {
-    /// Resolves the target, prints `target: …` to stderr, and connects.
+    /// Resolves the target, prints `target: …` to stderr, and connects with the default
+    /// transport settings.
     pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Session> {
+        Self::connect_with(global, TransportConfig::default()).await
+    }
+
+    /// Like [`Session::connect`], for a command whose executor runs `parallelism` actions at
+    /// once (`apply`, `destroy`): the client must admit at least that many requests in flight,
+    /// or the flag would be silently capped by the client's own limit.
+    pub async fn connect_for_parallelism(
+        global: &GlobalArgs,
+        parallelism: usize,
+    ) -> anyhow::Result<Session> {
+        Self::connect_with(global, TransportConfig::for_parallelism(parallelism)).await
+    }
+
+    async fn connect_with(
+        global: &GlobalArgs,
+        transport: TransportConfig,
+    ) -> anyhow::Result<Session> {
         let cwd = std::env::current_dir().context("failed to find the working directory")?;
         let set = set_name(global)?;
-        let conn = Connection::from_args(global, &cwd)
+        let conn = Connection::from_args(global, &cwd, transport)
             .await
             .context("failed to connect to the project")?;
         anstream::eprintln!("{}", conn.describe());
@@ -75,12 +93,16 @@ impl Session {
             .read_live_state(&declared)
             .await
             .context("failed to read the live project")?;
-        for name in crate::plan::agents_needing_history(desired, &live, options) {
-            let history = self
-                .client()
-                .list_agent_versions(&name)
-                .await
-                .with_context(|| format!("failed to read the versions of agent/{name}"))?;
+        let names = crate::plan::agents_needing_history(desired, &live, options);
+        let histories = self
+            .client()
+            .list_versions_of_agents(names.into_iter().collect())
+            .await
+            .map_err(|e| {
+                anyhow::Error::new(e.error)
+                    .context(format!("failed to read the versions of agent/{}", e.name))
+            })?;
+        for (name, history) in histories {
             if let Some(agent) = live.agents.get_mut(&name) {
                 agent.history = Some(history);
             }

@@ -32,7 +32,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = Session::connect(global).await?;
+    let session = Session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {

@@ -324,13 +324,76 @@ impl Client {
             .filter(|a| history_for.contains(&a.name) && !a.ownership().managed)
             .map(|a| a.name.clone())
             .collect();
-        for name in needs_history {
-            let history = self.list_agent_versions(&name).await?;
+        let histories = self
+            .list_versions_of_agents(needs_history)
+            .await
+            .map_err(|e| e.error)?;
+        for (name, history) in histories {
             if let Some(agent) = state.agents.get_mut(&name) {
                 agent.history = Some(history);
             }
         }
         Ok(state)
+    }
+
+    /// The version histories of `names` ([`Client::list_agent_versions`] each), read
+    /// concurrently: a project with many hand-made agents would otherwise pay one round trip
+    /// per agent in series. At most the client's in-flight limit run at once (the transport
+    /// enforces the same limit across all callers; this bound just keeps the number of waiting
+    /// tasks small). The result is in the order of `names`, whatever order the answers came
+    /// in. The first failure ends the reads (the others are abandoned) and names its agent.
+    pub async fn list_versions_of_agents(
+        &self,
+        names: Vec<AgentName>,
+    ) -> Result<Vec<(AgentName, Vec<LiveAgentVersion>)>, HistoryError> {
+        let limit = self.transport.config().max_in_flight.max(1);
+        let mut histories: Vec<Option<Vec<LiveAgentVersion>>> = vec![None; names.len()];
+        let mut tasks = tokio::task::JoinSet::new();
+        // Which agent each task reads, to name it when the task itself fails.
+        let mut task_index = std::collections::HashMap::new();
+        let mut next = 0;
+        loop {
+            while tasks.len() < limit && next < names.len() {
+                let (client, name, index) = (self.clone(), names[next].clone(), next);
+                let handle = tasks.spawn(async move {
+                    let result = client.list_agent_versions(&name).await;
+                    (index, result)
+                });
+                task_index.insert(handle.id(), index);
+                next += 1;
+            }
+            let Some(joined) = tasks.join_next().await else {
+                break;
+            };
+            let (index, result) = match joined {
+                Ok(done) => done,
+                // A panic in the task (it only awaits the client): pass it on unchanged.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // Cancelled: nothing here aborts a task, but say which read was lost if the
+                // runtime ever does (it shuts down while reading).
+                Err(e) => {
+                    let index = task_index.get(&e.id()).copied().unwrap_or_default();
+                    return Err(HistoryError {
+                        name: names[index].clone(),
+                        error: ClientError::Request {
+                            operation: "list agent versions",
+                            reason: e.to_string(),
+                        },
+                    });
+                }
+            };
+            histories[index] = Some(result.map_err(|error| HistoryError {
+                name: names[index].clone(),
+                error,
+            })?);
+        }
+        // Every index was spawned and joined exactly once by now (the loop ends only when no
+        // task is left and none is left to spawn), so every slot is `Some`.
+        Ok(names
+            .into_iter()
+            .zip(histories)
+            .map(|(name, history)| (name, history.unwrap_or_default()))
+            .collect())
     }
 
     // --- creates that survive a lost answer -------------------------------------------------
@@ -371,6 +434,13 @@ impl Client {
             }
         }
     }
+}
+
+/// A failed history read, with the agent it was for (the client error alone does not say).
+#[derive(Debug)]
+pub struct HistoryError {
+    pub name: AgentName,
+    pub error: ClientError,
 }
 
 fn to_json<T: serde::Serialize>(body: &T) -> serde_json::Value {

@@ -40,8 +40,14 @@ pub struct Connection {
 
 impl Connection {
     /// Resolves `--endpoint`/`PROJECT_ENDPOINT`/`.env` (read from `cwd`, the process's working
-    /// directory, which a relative `local:DIR` is also relative to) and connects.
-    pub async fn from_args(global: &GlobalArgs, cwd: &Path) -> Result<Connection, ConnectError> {
+    /// directory, which a relative `local:DIR` is also relative to) and connects with
+    /// `transport` (the defaults, or [`TransportConfig::for_parallelism`] for a command that
+    /// runs writes in parallel).
+    pub async fn from_args(
+        global: &GlobalArgs,
+        cwd: &Path,
+        transport: TransportConfig,
+    ) -> Result<Connection, ConnectError> {
         let (env, from_dotenv) = load_env(cwd)?;
         let target = Target::resolve(global.endpoint.as_deref(), &env, from_dotenv)?;
         Self::open(
@@ -49,7 +55,7 @@ impl Connection {
             global.api_version.into(),
             global.auth,
             &env,
-            TransportConfig::default(),
+            transport,
         )
         .await
     }
@@ -105,5 +111,38 @@ impl Connection {
         if let Some(emulator) = self.emulator {
             emulator.shutdown().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cli::{ApiVersionArg, ColorChoice};
+
+    #[tokio::test]
+    async fn the_connection_uses_the_transport_settings_the_command_asks_for() {
+        let dir = tempfile::tempdir().unwrap();
+        let global = GlobalArgs {
+            endpoint: Some(format!("local:{}", dir.path().display())),
+            api_version: ApiVersionArg::V1,
+            auth: AuthMode::Auto,
+            set: "default".to_owned(),
+            color: ColorChoice::Never,
+            verbose: 0,
+        };
+        let conn = Connection::from_args(&global, dir.path(), TransportConfig::for_parallelism(40))
+            .await
+            .unwrap();
+        assert_eq!(conn.client.transport.config().max_in_flight, 40);
+        conn.close().await;
+
+        let conn = Connection::from_args(&global, dir.path(), TransportConfig::default())
+            .await
+            .unwrap();
+        assert_eq!(
+            conn.client.transport.config().max_in_flight,
+            TransportConfig::default().max_in_flight
+        );
+        conn.close().await;
     }
 }

@@ -29,7 +29,7 @@ mod scripted_tests;
 mod test_server;
 
 pub use auth::{Auth, AuthError};
-pub use client::Client;
+pub use client::{Client, HistoryError};
 pub use env::Env;
 pub use error::ClientError;
 pub use lro::LroConfig;

@@ -257,9 +257,9 @@ async fn read_live_state_lists_each_kind_once_and_fetches_history_only_for_unsta
         {"metadata":{"managed-by":"foundryctl"},"object":"agent.version","id":"edited:1","name":"edited","version":"1","created_at":1,"definition":{"kind":"prompt","model":"m"}}],"has_more":false}).to_string();
     // Routed by path: the two lists run concurrently and may arrive in either order.
     let routed = Router::spawn(vec![
-        ("/memory_stores?", stores),
-        ("/agents?", agents),
-        ("/agents/edited/versions", versions),
+        ("/memory_stores?".to_owned(), stores),
+        ("/agents?".to_owned(), agents),
+        ("/agents/edited/versions".to_owned(), versions),
     ])
     .await;
     let c2 = Client::new(
@@ -311,6 +311,77 @@ async fn read_live_state_lists_each_kind_once_and_fetches_history_only_for_unsta
 }
 
 #[tokio::test]
+async fn histories_are_read_concurrently_within_the_limit_and_returned_in_the_order_asked() {
+    // Six agents, each with a one-version history whose version number is its own index.
+    let names: Vec<AgentName> = (1..=6)
+        .rev()
+        .map(|i| AgentName::new(format!("a{i}")).unwrap())
+        .collect();
+    let routes = (1..=6)
+        .map(|i| {
+            let page = json!({"data":[{"metadata":{},"object":"agent.version","id":format!("a{i}:{i}"),"name":format!("a{i}"),"version":i.to_string(),"created_at":1,"definition":{"kind":"prompt","model":"m"}}],"has_more":false});
+            (format!("/agents/a{i}/versions"), page.to_string())
+        })
+        .collect();
+    let delay = Duration::from_millis(300);
+    let routed = Router::spawn_slow(routes, delay).await;
+    let limit = 4;
+    let c = Client::new(
+        Url::parse(&routed.url).unwrap(),
+        ApiVersion::V1,
+        Auth::None,
+        TransportConfig {
+            max_in_flight: limit,
+            ..fast()
+        },
+    )
+    .unwrap();
+    let started = Instant::now();
+    let histories = c.list_versions_of_agents(names.clone()).await.unwrap();
+    let elapsed = started.elapsed();
+
+    let got: Vec<(String, Vec<String>)> = histories
+        .iter()
+        .map(|(n, h)| {
+            (
+                n.as_str().to_owned(),
+                h.iter().map(|v| v.version.clone()).collect(),
+            )
+        })
+        .collect();
+    let expected: Vec<(String, Vec<String>)> = (1..=6)
+        .rev()
+        .map(|i| (format!("a{i}"), vec![i.to_string()]))
+        .collect();
+    assert_eq!(
+        got, expected,
+        "in the order asked, each with its own history"
+    );
+    assert_eq!(routed.paths().len(), 6, "one list per agent");
+    assert!(
+        routed.max_in_flight() > 1 && routed.max_in_flight() <= limit,
+        "{} in flight at once (limit {limit})",
+        routed.max_in_flight()
+    );
+    assert!(
+        elapsed < delay * 5,
+        "six reads of {delay:?} took {elapsed:?}: not concurrent"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_history_read_names_its_agent() {
+    let server = Server::start(Vec::new(), status(400)).await;
+    let c = client(&server, Auth::None, fast());
+    let e = c
+        .list_versions_of_agents(vec![AgentName::new("broken").unwrap()])
+        .await
+        .unwrap_err();
+    assert_eq!(e.name.as_str(), "broken");
+    assert_eq!(e.error.status().map(|s| s.as_u16()), Some(400));
+}
+
+#[tokio::test]
 async fn requests_in_flight_never_exceed_the_limit() {
     let server = Server::start(
         Vec::new(),
@@ -338,6 +409,40 @@ async fn requests_in_flight_never_exceed_the_limit() {
     assert!(
         server.max_in_flight() <= 2,
         "{} in flight",
+        server.max_in_flight()
+    );
+}
+
+#[tokio::test]
+async fn a_client_built_for_a_parallelism_above_the_default_limit_runs_that_many_at_once() {
+    let server = Server::start(
+        Vec::new(),
+        Action::Slow(Duration::from_millis(400), STORE.into()),
+    )
+    .await;
+    let default_limit = TransportConfig::default().max_in_flight;
+    let wanted = default_limit * 2;
+    let c = client(
+        &server,
+        Auth::None,
+        TransportConfig {
+            max_in_flight: TransportConfig::for_parallelism(wanted).max_in_flight,
+            ..fast()
+        },
+    );
+    let calls: Vec<_> = (0..wanted)
+        .map(|_| {
+            let c = c.clone();
+            tokio::spawn(async move { c.get_store(&name()).await })
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(server.seen().len(), wanted);
+    assert!(
+        server.max_in_flight() > default_limit,
+        "only {} in flight at once; the default limit is {default_limit}",
         server.max_in_flight()
     );
 }
@@ -462,28 +567,43 @@ async fn an_update_that_never_finishes_times_out_with_its_id() {
 struct Router {
     url: String,
     seen: Arc<std::sync::Mutex<Vec<String>>>,
+    /// Requests being answered now, and the most at once.
+    in_flight: Arc<std::sync::Mutex<(usize, usize)>>,
 }
 
 impl Router {
-    async fn spawn(routes: Vec<(&'static str, String)>) -> Router {
+    async fn spawn(routes: Vec<(String, String)>) -> Router {
+        Self::spawn_slow(routes, Duration::ZERO).await
+    }
+
+    /// Like [`Router::spawn`], answering each request after `delay`.
+    async fn spawn_slow(routes: Vec<(String, String)>, delay: Duration) -> Router {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}/api/projects/p", listener.local_addr().unwrap());
         let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
-        let s = seen.clone();
+        let in_flight = Arc::new(std::sync::Mutex::new((0, 0)));
+        let (s, f) = (seen.clone(), in_flight.clone());
         let routes = Arc::new(routes);
         tokio::spawn(async move {
             while let Ok((mut sock, _)) = listener.accept().await {
-                let (s, routes) = (s.clone(), routes.clone());
+                let (s, f, routes) = (s.clone(), f.clone(), routes.clone());
                 tokio::spawn(async move {
                     let mut buf = vec![0u8; 8192];
                     let n = sock.read(&mut buf).await.unwrap_or(0);
                     let head = String::from_utf8_lossy(&buf[..n]).to_string();
                     let path = head.split(' ').nth(1).unwrap_or("").to_owned();
                     s.lock().unwrap().push(path.clone());
+                    {
+                        let mut g = f.lock().unwrap();
+                        g.0 += 1;
+                        g.1 = g.1.max(g.0);
+                    }
+                    tokio::time::sleep(delay).await;
+                    f.lock().unwrap().0 -= 1;
                     let body = routes
                         .iter()
-                        .find(|(p, _)| path.contains(p))
+                        .find(|(p, _)| path.contains(p.as_str()))
                         .map(|(_, b)| b.clone())
                         .unwrap_or_else(|| "{}".into());
                     let text = format!(
@@ -495,11 +615,19 @@ impl Router {
                 });
             }
         });
-        Router { url, seen }
+        Router {
+            url,
+            seen,
+            in_flight,
+        }
     }
 
     fn paths(&self) -> Vec<String> {
         self.seen.lock().unwrap().clone()
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 }
 

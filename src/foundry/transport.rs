@@ -65,6 +65,21 @@ impl Default for TransportConfig {
     }
 }
 
+impl TransportConfig {
+    /// The defaults, with room for `parallelism` requests in flight at once. The in-flight
+    /// limit is a semaphore shared by every request of the client, so an executor running
+    /// `--parallelism 32` on a client that admits 16 would silently run 16 at a time; this
+    /// keeps the limit at least the executor's. It is never lowered below the default, since
+    /// reads (paged lists, histories) share it with the writes.
+    pub fn for_parallelism(parallelism: usize) -> Self {
+        let default = Self::default();
+        Self {
+            max_in_flight: default.max_in_flight.max(parallelism),
+            ..default
+        }
+    }
+}
+
 /// A response that ended the retry loop: a success, or an error status the caller maps.
 #[derive(Debug)]
 pub struct Response {
@@ -462,6 +477,19 @@ mod tests {
             max_delay: Duration::from_secs(2),
             ..TransportConfig::default()
         }
+    }
+
+    #[test]
+    fn the_in_flight_limit_is_at_least_the_executor_parallelism_and_never_below_the_default() {
+        let default = TransportConfig::default().max_in_flight;
+        assert_eq!(TransportConfig::for_parallelism(1).max_in_flight, default);
+        assert_eq!(TransportConfig::for_parallelism(8).max_in_flight, default);
+        assert_eq!(TransportConfig::for_parallelism(64).max_in_flight, 64);
+        assert_eq!(
+            TransportConfig::for_parallelism(64).max_attempts,
+            TransportConfig::default().max_attempts,
+            "only the in-flight limit differs from the defaults"
+        );
     }
 
     #[test]

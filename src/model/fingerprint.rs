@@ -41,15 +41,17 @@ fn format_tag(kind: ResourceKind) -> &'static str {
 /// Hex characters kept from the sha256 digest.
 pub const FINGERPRINT_LEN: usize = 32;
 
-/// The fingerprint of a normalised spec of the given kind.
+/// The fingerprint of a normalised spec of the given kind. The canonical form is streamed
+/// into the hasher rather than built as a string first: planning hashes every declared
+/// resource, and the string was most of a fingerprint's cost.
 pub fn of_normalized(kind: ResourceKind, normalized: &Value) -> String {
-    let mut text = String::new();
-    text.push_str(format_tag(kind));
-    text.push('\n');
-    text.push_str(kind.as_str());
-    text.push('\n');
-    write_canonical(&mut text, normalized);
-    hex_prefix(&Sha256::digest(text.as_bytes()))
+    let mut hasher = Sha256::new();
+    hasher.update(format_tag(kind).as_bytes());
+    hasher.update(b"\n");
+    hasher.update(kind.as_str().as_bytes());
+    hasher.update(b"\n");
+    write_canonical(&mut Sink(&mut hasher), normalized);
+    hex_prefix(&hasher.finalize())
 }
 
 /// The stamp for a desired memory store.
@@ -84,39 +86,89 @@ pub fn live_store(store: &LiveMemoryStore) -> String {
 
 /// Serialises JSON with sorted object keys and no whitespace: the canonical form hashed above.
 pub fn canonical_json(value: &Value) -> String {
-    let mut out = String::new();
-    write_canonical(&mut out, value);
-    out
+    let mut out = Vec::new();
+    write_canonical(&mut Sink(&mut out), value);
+    // Only serde_json's output and ASCII punctuation went in, so this is valid UTF-8 and the
+    // lossy conversion never replaces anything.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
-fn write_canonical(out: &mut String, value: &Value) {
+/// Where canonical JSON goes: a byte buffer or a hasher. Neither can fail, which is what lets
+/// [`write_canonical`] ignore the `io::Result`s serde_json hands back.
+trait Bytes {
+    fn put(&mut self, bytes: &[u8]);
+}
+
+impl Bytes for Vec<u8> {
+    fn put(&mut self, bytes: &[u8]) {
+        self.extend_from_slice(bytes);
+    }
+}
+
+impl Bytes for Sha256 {
+    fn put(&mut self, bytes: &[u8]) {
+        self.update(bytes);
+    }
+}
+
+/// An infallible [`std::io::Write`] over [`Bytes`], for serde_json's scalar rendering.
+struct Sink<'a, B: Bytes>(&'a mut B);
+
+impl<B: Bytes> std::io::Write for Sink<'_, B> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.put(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn write_canonical<B: Bytes>(out: &mut Sink<'_, B>, value: &Value) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_canonical(out, &Value::String(key.clone()));
-                out.push(':');
-                write_canonical(out, &map[key]);
+            out.0.put(b"{");
+            // serde_json's map is sorted unless built with `preserve_order`; sort only then.
+            if map.keys().is_sorted() {
+                write_entries(out, map.iter());
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                write_entries(out, entries.into_iter());
             }
-            out.push('}');
+            out.0.put(b"}");
         }
         Value::Array(items) => {
-            out.push('[');
+            out.0.put(b"[");
             for (i, item) in items.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.0.put(b",");
                 }
                 write_canonical(out, item);
             }
-            out.push(']');
+            out.0.put(b"]");
         }
-        // Scalars: serde_json's own rendering (escaped strings, shortest round-trip numbers).
-        scalar => out.push_str(&scalar.to_string()),
+        // Scalars: serde_json's own rendering (escaped strings, shortest round-trip numbers),
+        // exactly what `Value::to_string` writes. The sink cannot fail.
+        scalar => {
+            let _ = serde_json::to_writer(&mut *out, scalar);
+        }
+    }
+}
+
+fn write_entries<'v, B: Bytes>(
+    out: &mut Sink<'_, B>,
+    entries: impl Iterator<Item = (&'v String, &'v Value)>,
+) {
+    for (i, (key, value)) in entries.enumerate() {
+        if i > 0 {
+            out.0.put(b",");
+        }
+        // A key is written as a JSON string, as `Value::String(key)` would be. Cannot fail.
+        let _ = serde_json::to_writer(&mut *out, key.as_str());
+        out.0.put(b":");
+        write_canonical(out, value);
     }
 }
 
@@ -165,6 +217,24 @@ mod tests {
         let mut explicit_default = spec.clone();
         explicit_default.options.procedural_memory_enabled = Some(true);
         assert_eq!(store(&spec), store(&explicit_default));
+    }
+
+    #[test]
+    fn fingerprints_are_the_sha256_of_the_tagged_canonical_text() {
+        // The stamps already written into live projects must keep reproducing: the hash is of
+        // exactly "tag\nkind\ncanonical JSON", however it is computed.
+        let v: Value =
+            serde_json::from_str(r#"{"z": "a\"b\u00e9\n", "a": [1, 2.5, null, true], "m": {}}"#)
+                .unwrap();
+        let text = format!("foundryctl-spec/v2\nagent\n{}", canonical_json(&v));
+        assert_eq!(
+            text,
+            "foundryctl-spec/v2\nagent\n{\"a\":[1,2.5,null,true],\"m\":{},\"z\":\"a\\\"b\u{e9}\\n\"}"
+        );
+        assert_eq!(
+            of_normalized(ResourceKind::Agent, &v),
+            hex_prefix(&Sha256::digest(text.as_bytes()))
+        );
     }
 
     #[test]

@@ -35,8 +35,7 @@ fn walk(
         (b @ (None | Some(Value::Object(_))), a @ (None | Some(Value::Object(_))))
             if b.is_some() || a.is_some() =>
         {
-            let keys: BTreeSet<&String> = object_keys(b).chain(object_keys(a)).collect();
-            for key in keys {
+            for key in union_of_keys(b, a) {
                 walk(
                     join(&path, key),
                     b.and_then(|v| v.get(key)),
@@ -69,6 +68,20 @@ fn walk(
             forces_replacement: false,
         }),
     }
+}
+
+/// The keys of both objects, sorted and without duplicates. serde_json's maps iterate in
+/// key order (unless built with `preserve_order`), so this is usually a merge of two sorted
+/// lists, or one list as it is when one side is absent (every create), and the sort is skipped
+/// when the concatenation is already in order.
+fn union_of_keys<'v>(b: Option<&'v Value>, a: Option<&'v Value>) -> Vec<&'v String> {
+    let mut keys: Vec<&String> = object_keys(b).chain(object_keys(a)).collect();
+    if !keys.is_sorted() {
+        keys.sort_unstable();
+    }
+    // A key both sides have appears twice, next to each other once sorted.
+    keys.dedup();
+    keys
 }
 
 fn object_keys(v: Option<&Value>) -> impl Iterator<Item = &String> {

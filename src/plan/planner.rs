@@ -30,7 +30,7 @@ use super::types::{
 use super::{agent, order, store};
 use crate::model::{
     AgentName, DesiredState, LiveAgent, LiveMemoryStore, LiveState, MemoryStoreName, Ownership,
-    ResourceRef, SetName, fingerprint, normalize, stamped_metadata,
+    ResourceKind, ResourceRef, SetName, fingerprint, normalize, stamped_metadata,
 };
 
 /// Plans the changes that make `live` match `desired`.
@@ -215,13 +215,13 @@ fn plan_store(
     let precondition = Precondition::for_store(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some(want), _) => {
-            let fp = fingerprint::store(&want.spec);
+            let normal = normalize::desired_store(&want.spec);
+            let fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &normal);
             let op = Op::CreateStore {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            let normal = normalize::desired_store(&want.spec);
             out.actions
                 .push(create(resource, op, fp, &normal, precondition));
         }
@@ -311,13 +311,13 @@ fn plan_agent(
     let precondition = Precondition::for_agent(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some(want), _) => {
-            let fp = fingerprint::agent(&want.spec);
+            let normal = normalize::agent(&want.spec);
+            let fp = fingerprint::of_normalized(ResourceKind::Agent, &normal);
             let op = Op::CreateAgentVersion {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
             };
-            let normal = normalize::agent(&want.spec);
             out.actions
                 .push(create(resource, op, fp, &normal, precondition));
         }
