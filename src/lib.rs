@@ -19,9 +19,11 @@
 //! - [`foundry`] is the one place that talks HTTP: the REST client, authentication, retries.
 //! - [`apply`] executes a plan's actions in dependency order and reports what happened.
 //! - [`commands`] are thin adapters from command-line arguments to the library.
+//! - [`dotenv`] is the one `.env` reader, for both the endpoint and `${VAR}` interpolation.
 //!
-//! `manifest`, `model`, `plan` and `render` do no I/O: no network, files, clock, environment or
-//! async. See ARCHITECTURE.md for the invariants.
+//! `manifest` (apart from its edge, `source.rs` and `load.rs`), `model`, `plan` and `render` do
+//! no I/O: no network, files, clock, environment or async. See ARCHITECTURE.md for the
+//! invariants.
 
 pub mod apply;
 pub mod cli;

@@ -1,5 +1,8 @@
 //! One module per subcommand. Each turns its arguments into library calls and returns an
-//! [`ExitStatus`]; none of them holds logic worth testing on its own.
+//! [`ExitStatus`]. What several commands share lives in [`context`]: the session (target line,
+//! connection, colour), the planning flags, the refusal order (errors 3, conflicts 6, blocked 4)
+//! and the confirmation rule. The `memory` commands are a directory of their own because their
+//! output shapes (`memory/view.rs`) are part of the interface.
 
 pub mod agent;
 pub mod apply;
