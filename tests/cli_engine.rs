@@ -11,15 +11,14 @@ mod common;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use common::{Project, foundryctl};
-use foundry_emulator::{Config, Emulator, FaultConfig};
-use foundryctl::foundry::{ApiVersion, Auth, Client, TransportConfig};
+use common::Project;
+use common::live::Live;
+use foundry_emulator::FaultConfig;
 use foundryctl::model::{
     AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, Tool,
 };
 use predicates::prelude::*;
 use predicates::str::contains;
-use reqwest::Url;
 
 const TEMPLATE: &str = r#"apiVersion: foundryctl/v1
 kind: MemoryStore
@@ -65,78 +64,6 @@ fn manifests(chat: &str, instructions: &str) -> String {
 
 fn default_manifests() -> String {
     manifests("gpt-4.1-mini", "You are helpful.")
-}
-
-/// An in-process emulator the test can reach with the client while the binary talks to it.
-struct Live {
-    project: Project,
-    client: Client,
-    emulator: Emulator,
-    rt: tokio::runtime::Runtime,
-}
-
-impl Live {
-    fn start(faults: FaultConfig) -> Live {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        let emulator = rt
-            .block_on(Emulator::start(Config {
-                faults,
-                ..Config::default()
-            }))
-            .unwrap();
-        let client = Client::new(
-            Url::parse(&emulator.endpoint()).unwrap(),
-            ApiVersion::V1,
-            Auth::None,
-            TransportConfig::default(),
-        )
-        .unwrap();
-        Live {
-            project: Project::new(),
-            client,
-            emulator,
-            rt,
-        }
-    }
-
-    fn cmd(&self) -> assert_cmd::Command {
-        let mut cmd = foundryctl(self.project.path());
-        cmd.args(["--endpoint", &self.emulator.endpoint(), "--auth", "token"])
-            .env("FOUNDRY_TOKEN", "test-token");
-        cmd
-    }
-
-    fn write(&self, text: &str) -> String {
-        self.project
-            .write("manifests/set.yaml", text)
-            .display()
-            .to_string()
-    }
-
-    fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
-        self.rt.block_on(f)
-    }
-
-    fn versions(&self, agent: &str) -> Vec<String> {
-        let name = AgentName::new(agent).unwrap();
-        self.block_on(self.client.list_agent_versions(&name))
-            .unwrap()
-            .into_iter()
-            .map(|v| v.version)
-            .collect()
-    }
-
-    fn store_names(&self) -> BTreeSet<String> {
-        self.block_on(self.client.list_stores())
-            .unwrap()
-            .into_iter()
-            .map(|s| s.name.to_string())
-            .collect()
-    }
 }
 
 fn store_spec(chat: &str) -> MemoryStoreSpec {

@@ -7,6 +7,8 @@
     reason = "each test binary uses a different subset of these helpers"
 )]
 
+pub mod live;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

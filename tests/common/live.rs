@@ -1,0 +1,84 @@
+//! An in-process emulator that the binary reaches over loopback HTTP and the test reaches
+//! with the client: so a test can inject faults and latency, or change the project behind
+//! foundryctl's back.
+
+use std::collections::BTreeSet;
+
+use foundry_emulator::{Config, Emulator, FaultConfig};
+use foundryctl::foundry::{ApiVersion, Auth, Client, TransportConfig};
+use foundryctl::model::AgentName;
+use reqwest::Url;
+
+use super::{Project, foundryctl};
+
+/// An in-process emulator the test can reach with the client while the binary talks to it.
+pub struct Live {
+    pub project: Project,
+    pub client: Client,
+    pub emulator: Emulator,
+    rt: tokio::runtime::Runtime,
+}
+
+impl Live {
+    pub fn start(faults: FaultConfig) -> Live {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let emulator = rt
+            .block_on(Emulator::start(Config {
+                faults,
+                ..Config::default()
+            }))
+            .unwrap();
+        let client = Client::new(
+            Url::parse(&emulator.endpoint()).unwrap(),
+            ApiVersion::V1,
+            Auth::None,
+            TransportConfig::default(),
+        )
+        .unwrap();
+        Live {
+            project: Project::new(),
+            client,
+            emulator,
+            rt,
+        }
+    }
+
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut cmd = foundryctl(self.project.path());
+        cmd.args(["--endpoint", &self.emulator.endpoint(), "--auth", "token"])
+            .env("FOUNDRY_TOKEN", "test-token");
+        cmd
+    }
+
+    pub fn write(&self, text: &str) -> String {
+        self.project
+            .write("manifests/set.yaml", text)
+            .display()
+            .to_string()
+    }
+
+    pub fn block_on<F: std::future::Future>(&self, f: F) -> F::Output {
+        self.rt.block_on(f)
+    }
+
+    pub fn versions(&self, agent: &str) -> Vec<String> {
+        let name = AgentName::new(agent).unwrap();
+        self.block_on(self.client.list_agent_versions(&name))
+            .unwrap()
+            .into_iter()
+            .map(|v| v.version)
+            .collect()
+    }
+
+    pub fn store_names(&self) -> BTreeSet<String> {
+        self.block_on(self.client.list_stores())
+            .unwrap()
+            .into_iter()
+            .map(|s| s.name.to_string())
+            .collect()
+    }
+}
