@@ -116,9 +116,15 @@ impl Report {
                 "hint: the project changed since the plan was made; run `foundryctl plan -o FILE` again and review it"
             )?;
         } else if !self.is_complete() {
+            // Only an interruption and nothing wrong: there is no cause to fix.
+            let first = if self.interrupted && c.failed == 0 {
+                "run apply again to finish"
+            } else {
+                "fix the cause and run apply again"
+            };
             writeln!(
                 out,
-                "hint: fix the cause and run apply again; it plans from the live project, so it picks up where this run stopped"
+                "hint: {first}; it plans from the live project, so it picks up where this run stopped"
             )?;
         }
         Ok(())
@@ -156,7 +162,7 @@ mod tests {
             "  done        agent/a: created version 1\n  \
              not started agent/b: the run was interrupted\n\
              Apply interrupted: 1 done, 0 failed, 0 skipped, 1 not started.\n\
-             hint: fix the cause and run apply again; it plans from the live project, so it picks up where this run stopped\n"
+             hint: run apply again to finish; it plans from the live project, so it picks up where this run stopped\n"
         );
     }
 

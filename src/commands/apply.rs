@@ -179,16 +179,11 @@ pub async fn carry_out(
         parallelism,
         check_preconditions,
     };
+    let stop = context::interrupts()?;
     let mut progress = Progress::for_stderr();
-    let report = apply::execute(
-        session.client(),
-        plan,
-        options,
-        context::ctrl_c(),
-        &mut progress,
-    )
-    .await
-    .context("failed to apply")?;
+    let report = apply::execute(session.client(), plan, options, stop, &mut progress)
+        .await
+        .context("failed to apply")?;
     session.close().await;
     let mut out = std::io::stdout().lock();
     report

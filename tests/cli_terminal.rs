@@ -1,0 +1,316 @@
+//! End to end, what only a running process shows: Ctrl-C in the middle of an apply (once:
+//! in-flight writes finish and the report says what was done; twice: out at once), and the
+//! question `apply` asks at a terminal, answered through a real pseudo-terminal (`script`).
+//!
+//! Each test drives the binary as a child process and reads its output as it comes, so it can
+//! act at the right moment (after the plan is shown, after the first write) instead of sleeping
+//! and hoping.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write as _};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use common::Project;
+use common::live::Live;
+use foundry_emulator::FaultConfig;
+
+/// Three independent agents: with `--parallelism 1` they are written one after another.
+const AGENTS: &str = r#"apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: first}
+spec: {model: gpt-4.1-mini, instructions: One.}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: second}
+spec: {model: gpt-4.1-mini, instructions: Two.}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: third}
+spec: {model: gpt-4.1-mini, instructions: Three.}
+"#;
+
+/// Everything a stream has printed so far, and a way to wait for a piece of it.
+#[derive(Clone, Default)]
+struct Captured(Arc<(Mutex<String>, Condvar)>);
+
+impl Captured {
+    /// Copies `from` into the capture on a thread of its own, byte chunks as they arrive (a
+    /// prompt has no newline to wait for).
+    fn drain(mut from: impl Read + Send + 'static) -> Captured {
+        let captured = Captured::default();
+        let sink = captured.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n @ 1..) = from.read(&mut buf) {
+                let (text, changed) = &*sink.0;
+                text.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                changed.notify_all();
+            }
+        });
+        captured
+    }
+
+    fn text(&self) -> String {
+        self.0.0.lock().unwrap().clone()
+    }
+
+    /// Waits until the stream contains `needle`; panics with what it did print after `limit`.
+    fn wait_for(&self, needle: &str, limit: Duration) {
+        let (text, changed) = &*self.0;
+        let deadline = Instant::now() + limit;
+        let mut guard = text.lock().unwrap();
+        while !guard.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            assert!(
+                !left.is_zero(),
+                "no {needle:?} within {limit:?}; the stream so far:\n{guard}"
+            );
+            guard = changed.wait_timeout(guard, left).unwrap().0;
+        }
+    }
+}
+
+/// A child process with its output captured as it comes.
+struct Running {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    stdout: Captured,
+    stderr: Captured,
+}
+
+impl Running {
+    fn spawn(mut cmd: Command) -> Running {
+        cmd.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd.spawn().expect("the command starts");
+        let stdin = child.stdin.take();
+        let stdout = Captured::drain(child.stdout.take().expect("stdout is piped"));
+        let stderr = Captured::drain(child.stderr.take().expect("stderr is piped"));
+        Running {
+            child,
+            stdin,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// Sends SIGINT, what a terminal sends on Ctrl-C.
+    fn interrupt(&self) {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "SIGINT could not be delivered");
+    }
+
+    fn type_keys(&mut self, keys: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin.write_all(keys.as_bytes()).expect("write to stdin");
+        stdin.flush().expect("flush stdin");
+    }
+
+    /// Waits for the exit (killing the process after `limit`, and failing).
+    fn finish(mut self, limit: Duration) -> (ExitStatus, String, String) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for the child") {
+                break status;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "still running after {limit:?}\nstdout:\n{}\nstderr:\n{}",
+                    self.stdout.text(),
+                    self.stderr.text()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The drain threads end at EOF, right after the exit; give them a moment.
+        std::thread::sleep(Duration::from_millis(100));
+        (status, self.stdout.text(), self.stderr.text())
+    }
+}
+
+/// `foundryctl apply --auto-approve --parallelism 1 -f FILE` against `live`, as a plain
+/// process (the `assert_cmd` helpers run a command to its end; these tests act while it runs).
+fn apply_one_at_a_time(live: &Live, file: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_foundryctl"));
+    cmd.current_dir(live.project.path())
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("FOUNDRY_TOKEN", "test-token")
+        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
+        .args(["apply", "--auto-approve", "--parallelism", "1", "-f", file]);
+    cmd
+}
+
+fn latency(ms: u64) -> FaultConfig {
+    FaultConfig {
+        latency: Duration::from_millis(ms),
+        ..FaultConfig::default()
+    }
+}
+
+fn agent_names(live: &Live) -> BTreeSet<String> {
+    live.block_on(live.client.list_agents())
+        .unwrap()
+        .into_iter()
+        .map(|a| a.name.to_string())
+        .collect()
+}
+
+fn names<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
+    names.into_iter().map(str::to_owned).collect()
+}
+
+#[test]
+fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges() {
+    let live = Live::start(latency(400));
+    let file = live.project.write("agents.yaml", AGENTS);
+    let file = file.to_str().unwrap();
+    let run = Running::spawn(apply_one_at_a_time(&live, file));
+
+    // The first write has finished and the second is in flight (parallelism 1).
+    run.stderr
+        .wait_for("agent/first: created", Duration::from_secs(60));
+    run.interrupt();
+    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("stopping: 1 action(s) in flight will finish; nothing new starts"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("agent/second: created"), "{stderr}");
+    assert!(
+        stdout.contains("not started agent/third: the run was interrupted"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("Apply interrupted: 2 done, 0 failed, 0 skipped, 1 not started.\nhint: run apply again to finish"),
+        "{stdout}"
+    );
+    // What the report says was done is what the project holds.
+    assert_eq!(agent_names(&live), names(["first", "second"]));
+
+    live.emulator.set_faults(FaultConfig::default());
+    let (status, stdout, stderr) =
+        Running::spawn(apply_one_at_a_time(&live, file)).finish(Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stdout.contains("Plan: 1 to add, 0 to change"), "{stdout}");
+    assert_eq!(agent_names(&live), names(["first", "second", "third"]));
+}
+
+#[test]
+fn a_second_ctrl_c_stops_at_once_without_waiting_for_the_write_in_flight() {
+    // Every request takes 3 s: the lists first, then the first write, during which both
+    // interrupts arrive. Waiting for that write would take seconds; stopping at once does not.
+    let live = Live::start(latency(3_000));
+    let file = live.project.write("agents.yaml", AGENTS);
+    let run = Running::spawn(apply_one_at_a_time(&live, file.to_str().unwrap()));
+
+    // The plan is shown right before the first write starts.
+    run.stdout
+        .wait_for("Plan: 3 to add", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    run.interrupt();
+    run.stderr
+        .wait_for("stopping: 1 action(s) in flight", Duration::from_secs(5));
+    let second = Instant::now();
+    run.interrupt();
+    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        second.elapsed() < Duration::from_millis(2_500),
+        "took {:?} to stop",
+        second.elapsed()
+    );
+    assert!(stderr.contains("second Ctrl-C: stopping now"), "{stderr}");
+    assert!(
+        stderr.contains("hint: run `foundryctl apply` again"),
+        "{stderr}"
+    );
+    // It did not wait for the report.
+    assert!(!stdout.contains("Apply"), "{stdout}");
+}
+
+/// `script` runs the command on a pseudo-terminal: stdin, stdout and stderr are all that
+/// terminal, so `apply` asks, as it does for a person.
+fn at_a_terminal(project: &Project, args: &str) -> Command {
+    let line = format!(
+        "{} --endpoint {} {args}",
+        env!("CARGO_BIN_EXE_foundryctl"),
+        project.endpoint()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["--quiet", "--return", "--command", &line, "/dev/null"])
+        .current_dir(project.path())
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("TERM", "xterm");
+    cmd
+}
+
+#[test]
+fn at_a_terminal_apply_shows_the_plan_and_asks_and_no_changes_nothing() {
+    let project = Project::new();
+    project.write("agents.yaml", AGENTS);
+
+    let mut run = Running::spawn(at_a_terminal(&project, "apply -f agents.yaml"));
+    run.stdout
+        .wait_for("Apply these changes to", Duration::from_secs(60));
+    run.type_keys("n");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert!(out.contains("Plan: 3 to add"), "{out}");
+    assert!(out.contains("cancelled; nothing was changed"), "{out}");
+    assert_eq!(status.code(), Some(1), "{out}");
+    common::foundryctl(project.path())
+        .args(["--endpoint", &project.endpoint(), "get"])
+        .assert()
+        .code(0)
+        .stdout("KIND  NAME  OWNER  DETAIL\n");
+
+    let mut run = Running::spawn(at_a_terminal(&project, "apply -f agents.yaml"));
+    run.stdout
+        .wait_for("Apply these changes to", Duration::from_secs(60));
+    run.type_keys("y");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(out.contains("Apply complete: 3 done"), "{out}");
+
+    // Nothing to do: no question at all.
+    let (status, out, _) = Running::spawn(at_a_terminal(&project, "apply -f agents.yaml"))
+        .finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(out.contains("No changes"), "{out}");
+    assert!(!out.contains("Apply these changes"), "{out}");
+}
