@@ -1,6 +1,7 @@
 //! End to end, what only a running process shows: Ctrl-C in the middle of an apply (once:
 //! in-flight writes finish and the report says what was done; twice: out at once), and the
-//! question `apply` asks at a terminal, answered through a real pseudo-terminal (`script`).
+//! questions `apply` and `memory forget` ask at a terminal, answered through a real
+//! pseudo-terminal (`script`).
 //!
 //! Each test drives the binary as a child process and reads its output as it comes, so it can
 //! act at the right moment (after the plan is shown, after the first write) instead of sleeping
@@ -17,6 +18,7 @@ use std::time::{Duration, Instant};
 use common::Project;
 use common::live::Live;
 use foundry_emulator::FaultConfig;
+use predicates::prelude::*;
 
 /// Three independent agents: with `--parallelism 1` they are written one after another.
 const AGENTS: &str = r#"apiVersion: foundryctl/v1
@@ -313,4 +315,77 @@ fn at_a_terminal_apply_shows_the_plan_and_asks_and_no_changes_nothing() {
     assert_eq!(status.code(), Some(0), "{out}");
     assert!(out.contains("No changes"), "{out}");
     assert!(!out.contains("Apply these changes"), "{out}");
+}
+
+#[test]
+fn at_a_terminal_memory_forget_asks_and_no_keeps_the_memories() {
+    let project = Project::new();
+    project.write(
+        "store.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: prefs}\n\
+         spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}\n",
+    );
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f", "store.yaml"])
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["memory", "add", "--store", "prefs", "--scope", "user_dana"])
+        .args(["--user", "I write Rust."])
+        .assert()
+        .code(0);
+    let forget = "memory forget --store prefs --scope user_dana";
+
+    let mut run = Running::spawn(at_a_terminal(&project, forget));
+    run.stdout.wait_for(
+        "Delete every memory of scope user_dana in prefs?",
+        Duration::from_secs(60),
+    );
+    run.type_keys("n");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(out.contains("cancelled; nothing was deleted"), "{out}");
+    project
+        .cmd()
+        .args([
+            "memory",
+            "search",
+            "--store",
+            "prefs",
+            "--scope",
+            "user_dana",
+        ])
+        .arg("Which language do I write?")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("I write Rust."));
+
+    let mut run = Running::spawn(at_a_terminal(&project, forget));
+    run.stdout.wait_for(
+        "Delete every memory of scope user_dana in prefs?",
+        Duration::from_secs(60),
+    );
+    run.type_keys("y");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("forgot scope user_dana in prefs: its memories are deleted"),
+        "{out}"
+    );
+    project
+        .cmd()
+        .args([
+            "memory",
+            "search",
+            "--store",
+            "prefs",
+            "--scope",
+            "user_dana",
+        ])
+        .arg("Which language do I write?")
+        .assert()
+        .code(0)
+        .stdout(predicates::str::contains("I write Rust.").not());
 }
