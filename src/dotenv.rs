@@ -77,7 +77,7 @@ fn parse_value(value: &str) -> Option<String> {
 }
 
 /// The text of `dir/.env`, or `None` when there is no such file.
-pub fn read(dir: &Path) -> Result<Option<String>, ReadError> {
+fn read(dir: &Path) -> Result<Option<String>, ReadError> {
     let path = dir.join(".env");
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some(text)),

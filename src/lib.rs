@@ -19,7 +19,8 @@
 //! - [`foundry`] is the one place that talks HTTP: the REST client, authentication, retries.
 //! - [`apply`] executes a plan's actions in dependency order and reports what happened.
 //! - [`commands`] are thin adapters from command-line arguments to the library.
-//! - [`dotenv`] is the one `.env` reader, for both the endpoint and `${VAR}` interpolation.
+//! - [`env`] is the one snapshot of the environment merged with `.env` ([`dotenv`] parses the
+//!   file), read once per command for the endpoint, credentials and `${VAR}` interpolation.
 //!
 //! `manifest` (apart from its edge, `source.rs` and `load.rs`), `model`, `plan` and `render` do
 //! no I/O: no network, files, clock, environment or async. See ARCHITECTURE.md for the
@@ -29,6 +30,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod dotenv;
+pub mod env;
 pub mod exit;
 pub mod foundry;
 pub mod manifest;

@@ -187,6 +187,49 @@ fn ci_without_an_endpoint_is_refused_but_an_explicit_local_is_not() {
         .code(0);
 }
 
+/// One `.env` in the working directory serves both the endpoint and `${VAR}` interpolation,
+/// the process environment wins over it, and a malformed one is named with its line.
+#[test]
+fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: prefs}\nspec:\n  \
+         chat_model: ${CHAT_MODEL}\n  embedding_model: text-embedding-3-large\n",
+    );
+    project.write(
+        ".env",
+        "# read once per command\nPROJECT_ENDPOINT=local:from-dotenv\nCHAT_MODEL=chat-from-dotenv\n",
+    );
+    common::foundryctl(project.path())
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stderr(contains("target: local emulator (from-dotenv)"))
+        .stdout(contains("+ chat_model: \"chat-from-dotenv\""));
+    common::foundryctl(project.path())
+        .env("CHAT_MODEL", "chat-from-env")
+        .env("PROJECT_ENDPOINT", "local:from-env")
+        .args(["plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stderr(contains("target: local emulator (from-env)"))
+        .stdout(contains("+ chat_model: \"chat-from-env\""));
+
+    project.write(".env", "CHAT_MODEL=ok\nthis is not a variable\n");
+    for command in ["plan", "validate"] {
+        common::foundryctl(project.path())
+            .args([command, "-f"])
+            .arg(&file)
+            .assert()
+            .code(1)
+            .stderr(contains("failed to read the environment file"))
+            .stderr(contains(".env: parse .env line 2"));
+    }
+}
+
 #[test]
 fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling() {
     let project = Project::new();

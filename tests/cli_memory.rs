@@ -10,9 +10,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use foundryctl::cli::AuthMode;
+use foundryctl::env::Env;
 use foundryctl::foundry::connect::Connection;
 use foundryctl::foundry::target::{Origin, Target};
-use foundryctl::foundry::{ApiVersion, Env, TransportConfig};
+use foundryctl::foundry::{ApiVersion, TransportConfig};
 use foundryctl::model::{
     AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, Tool,
 };

@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 
 use foundry_emulator::{Config, Emulator, FaultConfig};
 use foundryctl::cli::AuthMode;
+use foundryctl::env::Env;
 use foundryctl::foundry::target::Target;
 use foundryctl::foundry::{
-    ApiVersion, Auth, Client, ClientError, Env, LroConfig, Message, TransportConfig,
-    connect::Connection,
+    ApiVersion, Auth, Client, ClientError, LroConfig, Message, TransportConfig, connect::Connection,
 };
 use foundryctl::model::{
     AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, SetName, Tool,
@@ -413,7 +413,6 @@ async fn the_local_target_persists_between_connections() {
         Target::resolve(
             Some(&format!("local:{}", dir.path().display())),
             &Env::default(),
-            false,
         )
         .unwrap()
     };

@@ -4,25 +4,28 @@
 
 use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 use clap::ValueEnum;
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::connect::Connection;
 use crate::foundry::{Target, TransportConfig};
-use crate::manifest::{self, Validated};
+use crate::manifest::{self, Validated, Variables};
 use crate::model::{DesiredState, LiveState, ResourceRef, SetName};
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{self, HumanOptions};
 
 /// A connected command: the client (through the connection, which keeps an embedded emulator
-/// alive) and the working directory everything relative is resolved against.
+/// alive), the working directory everything relative is resolved against, and the environment
+/// snapshot (with `.env`) that both the target and `${VAR}` interpolation were read from.
 pub struct Session {
     pub conn: Connection,
     pub cwd: PathBuf,
+    pub env: Env,
     pub set: SetName,
     /// `--color`, so everything the command prints to stderr follows the same choice.
     pub color: ColorChoice,
@@ -51,13 +54,15 @@ impl Session {
     ) -> anyhow::Result<Session> {
         let cwd = std::env::current_dir().context("failed to find the working directory")?;
         let set = set_name(global)?;
-        let conn = Connection::from_args(global, &cwd, transport)
+        let env = load_env(&cwd)?;
+        let conn = Connection::from_args(global, &env, transport)
             .await
             .context("failed to connect to the project")?;
         anstream::eprintln!("{}", conn.describe());
         Ok(Session {
             conn,
             cwd,
+            env,
             set,
             color: global.color,
         })
@@ -114,6 +119,11 @@ impl Session {
     pub async fn close(self) {
         self.conn.close().await;
     }
+}
+
+/// The command's one reading of the environment and `cwd/.env`.
+pub fn load_env(cwd: &Path) -> anyhow::Result<Env> {
+    Env::load(cwd).context("failed to read the environment file")
 }
 
 /// `--set`, validated.
@@ -225,7 +235,8 @@ impl PlanningArgs {
 /// Loads the manifests (exit 3 when invalid, diagnostics on stderr, coloured as `--color`
 /// says).
 pub fn load_manifests(files: &[PathBuf], session: &Session) -> anyhow::Result<Validated> {
-    manifest::load(files, &session.cwd, stderr_color(session.color))
+    let vars = Variables::from(&session.env);
+    manifest::load(files, &vars, stderr_color(session.color))
 }
 
 /// Memory tools naming a store that neither the manifests nor the live project have: each is

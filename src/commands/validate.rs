@@ -43,7 +43,7 @@ struct JsonReport {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
-    let vars = manifest::variables_from_environment(&cwd)?;
+    let vars = manifest::Variables::from(&super::context::load_env(&cwd)?);
     match args.output {
         OutputFormat::Human => {
             let color = stderr_color(global.color);

@@ -24,8 +24,8 @@ use azure_identity::{
     UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
-use super::env::Env;
 use crate::cli::AuthMode;
+use crate::env::Env;
 
 /// The one scope every Foundry data-plane call needs.
 pub const SCOPE: &str = "https://ai.azure.com/.default";

@@ -2,18 +2,16 @@
 //! emulator when the target is local, pick the credential (none for the emulator), and keep
 //! the emulator alive for as long as the connection lives.
 
-use std::path::Path;
-
 use reqwest::Url;
 
 use super::auth::{Auth, AuthError};
 use super::client::Client;
-use super::env::Env;
 use super::error::ClientError;
 use super::request::ApiVersion;
-use super::target::{Target, TargetError, load_env};
+use super::target::{Target, TargetError};
 use super::transport::TransportConfig;
 use crate::cli::{AuthMode, GlobalArgs};
+use crate::env::Env;
 
 /// The SQLite file of the local emulator inside its directory. `foundryctl emulator --data DIR`
 /// serves the same file, so `--endpoint local:DIR` and a served emulator share one project.
@@ -39,22 +37,21 @@ pub struct Connection {
 }
 
 impl Connection {
-    /// Resolves `--endpoint`/`PROJECT_ENDPOINT`/`.env` (read from `cwd`, the process's working
-    /// directory, which a relative `local:DIR` is also relative to) and connects with
-    /// `transport` (the defaults, or [`TransportConfig::for_parallelism`] for a command that
-    /// runs writes in parallel).
+    /// Resolves `--endpoint`/`PROJECT_ENDPOINT` (from `env`, which includes `.env`) and
+    /// connects with `transport` (the defaults, or [`TransportConfig::for_parallelism`] for a
+    /// command that runs writes in parallel). A relative `local:DIR` is relative to the
+    /// process's working directory.
     pub async fn from_args(
         global: &GlobalArgs,
-        cwd: &Path,
+        env: &Env,
         transport: TransportConfig,
     ) -> Result<Connection, ConnectError> {
-        let (env, from_dotenv) = load_env(cwd)?;
-        let target = Target::resolve(global.endpoint.as_deref(), &env, from_dotenv)?;
+        let target = Target::resolve(global.endpoint.as_deref(), env)?;
         Self::open(
             target,
             global.api_version.into(),
             global.auth,
-            &env,
+            env,
             transport,
         )
         .await
@@ -130,13 +127,17 @@ mod tests {
             color: ColorChoice::Never,
             verbose: 0,
         };
-        let conn = Connection::from_args(&global, dir.path(), TransportConfig::for_parallelism(40))
-            .await
-            .unwrap();
+        let conn = Connection::from_args(
+            &global,
+            &Env::default(),
+            TransportConfig::for_parallelism(40),
+        )
+        .await
+        .unwrap();
         assert_eq!(conn.client.transport.config().max_in_flight, 40);
         conn.close().await;
 
-        let conn = Connection::from_args(&global, dir.path(), TransportConfig::default())
+        let conn = Connection::from_args(&global, &Env::default(), TransportConfig::default())
             .await
             .unwrap();
         assert_eq!(

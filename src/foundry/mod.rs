@@ -13,7 +13,6 @@ pub mod auth;
 mod client;
 pub mod connect;
 pub mod convert;
-pub mod env;
 pub mod error;
 pub mod logging;
 pub mod lro;
@@ -30,7 +29,6 @@ mod test_server;
 
 pub use auth::{Auth, AuthError};
 pub use client::{Client, HistoryError};
-pub use env::Env;
 pub use error::ClientError;
 pub use lro::LroConfig;
 pub use memory::{AgentResponse, Message, Role, UpdateStarted};

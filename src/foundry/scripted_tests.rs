@@ -11,6 +11,7 @@ use serde_json::json;
 
 use super::test_server::{Action, Server, ok, status};
 use super::*;
+use crate::env::Env;
 use crate::model::{AgentName, AgentSpec, MemoryStoreName, MemoryStoreSpec};
 
 fn fast() -> TransportConfig {

@@ -7,12 +7,12 @@
 //! refused when `CI` is set: a pipeline that forgot its endpoint must fail, not "succeed"
 //! against a throwaway local project. `--endpoint local` is always allowed.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use reqwest::Url;
 
-use super::env::Env;
 use super::transport::is_loopback;
+use crate::env::Env;
 
 pub const ENDPOINT_VAR: &str = "PROJECT_ENDPOINT";
 pub const DEFAULT_LOCAL_DIR: &str = ".foundryctl/local";
@@ -64,25 +64,18 @@ pub enum TargetError {
         origin: Origin,
         reason: String,
     },
-    #[error(transparent)]
-    DotEnv(#[from] crate::dotenv::ReadError),
 }
 
 impl Target {
-    /// Resolves the target from the flag and the environment (already merged with `.env`,
-    /// see [`load_env`]). `from_dotenv` says whether `PROJECT_ENDPOINT` came from the file.
-    pub fn resolve(
-        flag: Option<&str>,
-        env: &Env,
-        from_dotenv: bool,
-    ) -> Result<Target, TargetError> {
+    /// Resolves the target from the flag and the environment (already merged with `.env`).
+    pub fn resolve(flag: Option<&str>, env: &Env) -> Result<Target, TargetError> {
         if let Some(value) = flag {
             return parse(value, Origin::Flag);
         }
         if let Some(value) = env.get(ENDPOINT_VAR) {
             return parse(
                 value,
-                if from_dotenv {
+                if env.is_from_dotenv(ENDPOINT_VAR) {
                     Origin::DotEnv
                 } else {
                     Origin::Environment
@@ -193,16 +186,6 @@ fn invalid(value: &str, origin: Origin, reason: &str) -> TargetError {
     }
 }
 
-/// The process environment plus `.env` from `dir` (the environment wins). The flag says
-/// whether `PROJECT_ENDPOINT` came from the file.
-pub fn load_env(dir: &Path) -> Result<(Env, bool), TargetError> {
-    let env = Env::from_process();
-    let file = crate::dotenv::load(dir)?;
-    let from_dotenv = env.get(ENDPOINT_VAR).is_none()
-        && file.get(ENDPOINT_VAR).is_some_and(|v| !v.trim().is_empty());
-    Ok((env.with_defaults(file), from_dotenv))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -213,7 +196,7 @@ mod tests {
             ENDPOINT_VAR,
             "https://a.services.ai.azure.com/api/projects/p",
         )]);
-        let t = Target::resolve(Some("local:/tmp/x"), &env, false).unwrap();
+        let t = Target::resolve(Some("local:/tmp/x"), &env).unwrap();
         assert_eq!(
             t,
             Target::Local {
@@ -230,7 +213,7 @@ mod tests {
             ENDPOINT_VAR,
             "https://acct.services.ai.azure.com/api/projects/p/",
         )]);
-        let t = Target::resolve(None, &env, false).unwrap();
+        let t = Target::resolve(None, &env).unwrap();
         assert_eq!(
             t.describe(),
             "target: https://acct.services.ai.azure.com/api/projects/p"
@@ -246,7 +229,7 @@ mod tests {
 
     #[test]
     fn nothing_configured_means_the_local_emulator() {
-        let t = Target::resolve(None, &Env::default(), false).unwrap();
+        let t = Target::resolve(None, &Env::default()).unwrap();
         assert_eq!(t.describe(), "target: local emulator (.foundryctl/local)");
         assert!(t.is_local());
     }
@@ -254,11 +237,11 @@ mod tests {
     #[test]
     fn ci_refuses_the_implicit_local_default_but_not_an_explicit_one() {
         let ci = Env::from_pairs([("CI", "true")]);
-        let e = Target::resolve(None, &ci, false).unwrap_err().to_string();
+        let e = Target::resolve(None, &ci).unwrap_err().to_string();
         assert!(e.contains("not used implicitly when CI is set"), "{e}");
         assert!(e.contains("hint: pass --endpoint"), "{e}");
-        assert!(Target::resolve(Some("local"), &ci, false).is_ok());
-        assert!(Target::resolve(None, &Env::from_pairs([("CI", "false")]), false).is_ok());
+        assert!(Target::resolve(Some("local"), &ci).is_ok());
+        assert!(Target::resolve(None, &Env::from_pairs([("CI", "false")])).is_ok());
     }
 
     #[test]
@@ -277,7 +260,7 @@ mod tests {
                 "no user name or password",
             ),
         ] {
-            let e = Target::resolve(Some(value), &Env::default(), false)
+            let e = Target::resolve(Some(value), &Env::default())
                 .unwrap_err()
                 .to_string();
             assert!(e.contains(reason), "{value}: {e}");
@@ -286,47 +269,47 @@ mod tests {
         assert!(
             Target::resolve(
                 Some("http://127.0.0.1:8080/api/projects/local"),
-                &Env::default(),
-                false
+                &Env::default()
             )
             .is_ok()
         );
     }
 
     #[test]
-    fn a_malformed_dotenv_is_an_error_naming_the_file() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(".env"), "PROJECT_ENDPOINT=x\nbad line\n").unwrap();
-        let e = load_env(dir.path()).unwrap_err().to_string();
-        assert!(e.contains(".env") && e.contains("line 2"), "{e}");
-    }
-
-    #[test]
     fn the_environment_wins_over_dotenv_and_the_origin_is_reported() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(
-            dir.path().join(".env"),
-            "PROJECT_ENDPOINT=https://from-file.services.ai.azure.com/api/projects/p\n",
-        )
-        .unwrap();
-        let (env, from_file) = load_env(dir.path()).unwrap();
-        // The test process may itself have PROJECT_ENDPOINT set; both outcomes are checked.
-        if std::env::var_os(ENDPOINT_VAR).is_none() {
-            assert!(from_file);
-            let t = Target::resolve(None, &env, from_file).unwrap();
-            assert_eq!(
-                t.describe(),
-                "target: https://from-file.services.ai.azure.com/api/projects/p"
-            );
-            assert!(matches!(
-                t,
-                Target::Remote {
-                    origin: Origin::DotEnv,
-                    ..
-                }
-            ));
-        } else {
-            assert!(!from_file);
-        }
+        let from_file = || {
+            [(
+                ENDPOINT_VAR.to_owned(),
+                "https://from-file.services.ai.azure.com/api/projects/p".to_owned(),
+            )]
+        };
+        let t = Target::resolve(None, &Env::merge([], from_file())).unwrap();
+        assert_eq!(
+            t.describe(),
+            "target: https://from-file.services.ai.azure.com/api/projects/p"
+        );
+        assert!(matches!(
+            t,
+            Target::Remote {
+                origin: Origin::DotEnv,
+                ..
+            }
+        ));
+        let process = [(
+            ENDPOINT_VAR.to_owned(),
+            "https://from-env.services.ai.azure.com/api/projects/p".to_owned(),
+        )];
+        let t = Target::resolve(None, &Env::merge(process, from_file())).unwrap();
+        assert_eq!(
+            t.describe(),
+            "target: https://from-env.services.ai.azure.com/api/projects/p"
+        );
+        assert!(matches!(
+            t,
+            Target::Remote {
+                origin: Origin::Environment,
+                ..
+            }
+        ));
     }
 }

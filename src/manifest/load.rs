@@ -1,10 +1,9 @@
-//! The edge: read inputs and variables, validate, and report. Commands call [`load`]; it is
-//! the only part of `manifest` that touches the environment or prints.
+//! The edge: read inputs, validate, and report. Commands call [`load`] with the variables of
+//! their environment snapshot ([`crate::env::Env`]); it is the only part of `manifest` that
+//! prints.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
-
-use anyhow::Context as _;
+use std::path::PathBuf;
 
 use crate::exit::{ExitStatus, StatusError};
 
@@ -14,24 +13,13 @@ use super::source::{InputError, read_inputs};
 use super::validate::{Validated, validate};
 use super::variables::Variables;
 
-/// The process environment merged with `cwd/.env` (environment wins).
-pub fn variables_from_environment(cwd: &Path) -> anyhow::Result<Variables> {
-    let dotenv = crate::dotenv::read(cwd)?;
-    // Variables whose name or value is not UTF-8 cannot appear in a manifest; skip them.
-    let env = std::env::vars_os()
-        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
-    Variables::new(env, dotenv.as_deref())
-        .with_context(|| format!("failed to read {}", cwd.join(".env").display()))
-}
-
 /// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every
 /// diagnostic go to stderr, coloured when `color` (the caller's resolved `--color`; stderr is
 /// written as is, so `--color always` keeps its escapes off a terminal and `never` has none on
 /// one); invalid manifests end in [`ExitStatus::InvalidManifests`].
-pub fn load(paths: &[PathBuf], cwd: &Path, color: bool) -> anyhow::Result<Validated> {
-    let vars = variables_from_environment(cwd)?;
+pub fn load(paths: &[PathBuf], vars: &Variables, color: bool) -> anyhow::Result<Validated> {
     let mut stderr = std::io::stderr().lock();
-    load_with(paths, &vars, &mut stderr, color)
+    load_with(paths, vars, &mut stderr, color)
 }
 
 /// [`load`] with explicit variables and diagnostic output (for tests and `validate`).

@@ -24,7 +24,7 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use export::{agent_document_json, export, store_document_json};
-pub use load::{load, load_with, variables_from_environment};
+pub use load::{load, load_with};
 pub use raw::API_VERSION;
 pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};

@@ -1,30 +1,23 @@
-//! Variables for `${VAR}` interpolation: the process environment merged with a `.env` file.
-//! Built at the edge (the command layer reads the environment and the file) and passed in, so
+//! Variables for `${VAR}` interpolation: the command's environment snapshot (the process
+//! environment merged with `.env`, see [`Env`]), taken at the edge and passed in, so
 //! validation itself stays pure.
 
 use std::collections::HashMap;
 
-use crate::dotenv::{self, DotenvError};
+use crate::env::Env;
 
-/// The values `${VAR}` may expand to. The environment wins over `.env`, as in Docker Compose
-/// and the seed tutorial's `load_dotenv()` default.
+/// The values `${VAR}` may expand to.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Variables(HashMap<String, String>);
 
-impl Variables {
-    /// Merges `env` (wins) over the `KEY=VALUE` lines of `dotenv` (when there is one).
-    pub fn new(
-        env: impl IntoIterator<Item = (String, String)>,
-        dotenv: Option<&str>,
-    ) -> Result<Self, DotenvError> {
-        let mut map = match dotenv {
-            Some(text) => dotenv::parse(text)?.into_iter().collect(),
-            None => HashMap::new(),
-        };
-        map.extend(env);
-        Ok(Self(map))
+impl From<&Env> for Variables {
+    /// Every variable of `env`, empty ones included (`${VAR:-default}` tells empty from unset).
+    fn from(env: &Env) -> Self {
+        Self::from_pairs(env.iter())
     }
+}
 
+impl Variables {
     /// Variables from explicit pairs only (tests, benchmarks).
     pub fn from_pairs<K: Into<String>, V: Into<String>>(
         pairs: impl IntoIterator<Item = (K, V)>,
@@ -51,13 +44,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn environment_wins_over_dotenv() {
-        let vars = Variables::new(
-            [("CHAT_MODEL".to_owned(), "from-env".to_owned())],
-            Some("CHAT_MODEL=from-file\nEMBEDDING_MODEL=emb\n"),
-        )
-        .unwrap();
+    fn the_environment_snapshot_wins_over_dotenv_and_keeps_empty_values() {
+        let env = Env::merge(
+            [
+                ("CHAT_MODEL".to_owned(), "from-env".to_owned()),
+                ("EMPTY".to_owned(), String::new()),
+            ],
+            [
+                ("CHAT_MODEL".to_owned(), "from-file".to_owned()),
+                ("EMBEDDING_MODEL".to_owned(), "emb".to_owned()),
+            ],
+        );
+        let vars = Variables::from(&env);
         assert_eq!(vars.get("CHAT_MODEL"), Some("from-env"));
         assert_eq!(vars.get("EMBEDDING_MODEL"), Some("emb"));
+        assert_eq!(vars.get("EMPTY"), Some(""));
     }
 }
