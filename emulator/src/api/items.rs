@@ -83,7 +83,10 @@ pub fn insert(
 }
 
 fn kind_of(body: &serde_json::Map<String, Value>) -> ApiResult<String> {
-    let kind = validate::required_str(body, "kind", "kind")?;
+    known_kind(validate::required_str(body, "kind", "kind")?)
+}
+
+fn known_kind(kind: &str) -> ApiResult<String> {
     if KINDS.contains(&kind) {
         Ok(kind.to_owned())
     } else {
@@ -184,7 +187,8 @@ pub async fn delete(
     Ok(Json(out))
 }
 
-/// `POST /memory_stores/{name}/items:list` with `{"scope"}`; default order newest first.
+/// `POST /memory_stores/{name}/items:list` with `{"scope"}` and an optional `kind` in the
+/// query; default order newest first.
 pub async fn list(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -193,16 +197,24 @@ pub async fn list(
     let body = json_body(&body)?;
     let scope = validate::required_str(&body, "scope", "scope")?.to_owned();
     let page = PageParams::from_query(&query, Order::Desc)?;
+    let kind = query.get("kind").map(|k| known_kind(k)).transpose()?;
     let limit = page.limit;
     let rows = state
         .db
         .read(move |conn| {
             ensure_store(conn, &name)?;
+            let mut select = "SELECT memory_id, updated_at, scope, content, kind FROM items \
+                              WHERE store = ? AND scope = ?"
+                .to_owned();
+            let mut params = vec![name.into(), scope.into()];
+            if let Some(kind) = kind {
+                select.push_str(" AND kind = ?");
+                params.push(kind.into());
+            }
             let list = ListQuery {
-                select: "SELECT memory_id, updated_at, scope, content, kind FROM items \
-                         WHERE store = ? AND scope = ?",
+                select: &select,
                 column: "seq",
-                params: vec![name.into(), scope.into()],
+                params,
             };
             let items = page.fetch(
                 conn,

@@ -258,6 +258,31 @@ async fn items_crud_and_list_cursors_match_recordings() {
     );
     let b = list("").await;
     assert_eq!(ids(&b, "memory_id")[0], made[3]);
+    // `kind` in the query narrows the list (the CLI also filters, but other clients rely on it).
+    let r = env
+        .post(
+            "/memory_stores/s/items?api-version=v1",
+            json!({"scope": "user_123", "content": "Prefers Rust", "kind": "user_profile"}),
+        )
+        .await;
+    let profile = r.body["memory_id"].as_str().unwrap().to_owned();
+    let b = list("&kind=user_profile").await;
+    assert_eq!(ids(&b, "memory_id"), vec![profile.clone()]);
+    assert_eq!(
+        list("&kind=chat_summary").await["data"]
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+    let r = env
+        .post(
+            "/memory_stores/s/items:list?api-version=v1&kind=facts",
+            json!({"scope": "user_123"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["param"], "kind");
     let id = &made[0];
     let r = env
         .post(
