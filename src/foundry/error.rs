@@ -34,11 +34,12 @@ pub enum ClientError {
         error: Option<Box<ApiError>>,
     },
 
-    /// 403: the identity is known but lacks a role on the project.
+    /// 403: the identity is known but lacks a role on the project, or (code
+    /// `preview_feature_required`) the request lacks a preview opt-in, which no role fixes.
     #[error(
-        "{operation}: the project denied access (403 Forbidden){}\n\
-         hint: the identity needs the `Azure AI User` role (or higher) on the Foundry project",
-        describe(error.as_deref())
+        "{operation}: the project denied access (403 Forbidden){}\n{}",
+        describe(error.as_deref()),
+        forbidden_hint(error.as_deref())
     )]
     Forbidden {
         operation: &'static str,
@@ -148,6 +149,16 @@ fn describe(error: Option<&ApiError>) -> String {
 /// A hint for retries that ran out. The transport words a failure to connect as
 /// `could not connect: …`; that one has a cause the user can act on (a wrong endpoint, a
 /// served emulator that is not running, a proxy), unlike a busy service.
+fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
+    if error.and_then(|e| e.code.as_deref()) == Some("preview_feature_required") {
+        "hint: this is a preview opt-in, not a permission: the service wants a `Foundry-Features` \
+         header this foundryctl does not send for this call (the message names it); try \
+         --api-version 2025-11-15-preview, or a newer foundryctl"
+    } else {
+        "hint: the identity needs the `Azure AI User` role (or higher) on the Foundry project"
+    }
+}
+
 fn exhausted_hint(last: &str) -> &'static str {
     if last.starts_with("could not connect") {
         "\nhint: nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \
@@ -178,6 +189,29 @@ mod tests {
         assert!(
             text.contains("hint: the token must be issued for the audience https://ai.azure.com")
         );
+    }
+
+    #[test]
+    fn a_403_for_a_preview_opt_in_does_not_blame_the_role() {
+        // As recorded (agent_versions.json): a missing opt-in, not a missing permission.
+        let body = br#"{"error":{"code":"preview_feature_required","message":"Workflow agents is in preview. This operation requires the following opt-in preview feature(s): WorkflowAgents=V1Preview. Include the 'Foundry-Features: WorkflowAgents=V1Preview' header in your request.","type":"invalid_request_error","details":[],"additionalInfo":{"request_id":"29e1"}}}"#;
+        let opt_in = ClientError::Forbidden {
+            operation: "create agent version",
+            error: ApiError::parse(body).map(Box::new),
+        }
+        .to_string();
+        assert!(opt_in.contains("WorkflowAgents=V1Preview"), "{opt_in}");
+        assert!(
+            opt_in.contains("hint: this is a preview opt-in"),
+            "{opt_in}"
+        );
+        assert!(!opt_in.contains("Azure AI User"), "{opt_in}");
+        let role = ClientError::Forbidden {
+            operation: "list agents",
+            error: None,
+        }
+        .to_string();
+        assert!(role.contains("the `Azure AI User` role"), "{role}");
     }
 
     #[test]
