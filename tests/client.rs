@@ -11,6 +11,7 @@ use foundry_emulator::{Config, Emulator, FaultConfig};
 use foundryctl::cli::AuthMode;
 use foundryctl::env::Env;
 use foundryctl::foundry::target::Target;
+use foundryctl::foundry::wire::UpdateStatus;
 use foundryctl::foundry::{
     ApiVersion, Auth, Client, ClientError, LroConfig, Message, TransportConfig, connect::Connection,
 };
@@ -450,6 +451,50 @@ async fn the_local_target_persists_between_connections() {
             .unwrap()
             .is_some()
     );
+    conn.close().await;
+}
+
+/// The local project behaves like the service in what a client must handle: an update is
+/// `in_progress` for a while before it completes, even with `update_delay` 0.
+#[tokio::test]
+async fn on_the_local_target_an_update_is_in_progress_before_it_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = Target::resolve(
+        Some(&format!("local:{}", dir.path().display())),
+        &Env::default(),
+    )
+    .unwrap();
+    let conn = Connection::open(
+        target,
+        ApiVersion::V1,
+        AuthMode::Auto,
+        &Env::default(),
+        transport(),
+    )
+    .await
+    .unwrap();
+    let s = store("busy");
+    conn.client
+        .create_store(&s, &store_spec("d"), &stamp("h"))
+        .await
+        .unwrap();
+    let started = conn
+        .client
+        .update_memories(&s, "u1", &[Message::user("I use Rust.")], None, Some(0))
+        .await
+        .unwrap();
+    let now = conn
+        .client
+        .get_update(&s, &started.update.update_id)
+        .await
+        .unwrap();
+    assert_eq!(now.status, UpdateStatus::InProgress, "{now:?}");
+    let done = conn
+        .client
+        .update_memories_and_wait(&s, "u1", &[Message::user("I use Helix.")], Some(0))
+        .await
+        .unwrap();
+    assert_eq!(done.status, UpdateStatus::Completed, "{done:?}");
     conn.close().await;
 }
 

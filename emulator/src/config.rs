@@ -150,6 +150,11 @@ impl FaultConfig {
     }
 }
 
+/// How long an update stays `in_progress` in `foundryctl emulator` and `--endpoint local`. The
+/// service takes seconds (4–13 s in the recordings); half a second keeps `in_progress`
+/// observable, as clients must expect it, without slowing a tutorial down.
+pub const DEFAULT_UPDATE_PROCESSING: Duration = Duration::from_millis(500);
+
 /// Everything [`crate::Emulator::start`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -161,7 +166,8 @@ pub struct Config {
     pub require_token: bool,
     pub tls: Option<TlsConfig>,
     /// How long an update stays `in_progress` after its `update_delay` has passed, before it
-    /// completes. Zero (the default) completes it at once; tests raise it to observe the state.
+    /// completes. Zero (the default here, for fast tests) completes it at once; the shipped
+    /// commands use [`DEFAULT_UPDATE_PROCESSING`].
     pub update_processing: Duration,
 }
 

@@ -28,5 +28,7 @@ mod ids;
 mod server;
 mod tls;
 
-pub use config::{Config, FaultConfig, FaultEnvError, Storage, TlsConfig};
+pub use config::{
+    Config, DEFAULT_UPDATE_PROCESSING, FaultConfig, FaultEnvError, Storage, TlsConfig,
+};
 pub use server::{Emulator, Stats};

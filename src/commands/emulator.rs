@@ -54,6 +54,15 @@ pub struct Args {
     /// Serve HTTPS with a generated self-signed certificate (its path is printed).
     #[arg(long)]
     pub tls: bool,
+
+    /// How long a memory update stays `in_progress` once its `update_delay` has passed, in
+    /// milliseconds (the service takes seconds; 0 completes updates at once).
+    #[arg(long, value_name = "MS", default_value_t = duration_ms(foundry_emulator::DEFAULT_UPDATE_PROCESSING))]
+    pub update_processing_ms: u64,
+}
+
+const fn duration_ms(d: Duration) -> u64 {
+    d.as_millis() as u64
 }
 
 fn probability(name: &str, p: f64) -> anyhow::Result<f64> {
@@ -104,7 +113,7 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         faults,
         require_token: args.require_token,
         tls,
-        ..Config::default()
+        update_processing: Duration::from_millis(args.update_processing_ms),
     })
 }
 

@@ -82,6 +82,7 @@ impl Connection {
                 };
                 let config = foundry_emulator::Config {
                     storage: foundry_emulator::Storage::File(dir.join(LOCAL_DB_FILE)),
+                    update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
                     ..foundry_emulator::Config::default()
                 };
                 let emulator = foundry_emulator::Emulator::start(config)
