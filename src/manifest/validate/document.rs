@@ -175,6 +175,7 @@ fn plain_words(message: &str) -> String {
         "expected mapping start" => "expected a mapping (`key: value` lines)",
         "expected sequence start" => "expected a list (`- item` lines)",
         "invalid floating point" => "expected a number",
+        "expected string scalar" => "expected a string",
         m if m.starts_with("cannot deserialize null into string") => {
             "expected a string, found nothing (null)"
         }

@@ -1,13 +1,16 @@
 //! Validation: source files → [`Validated`] desired state, or every problem found.
 //!
 //! Each file is split into documents; each document is parsed twice, first for its header
-//! (`apiVersion`, `kind`), then as the type its kind names. Syntax and shape errors end that
-//! document only; limits, names and cross-document checks (duplicates, store references) are
-//! collected for everything that parsed. Nothing here does I/O.
+//! (`apiVersion`, `kind`), then as the type its kind names. A syntax error ends that document
+//! only; shape errors (unknown fields, wrong types, unset variables) are all reported, by
+//! parsing again past each one ([`repair`]); limits, names and cross-document checks
+//! (duplicates, store references) are collected for everything that parsed. Nothing here does
+//! I/O.
 
 mod agent;
 mod common;
 mod document;
+mod repair;
 mod store;
 
 use std::collections::BTreeMap;
@@ -23,6 +26,7 @@ use super::suggest::did_you_mean;
 use super::variables::Variables;
 use super::yaml::{self, Pos};
 use common::Checker;
+use repair::Repair;
 
 /// Valid manifests: the desired state and what else commands need to know about them.
 #[derive(Debug, Clone)]
@@ -88,6 +92,8 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
                 resources += found;
             }
         }
+        // Within a file, in reading order (repairs and limit checks find them out of order).
+        errors[errors_before..].sort_by_key(|d: &Diagnostic| (d.line, d.column));
         if resources == 0 && errors.len() == errors_before {
             let pos = Some(Pos {
                 line: 1,
@@ -230,22 +236,37 @@ fn check_document(
     }
 }
 
-/// Parses the document as `T`, expanding variables; problems become diagnostics.
+/// Parses the document as `T`, expanding variables; problems become diagnostics. Every shape
+/// problem of the document is reported, not only the first (see [`repair`]); when there was
+/// one, the value returned is that of the repaired text, for checking the rest of the
+/// document, and the errors already make validation fail.
 fn parse<T: serde::de::DeserializeOwned>(
     check: &mut Checker<'_, '_>,
     vars: &Variables,
 ) -> Option<T> {
-    match yaml::from_document::<T>(check.doc.text, Some(vars.as_map())) {
-        Ok(Some(value)) => Some(value),
-        // The header parsed, so the document is not empty; this cannot happen, but an empty
-        // result is simply nothing to add.
-        Ok(None) => None,
-        Err(error) => {
-            let diagnostic = check.doc.yaml_error(&error);
-            check.errors.push(diagnostic);
-            None
+    let doc = check.doc;
+    let mut repair: Option<Repair> = None;
+    for _ in 0..=repair::MAX_REPAIRS {
+        let text = repair.as_ref().map(Repair::text);
+        let error = match yaml::from_document::<T>(
+            text.as_deref().unwrap_or(doc.text),
+            Some(vars.as_map()),
+        ) {
+            // The header parsed, so the document is not empty; an empty result would simply
+            // be nothing to add.
+            Ok(value) => return value,
+            Err(error) => error,
+        };
+        let repair = repair.get_or_insert_with(|| Repair::new(doc.text));
+        if repair.caused(&error) {
+            return None;
+        }
+        check.errors.push(doc.yaml_error(&error));
+        if doc.text.len() > repair::MAX_REPAIRED_LEN || !repair.blank_for(&error) {
+            return None;
         }
     }
+    None
 }
 
 /// Records where `key` is declared; on a second declaration reports it at both places and

@@ -109,9 +109,9 @@ kind: Agent
         got,
         [
             "4:9 invalid agent name: agent names must not start or end with a hyphen",
-            "9:16 description is 513 characters long; the limit is 512",
             "7:16 `temperature` is 2.5; it must be between 0 and 2",
             "8:10 `top_p` is -1; it must be between 0 and 1",
+            "9:16 description is 513 characters long; the limit is 512",
             "14:44 unknown field `colour`",
             "16:13 unsupported apiVersion `foundryctl/v2`",
         ]
@@ -178,4 +178,73 @@ fn empty_files_and_unknown_kinds_are_errors() {
         &vars(),
     ));
     assert_eq!(got, ["2:7 unknown kind `memorystore`"]);
+}
+
+#[test]
+fn every_shape_problem_of_a_document_is_reported_at_once() {
+    let store = "apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec:
+  chat_modle: gpt
+  embedding_model: ${NOPE}
+  options:
+    user_profile_enabled: \"yes\"
+";
+    let agent = "apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: m
+  temprature: 0.5
+  top_p: 7
+  instructions: ${UNSET_ONE}
+  description: ${UNSET_TWO}
+  tools:
+    - type: memory_search
+      memory_store_nme: prefs
+      scope: u
+";
+    let found = messages(validate(
+        &files(&[("s.yaml", store), ("a.yaml", agent)]),
+        &vars(),
+    ));
+    assert_eq!(
+        found,
+        [
+            "5:3 unknown field `chat_modle`",
+            "6:20 variable `NOPE` is not set",
+            // Really missing: the field is misspelled above.
+            "7:3 missing field `chat_model`",
+            "8:27 invalid boolean (strict mode expects true/false)",
+            "6:3 unknown field `temprature`",
+            // Limits are checked on what the repaired document holds.
+            "7:10 `top_p` is 7; it must be between 0 and 1",
+            "8:17 variable `UNSET_ONE` is not set",
+            "9:16 variable `UNSET_TWO` is not set",
+            "12:7 unknown field `memory_store_nme` in the memory search tool",
+        ],
+        "{found:#?}"
+    );
+}
+
+#[test]
+fn a_field_of_the_wrong_type_is_not_also_reported_missing() {
+    let store = "apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec:
+  chat_model: [a, b]
+  embedding_model: e
+  options: {chat_summary_enabled: maybe}
+";
+    let found = messages(validate(&files(&[("s.yaml", store)]), &vars()));
+    assert_eq!(
+        found,
+        [
+            "5:15 expected a string",
+            "7:35 invalid boolean (strict mode expects true/false)"
+        ],
+        "{found:#?}"
+    );
 }
