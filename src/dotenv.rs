@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 /// A `.env` line that could not be understood.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("parse .env line {line}: {reason}")]
+#[error("line {line}: {reason}")]
 pub struct DotenvError {
     pub line: usize,
     pub reason: &'static str,
@@ -106,7 +106,7 @@ pub enum ReadError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
+    #[error("{} is not a valid .env file", path.display())]
     Syntax {
         path: PathBuf,
         #[source]

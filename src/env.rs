@@ -109,7 +109,12 @@ mod tests {
         assert_eq!(env.get("FOUNDRYCTL_TEST_ONLY_IN_FILE"), Some("yes"));
         assert!(env.is_from_dotenv("FOUNDRYCTL_TEST_ONLY_IN_FILE"));
         std::fs::write(dir.path().join(".env"), "OK=1\nbad line\n").unwrap();
-        let e = Env::load(dir.path()).unwrap_err().to_string();
-        assert!(e.contains(".env") && e.contains("line 2"), "{e}");
+        let e = Env::load(dir.path()).unwrap_err();
+        assert!(
+            e.to_string().ends_with(".env is not a valid .env file"),
+            "{e}"
+        );
+        let cause = std::error::Error::source(&e).map(ToString::to_string);
+        assert_eq!(cause.as_deref(), Some("line 2: expected KEY=VALUE"));
     }
 }

@@ -225,8 +225,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
             .arg(&file)
             .assert()
             .code(1)
-            .stderr(contains("failed to read the environment file"))
-            .stderr(contains(".env: parse .env line 2"));
+            .stderr(contains(
+                ".env is not a valid .env file\n  caused by: line 2: ",
+            ));
     }
 }
 

@@ -123,7 +123,7 @@ impl Session {
 
 /// The command's one reading of the environment and `cwd/.env`.
 pub fn load_env(cwd: &Path) -> anyhow::Result<Env> {
-    Env::load(cwd).context("failed to read the environment file")
+    Env::load(cwd).map_err(anyhow::Error::from)
 }
 
 /// `--set`, validated.

@@ -121,9 +121,9 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
                         list(&seen.unreported),
                     ),
                     hint: Some(format!(
-                        "if you changed one of them, the store must be replaced: delete it with \
-                         `foundryctl destroy --target {resource} --allow-delete {resource}` and \
-                         apply again"
+                        "if you changed one of them, the store must be replaced: take it out of \
+                         the manifests, run `foundryctl apply --prune --allow-delete {resource}`, \
+                         then put it back and apply again"
                     )),
                 });
             }

@@ -587,3 +587,38 @@ fn a_store_a_kept_agent_references_is_not_deleted_and_the_plan_says_why() {
         assert!(!after.stores.contains_key(&store_name("other")));
     }
 }
+
+#[test]
+fn drift_that_hides_the_unreported_options_warns_with_a_way_to_replace_that_exists() {
+    // TTLs are not echoed here; the description changed both live and in the manifests, so
+    // the stamp cannot tell whether the TTL changed too.
+    let mut want = desired(&[store("prefs")], &[]);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .options
+        .default_ttl_seconds = Some(100);
+    let mut svc = converged(&want);
+    svc.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "edited in the portal".to_owned();
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "new".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    let warning = p
+        .diagnostics
+        .iter()
+        .find(|d| d.message.starts_with("cannot verify"))
+        .unwrap_or_else(|| panic!("{:#?}", p.diagnostics));
+    let hint = warning.hint.as_deref().unwrap();
+    assert!(
+        hint.contains("run `foundryctl apply --prune --allow-delete memory_store/prefs`"),
+        "{hint}"
+    );
+}
