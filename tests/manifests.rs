@@ -149,6 +149,37 @@ fn json_output_lists_every_diagnostic_on_stdout() {
 }
 
 #[test]
+fn json_output_is_a_report_even_when_an_input_cannot_be_read() {
+    let out = foundryctl(
+        &[
+            "validate",
+            "-f",
+            "tests/fixtures/no-such-file.yaml",
+            "-o",
+            "json",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {:?}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    assert_eq!(report["valid"], false);
+    assert_eq!(
+        report["diagnostics"][0]["file"],
+        "tests/fixtures/no-such-file.yaml"
+    );
+    let message = report["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("failed to read the manifests: "),
+        "{message}"
+    );
+}
+
+#[test]
 fn the_committed_schema_is_current() {
     let committed = std::fs::read_to_string(root().join(manifest::SCHEMA_PATH)).unwrap();
     assert!(

@@ -8,6 +8,7 @@ use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::cli::{ColorChoice, GlobalArgs};
+use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Diagnostic, Validated};
 
@@ -43,55 +44,82 @@ struct JsonReport {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
-    let vars = manifest::Variables::from(&super::context::load_env(&cwd)?);
+    let env = super::context::load_env(&cwd);
     match args.output {
         OutputFormat::Human => {
+            let vars = manifest::Variables::from(&env?);
             let color = stderr_color(global.color);
             let validated = manifest::load_with(&args.files, &vars, &mut std::io::stderr(), color)?;
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", summary(&validated))?;
             Ok(ExitStatus::Success)
         }
-        OutputFormat::Json => run_json(&args.files, &vars),
+        OutputFormat::Json => run_json(&args.files, env),
     }
 }
 
-fn run_json(paths: &[PathBuf], vars: &manifest::Variables) -> anyhow::Result<ExitStatus> {
-    let (report, status) = match manifest::read_inputs(paths) {
-        Err(error) if !error.is_content_error() => {
-            return Err(anyhow::Error::new(error).context("failed to read the manifests"));
+/// One JSON report on stdout whatever happens, so a script always has something to parse:
+/// invalid manifests end with exit 3, inputs that cannot be read (a missing file, a broken
+/// `.env`) with exit 1, and either way the report's diagnostics say why.
+fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitStatus> {
+    let unreadable = |path: &str, error: anyhow::Error| {
+        (
+            report(
+                false,
+                0,
+                0,
+                None,
+                vec![Diagnostic::about_input(path, format!("{error:#}"))],
+            ),
+            ExitStatus::Error,
+        )
+    };
+    let (report, status) = match (env, manifest::read_inputs(paths)) {
+        (Err(error), _) => unreadable(".env", error),
+        (_, Err(error)) if !error.is_content_error() => {
+            let path = error.path().to_owned();
+            unreadable(
+                &path,
+                anyhow::Error::new(error).context("failed to read the manifests"),
+            )
         }
-        Err(error) => {
+        (Ok(_), Err(error)) => {
             let diagnostic = Diagnostic::about_input(error.path(), error.to_string());
             (
                 report(false, 0, 0, None, vec![diagnostic]),
                 ExitStatus::InvalidManifests,
             )
         }
-        Ok(files) => match manifest::validate(&files, vars) {
-            Ok(v) => {
-                let json = report(
-                    true,
-                    v.file_count,
-                    v.resource_count(),
-                    Some(v.digest.clone()),
-                    v.warnings,
-                );
-                (json, ExitStatus::Success)
+        (Ok(env), Ok(files)) => {
+            match manifest::validate(&files, &manifest::Variables::from(&env)) {
+                Ok(v) => {
+                    let json = report(
+                        true,
+                        v.file_count,
+                        v.resource_count(),
+                        Some(v.digest.clone()),
+                        v.warnings,
+                    );
+                    (json, ExitStatus::Success)
+                }
+                Err(diagnostics) => (
+                    report(false, files.len(), 0, None, diagnostics.0),
+                    ExitStatus::InvalidManifests,
+                ),
             }
-            Err(diagnostics) => (
-                report(false, files.len(), 0, None, diagnostics.0),
-                ExitStatus::InvalidManifests,
-            ),
-        },
+        }
     };
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer_pretty(&mut stdout, &report)?;
     writeln!(stdout)?;
-    if status == ExitStatus::Success {
-        Ok(status)
-    } else {
-        Err(StatusError::new(status, "invalid manifests (see the JSON report)").into())
+    match status {
+        ExitStatus::Success => Ok(status),
+        ExitStatus::InvalidManifests => {
+            Err(StatusError::new(status, "invalid manifests (see the JSON report)").into())
+        }
+        _ => {
+            Err(StatusError::new(status, "could not read the inputs (see the JSON report)").into())
+        }
     }
 }
 
