@@ -604,6 +604,44 @@ fn a_conversation_file_teaches_several_scopes_in_one_run() {
 }
 
 #[test]
+fn a_conversation_comes_from_stdin_with_dash_and_empty_text_is_refused() {
+    let p = Project::new();
+    let out = common::foundryctl(p.path())
+        .args([
+            "--endpoint",
+            "local:local",
+            "memory",
+            "add",
+            "--store",
+            STORE,
+        ])
+        .args(["--scope", "user_dana", "--file", "-", "--output", "json"])
+        .write_stdin("- {role: user, text: I review code in the morning.}\n")
+        .output()
+        .unwrap();
+    ok(&out);
+    let add: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(add["updates"][0]["status"], "completed", "{add}");
+
+    let out = p.run(&[
+        "memory",
+        "add",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        "--user",
+        " ",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("the text is empty; there is nothing to remember"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
 fn a_superseded_update_is_followed_to_the_one_that_took_its_turns() {
     let p = Project::new();
     // A slow update (due in 5 s), then a fast one for the same scope while it is queued.

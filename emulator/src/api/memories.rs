@@ -326,7 +326,8 @@ pub async fn search_memories(
         None | Some(Value::Null) => 10,
         Some(v) => v
             .as_u64()
-            .filter(|n| (1..=1000).contains(n))
+            // An int32 on the wire; the service documents no maximum.
+            .filter(|n| (1..=i32::MAX as u64).contains(n))
             .and_then(|n| usize::try_from(n).ok())
             .ok_or_else(|| {
                 ApiError::invalid(

@@ -41,15 +41,15 @@ pub struct Args {
     pub scope: Option<String>,
 
     /// What the user said.
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = parse_text)]
     pub user: Option<String>,
 
     /// What the assistant answered (context for the user's turn; never remembered itself).
-    #[arg(long, value_name = "TEXT", requires = "user")]
+    #[arg(long, value_name = "TEXT", requires = "user", value_parser = parse_text)]
     pub assistant: Option<String>,
 
     /// A YAML conversation: a list of {role, text} turns for --scope, or a map from scope to
-    /// such a list.
+    /// such a list; `-` reads it from stdin.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["user", "assistant"])]
     pub file: Option<PathBuf>,
 
@@ -95,13 +95,17 @@ pub async fn run(client: &Client, color: bool, args: Args) -> anyhow::Result<Exi
 /// The `(scope, turns)` pairs the arguments ask for.
 fn batches(args: &Args) -> anyhow::Result<Vec<(String, Vec<Message>)>> {
     if let Some(path) = &args.file {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("failed to read {}", path.display()))?;
-        return Ok(conversation::parse(
-            &path.display().to_string(),
-            &text,
-            args.scope.as_deref(),
-        )?);
+        let (name, text) = if path.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .context("failed to read the conversation from stdin")?;
+            ("-".to_owned(), text)
+        } else {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("failed to read {}", path.display()))?;
+            (path.display().to_string(), text)
+        };
+        return Ok(conversation::parse(&name, &text, args.scope.as_deref())?);
     }
     // clap guarantees --scope and --user without --file; these are for the type checker.
     let scope = args.scope.clone().context("--scope is required")?;
@@ -109,6 +113,14 @@ fn batches(args: &Args) -> anyhow::Result<Vec<(String, Vec<Message>)>> {
     let mut turns = vec![Message::user(user)];
     turns.extend(args.assistant.clone().map(Message::assistant));
     Ok(vec![(scope, turns)])
+}
+
+/// A turn's text: something to remember, not nothing.
+fn parse_text(value: &str) -> Result<String, String> {
+    if value.trim().is_empty() {
+        return Err("the text is empty; there is nothing to remember".to_owned());
+    }
+    Ok(value.to_owned())
 }
 
 async fn add_scope(

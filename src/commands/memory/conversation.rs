@@ -39,11 +39,33 @@ enum TurnRole {
     Assistant,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
+/// The two shapes a conversation file may have.
+#[derive(Debug)]
 enum File {
     Turns(Vec<Turn>),
     Scopes(BTreeMap<String, Vec<Turn>>),
+}
+
+impl File {
+    /// Reads either shape. When neither fits, the error is the one of the shape that got
+    /// further into the text: it names the actual problem (an unknown role, a misspelt key)
+    /// where "matches neither shape" would not.
+    fn parse(text: &str) -> Result<Option<File>, yaml::YamlError> {
+        let list = match yaml::from_document::<Vec<Turn>>(text, None) {
+            Ok(turns) => return Ok(turns.map(File::Turns)),
+            Err(e) => e,
+        };
+        let map = match yaml::from_document::<BTreeMap<String, Vec<Turn>>>(text, None) {
+            Ok(scopes) => return Ok(scopes.map(File::Scopes)),
+            Err(e) => e,
+        };
+        let reach = |e: &yaml::YamlError| e.pos.map(|p| (p.line, p.column));
+        Err(if reach(&map) > reach(&list) {
+            map
+        } else {
+            list
+        })
+    }
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -52,6 +74,12 @@ pub enum ConversationError {
     Shape { path: String, message: String },
     #[error("read {path}: the file holds no turns")]
     Empty { path: String },
+    #[error("read {path}: turn {turn} of scope `{scope}` has no text")]
+    EmptyText {
+        path: String,
+        scope: String,
+        turn: usize,
+    },
     #[error("read {path}: a list of turns needs --scope to say whose memories they are")]
     NeedsScope { path: String },
     #[error(
@@ -72,18 +100,17 @@ pub fn parse(
     text: &str,
     scope: Option<&str>,
 ) -> Result<Vec<(String, Vec<Message>)>, ConversationError> {
-    let file = yaml::from_document::<File>(text, None).map_err(|e| ConversationError::Shape {
+    let file = File::parse(text).map_err(|e| ConversationError::Shape {
         path: match e.pos {
             Some(pos) => format!("{path}:{}:{}", pos.line, pos.column),
             None => path.to_owned(),
         },
-        // serde's untagged enums say only "did not match any variant"; the hint says more.
         message: e.message,
     })?;
     let empty = || ConversationError::Empty {
         path: path.to_owned(),
     };
-    match (file.ok_or_else(empty)?, scope) {
+    let batches = match (file.ok_or_else(empty)?, scope) {
         (File::Turns(turns), Some(scope)) => {
             if turns.is_empty() {
                 return Err(empty());
@@ -115,7 +142,17 @@ pub fn parse(
                 })
                 .collect()
         }
+    }?;
+    for (scope, turns) in &batches {
+        if let Some(i) = turns.iter().position(|t| t.text.trim().is_empty()) {
+            return Err(ConversationError::EmptyText {
+                path: path.to_owned(),
+                scope: scope.clone(),
+                turn: i + 1,
+            });
+        }
     }
+    Ok(batches)
 }
 
 fn messages(turns: Vec<Turn>) -> Vec<Message> {
@@ -189,14 +226,41 @@ mod tests {
     }
 
     #[test]
-    fn a_wrong_shape_says_what_is_expected() {
-        let e = parse("c.yaml", "- {role: system, text: x}\n", Some("u"))
-            .unwrap_err()
-            .to_string();
-        assert!(e.starts_with("read c.yaml"), "{e}");
+    fn a_wrong_shape_says_what_is_wrong_where_and_what_is_expected() {
+        let e = parse(
+            "c.yaml",
+            "- {role: user, text: hi}\n- {role: system, text: x}\n",
+            Some("u"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.starts_with("read c.yaml:2:10: unknown variant `system`"),
+            "{e}"
+        );
         assert!(
             e.contains("hint: expected a list of {role: user|assistant"),
             "{e}"
         );
+        // In the map shape too: the error is that of the shape the file is written in.
+        let e = parse("c.yaml", "u:\n  - {role: user, txt: hi}\n", None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("read c.yaml:2:18: unknown field `txt`"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_turn_without_text_is_refused() {
+        let e = parse(
+            "c.yaml",
+            "- {role: user, text: hi}\n- {role: user, text: '  '}\n",
+            Some("u"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(e, "read c.yaml: turn 2 of scope `u` has no text");
     }
 }

@@ -21,8 +21,8 @@ pub struct SearchArgs {
     #[arg(value_name = "TEXT")]
     pub text: Option<String>,
 
-    /// At most this many memories.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    /// At most this many memories (an int32 on the wire).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=i64::from(i32::MAX)))]
     pub max: Option<u32>,
 
     #[command(flatten)]
