@@ -454,7 +454,7 @@ fn redact(value: &mut Value) {
         Value::Object(map) => {
             for (key, v) in map.iter_mut() {
                 match key.as_str() {
-                    "memory_id" | "update_id" | "response_id" if v.is_string() => {
+                    "memory_id" | "update_id" | "response_id" | "conversation" if v.is_string() => {
                         *v = Value::String(format!("[{key}]"));
                     }
                     "updated_at" if v.is_number() => *v = Value::String("[timestamp]".into()),
@@ -774,6 +774,86 @@ fn unknown_stores_and_agents_are_named_with_what_exists() {
     assert!(
         err.contains("memory no-such-id is not in store dev-prefs-memory"),
         "{err}"
+    );
+}
+
+#[test]
+fn invoke_starts_and_continues_a_conversation_and_names_an_unknown_one() {
+    let p = Project::new();
+    let first = p.json(&[
+        "agent",
+        "invoke",
+        AGENT,
+        "My favourite editor is Helix.",
+        "--user-id",
+        "user_conv",
+        "--new-conversation",
+        "--output",
+        "json",
+    ]);
+    let id = first["conversation"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("conv_"), "{first}");
+    insta::assert_json_snapshot!("agent_invoke_new_conversation", redacted(first));
+
+    // The second turn sees the first, which the conversation holds.
+    let out = p.run(&[
+        "agent",
+        "invoke",
+        AGENT,
+        "Which editor do I use?",
+        "--user-id",
+        "user_conv",
+        "--conversation",
+        &id,
+    ]);
+    let text = stdout(ok(&out));
+    assert!(
+        text.contains("Earlier in this conversation you said: My favourite editor is Helix."),
+        "{text}"
+    );
+    assert!(!text.contains("started;"), "{text}");
+
+    // A new conversation starts empty, and its id is printed to continue it.
+    let out = p.run(&["agent", "invoke", AGENT, "Hello.", "--new-conversation"]);
+    let text = stdout(ok(&out));
+    assert!(!text.contains("Earlier in this conversation"), "{text}");
+    let line = text.lines().last().unwrap();
+    assert!(
+        line.starts_with("conversation conv_")
+            && line.contains("continue it with --conversation conv_"),
+        "{text}"
+    );
+
+    let out = p.run(&[
+        "agent",
+        "invoke",
+        AGENT,
+        "hi",
+        "--conversation",
+        "conv_doesnotexist",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("conversation `conv_doesnotexist` does not exist in this project")
+            && err.contains("--new-conversation"),
+        "{err}"
+    );
+
+    let out = p.run(&[
+        "agent",
+        "invoke",
+        AGENT,
+        "hi",
+        "--conversation",
+        &id,
+        "--new-conversation",
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).contains("'--conversation <ID>' cannot be used with '--new-conversation'"),
+        "{}",
+        stderr(&out)
     );
 }
 

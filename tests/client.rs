@@ -408,6 +408,64 @@ async fn an_agent_with_memory_answers_through_responses() {
 }
 
 #[tokio::test]
+async fn a_conversation_keeps_its_turns_on_both_api_versions() {
+    let e = emulator(Config::default()).await;
+    for api in [ApiVersion::V1, ApiVersion::Preview20251115] {
+        let c = client(&e, api, Auth::None);
+        let name = agent(&format!("talker-{}", api.as_str()));
+        let spec = AgentSpec {
+            model: "gpt-4.1-mini".into(),
+            ..Default::default()
+        };
+        c.create_agent_version(&name, &spec, &stamp("h"))
+            .await
+            .unwrap();
+        let conv = c
+            .create_conversation(&[Message::user("My favourite editor is Helix.")])
+            .await
+            .unwrap();
+        assert!(conv.id.starts_with("conv_"), "{conv:?}");
+        assert!(conv.created_at > 0);
+        let answer = c
+            .invoke_agent_in_conversation(&name, None, "Which editor?", None, Some(&conv.id))
+            .await
+            .unwrap();
+        assert!(
+            answer
+                .text
+                .contains("Earlier in this conversation you said: My favourite editor is Helix."),
+            "{api:?}: {}",
+            answer.text
+        );
+        let items = c.list_conversation_items(&conv.id).await.unwrap();
+        let turns: Vec<(Option<&str>, String)> = items
+            .iter()
+            .map(|i| (i.role.as_deref(), i.text()))
+            .collect();
+        assert_eq!(
+            turns,
+            [
+                (Some("user"), "My favourite editor is Helix.".to_owned()),
+                (Some("user"), "Which editor?".to_owned()),
+                (Some("assistant"), answer.text.clone()),
+            ],
+            "{api:?}"
+        );
+        assert_eq!(
+            c.get_conversation(&conv.id).await.unwrap().as_ref(),
+            Some(&conv)
+        );
+        assert_eq!(c.get_conversation("conv_missing").await.unwrap(), None);
+        let err = c
+            .invoke_agent_in_conversation(&name, None, "hi", None, Some("conv_missing"))
+            .await
+            .unwrap_err();
+        assert!(err.is_not_found(), "{err}");
+    }
+    e.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_local_target_persists_between_connections() {
     let dir = tempfile::tempdir().unwrap();
     let target = || {

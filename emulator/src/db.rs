@@ -62,6 +62,18 @@ CREATE TABLE IF NOT EXISTS updates (
     result TEXT
 );
 CREATE INDEX IF NOT EXISTS updates_pending ON updates (status, due_ms);
+CREATE TABLE IF NOT EXISTS conversations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversation_items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation TEXT NOT NULL,
+    item_id TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conversation_items_in_order ON conversation_items (conversation, seq);
 ";
 
 /// Why the database could not be opened.

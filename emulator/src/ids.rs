@@ -28,6 +28,26 @@ pub fn memory_store() -> String {
     format!("memstore_{}00{}", hex(16), mixed(32))
 }
 
+/// `conv_` + 16 hex + `00` + 32 mixed-case alphanumerics (the store id's layout). The 16 hex
+/// are the conversation's group: the ids of its items and responses start with them.
+pub fn conversation() -> String {
+    format!("conv_{}00{}", hex(16), mixed(32))
+}
+
+/// The group of a `conv_` id made by [`conversation`], `None` for any other layout.
+pub fn group_of_conversation(id: &str) -> Option<&str> {
+    let group = id.strip_prefix("conv_")?.get(..16)?;
+    group
+        .bytes()
+        .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        .then_some(group)
+}
+
+/// Prefix + `group` + `00` + 32 mixed-case alphanumerics: items added to a conversation.
+pub fn grouped_mixed(prefix: &str, group: &str) -> String {
+    format!("{prefix}{group}00{}", mixed(32))
+}
+
 /// `conv_`-style prefix + 16 hex + `00` + 32 lowercase hex (`resp_`, `msg_`, `memupdateo_`).
 /// `group` shares the first 16 hex between the ids of one response, as recorded.
 pub fn grouped(prefix: &str, group: &str) -> String {
@@ -88,5 +108,10 @@ mod tests {
         assert_eq!(u.as_bytes()[14], b'4');
         let g = group();
         assert!(grouped("resp_", &g).starts_with(&format!("resp_{g}00")));
+        let c = conversation();
+        assert_eq!(c.len(), "conv_".len() + 50);
+        let cg = group_of_conversation(&c).unwrap();
+        assert!(grouped_mixed("msg_", cg).starts_with(&format!("msg_{cg}00")));
+        assert_eq!(group_of_conversation("conv_XYZ"), None);
     }
 }

@@ -1,6 +1,7 @@
 //! `foundryctl agent invoke`: one Responses call with an agent reference, its answer on
-//! stdout. Without `--conversation` every call starts with no history, so whatever the agent
-//! knows about the user across calls came from its memory.
+//! stdout. Without a conversation every call starts with no history, so whatever the agent
+//! knows about the user across calls came from its memory. `--new-conversation` starts one
+//! (and prints its id); `--conversation ID` continues it, and the agent sees its earlier turns.
 
 use std::io::{self, Write};
 
@@ -48,6 +49,11 @@ pub struct InvokeArgs {
     #[arg(long, value_name = "ID")]
     pub conversation: Option<String>,
 
+    /// Start a conversation with this message and print its id, to continue it with
+    /// `--conversation ID`.
+    #[arg(long, conflicts_with = "conversation")]
+    pub new_conversation: bool,
+
     /// Also print what the agent's memory search found.
     #[arg(long)]
     pub show_memories: bool,
@@ -67,28 +73,50 @@ pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitSt
 }
 
 async fn invoke(client: &Client, color: bool, args: InvokeArgs) -> anyhow::Result<ExitStatus> {
+    let conversation = if args.new_conversation {
+        let started = client
+            .create_conversation(&[])
+            .await
+            .map_err(|e| anyhow::Error::from(e).context("failed to start a conversation"))?;
+        Some(started.id)
+    } else {
+        args.conversation.clone()
+    };
     let response = match client
         .invoke_agent_in_conversation(
             &args.agent,
             args.version.as_deref(),
             &args.text,
             args.user_id.as_deref(),
-            args.conversation.as_deref(),
+            conversation.as_deref(),
         )
         .await
     {
         Ok(response) => response,
         Err(e) => {
-            return Err(
-                lookup::explain_agent(client, &args.agent, args.version.as_deref(), e)
-                    .await
-                    .context(format!("failed to invoke agent {}", args.agent)),
-            );
+            return Err(lookup::explain_invoke(
+                client,
+                &args.agent,
+                args.version.as_deref(),
+                conversation.as_deref(),
+                e,
+            )
+            .await
+            .context(format!("failed to invoke agent {}", args.agent)));
         }
     };
-    let report = InvokeReport::new(&args, &response);
+    let mut report = InvokeReport::new(&args, &response);
+    if report.conversation.is_none() {
+        report.conversation = conversation;
+    }
     memory::print(args.output.output, color, &report, |out, palette| {
-        write_invoke(out, &report, args.show_memories, palette)
+        write_invoke(
+            out,
+            &report,
+            args.show_memories,
+            args.new_conversation,
+            palette,
+        )
     })?;
     Ok(ExitStatus::Success)
 }
@@ -172,17 +200,37 @@ fn memory_searches(raw: &Value) -> Vec<MemorySearchView> {
         .collect()
 }
 
-/// The answer; with `show_memories`, then what each memory search found.
+/// The answer; with `show_memories`, then what each memory search found; for a conversation
+/// this call started, then how to continue it.
 fn write_invoke(
     out: &mut (impl Write + ?Sized),
     report: &InvokeReport,
     show_memories: bool,
+    started: bool,
     palette: &Palette,
 ) -> io::Result<()> {
     writeln!(out, "{}", report.answer)?;
-    if !show_memories {
-        return Ok(());
+    if show_memories {
+        write_searches(out, report, palette)?;
     }
+    if started && let Some(id) = &report.conversation {
+        writeln!(
+            out,
+            "\n{}",
+            palette.dim(&format!(
+                "conversation {id} started; continue it with --conversation {id}"
+            ))
+        )?;
+    }
+    Ok(())
+}
+
+/// What each memory search of the answer found.
+fn write_searches(
+    out: &mut (impl Write + ?Sized),
+    report: &InvokeReport,
+    palette: &Palette,
+) -> io::Result<()> {
     if report.memory_searches.is_empty() {
         writeln!(
             out,
@@ -222,6 +270,7 @@ mod tests {
             version: version.map(str::to_owned),
             user_id: Some("user_dana".into()),
             conversation: None,
+            new_conversation: false,
             show_memories: true,
             output: OutputArgs {
                 output: memory::OutputFormat::Human,
@@ -283,10 +332,25 @@ mod tests {
         }));
         let report = InvokeReport::new(&args(Some("1")), &raw);
         let mut out = Vec::new();
-        write_invoke(&mut out, &report, true, &Palette::new(false)).unwrap();
+        write_invoke(&mut out, &report, true, false, &Palette::new(false)).unwrap();
         insta::assert_snapshot!(String::from_utf8(out).unwrap());
         let mut quiet = Vec::new();
-        write_invoke(&mut quiet, &report, false, &Palette::new(false)).unwrap();
+        write_invoke(&mut quiet, &report, false, false, &Palette::new(false)).unwrap();
         assert_eq!(String::from_utf8(quiet).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_started_conversation_is_named_after_the_answer() {
+        let raw = response(json!({
+            "conversation": {"id": "conv_1"},
+            "output": [{"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Hello."}]}]
+        }));
+        let report = InvokeReport::new(&args(None), &raw);
+        let mut out = Vec::new();
+        write_invoke(&mut out, &report, false, true, &Palette::new(false)).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "Hello.\n\nconversation conv_1 started; continue it with --conversation conv_1\n"
+        );
     }
 }

@@ -5,8 +5,10 @@ use serde_json::{Value, json};
 
 use super::client::Client;
 use super::error::ClientError;
-use super::request::RequestSpec;
-use super::wire::{self, MemoryItem, MemoryKind, SearchResponse, UpdateResponse};
+use super::request::{Order, RequestSpec};
+use super::wire::{
+    self, Conversation, ConversationItem, MemoryItem, MemoryKind, SearchResponse, UpdateResponse,
+};
 use crate::model::{AgentName, MemoryStoreName};
 
 /// A conversation turn for `update_memories` and `search_memories`: a Responses input item
@@ -234,8 +236,10 @@ impl Client {
             .await
     }
 
-    /// [`Client::invoke_agent`] inside a conversation (`conv_…`), which the service keeps
-    /// between calls; without one, every call starts with no history.
+    /// [`Client::invoke_agent`] inside a conversation (`conv_…`, see
+    /// [`Client::create_conversation`]): the service appends the input and the answer to it and
+    /// the agent sees its earlier turns; without one, every call starts with no history. An
+    /// unknown conversation is a 404.
     pub async fn invoke_agent_in_conversation(
         &self,
         agent: &AgentName,
@@ -256,6 +260,41 @@ impl Client {
             text: output_text(&raw),
             raw,
         })
+    }
+}
+
+impl Client {
+    // --- Conversations ------------------------------------------------------------------------
+
+    /// Starts a conversation, holding `messages` already (none for an empty one).
+    pub async fn create_conversation(
+        &self,
+        messages: &[Message],
+    ) -> Result<Conversation, ClientError> {
+        let mut body = json!({});
+        if !messages.is_empty() {
+            body["items"] = Value::Array(messages.iter().map(Message::to_wire).collect());
+        }
+        self.call(&self.requests.create_conversation(body)).await
+    }
+
+    /// `Ok(None)` when there is no such conversation.
+    pub async fn get_conversation(&self, id: &str) -> Result<Option<Conversation>, ClientError> {
+        self.call_optional(&self.requests.get_conversation(id))
+            .await
+    }
+
+    /// Every item of a conversation, oldest first (all pages).
+    pub async fn list_conversation_items(
+        &self,
+        id: &str,
+    ) -> Result<Vec<ConversationItem>, ClientError> {
+        self.list_all("list conversation items", |page| {
+            let mut page = page.clone();
+            page.order = Some(Order::Asc);
+            self.requests.list_conversation_items(id, &page)
+        })
+        .await
     }
 }
 

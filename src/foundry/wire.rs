@@ -389,6 +389,47 @@ impl ApiError {
     }
 }
 
+// --- conversations ------------------------------------------------------------------------
+
+/// A conversation: `{id, object: "conversation", created_at, metadata}` (`metadata` was `null`
+/// in one recording, `{}` in the others).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+pub struct Conversation {
+    pub id: String,
+    #[serde(default, deserialize_with = "timestamp")]
+    pub created_at: i64,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub metadata: BTreeMap<String, String>,
+}
+
+/// One item of a conversation. Messages carry `role` and `content` parts; other items (tool
+/// calls such as `memory_search_call`) are kept by type and id only.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct ConversationItem {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub content: serde_json::Value,
+}
+
+impl ConversationItem {
+    /// The text parts of a message, joined by newlines (a string content counts as one part).
+    pub fn text(&self) -> String {
+        match &self.content {
+            serde_json::Value::String(s) => s.clone(),
+            serde_json::Value::Array(parts) => parts
+                .iter()
+                .filter_map(|p| p.get("text").and_then(serde_json::Value::as_str))
+                .collect::<Vec<_>>()
+                .join("\n"),
+            _ => String::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,6 +473,23 @@ mod tests {
         let page: Page<Agent> =
             serde_json::from_str(r#"{"data":[],"has_more":false,"object":"list"}"#).unwrap();
         assert!(page.data.is_empty() && page.last_id.is_none() && !page.has_more);
+    }
+
+    #[test]
+    fn conversations_and_their_items_read_as_recorded() {
+        let c: Conversation = serde_json::from_str(
+            r#"{"id":"conv_6cM2","object":"conversation","created_at":1759237269,"metadata":null}"#,
+        )
+        .unwrap();
+        assert!(c.metadata.is_empty());
+        let page: Page<ConversationItem> = serde_json::from_str(
+            r#"{"data":[{"type":"message","id":"msg_1","status":"completed","role":"system","content":[{"type":"input_text","text":"third message"}]},{"type":"memory_search_call","id":"memupdateo_1","memories":[]}],"last_id":"memupdateo_1","has_more":false,"object":"list","first_id":"msg_1"}"#,
+        )
+        .unwrap();
+        assert_eq!(page.data[0].text(), "third message");
+        assert_eq!(page.data[0].role.as_deref(), Some("system"));
+        assert_eq!(page.data[1].kind, "memory_search_call");
+        assert_eq!(page.data[1].text(), "");
     }
 
     #[test]

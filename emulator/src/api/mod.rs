@@ -2,6 +2,7 @@
 //! and one module per resource.
 
 pub mod agents;
+pub mod conversations;
 pub mod error;
 pub mod items;
 pub mod lookup;
@@ -150,6 +151,27 @@ pub fn json_body(bytes: &[u8]) -> ApiResult<serde_json::Map<String, serde_json::
     }
 }
 
+/// The conversation routes, relative to `/openai/v1/conversations` (no api-version) or to the
+/// preview's `/openai/conversations`.
+fn conversation_routes() -> Router<AppState> {
+    Router::new()
+        .route("/", post(conversations::create))
+        .route(
+            "/{id}",
+            get(conversations::get)
+                .post(conversations::update)
+                .delete(conversations::delete),
+        )
+        .route(
+            "/{id}/items",
+            get(conversations::list_items).post(conversations::add_items),
+        )
+        .route(
+            "/{id}/items/{item}",
+            get(conversations::get_item).delete(conversations::delete_item),
+        )
+}
+
 /// All routes, relative to the project prefix.
 pub fn router(state: AppState) -> Router {
     let project = Router::new()
@@ -181,7 +203,13 @@ pub fn router(state: AppState) -> Router {
             get(agents::get_version).delete(agents::delete_version),
         )
         .route("/openai/v1/responses", post(responses::create_v1))
-        .route("/openai/responses", post(responses::create_preview));
+        .route("/openai/responses", post(responses::create_preview))
+        .nest("/openai/v1/conversations", conversation_routes())
+        .nest(
+            "/openai/conversations",
+            conversation_routes()
+                .route_layer(axum::middleware::from_fn(conversations::preview_only)),
+        );
     Router::new()
         .nest(PROJECT_PREFIX, project)
         .with_state(state)

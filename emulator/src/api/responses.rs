@@ -6,7 +6,14 @@
 //! input (ranked as in [`crate::extract`]). The tool's scope `{{$userId}}` resolves to the
 //! `x-memory-user-id` header, else to [`LOCAL_USER`]. After the tool's `update_delay` the
 //! turn's user statements are written back to memory through an ordinary update, whose id the
-//! `memory_search_call` output item carries. Conversations are echoed, not stored.
+//! `memory_search_call` output item carries.
+//!
+//! **Conversations are kept.** With `conversation`, an unknown id answers 404; otherwise the
+//! input items and then the output items are appended to it, the response's ids share the
+//! conversation's 16-hex group, and the stand-in sees the conversation's earlier user turns
+//! (its answer repeats them). `input` may be omitted when the conversation already holds the
+//! user turn: the turn is then what follows its last assistant message. Memory search and
+//! write-back use only the turn being answered, with or without a conversation.
 
 use std::collections::HashMap;
 
@@ -18,7 +25,7 @@ use rusqlite::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiVersion, AppState, agents, json_body, memories, project_ctx};
+use super::{ApiVersion, AppState, agents, conversations, json_body, memories, project_ctx};
 use crate::{extract, ids};
 
 /// The identity `{{$userId}}` stands for when no `x-memory-user-id` header is sent (the real
@@ -179,8 +186,22 @@ fn use_memory_tool(
     })
 }
 
-/// The deterministic answer.
-fn answer(agent: Option<(&str, &str)>, model: &str, call: Option<&MemoryCall>) -> String {
+/// The deterministic answer; `earlier` are the conversation's earlier user turns.
+fn answer(
+    agent: Option<(&str, &str)>,
+    model: &str,
+    call: Option<&MemoryCall>,
+    earlier: &[String],
+) -> String {
+    let mut text = answer_turn(agent, model, call);
+    if !earlier.is_empty() {
+        text.push_str(" Earlier in this conversation you said: ");
+        text.push_str(&earlier.join(" "));
+    }
+    text
+}
+
+fn answer_turn(agent: Option<(&str, &str)>, model: &str, call: Option<&MemoryCall>) -> String {
     let who = match agent {
         Some((name, version)) => format!("Agent {name} (version {version})"),
         None => format!("Model {model}"),
@@ -240,66 +261,132 @@ async fn create(
         .unwrap_or(LOCAL_USER)
         .to_owned();
     let model_only = body.get("model").and_then(Value::as_str).map(str::to_owned);
-    let st = state.clone();
-    let (version, call) = state
-        .db
-        .write(move |tx| {
-            let Some((name, wanted)) = reference else {
-                return Ok((None, None));
-            };
-            let version = match &wanted {
-                None => agents::latest(tx, &name)?.ok_or_else(|| agents::agent_missing(&name))?,
-                Some(v) => v
-                    .parse::<i64>()
-                    .ok()
-                    .map(|n| agents::version(tx, &name, n))
-                    .transpose()?
-                    .flatten()
-                    .ok_or_else(|| agents::version_missing(&name, v))?,
-            };
-            let tool = version["definition"]["tools"]
-                .as_array()
-                .and_then(|t| {
-                    t.iter().find(|t| {
-                        matches!(
-                            t["type"].as_str(),
-                            Some("memory_search" | "memory_search_preview")
-                        )
-                    })
-                })
-                .and_then(Value::as_object)
-                .cloned();
-            let call = tool
-                .map(|tool| use_memory_tool(tx, &st, &tool, &user, &items))
-                .transpose()?;
-            Ok((Some(version), call))
-        })
-        .await?;
-    if version.is_none() && model_only.is_none() {
+    if reference.is_none() && model_only.is_none() {
         return Err(ApiError::invalid(
             "model",
             "Missing required field 'model' (or an agent reference).",
         ));
     }
-    Ok(Json(render(
-        dialect,
-        version.as_ref(),
-        model_only.as_deref(),
-        call.as_ref(),
-        conversation,
-    )))
+    // The ids of a response in a conversation share the conversation's group, as recorded.
+    let group = conversation
+        .as_deref()
+        .map_or_else(ids::group, conversations::group);
+    let added = match &conversation {
+        Some(_) => items
+            .iter()
+            .enumerate()
+            .map(|(i, item)| conversations::input_item(item, &group, &format!("input[{i}]")))
+            .collect::<ApiResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
+    let st = state.clone();
+    let out = state
+        .db
+        .write(move |tx| {
+            let version = reference
+                .map(|(name, wanted)| resolve_version(tx, &name, wanted.as_deref()))
+                .transpose()?;
+            let history = match &conversation {
+                Some(id) => {
+                    conversations::load(tx, id)?;
+                    conversations::history(tx, id)?
+                }
+                None => Vec::new(),
+            };
+            // The turn being answered: the input, or else the user turn the conversation
+            // already holds (everything after its last assistant message).
+            let pending = history
+                .iter()
+                .rposition(|i| i.get("role").and_then(Value::as_str) == Some("assistant"))
+                .map_or(0, |last| last + 1);
+            let (earlier, turn) = if items.is_empty() {
+                (&history[..pending], history[pending..].to_vec())
+            } else {
+                (&history[..], items)
+            };
+            let earlier: Vec<String> = extract::messages(earlier)
+                .into_iter()
+                .filter(|(role, _)| role == "user")
+                .map(|(_, text)| text)
+                .collect();
+            let tool = version.as_ref().and_then(memory_tool);
+            let call = tool
+                .map(|tool| use_memory_tool(tx, &st, &tool, &user, &turn))
+                .transpose()?;
+            let out = render(
+                dialect,
+                Turn {
+                    version: version.as_ref(),
+                    model_only: model_only.as_deref(),
+                    call: call.as_ref(),
+                    conversation: conversation.as_deref(),
+                    group: &group,
+                    earlier: &earlier,
+                },
+            );
+            if let Some(id) = &conversation {
+                let mut added = added;
+                added.extend(out["output"].as_array().into_iter().flatten().cloned());
+                conversations::append(tx, id, &added)?;
+            }
+            Ok(out)
+        })
+        .await?;
+    Ok(Json(out))
+}
+
+/// The agent version a reference names: the latest when no version is given.
+fn resolve_version(tx: &Transaction<'_>, name: &str, wanted: Option<&str>) -> ApiResult<Value> {
+    match wanted {
+        None => agents::latest(tx, name)?.ok_or_else(|| agents::agent_missing(name)),
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .map(|n| agents::version(tx, name, n))
+            .transpose()?
+            .flatten()
+            .ok_or_else(|| agents::version_missing(name, v)),
+    }
+}
+
+/// The memory search tool of an agent version, if it has one.
+fn memory_tool(version: &Value) -> Option<Map<String, Value>> {
+    version["definition"]["tools"]
+        .as_array()?
+        .iter()
+        .find(|t| {
+            matches!(
+                t["type"].as_str(),
+                Some("memory_search" | "memory_search_preview")
+            )
+        })?
+        .as_object()
+        .cloned()
+}
+
+/// What one response is rendered from.
+struct Turn<'a> {
+    version: Option<&'a Value>,
+    model_only: Option<&'a str>,
+    call: Option<&'a MemoryCall>,
+    conversation: Option<&'a str>,
+    /// The 16 hex the response's ids start with.
+    group: &'a str,
+    /// The conversation's earlier user turns, which the stand-in model sees as context.
+    earlier: &'a [String],
 }
 
 /// Builds the response object in the recorded shape of `dialect`.
-fn render(
-    dialect: Dialect,
-    version: Option<&Value>,
-    model_only: Option<&str>,
-    call: Option<&MemoryCall>,
-    conversation: Option<String>,
-) -> Value {
-    let group = ids::group();
-    let id = ids::grouped("resp_", &group);
+fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
+    let Turn {
+        version,
+        model_only,
+        call,
+        conversation,
+        group,
+        earlier,
+    } = turn;
+    let id = ids::grouped("resp_", group);
     let now = ids::now_secs();
     let definition = version.map(|v| &v["definition"]);
     let model = definition
@@ -320,10 +407,11 @@ fn render(
         name_version.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
         &model,
         call,
+        earlier,
     );
     let mut message = json!({
         "type": "message",
-        "id": ids::grouped("msg_", &group),
+        "id": ids::grouped("msg_", group),
         "status": "completed",
         "role": "assistant",
         "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
@@ -332,7 +420,7 @@ fn render(
     let mut call_item = call.map(|c| {
         json!({
             "type": "memory_search_call",
-            "id": ids::grouped("memupdateo_", &group),
+            "id": ids::grouped("memupdateo_", group),
             "error": c.error,
             "memories": c.memories,
             "search_id": ids::hex32(),

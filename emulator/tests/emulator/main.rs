@@ -3,6 +3,7 @@
 mod agents;
 mod common;
 mod contract;
+mod conversations;
 mod faults;
 mod memories;
 mod responses;

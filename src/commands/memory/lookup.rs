@@ -74,6 +74,32 @@ pub async fn store_missing(client: &Client, store: &MemoryStoreName) -> Option<S
     Some(unknown_store(store.as_str(), &existing))
 }
 
+/// The message for a conversation that is not in the project.
+pub fn unknown_conversation(id: &str) -> String {
+    format!(
+        "conversation `{id}` does not exist in this project\n\
+         hint: start one with `foundryctl agent invoke NAME TEXT --new-conversation`"
+    )
+}
+
+/// Explains a failed Responses call in `conversation`: an unknown conversation, else as
+/// [`explain_agent`].
+pub async fn explain_invoke(
+    client: &Client,
+    agent: &AgentName,
+    version: Option<&str>,
+    conversation: Option<&str>,
+    error: ClientError,
+) -> anyhow::Error {
+    if error.is_not_found()
+        && let Some(id) = conversation
+        && let Ok(None) = client.get_conversation(id).await
+    {
+        return anyhow::Error::msg(unknown_conversation(id));
+    }
+    explain_agent(client, agent, version, error).await
+}
+
 /// Explains a failed Responses call: unknown agent, unknown version, or the original error.
 pub async fn explain_agent(
     client: &Client,

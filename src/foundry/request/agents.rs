@@ -129,4 +129,69 @@ impl Requests {
             idempotency: Idempotency::NonIdempotent,
         }
     }
+
+    // --- Conversations -------------------------------------------------------------------
+
+    /// The conversations route: `v1` `/openai/v1/conversations/…` (no api-version); preview
+    /// `/openai/conversations/…?api-version=2025-11-15-preview`.
+    fn conversations(
+        &self,
+        operation: &'static str,
+        method: Method,
+        rest: &[&str],
+        query: &[(&'static str, String)],
+        body: Option<serde_json::Value>,
+        idempotency: Idempotency,
+    ) -> RequestSpec {
+        let (mut segments, api) = match self.api {
+            ApiVersion::V1 => (vec!["openai", "v1", "conversations"], None),
+            ApiVersion::Preview20251115 => (
+                vec!["openai", "conversations"],
+                Some(ApiVersion::Preview20251115),
+            ),
+        };
+        segments.extend_from_slice(rest);
+        RequestSpec {
+            operation,
+            method,
+            url: self.url(&segments, query, api),
+            headers: Vec::new(),
+            body,
+            idempotency,
+        }
+    }
+
+    /// Starts a conversation, optionally holding `items` already.
+    pub fn create_conversation(&self, body: serde_json::Value) -> RequestSpec {
+        self.conversations(
+            "create conversation",
+            Method::POST,
+            &[],
+            &[],
+            Some(body),
+            Idempotency::NonIdempotent,
+        )
+    }
+
+    pub fn get_conversation(&self, id: &str) -> RequestSpec {
+        self.conversations(
+            "get conversation",
+            Method::GET,
+            &[id],
+            &[],
+            None,
+            Idempotency::Idempotent,
+        )
+    }
+
+    pub fn list_conversation_items(&self, id: &str, page: &PageQuery) -> RequestSpec {
+        self.conversations(
+            "list conversation items",
+            Method::GET,
+            &[id, "items"],
+            &page.pairs(),
+            None,
+            Idempotency::Idempotent,
+        )
+    }
 }

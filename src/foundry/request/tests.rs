@@ -158,6 +158,28 @@ fn responses_route_and_reference_field_follow_the_api_version() {
 }
 
 #[test]
+fn conversation_routes_follow_the_api_version() {
+    let v1 = requests(ApiVersion::V1);
+    let create = v1.create_conversation(serde_json::json!({}));
+    assert_eq!(
+        path_and_query(&create),
+        "/api/projects/p/openai/v1/conversations"
+    );
+    assert_eq!(create.idempotency, Idempotency::NonIdempotent);
+    let items = v1.list_conversation_items("conv_1", &PageQuery::first_full_page());
+    assert_eq!(
+        path_and_query(&items),
+        "/api/projects/p/openai/v1/conversations/conv_1/items?limit=100"
+    );
+    let preview = requests(ApiVersion::Preview20251115).get_conversation("conv_1");
+    assert_eq!(
+        path_and_query(&preview),
+        "/api/projects/p/openai/conversations/conv_1?api-version=2025-11-15-preview"
+    );
+    assert_eq!(preview.header("foundry-features"), None);
+}
+
+#[test]
 fn polls_send_the_opt_in_header_for_the_api_version_the_url_names() {
     let r = requests(ApiVersion::V1);
     let preview_url = Url::parse("https://acct.services.ai.azure.com/api/projects/p/memory_stores/s/updates/u?api-version=2025-11-15-preview").unwrap();
