@@ -347,11 +347,27 @@ async fn handle(
     } else {
         ApiVersion::V1
     };
+    json_charset(&mut response);
     response.headers_mut().insert(
         "api-supported-versions",
         HeaderValue::from_static(version.supported_header()),
     );
     Ok(response)
+}
+
+/// The service labels its JSON `application/json; charset=utf-8` (every recording); axum's
+/// `Json` says `application/json` only. (Errors set it themselves, faulted or not.)
+fn json_charset(response: &mut Response) {
+    let headers = response.headers_mut();
+    if headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json")
+    {
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(api::error::JSON_CONTENT_TYPE),
+        );
+    }
 }
 
 /// `Authorization: Bearer <something>`; the token itself is never inspected or logged.

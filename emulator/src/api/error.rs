@@ -11,6 +11,9 @@ use serde_json::json;
 
 use crate::ids;
 
+/// The `Content-Type` of every JSON answer, as recorded.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
 /// One failed request, ready to render in the recorded envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -154,8 +157,13 @@ impl IntoResponse for ApiError {
         let request_id = ids::hex32();
         let body = self.body(&request_id);
         let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(JSON_CONTENT_TYPE),
+        );
         if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", value);
+            headers.insert("x-request-id", value);
         }
         response
     }

@@ -27,6 +27,7 @@ async fn store_create_echoes_defaults_and_rejects_duplicates() {
         r.headers["api-supported-versions"],
         "1.0,2025-05-15-preview,2025-11-15-preview"
     );
+    assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
     let dup = env
         .post(
             "/memory_stores?api-version=v1",
@@ -34,6 +35,10 @@ async fn store_create_echoes_defaults_and_rejects_duplicates() {
         )
         .await;
     assert_eq!(dup.status, 409);
+    assert_eq!(
+        dup.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(
         dup.body["error"]["additionalInfo"]["request_id"]
             .as_str()
