@@ -25,7 +25,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::api::error::ApiError;
-use crate::api::{self, ApiVersion, AppState};
+use crate::api::{self, AppState};
 use crate::config::{Config, FaultConfig, Storage};
 use crate::db::Db;
 use crate::tls;
@@ -333,24 +333,15 @@ async fn handle(
     if shared.require_token && !has_bearer(&request) {
         return Ok(ApiError::unauthorized().into_response());
     }
-    let preview = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.contains("api-version=2025-11-15-preview"));
     let result: Result<Response, Infallible> = router.oneshot(request).await;
     let mut response = match result {
         Ok(r) => r,
         Err(never) => match never {},
     };
-    let version = if preview {
-        ApiVersion::Preview
-    } else {
-        ApiVersion::V1
-    };
     json_charset(&mut response);
     response.headers_mut().insert(
         "api-supported-versions",
-        HeaderValue::from_static(version.supported_header()),
+        HeaderValue::from_static(api::SUPPORTED_VERSIONS),
     );
     Ok(response)
 }

@@ -36,6 +36,11 @@ pub struct AppState {
     pub endpoint: Arc<str>,
 }
 
+/// The `api-supported-versions` header of every answer. Since v1 exists (Feb 2026) the service
+/// sends this list whichever api-version a request names (recorded on preview polls too); only
+/// recordings from before then show the preview versions alone.
+pub const SUPPORTED_VERSIONS: &str = "1.0,2025-05-15-preview,2025-11-15-preview";
+
 /// The two api-versions the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -47,14 +52,6 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     pub const PREVIEW: &'static str = "2025-11-15-preview";
-
-    /// The `api-supported-versions` header the service sent for this version, as recorded.
-    pub fn supported_header(self) -> &'static str {
-        match self {
-            ApiVersion::V1 => "1.0,2025-05-15-preview,2025-11-15-preview",
-            ApiVersion::Preview => "2025-05-15-preview,2025-11-15-preview",
-        }
-    }
 
     /// The memory tool type that belongs to this version.
     pub fn memory_tool_type(self) -> &'static str {
