@@ -170,7 +170,13 @@ async fn store_delete_then_404_in_recorded_shape() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["error"]["code"], "not_found");
     assert_eq!(r.body["error"]["type"], "error");
-    assert_eq!(r.body["error"]["message"], "MemoryStore 's' not found");
+    // The May 2026 wording: the message ends with the answer's own request id.
+    let request_id = r.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(r.body["error"]["additionalInfo"]["request_id"], request_id);
+    assert_eq!(
+        r.body["error"]["message"],
+        format!("MemoryStore 's' not found [Request ID: {request_id}]")
+    );
     let r = env.get("/memory_stores?api-version=v1").await;
     assert_eq!(
         r.body,
