@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::{get, post};
 
 use crate::db::Db;
@@ -85,7 +85,7 @@ pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiR
     let version = match query.get("api-version").map(String::as_str) {
         None | Some("") => {
             return Err(ApiError {
-                status: axum::http::StatusCode::BAD_REQUEST,
+                status: StatusCode::BAD_REQUEST,
                 code: "missing_required_parameter",
                 message: "Missing required query parameter: api-version".to_owned(),
                 kind: "invalid_request_error",
@@ -96,7 +96,7 @@ pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiR
         Some(ApiVersion::PREVIEW) => ApiVersion::Preview,
         Some(other) => {
             return Err(ApiError {
-                status: axum::http::StatusCode::NOT_FOUND,
+                status: StatusCode::NOT_FOUND,
                 code: "api_version_not_supported",
                 message: format!(
                     "The api-version '{other}' is not supported by this route. Supported versions: v1, {}.",
@@ -178,8 +178,27 @@ pub fn router(state: AppState) -> Router {
             get(agents::get_version).delete(agents::delete_version),
         )
         .route("/openai/v1/responses", post(responses::create_v1))
-        .route("/openai/responses", post(responses::create_preview));
+        .route("/openai/responses", post(responses::create_preview))
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest(PROJECT_PREFIX, project)
+        .fallback(no_route)
         .with_state(state)
+}
+
+/// A path no route serves: 404 in the error envelope (axum's default has an empty body, which
+/// clients that read `error.code` cannot explain).
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("No route for {method} {}", uri.path()))
+}
+
+/// A served path with another method: 405 in the error envelope (axum adds `Allow`).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{method} is not allowed on {}", uri.path()),
+        kind: "invalid_request_error",
+        param: None,
+    }
 }

@@ -233,3 +233,43 @@ async fn stats_count_requests_by_method_and_route() {
     assert_eq!(stats.by_method["GET"], 2);
     assert_eq!(stats.by_route["GET /memory_stores/{name}"], 2);
 }
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_envelope() {
+    let env = Env::start().await;
+    for path in [
+        "/nowhere?api-version=v1",
+        "/memory_stores/s/nothing?api-version=v1",
+    ] {
+        let r = env.get(path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.body["error"]["code"], "not_found", "{path}");
+        assert_eq!(
+            r.body["error"]["additionalInfo"]["request_id"],
+            r.headers["x-request-id"].to_str().unwrap()
+        );
+    }
+    // Outside the project prefix too.
+    let outside = env
+        .http
+        .get(format!("http://{}/elsewhere", env.emulator.local_addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), 404);
+    let body: serde_json::Value = outside.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    let r = env
+        .call(
+            "PUT",
+            "/memory_stores?api-version=v1",
+            Some(json!({})),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.body["error"]["code"], "method_not_allowed");
+    assert_eq!(r.body["error"]["type"], "invalid_request_error");
+    let allow = r.headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
+}
