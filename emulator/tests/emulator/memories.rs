@@ -315,3 +315,42 @@ async fn items_crud_and_list_cursors_match_recordings() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn item_update_changes_content_only() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let r = env
+        .post(
+            "/memory_stores/s/items?api-version=v1",
+            json!({"scope": "u", "content": "Likes tea", "kind": "user_profile"}),
+        )
+        .await;
+    let path = format!(
+        "/memory_stores/s/items/{}?api-version=v1",
+        r.body["memory_id"].as_str().unwrap()
+    );
+    let r = env
+        .post(
+            &path,
+            json!({"content": "Likes coffee", "kind": "chat_summary"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["param"], "kind");
+    let r = env.get(&path).await;
+    assert_eq!(
+        (&r.body["content"], &r.body["kind"]),
+        (&json!("Likes tea"), &json!("user_profile")),
+        "a refused update changes nothing"
+    );
+    // The item's own kind sent back (a client echoing the whole item) is not a change.
+    let r = env
+        .post(
+            &path,
+            json!({"content": "Likes coffee", "kind": "user_profile"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["content"], "Likes coffee");
+}
