@@ -17,8 +17,8 @@
 //!
 //! Array lengths are compared everywhere else, so list pages and `has_more` must match. The
 //! `operation-location` header must name the emulator's endpoint, the recorded path (ids mapped)
-//! and the recorded api-version. The replay runs twice: with a short processing time and with
-//! the one the shipped commands use.
+//! and the recorded api-version. The replay runs twice: with a generous processing time and
+//! with the one the shipped commands use.
 //!
 //! The recordings come from shared projects that already held resources; the few resources a
 //! file relies on without creating them are set up first (`setup`), each with the reason.
@@ -701,9 +701,11 @@ async fn replay_all(processing: Duration) {
     );
 }
 
+/// With a processing time long enough that a busy machine still sees every recorded
+/// `in_progress` poll (four in a row in memory_updates.json) before the update completes.
 #[tokio::test]
 async fn every_recorded_interaction_replays_with_the_same_status_shape_and_values() {
-    replay_all(Duration::from_millis(300)).await;
+    replay_all(Duration::from_secs(1)).await;
 }
 
 /// The same replay with the processing time `foundryctl emulator` and `--endpoint local` ship.
