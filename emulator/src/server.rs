@@ -25,7 +25,7 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::api::error::ApiError;
-use crate::api::{self, ApiVersion, AppState};
+use crate::api::{self, AppState};
 use crate::config::{Config, FaultConfig, Storage};
 use crate::db::Db;
 use crate::tls;
@@ -333,25 +333,32 @@ async fn handle(
     if shared.require_token && !has_bearer(&request) {
         return Ok(ApiError::unauthorized().into_response());
     }
-    let preview = request
-        .uri()
-        .query()
-        .is_some_and(|q| q.contains("api-version=2025-11-15-preview"));
     let result: Result<Response, Infallible> = router.oneshot(request).await;
     let mut response = match result {
         Ok(r) => r,
         Err(never) => match never {},
     };
-    let version = if preview {
-        ApiVersion::Preview
-    } else {
-        ApiVersion::V1
-    };
+    json_charset(&mut response);
     response.headers_mut().insert(
         "api-supported-versions",
-        HeaderValue::from_static(version.supported_header()),
+        HeaderValue::from_static(api::SUPPORTED_VERSIONS),
     );
     Ok(response)
+}
+
+/// The service labels its JSON `application/json; charset=utf-8` (every recording); axum's
+/// `Json` says `application/json` only. (Errors set it themselves, faulted or not.)
+fn json_charset(response: &mut Response) {
+    let headers = response.headers_mut();
+    if headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/json")
+    {
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(api::error::JSON_CONTENT_TYPE),
+        );
+    }
 }
 
 /// `Authorization: Bearer <something>`; the token itself is never inspected or logged.

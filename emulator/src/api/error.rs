@@ -11,6 +11,13 @@ use serde_json::json;
 
 use crate::ids;
 
+/// The `Content-Type` of every JSON answer, as recorded.
+pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
+
+/// Stands for the request id inside a message until the answer is rendered, since the id is
+/// minted then (see [`ApiError::naming_request_id`]).
+const REQUEST_ID_MARK: &str = "\u{1}request-id\u{1}";
+
 /// One failed request, ready to render in the recorded envelope.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiError {
@@ -33,6 +40,14 @@ impl ApiError {
             kind: "error",
             param: None,
         }
+    }
+
+    /// The message ends ` [Request ID: <id>]`, the answer's own request id, as the service's
+    /// store-not-found messages do since May 2026.
+    pub fn naming_request_id(mut self) -> Self {
+        self.message
+            .push_str(&format!(" [Request ID: {REQUEST_ID_MARK}]"));
+        self
     }
 
     /// 400 for a request whose field `param` is missing or out of range.
@@ -125,7 +140,7 @@ impl ApiError {
     pub fn body(&self, request_id: &str) -> serde_json::Value {
         let mut error = json!({
             "code": self.code,
-            "message": self.message,
+            "message": self.message.replace(REQUEST_ID_MARK, request_id),
             "type": self.kind,
             "details": [],
             "additionalInfo": {"request_id": request_id},
@@ -154,8 +169,13 @@ impl IntoResponse for ApiError {
         let request_id = ids::hex32();
         let body = self.body(&request_id);
         let mut response = (self.status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static(JSON_CONTENT_TYPE),
+        );
         if let Ok(value) = HeaderValue::from_str(&request_id) {
-            response.headers_mut().insert("x-request-id", value);
+            headers.insert("x-request-id", value);
         }
         response
     }
@@ -179,5 +199,17 @@ mod tests {
         assert!(err.get("param").is_none());
         let body = ApiError::invalid("temperature", "too hot").body("x");
         assert_eq!(body["error"]["param"], "temperature");
+    }
+
+    #[test]
+    fn a_message_can_name_the_request_id_minted_for_it() {
+        let body = ApiError::not_found("MemoryStore 's' not found")
+            .naming_request_id()
+            .body("925e");
+        assert_eq!(
+            body["error"]["message"],
+            "MemoryStore 's' not found [Request ID: 925e]"
+        );
+        assert_eq!(body["error"]["additionalInfo"]["request_id"], "925e");
     }
 }

@@ -135,8 +135,9 @@ pub async fn get(
     Ok(Json(item))
 }
 
-/// `POST /memory_stores/{name}/items/{id}`: changes `content` (and `kind` when given) and bumps
-/// `updated_at`.
+/// `POST /memory_stores/{name}/items/{id}`: changes `content` and bumps `updated_at`. Only
+/// `content` is mutable (spec: the body is `{content}`); a `kind` other than the item's is 400,
+/// the item's own kind sent back is accepted.
 pub async fn update(
     State(state): State<AppState>,
     Path((name, id)): Path<(String, String)>,
@@ -144,19 +145,23 @@ pub async fn update(
 ) -> ApiResult<Json<Value>> {
     let body = json_body(&body)?;
     let content = validate::required_str(&body, "content", "content")?.to_owned();
-    let kind = body
-        .contains_key("kind")
-        .then(|| kind_of(&body))
-        .transpose()?;
+    let kind = body.get("kind").cloned();
     let item = state
         .db
         .write(move |tx| {
             ensure_store(tx, &name)?;
-            load_item(tx, &name, &id)?;
+            let current = load_item(tx, &name, &id)?;
+            if let Some(kind) = kind
+                && kind != current["kind"]
+            {
+                return Err(ApiError::invalid(
+                    "kind",
+                    "'kind' cannot be changed; only 'content' can be updated.",
+                ));
+            }
             tx.execute(
-                "UPDATE items SET content = ?1, kind = COALESCE(?2, kind), updated_at = ?3 \
-                 WHERE store = ?4 AND memory_id = ?5",
-                params![content, kind, ids::now_secs(), name, id],
+                "UPDATE items SET content = ?1, updated_at = ?2 WHERE store = ?3 AND memory_id = ?4",
+                params![content, ids::now_secs(), name, id],
             )?;
             load_item(tx, &name, &id)
         })

@@ -6,7 +6,8 @@
 //! `completed`, with the extracted memories written in the same transaction as the status. A new
 //! update for the same store and scope supersedes every update of that scope still `queued`: the
 //! old one ends `superseded` with `superseded_by`, and its messages move into the new one so no
-//! turn is lost.
+//! turn is lost. `:delete_scope` ends the scope's pending updates `superseded` with no
+//! `superseded_by`: their turns are dropped with the scope.
 //!
 //! # Guarantees
 //! Progress is computed from stored times, so it is the same whoever advances it: the
@@ -371,8 +372,14 @@ pub async fn search_memories(
     .into_response())
 }
 
-/// `POST /memory_stores/{name}:delete_scope`: removes the scope's memories and pending updates;
-/// `deleted: false` (still 200) when it held no memories, as recorded.
+/// `POST /memory_stores/{name}:delete_scope`: removes the scope's memories; `deleted: false`
+/// (still 200) when it held no memories, as recorded.
+///
+/// Updates of the scope still `queued` or `in_progress` end `superseded` (the spec's cancelled
+/// state) without `superseded_by`: their turns go with the scope, and they stay pollable, so a
+/// client waiting on one sees a terminal status instead of a 404. No recording shows what the
+/// service does here; deleting them broke pollers, completing them would write memories into
+/// the scope just emptied.
 pub async fn delete_scope(
     state: AppState,
     name: String,
@@ -389,7 +396,8 @@ pub async fn delete_scope(
                 params![name, scope],
             )?;
             tx.execute(
-                "DELETE FROM updates WHERE store = ?1 AND scope = ?2 AND status IN ('queued', 'in_progress')",
+                "UPDATE updates SET status = 'superseded' \
+                 WHERE store = ?1 AND scope = ?2 AND status IN ('queued', 'in_progress')",
                 params![name, scope],
             )?;
             Ok(json!({

@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::{get, post};
 
 use crate::db::Db;
@@ -37,6 +37,11 @@ pub struct AppState {
     pub endpoint: Arc<str>,
 }
 
+/// The `api-supported-versions` header of every answer. Since v1 exists (Feb 2026) the service
+/// sends this list whichever api-version a request names (recorded on preview polls too); only
+/// recordings from before then show the preview versions alone.
+pub const SUPPORTED_VERSIONS: &str = "1.0,2025-05-15-preview,2025-11-15-preview";
+
 /// The two api-versions the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {
@@ -48,14 +53,6 @@ pub enum ApiVersion {
 
 impl ApiVersion {
     pub const PREVIEW: &'static str = "2025-11-15-preview";
-
-    /// The `api-supported-versions` header the service sent for this version, as recorded.
-    pub fn supported_header(self) -> &'static str {
-        match self {
-            ApiVersion::V1 => "1.0,2025-05-15-preview,2025-11-15-preview",
-            ApiVersion::Preview => "2025-05-15-preview,2025-11-15-preview",
-        }
-    }
 
     /// The memory tool type that belongs to this version.
     pub fn memory_tool_type(self) -> &'static str {
@@ -89,7 +86,7 @@ pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiR
     let version = match query.get("api-version").map(String::as_str) {
         None | Some("") => {
             return Err(ApiError {
-                status: axum::http::StatusCode::BAD_REQUEST,
+                status: StatusCode::BAD_REQUEST,
                 code: "missing_required_parameter",
                 message: "Missing required query parameter: api-version".to_owned(),
                 kind: "invalid_request_error",
@@ -100,7 +97,7 @@ pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiR
         Some(ApiVersion::PREVIEW) => ApiVersion::Preview,
         Some(other) => {
             return Err(ApiError {
-                status: axum::http::StatusCode::NOT_FOUND,
+                status: StatusCode::NOT_FOUND,
                 code: "api_version_not_supported",
                 message: format!(
                     "The api-version '{other}' is not supported by this route. Supported versions: v1, {}.",
@@ -209,8 +206,27 @@ pub fn router(state: AppState) -> Router {
             "/openai/conversations",
             conversation_routes()
                 .route_layer(axum::middleware::from_fn(conversations::preview_only)),
-        );
+        )
+        .method_not_allowed_fallback(method_not_allowed);
     Router::new()
         .nest(PROJECT_PREFIX, project)
+        .fallback(no_route)
         .with_state(state)
+}
+
+/// A path no route serves: 404 in the error envelope (axum's default has an empty body, which
+/// clients that read `error.code` cannot explain).
+async fn no_route(method: Method, uri: Uri) -> ApiError {
+    ApiError::not_found(format!("No route for {method} {}", uri.path()))
+}
+
+/// A served path with another method: 405 in the error envelope (axum adds `Allow`).
+async fn method_not_allowed(method: Method, uri: Uri) -> ApiError {
+    ApiError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: format!("{method} is not allowed on {}", uri.path()),
+        kind: "invalid_request_error",
+        param: None,
+    }
 }

@@ -13,9 +13,10 @@ use super::request::{Checked, CheckedBody, Memory};
 use super::{ApiVersion, AppState, json_body, lookup, memories, validate};
 use crate::ids;
 
-/// The not-found error for a store, as recorded (Feb 2026 wording).
+/// The not-found error for a store, in the newest recorded wording (May 2026, which names the
+/// request id; Feb 2026 did not).
 pub fn store_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("MemoryStore '{name}' not found"))
+    ApiError::not_found(format!("MemoryStore '{name}' not found")).naming_request_id()
 }
 
 /// Loads a store's wire JSON, or 404.

@@ -17,6 +17,7 @@ async fn injected_429_carries_retry_after_and_the_envelope() {
     assert_eq!(r.status, 429);
     assert_eq!(r.headers["retry-after"], "7");
     assert_eq!(r.body["error"]["code"], "too_many_requests");
+    assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
     env.emulator.set_faults(FaultConfig::default());
     assert_eq!(env.get("/agents?api-version=v1").await.status, 200);
     assert_eq!(env.emulator.stats().injected_errors, 1);

@@ -315,3 +315,100 @@ async fn items_crud_and_list_cursors_match_recordings() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+#[tokio::test]
+async fn item_update_changes_content_only() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    let r = env
+        .post(
+            "/memory_stores/s/items?api-version=v1",
+            json!({"scope": "u", "content": "Likes tea", "kind": "user_profile"}),
+        )
+        .await;
+    let path = format!(
+        "/memory_stores/s/items/{}?api-version=v1",
+        r.body["memory_id"].as_str().unwrap()
+    );
+    let r = env
+        .post(
+            &path,
+            json!({"content": "Likes coffee", "kind": "chat_summary"}),
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["error"]["param"], "kind");
+    let r = env.get(&path).await;
+    assert_eq!(
+        (&r.body["content"], &r.body["kind"]),
+        (&json!("Likes tea"), &json!("user_profile")),
+        "a refused update changes nothing"
+    );
+    // The item's own kind sent back (a client echoing the whole item) is not a change.
+    let r = env
+        .post(
+            &path,
+            json!({"content": "Likes coffee", "kind": "user_profile"}),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["content"], "Likes coffee");
+}
+
+#[tokio::test]
+async fn delete_scope_ends_pending_updates_superseded_and_pollable() {
+    // Long enough that the in-progress update cannot complete during the test.
+    let env = Env::with(Config {
+        update_processing: Duration::from_secs(30),
+        ..Config::default()
+    })
+    .await;
+    create_store(&env, "s").await;
+    let mut started = Vec::new();
+    for (scope, delay) in [("queued", 300), ("running", 0)] {
+        let r = env
+            .post(
+                "/memory_stores/s:update_memories?api-version=v1",
+                json!({"scope": scope, "items": turn("I prefer dark roast coffee"), "update_delay": delay}),
+            )
+            .await;
+        started.push((scope, r.body["update_id"].as_str().unwrap().to_owned()));
+    }
+    let (_, running) = &started[1];
+    let r = env
+        .get(&format!(
+            "/memory_stores/s/updates/{running}?api-version=v1"
+        ))
+        .await;
+    assert_eq!(r.body["status"], "in_progress");
+    for (scope, id) in &started {
+        let r = env
+            .post(
+                "/memory_stores/s:delete_scope?api-version=v1",
+                json!({"scope": scope}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+        let (seen, last) = poll(&env, "s", id).await;
+        assert_eq!(seen, vec!["superseded"], "{scope}");
+        assert_eq!(
+            last,
+            json!({"update_id": id, "status": "superseded"}),
+            "{scope}: no superseded_by, no result"
+        );
+    }
+    // A new update of the emptied scope does not claim the cancelled one (superseded_by stays
+    // absent), since only queued updates are folded into a newer one.
+    env.post(
+        "/memory_stores/s:update_memories?api-version=v1",
+        json!({"scope": "queued", "items": turn("I live in Oslo"), "update_delay": 300}),
+    )
+    .await;
+    let (_, first) = &started[0];
+    let r = env
+        .get(&format!("/memory_stores/s/updates/{first}?api-version=v1"))
+        .await
+        .body;
+    assert_eq!(r["status"], "superseded");
+    assert!(r.get("superseded_by").is_none(), "{r}");
+}

@@ -27,6 +27,7 @@ async fn store_create_echoes_defaults_and_rejects_duplicates() {
         r.headers["api-supported-versions"],
         "1.0,2025-05-15-preview,2025-11-15-preview"
     );
+    assert_eq!(r.headers["content-type"], "application/json; charset=utf-8");
     let dup = env
         .post(
             "/memory_stores?api-version=v1",
@@ -34,6 +35,10 @@ async fn store_create_echoes_defaults_and_rejects_duplicates() {
         )
         .await;
     assert_eq!(dup.status, 409);
+    assert_eq!(
+        dup.headers["content-type"],
+        "application/json; charset=utf-8"
+    );
     assert_eq!(
         dup.body["error"]["additionalInfo"]["request_id"]
             .as_str()
@@ -59,9 +64,10 @@ async fn v1_memory_routes_require_the_feature_header_but_preview_does_not() {
         )
         .await;
     assert_eq!(r.status, 200);
+    // The current list, whichever version was asked for (recorded on preview polls, Feb 2026).
     assert_eq!(
         r.headers["api-supported-versions"],
-        "2025-05-15-preview,2025-11-15-preview"
+        "1.0,2025-05-15-preview,2025-11-15-preview"
     );
 }
 
@@ -164,7 +170,13 @@ async fn store_delete_then_404_in_recorded_shape() {
     assert_eq!(r.status, 404);
     assert_eq!(r.body["error"]["code"], "not_found");
     assert_eq!(r.body["error"]["type"], "error");
-    assert_eq!(r.body["error"]["message"], "MemoryStore 's' not found");
+    // The May 2026 wording: the message ends with the answer's own request id.
+    let request_id = r.headers["x-request-id"].to_str().unwrap();
+    assert_eq!(r.body["error"]["additionalInfo"]["request_id"], request_id);
+    assert_eq!(
+        r.body["error"]["message"],
+        format!("MemoryStore 's' not found [Request ID: {request_id}]")
+    );
     let r = env.get("/memory_stores?api-version=v1").await;
     assert_eq!(
         r.body,
@@ -220,4 +232,44 @@ async fn stats_count_requests_by_method_and_route() {
     assert_eq!(stats.total, 3);
     assert_eq!(stats.by_method["GET"], 2);
     assert_eq!(stats.by_route["GET /memory_stores/{name}"], 2);
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_answer_in_the_error_envelope() {
+    let env = Env::start().await;
+    for path in [
+        "/nowhere?api-version=v1",
+        "/memory_stores/s/nothing?api-version=v1",
+    ] {
+        let r = env.get(path).await;
+        assert_eq!(r.status, 404, "{path}");
+        assert_eq!(r.body["error"]["code"], "not_found", "{path}");
+        assert_eq!(
+            r.body["error"]["additionalInfo"]["request_id"],
+            r.headers["x-request-id"].to_str().unwrap()
+        );
+    }
+    // Outside the project prefix too.
+    let outside = env
+        .http
+        .get(format!("http://{}/elsewhere", env.emulator.local_addr()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(outside.status(), 404);
+    let body: serde_json::Value = outside.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    let r = env
+        .call(
+            "PUT",
+            "/memory_stores?api-version=v1",
+            Some(json!({})),
+            true,
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    assert_eq!(r.body["error"]["code"], "method_not_allowed");
+    assert_eq!(r.body["error"]["type"], "invalid_request_error");
+    let allow = r.headers["allow"].to_str().unwrap();
+    assert!(allow.contains("GET") && allow.contains("POST"), "{allow}");
 }
