@@ -138,6 +138,12 @@ fn describe(error: Option<&ApiError>) -> String {
         out.push_str(&format!(" [{code}]"));
     }
     if let Some(message) = &error.message {
+        // Since May 2026 the service ends some messages with ` [Request ID: …]`; the id is
+        // already given once, after the message.
+        let message = match message.rfind(" [Request ID: ") {
+            Some(at) if message.ends_with(']') => &message[..at],
+            _ => message.as_str(),
+        };
         out.push_str(&format!(": {message}"));
     }
     if let Some(param) = error.param.as_ref().or(error.target.as_ref()) {
@@ -212,6 +218,24 @@ mod tests {
         }
         .to_string();
         assert!(role.contains("the `Azure AI User` role"), "{role}");
+    }
+
+    #[test]
+    fn the_request_id_is_given_once_even_when_the_service_puts_it_in_the_message() {
+        // As recorded (memory_stores.json, May 2026).
+        let body = br#"{"error":{"code":"not_found","message":"MemoryStore 'x' not found [Request ID: 5ef6]","type":"invalid_request_error","details":[],"additionalInfo":{"request_id":"5ef6"}}}"#;
+        let text = ClientError::Api {
+            operation: "get memory store",
+            status: reqwest::StatusCode::NOT_FOUND,
+            error: ApiError::parse(body).map(Box::new),
+            request_id: Some("5ef6".to_owned()),
+        }
+        .to_string();
+        assert_eq!(text.matches("5ef6").count(), 1, "{text}");
+        assert!(
+            text.contains("MemoryStore 'x' not found (request id 5ef6)"),
+            "{text}"
+        );
     }
 
     #[test]
