@@ -50,14 +50,27 @@ impl Checker<'_, '_> {
         name: &Spanned<String>,
     ) -> BTreeMap<String, String> {
         if labels.len() > MAX_USER_LABELS {
-            self.error_hint(
-                name,
-                format!("{} labels declared; at most {MAX_USER_LABELS} are allowed", labels.len()),
-                format!(
+            // At the `labels:` key (the map as a whole carries no location), else the name.
+            let pos = self
+                .doc
+                .find_key(0, "labels")
+                .or_else(|| self.doc.at(name))
+                .or_else(|| self.doc.start());
+            let hint = format!(
                 "the service allows {MAX_METADATA_KEYS} metadata keys and foundryctl uses {} of them ({})",
                 RESERVED_METADATA_KEYS.len(),
                 RESERVED_METADATA_KEYS.join(", ")
-                ),
+            );
+            self.errors.push(
+                Diagnostic::error(
+                    self.doc.file,
+                    pos,
+                    format!(
+                        "{} labels declared; at most {MAX_USER_LABELS} are allowed",
+                        labels.len()
+                    ),
+                )
+                .with_hint(hint),
             );
         }
         let mut out = BTreeMap::new();

@@ -142,7 +142,7 @@ fn label_limits_count_foundryctls_stamps() {
     let labels: String = (0..14).map(|i| format!("    k{i}: v\n")).collect();
     let text = STORE.replace("  labels: {team: devex}\n", &format!("  labels:\n{labels}"));
     let got = messages(validate(&files(&[("a.yaml", &text)]), &vars()));
-    assert_eq!(got, ["4:9 14 labels declared; at most 13 are allowed"]);
+    assert_eq!(got, ["5:3 14 labels declared; at most 13 are allowed"]);
     let text = STORE.replace(
         "{team: devex}",
         &format!("{{{}: v, t: {}}}", "k".repeat(65), "v".repeat(513)),
