@@ -81,7 +81,7 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     if !plan.actions.is_empty() || !plan.drift.is_empty() {
         let mut details = Vec::new();
         super::human::render(plan, &mut details, &HumanOptions::default())?;
-        let details = String::from_utf8_lossy(&details);
+        let details = diff_gutter(&String::from_utf8_lossy(&details));
         let fence = "`".repeat(longest_backtick_run(&details).max(2) + 1);
         writeln!(out, "<details><summary>Details</summary>")?;
         writeln!(out)?;
@@ -94,6 +94,36 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     Ok(())
 }
 
+/// Moves each line's change symbol to the first column, where a `diff` block colours it
+/// (`+` added, `-` removed, `!` for `~` and `-/+`), keeping the text where it was.
+fn diff_gutter(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_start_matches(' ');
+        let indent = line.len() - body.len();
+        let moved = if indent == 0 {
+            None
+        } else if let Some(rest) = body.strip_prefix("-/+") {
+            Some(('!', 3, rest))
+        } else {
+            match body.chars().next() {
+                Some(symbol @ ('+' | '-')) => Some((symbol, 1, &body[1..])),
+                Some('~') => Some(('!', 1, &body[1..])),
+                _ => None,
+            }
+        };
+        match moved {
+            Some((symbol, width, rest)) => {
+                out.push(symbol);
+                out.push_str(&" ".repeat(indent + width - 1));
+                out.push_str(rest);
+            }
+            None => out.push_str(line),
+        }
+    }
+    out
+}
+
 /// A table cell: pipes escaped, newlines flattened.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -102,4 +132,21 @@ fn cell(text: &str) -> String {
 /// The fence must be longer than any run of backticks inside (instructions may hold code).
 fn longest_backtick_run(text: &str) -> usize {
     text.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_gutter;
+
+    #[test]
+    fn change_symbols_move_to_the_first_column_and_the_text_stays_put() {
+        let human = "Plan: 1 to add\n  + agent/a will be created\n      # why\n      ~ description: \"a\" -> \"b\"\n  -/+ memory_store/s\n          +new line\n          -old line\n";
+        assert_eq!(
+            diff_gutter(human),
+            "Plan: 1 to add\n+   agent/a will be created\n      # why\n!       description: \"a\" -> \"b\"\n!     memory_store/s\n+          new line\n-          old line\n"
+        );
+        for (a, b) in human.lines().zip(diff_gutter(human).lines()) {
+            assert_eq!(a.len(), b.len(), "{a:?} / {b:?}");
+        }
+    }
 }
