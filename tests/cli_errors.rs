@@ -348,3 +348,29 @@ spec:
         .stdout(contains("s3cret-value").not());
     assert!(!project.path().join("plan.json").exists());
 }
+
+/// `-o` is the plan file, `--output` the format: `plan -o json` would silently write a file
+/// named `json`. It is refused before anything is read, and `-o ./json` is taken as meant.
+#[test]
+fn plan_o_with_a_format_name_is_refused_as_a_mistyped_output() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "-o", "json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(
+            "hint: did you mean --output json? -o names the plan file",
+        ));
+    assert!(!project.path().join("json").exists());
+    project
+        .cmd()
+        .args(["plan", "-o", "./json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    assert!(project.path().join("json").exists());
+}

@@ -16,6 +16,7 @@ pub struct Args {
     pub planning: PlanningArgs,
 
     /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
+    /// Not the output format (that is `--output`): a bare `json`, `markdown`, … is refused.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -29,6 +30,9 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    if let Some(path) = &args.out {
+        check_out_path(path)?;
+    }
     require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
@@ -50,6 +54,32 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         ExitStatus::Success
     })
+}
+
+/// Output format names that `-o` is mistaken for (`-o` is `--out`, the plan file; the format is
+/// `--output`). `get` takes `-o yaml`, hence `yaml`.
+const FORMAT_NAMES: [&str; 4] = ["human", "json", "markdown", "yaml"];
+
+/// Refuses `-o json` and the like: a bare output format name with no extension or directory
+/// is almost certainly `--output` mistyped, and would silently write a plan file named `json`.
+/// `./json` (or any path with a separator or an extension) is taken as meant.
+fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
+    let Some(name) = path.to_str().filter(|p| FORMAT_NAMES.contains(p)) else {
+        return Ok(());
+    };
+    let hint = if name == "yaml" {
+        "plan has no YAML output; `--output` takes human, json or markdown".to_owned()
+    } else {
+        format!("did you mean --output {name}? -o names the plan file")
+    };
+    Err(StatusError::new(
+        ExitStatus::Error,
+        format!(
+            "refusing to write the plan to a file named `{name}`: that is an output format, not \
+             a file name\nhint: {hint}; to write a file of that name, pass -o ./{name}"
+        ),
+    )
+    .into())
 }
 
 /// `-f` is required wherever manifests are planned against.
@@ -142,4 +172,29 @@ fn save(
     let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;
     text.push('\n');
     std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_bare_format_name_is_refused_as_a_plan_file_but_a_real_path_is_not() {
+        for name in FORMAT_NAMES {
+            let err = check_out_path(Path::new(name)).unwrap_err();
+            let status = crate::exit::status_of(&err);
+            assert_eq!(status, ExitStatus::Error, "{name}");
+            assert!(err.to_string().contains(&format!("-o ./{name}")), "{err}");
+        }
+        let json = check_out_path(Path::new("json")).unwrap_err().to_string();
+        assert!(
+            json.contains("hint: did you mean --output json? -o names the plan file"),
+            "{json}"
+        );
+        for fine in ["./json", "json.json", "plans/json", "plan.json", "JSON-plan", "md"] {
+            assert!(check_out_path(Path::new(fine)).is_ok(), "{fine}");
+        }
+    }
 }
