@@ -195,6 +195,18 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
         before.spec.chat_model, "gpt-4.1-mini",
         "a blocked plan wrote nothing"
     );
+    // A blocked plan is not saved (apply would refuse the file), and not advertised.
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &file])
+        .assert()
+        .code(4)
+        .stdout(contains("[BLOCKED]"))
+        .stderr(contains(
+            "Not saving the plan to plan.json: it has actions blocked by data-loss protection, \
+             and apply refuses such a plan; nothing was written.",
+        ))
+        .stderr(contains("foundryctl apply plan.json").not());
+    assert!(!live.project.path().join("plan.json").exists());
 
     live.cmd()
         .args(["apply", "--auto-approve", "-f", &file])
@@ -354,6 +366,14 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         live.versions("buddy").is_empty(),
         "nothing applied past a conflict"
     );
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &file])
+        .assert()
+        .code(6)
+        .stderr(contains(
+            "Not saving the plan to plan.json: it has conflicts, and apply refuses such a plan",
+        ));
+    assert!(!live.project.path().join("plan.json").exists());
 
     live.cmd()
         .args(["import", "memory_store/prefs", "-f", &file])

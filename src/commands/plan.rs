@@ -36,17 +36,29 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
-    // Saved before printing, so a closed stdout (`| head`) cannot lose the file.
+    let refusal = context::refusal(&plan);
+    // Saved before printing, so a closed stdout (`| head`) cannot lose the file. A plan that
+    // `apply` would refuse (errors, conflicts, blocked actions) is not written at all: a file
+    // that cannot be applied would only be advertised as if it could.
     if let Some(path) = &args.out {
-        save(&session, &validated, &plan, path)?;
-        anstream::eprintln!(
-            "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
-            path.display()
-        );
+        match &refusal {
+            None => {
+                save(&session, &validated, &plan, path)?;
+                anstream::eprintln!(
+                    "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
+                    path.display()
+                );
+            }
+            Some(refusal) => anstream::eprintln!(
+                "Not saving the plan to {}: {}; nothing was written.",
+                path.display(),
+                unsaved_reason(refusal.status)
+            ),
+        }
     }
     context::print_plan(&plan, args.output, global.color)?;
     session.close().await;
-    if let Some(refusal) = context::refusal(&plan) {
+    if let Some(refusal) = refusal {
         return Err(refusal.into());
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
@@ -80,6 +92,18 @@ fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
         ),
     )
     .into())
+}
+
+/// Why a refused plan is not saved, for the note on stderr (the refusal itself follows the plan).
+fn unsaved_reason(status: ExitStatus) -> &'static str {
+    match status {
+        ExitStatus::InvalidManifests => "it has errors, and apply refuses such a plan",
+        ExitStatus::StaleOrConflict => "it has conflicts, and apply refuses such a plan",
+        ExitStatus::Blocked => {
+            "it has actions blocked by data-loss protection, and apply refuses such a plan"
+        }
+        _ => "apply would refuse it",
+    }
 }
 
 /// `-f` is required wherever manifests are planned against.
