@@ -459,8 +459,54 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
         .stdout(contains(
             "refused     agent/buddy: agent/buddy changed since the plan was made",
         ))
-        .stdout(contains("Apply refused (stale plan)"));
+        .stdout(contains(
+            "Apply refused (stale plan): 1 refused, 0 done, 0 failed, 0 skipped, 0 not started.",
+        ))
+        .stderr(contains(
+            "agent/buddy: refused: agent/buddy changed since the plan was made",
+        ))
+        .stderr(contains(
+            "refusing the saved plan: the project changed since it was made",
+        ))
+        .stderr(contains("failed").not())
+        .stderr(contains("in flight").not());
     assert_eq!(live.versions("buddy"), ["2", "1"], "nothing written");
+
+    // A store edited behind the plan's back: the message shows when, readably.
+    let plan_store = live.write(&manifests("gpt-4.1-mini", "New instructions."));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &plan_store])
+        .assert()
+        .code(0);
+    let store_edit =
+        manifests("gpt-4.1-mini", "New instructions.").replace("Preferences.", "Revised.");
+    let store_file = live.write(&store_edit);
+    live.cmd()
+        .args(["plan", "-f", &store_file, "-o"])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let prefs = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.block_on(live.client.update_store(
+        &store("prefs"),
+        "Edited in the portal.",
+        &prefs.metadata,
+    ))
+    .unwrap();
+    let out = live.cmd().arg("apply").arg(&plan_path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    let when = stdout
+        .split("last updated at ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // RFC 3339 in UTC, e.g. 2026-12-01T13:36:55Z, not a raw epoch.
+    assert_eq!(when.len(), 20, "{when}");
+    assert!(when.ends_with('Z') && when.as_bytes()[10] == b'T', "{when}");
 }
 
 // --- faults, confirmation, export -----------------------------------------------------------

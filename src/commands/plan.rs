@@ -217,7 +217,14 @@ mod tests {
             json.contains("hint: did you mean --output json? -o names the plan file"),
             "{json}"
         );
-        for fine in ["./json", "json.json", "plans/json", "plan.json", "JSON-plan", "md"] {
+        for fine in [
+            "./json",
+            "json.json",
+            "plans/json",
+            "plan.json",
+            "JSON-plan",
+            "md",
+        ] {
             assert!(check_out_path(Path::new(fine)).is_ok(), "{fine}");
         }
     }
