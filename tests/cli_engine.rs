@@ -413,6 +413,42 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         .args(["plan", "--detailed-exitcode", "-f", &file])
         .assert()
         .code(0);
+
+    // Importing it again writes nothing, so drift stays drift (a re-stamp would record the
+    // portal edit as applied and blame the manifests).
+    let managed = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.block_on(live.client.update_store(
+        &store("prefs"),
+        "Edited in the portal.",
+        &managed.metadata,
+    ))
+    .unwrap();
+    let edited = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.cmd()
+        .args(["import", "memory_store/prefs", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "memory_store/prefs is already managed by set `default`; nothing to import.",
+        ))
+        .stdout(contains("will be imported").not());
+    let after = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.metadata, edited.metadata, "nothing written");
+    assert_eq!(after.updated_at, edited.updated_at, "nothing written");
+    live.cmd()
+        .args(["plan", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("changed outside foundryctl"));
 }
 
 // --- saved plans ----------------------------------------------------------------------------

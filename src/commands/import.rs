@@ -25,6 +25,13 @@ pub struct Args {
     /// Import without asking. Required off a terminal.
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// Re-stamp a resource this set already manages, recording its live content as what was
+    /// applied. This forgets its drift; it is the way out when `plan` infers a change to store
+    /// options the service does not report and you know there was none. Without it, importing
+    /// this set's own resource changes nothing.
+    #[arg(long)]
+    pub restamp: bool,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -36,8 +43,27 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         ..PlanOptions::default()
     };
     let live = session.read_live(&validated.desired, &options).await?;
-    let plan = plan::plan_import(&validated.desired, &live, &options, &args.resource)
-        .map_err(|e| import_failure(&args.resource, &e))?;
+    let plan = match plan::plan_import(
+        &validated.desired,
+        &live,
+        &options,
+        &args.resource,
+        args.restamp,
+    ) {
+        Ok(plan) => plan,
+        Err(ImportError::AlreadyManaged(set)) => {
+            session.close().await;
+            println!(
+                "{} is already managed by set `{set}`; nothing to import.",
+                args.resource
+            );
+            anstream::eprintln!(
+                "hint: `foundryctl plan -f …` shows how it differs from the manifests"
+            );
+            return Ok(ExitStatus::Success);
+        }
+        Err(e) => return Err(import_failure(&args.resource, &e)),
+    };
     context::print_plan(&plan, PlanFormat::Human, global.color)?;
     let question = format!(
         "Stamp {} in {} as managed by set `{}`?",
@@ -58,7 +84,7 @@ fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error 
         )),
         ImportError::NotFound => Some("check the name with `foundryctl get`".to_owned()),
         ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
-        ImportError::NotPromptAgent => None,
+        ImportError::NotPromptAgent | ImportError::AlreadyManaged(_) => None,
     };
     let mut message = format!("failed to import {resource}: {error}");
     if let Some(hint) = hint {
