@@ -18,7 +18,8 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
-    /// Allow deleting this memory store and every memory in it. Repeatable.
+    /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
+    /// run does not delete is warned about.
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
 
@@ -46,6 +47,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     };
     let live = session.read_live(&desired, &options).await?;
     let plan = plan::plan(&desired, &live, &options);
+    super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
         question: format!(
             "Destroy these {} resource(s) of set `{}` in {}?",

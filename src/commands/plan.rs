@@ -133,7 +133,16 @@ pub async fn make_plan(
         context::check_store_references(&validated, &live, global.color)?;
     }
     let plan = plan::plan(&validated.desired, &live, &options);
+    warn_unused_allows(&plan, &options);
     Ok((validated, plan))
+}
+
+/// A warning on stderr for each `--allow-*` flag that unblocks nothing (a typo, or an agent,
+/// which is not protected). Not an error: a pipeline may always pass the flag.
+pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
+    for unused in plan::unused_allows(plan, options) {
+        anstream::eprintln!("warning: {unused}");
+    }
 }
 
 /// Refuses `--target`s that name nothing, declared or live: planning them would print "No
