@@ -71,35 +71,43 @@ impl Report {
         }
     }
 
+    /// How entry `i` ended, as a label (`done`, `refused`, `failed`, `skipped`,
+    /// `not started`) and a detail that reads on its own.
+    pub fn describe(&self, i: usize) -> (&'static str, String) {
+        let Some(e) = self.entries.get(i) else {
+            return ("not started", "the run stopped first".to_owned());
+        };
+        match &e.outcome {
+            Outcome::Done(what) => ("done", what.clone()),
+            Outcome::Failed(why) if e.stale => ("refused", why.clone()),
+            Outcome::Failed(why) => ("failed", why.clone()),
+            Outcome::Skipped { failed_dependency } => (
+                "skipped",
+                format!(
+                    "depends on {}, which did not complete",
+                    self.entries
+                        .get(*failed_dependency)
+                        .map_or_else(|| "another action".to_owned(), |d| d.resource.to_string())
+                ),
+            ),
+            Outcome::NotStarted if self.is_stale() => (
+                "not started",
+                "the saved plan was refused as stale first".to_owned(),
+            ),
+            Outcome::NotStarted if self.interrupted => {
+                ("not started", "the run was interrupted".to_owned())
+            }
+            Outcome::NotStarted => ("not started", "the run stopped first".to_owned()),
+        }
+    }
+
     /// One line per action, then the summary, and a hint when something is left to do.
     pub fn render(&self, out: &mut impl Write) -> io::Result<()> {
         if self.entries.is_empty() {
             return writeln!(out, "Apply complete: nothing to do.");
         }
-        for e in &self.entries {
-            let (label, detail) = match &e.outcome {
-                Outcome::Done(what) => ("done", what.clone()),
-                Outcome::Failed(why) if e.stale => ("refused", why.clone()),
-                Outcome::Failed(why) => ("failed", why.clone()),
-                Outcome::Skipped { failed_dependency } => (
-                    "skipped",
-                    format!(
-                        "depends on {}, which did not complete",
-                        self.entries.get(*failed_dependency).map_or_else(
-                            || "another action".to_owned(),
-                            |d| d.resource.to_string()
-                        )
-                    ),
-                ),
-                Outcome::NotStarted if self.is_stale() => (
-                    "not started",
-                    "the saved plan was refused as stale first".to_owned(),
-                ),
-                Outcome::NotStarted if self.interrupted => {
-                    ("not started", "the run was interrupted".to_owned())
-                }
-                Outcome::NotStarted => ("not started", "the run stopped first".to_owned()),
-            };
+        for (i, e) in self.entries.iter().enumerate() {
+            let (label, detail) = self.describe(i);
             writeln!(out, "  {label:<11} {}: {detail}", e.resource)?;
         }
         let c = self.counts();

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use super::apply::{Approval, Run, target_name};
 use super::context::{self, Session};
+use super::memory::OutputArgs;
+use crate::apply::json::Command;
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
@@ -30,6 +32,11 @@ pub struct Args {
     /// How many independent deletes run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+
+    /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
+    /// and nothing is asked (pass --auto-approve).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -59,7 +66,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         saved_plan_alternative: false,
     };
     let run = Run {
+        command: Command::Destroy,
         color: global.color,
+        output: args.output.output,
         approval,
         parallelism: usize::from(args.parallelism),
     };
