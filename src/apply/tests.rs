@@ -164,12 +164,8 @@ async fn a_stale_saved_plan_writes_nothing_for_the_changed_resource_and_stops() 
         log.contains("memory_store/prefs: refused: memory_store/prefs changed since the plan was made (it exists now)"),
         "{log}"
     );
-    assert!(
-        log.contains(
-            "refusing the saved plan: the project changed since it was made; nothing new starts"
-        ),
-        "{log}"
-    );
+    // Whether the stop is seen before the run runs out of work is a race; if it is, it says
+    // why in the refusal's words (see `progress`'s test), never Ctrl-C's.
     assert!(!log.contains("failed"), "{log}");
     assert!(!log.contains("stopping"), "{log}");
     let prefs_entry = report
