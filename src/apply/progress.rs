@@ -148,18 +148,19 @@ pub fn finished_line(
 
 /// Why nothing new starts: Ctrl-C, or a saved plan found stale (a refusal, not a failure).
 fn stopping_line(in_flight: usize, stale: bool) -> String {
+    if !stale {
+        return format!(
+            "stopping: {in_flight} action(s) in flight will finish; nothing new starts"
+        );
+    }
     let finishing = if in_flight == 0 {
         String::new()
     } else {
         format!("; {in_flight} action(s) already in flight will finish")
     };
-    if stale {
-        format!(
-            "refusing the saved plan: the project changed since it was made; nothing new starts{finishing}"
-        )
-    } else {
-        format!("stopping: nothing new starts{finishing}")
-    }
+    format!(
+        "refusing the saved plan: the project changed since it was made; nothing new starts{finishing}"
+    )
 }
 
 #[cfg(test)]
@@ -174,7 +175,7 @@ mod tests {
         );
         assert_eq!(
             stopping_line(2, false),
-            "stopping: nothing new starts; 2 action(s) already in flight will finish"
+            "stopping: 2 action(s) in flight will finish; nothing new starts"
         );
     }
 }
