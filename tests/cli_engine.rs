@@ -195,6 +195,18 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
         before.spec.chat_model, "gpt-4.1-mini",
         "a blocked plan wrote nothing"
     );
+    // A blocked plan is not saved (apply would refuse the file), and not advertised.
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &file])
+        .assert()
+        .code(4)
+        .stdout(contains("[BLOCKED]"))
+        .stderr(contains(
+            "Not saving the plan to plan.json: it has actions blocked by data-loss protection, \
+             and apply refuses such a plan; nothing was written.",
+        ))
+        .stderr(contains("foundryctl apply plan.json").not());
+    assert!(!live.project.path().join("plan.json").exists());
 
     live.cmd()
         .args(["apply", "--auto-approve", "-f", &file])
@@ -354,6 +366,14 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         live.versions("buddy").is_empty(),
         "nothing applied past a conflict"
     );
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &file])
+        .assert()
+        .code(6)
+        .stderr(contains(
+            "Not saving the plan to plan.json: it has conflicts, and apply refuses such a plan",
+        ));
+    assert!(!live.project.path().join("plan.json").exists());
 
     live.cmd()
         .args(["import", "memory_store/prefs", "-f", &file])
@@ -393,6 +413,42 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         .args(["plan", "--detailed-exitcode", "-f", &file])
         .assert()
         .code(0);
+
+    // Importing it again writes nothing, so drift stays drift (a re-stamp would record the
+    // portal edit as applied and blame the manifests).
+    let managed = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.block_on(live.client.update_store(
+        &store("prefs"),
+        "Edited in the portal.",
+        &managed.metadata,
+    ))
+    .unwrap();
+    let edited = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.cmd()
+        .args(["import", "memory_store/prefs", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "memory_store/prefs is already managed by set `default`; nothing to import.",
+        ))
+        .stdout(contains("will be imported").not());
+    let after = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(after.metadata, edited.metadata, "nothing written");
+    assert_eq!(after.updated_at, edited.updated_at, "nothing written");
+    live.cmd()
+        .args(["plan", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("changed outside foundryctl"));
 }
 
 // --- saved plans ----------------------------------------------------------------------------
@@ -439,8 +495,52 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
         .stdout(contains(
             "refused     agent/buddy: agent/buddy changed since the plan was made",
         ))
-        .stdout(contains("Apply refused (stale plan)"));
+        .stdout(contains(
+            "Apply refused (stale plan): 1 refused, 0 done, 0 failed, 0 skipped, 0 not started.",
+        ))
+        .stderr(contains(
+            "agent/buddy: refused: agent/buddy changed since the plan was made",
+        ))
+        .stderr(contains("failed").not())
+        .stderr(contains("stopping").not())
+        .stderr(contains("in flight").not());
     assert_eq!(live.versions("buddy"), ["2", "1"], "nothing written");
+
+    // A store edited behind the plan's back: the message shows when, readably.
+    let plan_store = live.write(&manifests("gpt-4.1-mini", "New instructions."));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &plan_store])
+        .assert()
+        .code(0);
+    let store_edit =
+        manifests("gpt-4.1-mini", "New instructions.").replace("Preferences.", "Revised.");
+    let store_file = live.write(&store_edit);
+    live.cmd()
+        .args(["plan", "-f", &store_file, "-o"])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let prefs = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    live.block_on(live.client.update_store(
+        &store("prefs"),
+        "Edited in the portal.",
+        &prefs.metadata,
+    ))
+    .unwrap();
+    let out = live.cmd().arg("apply").arg(&plan_path).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(6), "{stdout}");
+    let when = stdout
+        .split("last updated at ")
+        .nth(1)
+        .and_then(|rest| rest.split(')').next())
+        .unwrap_or_else(|| panic!("{stdout}"));
+    // RFC 3339 in UTC, e.g. 2026-12-01T13:36:55Z, not a raw epoch.
+    assert_eq!(when.len(), 20, "{when}");
+    assert!(when.ends_with('Z') && when.as_bytes()[10] == b'T', "{when}");
 }
 
 // --- faults, confirmation, export -----------------------------------------------------------
@@ -767,4 +867,211 @@ fn the_readme_set_up_command_works_from_a_fresh_clone() {
         .assert()
         .code(0)
         .stdout(contains("agent/dev-buddy: created version 1"));
+}
+
+// --- --output json ---------------------------------------------------------------------------
+
+/// Runs `cmd`, checks the exit code, and parses stdout as exactly one JSON document.
+fn json_run(cmd: &mut assert_cmd::Command, code: i32) -> (serde_json::Value, String) {
+    let out = cmd.output().unwrap();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(code), "{stdout}\n{stderr}");
+    let doc: serde_json::Value =
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(doc["exit_code"], code, "{doc:#}");
+    assert_eq!(doc["format_version"], 1);
+    (doc, stderr)
+}
+
+fn outcomes(doc: &serde_json::Value) -> Vec<(String, String)> {
+    doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["id"].as_str().unwrap().to_owned(),
+                a["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// `apply`, `apply FILE`, `destroy` and `import` with `--output json`: one report on stdout in
+/// every ending after planning, the plan and progress on stderr, and never a question.
+#[test]
+fn output_json_reports_every_ending_of_apply_destroy_and_import() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+
+    // No --auto-approve: the usual refusal, and a report that nothing started.
+    let (doc, stderr) = json_run(
+        live.cmd()
+            .args(["apply", "--output", "json", "-f", &file])
+            .timeout(Duration::from_secs(30)),
+        1,
+    );
+    assert_eq!(doc["result"], "not_approved");
+    assert_eq!(doc["counts"]["not_started"], 4);
+    assert!(stderr.contains("stdin is not a terminal"), "{stderr}");
+    assert!(live.store_names().is_empty());
+
+    let (doc, stderr) = json_run(
+        live.cmd()
+            .args(["apply", "--output", "json", "--auto-approve", "-f", &file]),
+        0,
+    );
+    assert_eq!(doc["result"], "complete");
+    assert_eq!(doc["command"], "apply");
+    assert_eq!(doc["saved_plan"], false);
+    assert_eq!(doc["counts"]["done"], 4);
+    assert!(outcomes(&doc).iter().all(|(_, o)| o == "done"), "{doc:#}");
+    let buddy = doc["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["id"] == "agent/buddy")
+        .unwrap();
+    assert_eq!(buddy["action"], "create");
+    assert_eq!(buddy["detail"], "created version 1");
+    assert_eq!(buddy["depends_on"][0], "memory_store/prefs");
+    // The plan and the progress are on stderr, for the log.
+    assert!(stderr.contains("+ agent/buddy will be created"), "{stderr}");
+    assert!(
+        stderr.contains("agent/buddy: created version 1"),
+        "{stderr}"
+    );
+
+    // Blocked: refused before anything runs.
+    let model_change = live.write(&manifests("gpt-4.1", "You are helpful."));
+    let (doc, _) = json_run(
+        live.cmd().args([
+            "apply",
+            "--output",
+            "json",
+            "--auto-approve",
+            "-f",
+            &model_change,
+        ]),
+        4,
+    );
+    assert_eq!(doc["result"], "refused");
+    assert_eq!(doc["blocked"], true);
+    assert!(
+        doc["message"]
+            .as_str()
+            .unwrap()
+            .contains("--allow-replace memory_store/prefs"),
+        "{doc:#}"
+    );
+    assert_eq!(
+        outcomes(&doc),
+        [("memory_store/prefs".to_owned(), "not_started".to_owned())]
+    );
+
+    // A stale saved plan: refused, not failed.
+    let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
+    let plan_path = live.project.path().join("plan.json");
+    live.cmd()
+        .args(["plan", "-f", &edited, "-o"])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    live.block_on(live.client.create_agent_version(
+        &AgentName::new("buddy").unwrap(),
+        &AgentSpec {
+            model: "gpt-4.1-mini".to_owned(),
+            ..AgentSpec::default()
+        },
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+    let (doc, _) = json_run(
+        live.cmd()
+            .args(["apply", "--output", "json"])
+            .arg(&plan_path),
+        6,
+    );
+    assert_eq!(doc["result"], "stale");
+    assert_eq!(doc["saved_plan"], true);
+    assert_eq!(doc["counts"]["refused"], 1);
+    assert_eq!(doc["counts"]["failed"], 0);
+    assert_eq!(doc["actions"][0]["outcome"], "refused");
+    assert_eq!(doc["actions"][0]["stale"], true);
+
+    // Nothing to do.
+    let (doc, _) = json_run(
+        live.cmd()
+            .args(["apply", "--output", "json", "--auto-approve", "-f", &file])
+            .args(["--target", "agent/plain"]),
+        0,
+    );
+    assert_eq!(doc["result"], "nothing_to_do");
+    assert_eq!(doc["actions"], serde_json::json!([]));
+
+    // import: an unmanaged store is stamped; a managed one is nothing to import.
+    live.block_on(live.client.create_store(
+        &store("extra"),
+        &store_spec("gpt-4.1-mini"),
+        &BTreeMap::new(),
+    ))
+    .unwrap();
+    let extra = format!(
+        "{}---\napiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {{name: extra}}\n\
+         spec: {{chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}}\n",
+        default_manifests()
+    );
+    let extra = live.write(&extra);
+    let (doc, _) = json_run(
+        live.cmd().args([
+            "import",
+            "memory_store/extra",
+            "--output",
+            "json",
+            "--auto-approve",
+            "-f",
+            &extra,
+        ]),
+        0,
+    );
+    assert_eq!(doc["command"], "import");
+    assert_eq!(
+        outcomes(&doc),
+        [("memory_store/extra".to_owned(), "done".to_owned())]
+    );
+    assert_eq!(doc["actions"][0]["action"], "import");
+    let (doc, _) = json_run(
+        live.cmd().args([
+            "import",
+            "memory_store/extra",
+            "--output",
+            "json",
+            "-f",
+            &extra,
+        ]),
+        0,
+    );
+    assert_eq!(doc["result"], "nothing_to_do");
+    assert_eq!(
+        doc["message"],
+        "memory_store/extra is already managed by set `default`; nothing to import."
+    );
+
+    // destroy.
+    let (doc, _) = json_run(
+        live.cmd()
+            .args(["destroy", "--output", "json", "--auto-approve"])
+            .args(["--allow-delete", "memory_store/prefs"])
+            .args(["--allow-delete", "memory_store/notes"])
+            .args(["--allow-delete", "memory_store/extra"]),
+        0,
+    );
+    assert_eq!(doc["command"], "destroy");
+    assert_eq!(doc["destroy"], true);
+    assert_eq!(doc["result"], "complete");
+    // Not buddy: its latest version was made outside foundryctl (above), so it is kept.
+    assert_eq!(doc["counts"]["done"], 4);
+    assert_eq!(doc["not_deleted"][0]["resource"], "agent/buddy");
+    assert!(live.store_names().is_empty());
 }

@@ -349,3 +349,79 @@ spec:
         .stdout(contains("s3cret-value").not());
     assert!(!project.path().join("plan.json").exists());
 }
+
+/// `-o` is the plan file, `--output` the format: `plan -o json` would silently write a file
+/// named `json`. It is refused before anything is read, and `-o ./json` is taken as meant.
+#[test]
+fn plan_o_with_a_format_name_is_refused_as_a_mistyped_output() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "-o", "json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains(
+            "hint: did you mean --output json? -o names the plan file",
+        ));
+    assert!(!project.path().join("json").exists());
+    project
+        .cmd()
+        .args(["plan", "-o", "./json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    assert!(project.path().join("json").exists());
+}
+
+/// A misspelled `--allow-*` name used to be silently ignored; it is warned about (the exit
+/// code stays what the plan says: a pipeline may always pass the flag), and so is an agent,
+/// which is not protected.
+#[test]
+fn allow_flags_that_unblock_nothing_are_warned_about() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "-f"])
+        .arg(&file)
+        .args(["--allow-replace", "memory_store/prfs"])
+        .args(["--allow-delete", "agent/buddy"])
+        .assert()
+        .code(0)
+        .stderr(contains(
+            "warning: --allow-replace memory_store/prfs has no effect: this plan replaces no such store",
+        ))
+        .stderr(contains(
+            "warning: --allow-delete agent/buddy has no effect: agents are not protected",
+        ));
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stderr(contains("warning").not());
+    // destroy: the typo is named, and the store stays protected (exit 4).
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "--allow-delete", "memory_store/prfs"])
+        .assert()
+        .code(4)
+        .stderr(contains(
+            "warning: --allow-delete memory_store/prfs has no effect: this plan deletes no such store",
+        ));
+    project
+        .cmd()
+        .args([
+            "destroy",
+            "--auto-approve",
+            "--allow-delete",
+            "memory_store/prefs",
+        ])
+        .assert()
+        .code(0)
+        .stderr(contains("warning").not());
+}

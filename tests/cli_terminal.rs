@@ -301,6 +301,17 @@ fn at_a_terminal_apply_shows_the_plan_and_asks_and_no_changes_nothing() {
         .code(0)
         .stdout("KIND  NAME  OWNER  DETAIL\n");
 
+    // --output json never asks, even at a terminal: without --auto-approve it is refused.
+    let (status, out, _) = Running::spawn(at_a_terminal(
+        &project,
+        "apply --output json -f agents.yaml",
+    ))
+    .finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{out}");
+    assert!(out.contains("--output json never asks"), "{out}");
+    assert!(out.contains("\"result\": \"not_approved\""), "{out}");
+    assert!(!out.contains("Apply these changes"), "{out}");
+
     let mut run = Running::spawn(at_a_terminal(&project, "apply -f agents.yaml"));
     run.stdout
         .wait_for("Apply these changes to", Duration::from_secs(60));

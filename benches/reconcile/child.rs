@@ -130,7 +130,8 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
             let counts = report.counts();
             let mut result = described(wall_ms, &live, &plan);
             result.split_ms = split;
-            result.incomplete = counts.failed + counts.skipped + counts.not_started;
+            result.incomplete =
+                counts.failed + counts.refused + counts.skipped + counts.not_started;
             if result.incomplete > 0 {
                 let mut text = Vec::new();
                 report.render(&mut text)?;

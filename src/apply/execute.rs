@@ -101,7 +101,8 @@ pub async fn execute(
             if matches!(event, Event::Stopping) {
                 stopped = true;
             }
-            progress.event(&plan.actions, &event);
+            let refused = stale.lock().unwrap_or_else(PoisonError::into_inner).clone();
+            progress.event(&plan.actions, &event, &refused);
         },
         |i| {
             let client = client.clone();

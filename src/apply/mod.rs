@@ -7,8 +7,10 @@
 //! - `execute`: the two together, producing a [`Report`].
 //! - [`progress`]: the progress bar (terminal) or one line per action (otherwise).
 //! - `report`: the per-action outcome and the exit status it implies.
+//! - [`json`]: the `--output json` report of `apply`, `destroy` and `import`.
 
 mod execute;
+pub mod json;
 mod ops;
 pub mod progress;
 mod report;

@@ -128,7 +128,7 @@ pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), 
                 (_, None) => "it no longer exists".to_owned(),
                 (_, Some(store)) => format!(
                     "its definition or metadata differ; last updated at {}",
-                    store.updated_at
+                    rfc3339_utc(store.updated_at)
                 ),
             }))
         }
@@ -148,6 +148,62 @@ pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), 
                 ),
                 (_, Some(agent)) => format!("its latest version is {}", agent.latest.version),
             }))
+        }
+    }
+}
+
+/// A Unix timestamp (seconds) as RFC 3339 in UTC, `2026-11-30T12:36:55Z`: the service's
+/// `updated_at` read by people. Pure arithmetic (the proleptic Gregorian calendar, Howard
+/// Hinnant's `civil_from_days`), so no date crate is needed for one message.
+pub fn rfc3339_utc(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let of_day = secs.rem_euclid(86_400);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339_utc;
+
+    #[test]
+    fn timestamps_read_as_rfc3339_utc() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339_utc(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339_utc(1_796_132_215), "2026-12-01T13:36:55Z");
+        assert_eq!(rfc3339_utc(1_709_251_199), "2024-02-29T23:59:59Z");
+        assert_eq!(rfc3339_utc(-1), "1969-12-31T23:59:59Z");
+    }
+
+    /// Every day boundary over four centuries agrees with `httpdate`'s (independent) formatting.
+    #[test]
+    fn agrees_with_httpdate_day_by_day() {
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        for day in (0..146_097_i64).step_by(7) {
+            let secs = day * 86_400 + 3_723;
+            let ours = rfc3339_utc(secs);
+            let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs as u64);
+            // `Sun, 06 Nov 1994 08:49:37 GMT`
+            let theirs = httpdate::fmt_http_date(when);
+            let parts: Vec<&str> = theirs.split(' ').collect();
+            let month = months.iter().position(|m| *m == parts[2]).unwrap() + 1;
+            let expected = format!("{}-{month:02}-{}T{}Z", parts[3], parts[1], parts[4]);
+            assert_eq!(ours, expected, "{secs}");
         }
     }
 }

@@ -2,7 +2,7 @@
 //! finished action otherwise (CI logs, pipes). Both say the same thing; the bar only adds a
 //! live count and what is in flight.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -67,7 +67,10 @@ impl Progress {
         }
     }
 
-    pub fn event(&mut self, actions: &[Action], event: &Event<'_>) {
+    /// Shows `event`. `refused` holds the actions refused so far because a saved plan's
+    /// precondition no longer held: those read "refused", not "failed", and the run stops
+    /// because the plan is stale, not because of Ctrl-C.
+    pub fn event(&mut self, actions: &[Action], event: &Event<'_>, refused: &BTreeSet<usize>) {
         let line = match event {
             Event::Started(i) => {
                 self.in_flight.insert(*i, actions[*i].id.clone());
@@ -78,12 +81,17 @@ impl Progress {
                 if let Sink::Bar(bar) = &self.sink {
                     bar.inc(1);
                 }
-                Some(finished_line(actions, *i, outcome))
+                Some(finished_line(actions, *i, outcome, refused))
             }
-            Event::Stopping => Some(format!(
-                "stopping: {} action(s) in flight will finish; nothing new starts",
-                self.in_flight.len()
-            )),
+            Event::Stopping => {
+                // A refused action may not have reported yet; it is not "in flight" any more.
+                let in_flight = self
+                    .in_flight
+                    .keys()
+                    .filter(|i| !refused.contains(i))
+                    .count();
+                Some(stopping_line(in_flight, !refused.is_empty()))
+            }
         };
         match &mut self.sink {
             Sink::Bar(bar) => {
@@ -110,18 +118,64 @@ impl Progress {
     }
 }
 
-/// `memory_store/prefs: created`, `agent/buddy: failed: …`, `agent/x: skipped (…)`.
-pub fn finished_line(actions: &[Action], i: usize, outcome: &Outcome) -> String {
+/// `memory_store/prefs: created`, `agent/buddy: failed: …`, `agent/x: skipped (…)`,
+/// `agent/y: refused: …` (a saved plan's stale precondition; nothing was written).
+pub fn finished_line(
+    actions: &[Action],
+    i: usize,
+    outcome: &Outcome,
+    refused: &BTreeSet<usize>,
+) -> String {
     let id = &actions[i].id;
     match outcome {
         Outcome::Done(what) => format!("{id}: {what}"),
+        Outcome::Failed(why) if refused.contains(&i) => format!("{id}: refused: {why}"),
         Outcome::Failed(why) => format!("{id}: failed: {why}"),
         Outcome::Skipped { failed_dependency } => format!(
-            "{id}: skipped, because {} failed",
+            "{id}: skipped, because {} {}",
             actions
                 .get(*failed_dependency)
-                .map_or("a dependency", |a| a.id.as_str())
+                .map_or("a dependency", |a| a.id.as_str()),
+            if refused.contains(failed_dependency) {
+                "was refused"
+            } else {
+                "failed"
+            }
         ),
         Outcome::NotStarted => format!("{id}: not started"),
+    }
+}
+
+/// Why nothing new starts: Ctrl-C, or a saved plan found stale (a refusal, not a failure).
+fn stopping_line(in_flight: usize, stale: bool) -> String {
+    if !stale {
+        return format!(
+            "stopping: {in_flight} action(s) in flight will finish; nothing new starts"
+        );
+    }
+    let finishing = if in_flight == 0 {
+        String::new()
+    } else {
+        format!("; {in_flight} action(s) already in flight will finish")
+    };
+    format!(
+        "refusing the saved plan: the project changed since it was made; nothing new starts{finishing}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stale_stop_reads_as_a_refusal_and_ctrl_c_as_a_stop() {
+        assert_eq!(
+            stopping_line(0, true),
+            "refusing the saved plan: the project changed since it was made; nothing new starts"
+        );
+        assert_eq!(
+            stopping_line(2, false),
+            "stopping: 2 action(s) in flight will finish; nothing new starts"
+        );
     }
 }

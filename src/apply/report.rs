@@ -24,11 +24,13 @@ pub struct Entry {
     pub stale: bool,
 }
 
-/// How many actions ended each way.
+/// How many actions ended each way. A stale action (a saved plan's precondition no longer
+/// held; nothing was written) counts as refused, not failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub done: usize,
     pub failed: usize,
+    pub refused: usize,
     pub skipped: usize,
     pub not_started: usize,
 }
@@ -39,6 +41,7 @@ impl Report {
         for e in &self.entries {
             match e.outcome {
                 Outcome::Done(_) => c.done += 1,
+                Outcome::Failed(_) if e.stale => c.refused += 1,
                 Outcome::Failed(_) => c.failed += 1,
                 Outcome::Skipped { .. } => c.skipped += 1,
                 Outcome::NotStarted => c.not_started += 1,
@@ -68,31 +71,43 @@ impl Report {
         }
     }
 
+    /// How entry `i` ended, as a label (`done`, `refused`, `failed`, `skipped`,
+    /// `not started`) and a detail that reads on its own.
+    pub fn describe(&self, i: usize) -> (&'static str, String) {
+        let Some(e) = self.entries.get(i) else {
+            return ("not started", "the run stopped first".to_owned());
+        };
+        match &e.outcome {
+            Outcome::Done(what) => ("done", what.clone()),
+            Outcome::Failed(why) if e.stale => ("refused", why.clone()),
+            Outcome::Failed(why) => ("failed", why.clone()),
+            Outcome::Skipped { failed_dependency } => (
+                "skipped",
+                format!(
+                    "depends on {}, which did not complete",
+                    self.entries
+                        .get(*failed_dependency)
+                        .map_or_else(|| "another action".to_owned(), |d| d.resource.to_string())
+                ),
+            ),
+            Outcome::NotStarted if self.is_stale() => (
+                "not started",
+                "the saved plan was refused as stale first".to_owned(),
+            ),
+            Outcome::NotStarted if self.interrupted => {
+                ("not started", "the run was interrupted".to_owned())
+            }
+            Outcome::NotStarted => ("not started", "the run stopped first".to_owned()),
+        }
+    }
+
     /// One line per action, then the summary, and a hint when something is left to do.
     pub fn render(&self, out: &mut impl Write) -> io::Result<()> {
         if self.entries.is_empty() {
             return writeln!(out, "Apply complete: nothing to do.");
         }
-        for e in &self.entries {
-            let (label, detail) = match &e.outcome {
-                Outcome::Done(what) => ("done", what.clone()),
-                Outcome::Failed(why) if e.stale => ("refused", why.clone()),
-                Outcome::Failed(why) => ("failed", why.clone()),
-                Outcome::Skipped { failed_dependency } => (
-                    "skipped",
-                    format!(
-                        "depends on {}, which did not complete",
-                        self.entries.get(*failed_dependency).map_or_else(
-                            || "another action".to_owned(),
-                            |d| d.resource.to_string()
-                        )
-                    ),
-                ),
-                Outcome::NotStarted if self.interrupted => {
-                    ("not started", "the run was interrupted".to_owned())
-                }
-                Outcome::NotStarted => ("not started", "the run stopped first".to_owned()),
-            };
+        for (i, e) in self.entries.iter().enumerate() {
+            let (label, detail) = self.describe(i);
             writeln!(out, "  {label:<11} {}: {detail}", e.resource)?;
         }
         let c = self.counts();
@@ -105,9 +120,14 @@ impl Report {
         } else {
             "Apply incomplete"
         };
+        let refused = if c.refused > 0 {
+            format!("{} refused, ", c.refused)
+        } else {
+            String::new()
+        };
         writeln!(
             out,
-            "{head}: {} done, {} failed, {} skipped, {} not started.",
+            "{head}: {refused}{} done, {} failed, {} skipped, {} not started.",
             c.done, c.failed, c.skipped, c.not_started
         )?;
         if self.is_stale() {
@@ -183,6 +203,18 @@ mod tests {
             interrupted: false,
         };
         assert_eq!(report.status(), ExitStatus::StaleOrConflict);
+        let c = report.counts();
+        assert_eq!((c.refused, c.failed, c.skipped), (1, 0, 1));
+        let mut text = Vec::new();
+        report.render(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.contains("  refused     agent/a: changed\n"), "{text}");
+        assert!(
+            text.contains(
+                "Apply refused (stale plan): 1 refused, 0 done, 0 failed, 1 skipped, 0 not started."
+            ),
+            "{text}"
+        );
         let done = Report {
             entries: vec![entry("a", Outcome::Done(String::new()))],
             interrupted: true,

@@ -152,10 +152,22 @@ async fn a_stale_saved_plan_writes_nothing_for_the_changed_resource_and_stops() 
         parallelism: 1,
         check_preconditions: true,
     };
-    let report = execute(&client, &saved, options, never(), &mut Progress::silent())
+    let log = Buffer::default();
+    let mut progress = Progress::lines(Box::new(log.clone()));
+    let report = execute(&client, &saved, options, never(), &mut progress)
         .await
         .unwrap();
     assert_eq!(report.status(), ExitStatus::StaleOrConflict, "{report:?}");
+    // It reads as a refusal throughout, never as a failure or a Ctrl-C stop.
+    let log = String::from_utf8(log.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        log.contains("memory_store/prefs: refused: memory_store/prefs changed since the plan was made (it exists now)"),
+        "{log}"
+    );
+    // Whether the stop is seen before the run runs out of work is a race; if it is, it says
+    // why in the refusal's words (see `progress`'s test), never Ctrl-C's.
+    assert!(!log.contains("failed"), "{log}");
+    assert!(!log.contains("stopping"), "{log}");
     let prefs_entry = report
         .entries
         .iter()

@@ -1,16 +1,20 @@
 //! `foundryctl apply`: plan against the live project and carry the plan out, or carry out a
 //! plan saved by `plan -o FILE` (checking each action's precondition right before its write).
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
 use super::context::{self, PlanFormat, PlanningArgs, Session};
+use super::memory::{OutputArgs, OutputFormat};
 use super::plan::{make_plan, require_files};
-use crate::apply::{self, ExecuteOptions, Progress};
+use crate::apply::json::{self as report_json, Command, Ending};
+use crate::apply::{self, ExecuteOptions, Progress, Report};
 use crate::cli::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::plan::{Plan, SavedPlan};
+use crate::render::{self, HumanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,11 +33,22 @@ pub struct Args {
     /// How many independent actions run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+
+    /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
+    /// and nothing is asked (pass --auto-approve, or a plan file).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.plan_file {
-        return apply_saved(global, path, usize::from(args.parallelism)).await;
+        return apply_saved(
+            global,
+            path,
+            usize::from(args.parallelism),
+            args.output.output,
+        )
+        .await;
     }
     require_files(&args.planning.files)?;
     let session = Session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
@@ -44,7 +59,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         saved_plan_alternative: true,
     };
     let run = Run {
+        command: Command::Apply,
         color: global.color,
+        output: args.output.output,
         approval,
         parallelism: usize::from(args.parallelism),
     };
@@ -64,9 +81,13 @@ pub enum Approval {
     SavedPlan,
 }
 
-/// What `apply`, `apply FILE` and `destroy` do once they hold a plan.
+/// What `apply`, `apply FILE`, `destroy` and `import` do once they hold a plan.
 pub struct Run {
+    pub command: Command,
     pub color: crate::cli::ColorChoice,
+    /// `human`: the plan and the report on stdout. `json`: the report document on stdout, the
+    /// plan (as text) on stderr, and no question.
+    pub output: OutputFormat,
     pub approval: Approval,
     pub parallelism: usize,
 }
@@ -74,36 +95,122 @@ pub struct Run {
 impl Run {
     /// Shows the plan, refuses what may not run (`refine` may add a command's own hint to the
     /// refusal), stops when there is nothing to do, gets the approval, and carries the plan out.
+    /// Under `--output json` every ending after planning writes the report document, then the
+    /// error (if any) goes to stderr as usual.
     pub async fn go(
         self,
         session: Session,
         plan: &Plan,
         refine: impl FnOnce(&mut StatusError),
     ) -> anyhow::Result<ExitStatus> {
-        context::print_plan(plan, PlanFormat::Human, self.color)?;
+        self.show_plan(plan)?;
         if let Some(mut refusal) = context::refusal(plan) {
             refine(&mut refusal);
+            session.close().await;
+            self.report(
+                plan,
+                Ending::Refused(refusal.status),
+                Some(&refusal.message),
+            )?;
             return Err(refusal.into());
         }
         if plan.actions.is_empty() {
             session.close().await;
+            self.report(plan, Ending::NothingToDo, None)?;
             return Ok(ExitStatus::Success);
         }
-        let saved = match self.approval {
+        let approved = match &self.approval {
             Approval::Ask {
                 question,
                 auto_approve,
                 saved_plan_alternative,
-            } => {
-                if !context::confirm(&question, auto_approve, saved_plan_alternative)? {
-                    return Err(cancelled());
-                }
-                false
-            }
-            Approval::SavedPlan => true,
+            } => self.confirm(question, *auto_approve, *saved_plan_alternative),
+            Approval::SavedPlan => Ok(()),
         };
-        carry_out(session, plan, self.parallelism, saved).await
+        if let Err(refusal) = approved {
+            session.close().await;
+            self.report(plan, Ending::NotApproved, Some(&refusal.to_string()))?;
+            return Err(refusal);
+        }
+        let saved = matches!(self.approval, Approval::SavedPlan);
+        let report = carry_out(session, plan, self.parallelism, saved).await?;
+        match self.output {
+            OutputFormat::Human => {
+                let mut out = std::io::stdout().lock();
+                report
+                    .render(&mut out)
+                    .context("failed to write the report")?;
+            }
+            OutputFormat::Json => self.report(plan, Ending::Ran(&report), None)?,
+        }
+        Ok(report.status())
     }
+
+    /// The plan for people: on stdout, or on stderr when stdout carries the JSON report.
+    fn show_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+        match self.output {
+            OutputFormat::Human => context::print_plan(plan, PlanFormat::Human, self.color),
+            OutputFormat::Json => {
+                let options = HumanOptions {
+                    color: context::stderr_color(self.color),
+                    width: context::terminal_width(),
+                };
+                let mut err = anstream::stderr().lock();
+                render::human::render(plan, &mut err, &options).context("failed to write the plan")
+            }
+        }
+    }
+
+    /// Asks, except under `--output json`, which never asks: without `--auto-approve` it is
+    /// refused like a run off a terminal.
+    fn confirm(
+        &self,
+        question: &str,
+        auto_approve: bool,
+        saved_plan_alternative: bool,
+    ) -> anyhow::Result<()> {
+        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+        if self.output == OutputFormat::Json && !auto_approve && interactive {
+            let alternative = if saved_plan_alternative {
+                ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
+            } else {
+                ""
+            };
+            return Err(StatusError::new(
+                ExitStatus::Error,
+                format!(
+                    "no confirmation possible: --output json never asks, so nothing was changed\n\
+                     hint: pass --auto-approve{alternative}"
+                ),
+            )
+            .into());
+        }
+        if context::confirm(question, auto_approve, saved_plan_alternative)? {
+            Ok(())
+        } else {
+            Err(cancelled())
+        }
+    }
+
+    /// Under `--output json`, the report document on stdout; nothing otherwise.
+    fn report(&self, plan: &Plan, ending: Ending<'_>, message: Option<&str>) -> anyhow::Result<()> {
+        if self.output != OutputFormat::Json {
+            return Ok(());
+        }
+        let run = report_json::Run {
+            command: self.command,
+            saved_plan: matches!(self.approval, Approval::SavedPlan),
+            ending,
+            message: message.map(str::to_owned),
+        };
+        write_report(plan, &run)
+    }
+}
+
+/// Writes a report document to stdout.
+pub fn write_report(plan: &Plan, run: &report_json::Run<'_>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    report_json::render(plan, run, &mut out).context("failed to write the report")
 }
 
 /// `apply FILE`: the saved plan, against the project it was made for.
@@ -111,6 +218,7 @@ async fn apply_saved(
     global: &GlobalArgs,
     path: &Path,
     parallelism: usize,
+    output: OutputFormat,
 ) -> anyhow::Result<ExitStatus> {
     let saved = read_saved(path)?;
     let session = Session::connect_for_parallelism(global, parallelism).await?;
@@ -141,7 +249,9 @@ async fn apply_saved(
         .into());
     }
     let run = Run {
+        command: Command::Apply,
         color: global.color,
+        output,
         approval: Approval::SavedPlan,
         parallelism,
     };
@@ -168,13 +278,13 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
     Ok(saved)
 }
 
-/// Runs the plan, prints the report, and turns it into the exit status (0, 5 or 6).
+/// Runs the plan (progress on stderr) and returns what happened; its exit status is 0, 5 or 6.
 pub async fn carry_out(
     session: Session,
     plan: &Plan,
     parallelism: usize,
     check_preconditions: bool,
-) -> anyhow::Result<ExitStatus> {
+) -> anyhow::Result<Report> {
     let options = ExecuteOptions {
         parallelism,
         check_preconditions,
@@ -185,11 +295,7 @@ pub async fn carry_out(
         .await
         .context("failed to apply")?;
     session.close().await;
-    let mut out = std::io::stdout().lock();
-    report
-        .render(&mut out)
-        .context("failed to write the report")?;
-    Ok(report.status())
+    Ok(report)
 }
 
 /// `the local emulator (DIR)` or the project URL, for questions.

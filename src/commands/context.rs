@@ -188,7 +188,7 @@ pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow
 }
 
 /// `COLUMNS` when set (shells export it), else 80.
-fn terminal_width() -> usize {
+pub fn terminal_width() -> usize {
     std::env::var("COLUMNS")
         .ok()
         .and_then(|c| c.parse().ok())

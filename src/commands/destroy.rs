@@ -6,6 +6,8 @@ use std::path::PathBuf;
 
 use super::apply::{Approval, Run, target_name};
 use super::context::{self, Session};
+use super::memory::OutputArgs;
+use crate::apply::json::Command;
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
@@ -18,7 +20,8 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
-    /// Allow deleting this memory store and every memory in it. Repeatable.
+    /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
+    /// run does not delete is warned about.
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
 
@@ -29,6 +32,11 @@ pub struct Args {
     /// How many independent deletes run at once.
     #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..))]
     pub parallelism: u16,
+
+    /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
+    /// and nothing is asked (pass --auto-approve).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -46,6 +54,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     };
     let live = session.read_live(&desired, &options).await?;
     let plan = plan::plan(&desired, &live, &options);
+    super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
         question: format!(
             "Destroy these {} resource(s) of set `{}` in {}?",
@@ -57,7 +66,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         saved_plan_alternative: false,
     };
     let run = Run {
+        command: Command::Destroy,
         color: global.color,
+        output: args.output.output,
         approval,
         parallelism: usize::from(args.parallelism),
     };

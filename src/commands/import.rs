@@ -2,13 +2,15 @@
 //! without changing its content. The difference to the manifests is shown first; the next
 //! `apply` makes it.
 
-use super::apply::{cancelled, carry_out, target_name};
-use super::context::{self, PlanFormat, Session};
+use super::apply::{Approval, Run, target_name, write_report};
+use super::context::{self, Session};
+use super::memory::{OutputArgs, OutputFormat};
 use super::plan::require_files;
+use crate::apply::json::{self as report_json, Command, Ending};
 use crate::cli::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::model::ResourceRef;
-use crate::plan::{self, ImportError, PlanOptions};
+use crate::plan::{self, ImportError, Plan, PlanOptions, Summary};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -25,6 +27,18 @@ pub struct Args {
     /// Import without asking. Required off a terminal.
     #[arg(long)]
     pub auto_approve: bool,
+
+    /// Re-stamp a resource this set already manages, recording its live content as what was
+    /// applied. This forgets its drift; it is the way out when `plan` infers a change to store
+    /// options the service does not report and you know there was none. Without it, importing
+    /// this set's own resource changes nothing.
+    #[arg(long)]
+    pub restamp: bool,
+
+    /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
+    /// and nothing is asked (pass --auto-approve).
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -36,19 +50,73 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         ..PlanOptions::default()
     };
     let live = session.read_live(&validated.desired, &options).await?;
-    let plan = plan::plan_import(&validated.desired, &live, &options, &args.resource)
-        .map_err(|e| import_failure(&args.resource, &e))?;
-    context::print_plan(&plan, PlanFormat::Human, global.color)?;
+    let plan = match plan::plan_import(
+        &validated.desired,
+        &live,
+        &options,
+        &args.resource,
+        args.restamp,
+    ) {
+        Ok(plan) => plan,
+        Err(ImportError::AlreadyManaged(set)) => {
+            let message = format!(
+                "{} is already managed by set `{set}`; nothing to import.",
+                args.resource
+            );
+            match args.output.output {
+                OutputFormat::Human => println!("{message}"),
+                OutputFormat::Json => {
+                    let run = report_json::Run {
+                        command: Command::Import,
+                        saved_plan: false,
+                        ending: Ending::NothingToDo,
+                        message: Some(message),
+                    };
+                    write_report(&empty_plan(&session), &run)?;
+                }
+            }
+            session.close().await;
+            anstream::eprintln!(
+                "hint: `foundryctl plan -f …` shows how it differs from the manifests"
+            );
+            return Ok(ExitStatus::Success);
+        }
+        Err(e) => return Err(import_failure(&args.resource, &e)),
+    };
     let question = format!(
         "Stamp {} in {} as managed by set `{}`?",
         args.resource,
         target_name(&session),
         session.set
     );
-    if !context::confirm(&question, args.auto_approve, false)? {
-        return Err(cancelled());
+    let run = Run {
+        command: Command::Import,
+        color: global.color,
+        output: args.output.output,
+        approval: Approval::Ask {
+            question,
+            auto_approve: args.auto_approve,
+            saved_plan_alternative: false,
+        },
+        parallelism: 1,
+    };
+    run.go(session, &plan, |_| {}).await
+}
+
+/// The plan of an import that has nothing to do, for the JSON report.
+fn empty_plan(session: &Session) -> Plan {
+    Plan {
+        set: session.set.clone(),
+        prune: false,
+        destroy: false,
+        actions: Vec::new(),
+        drift: Vec::new(),
+        conflicts: Vec::new(),
+        not_in_manifests: Vec::new(),
+        not_deleted: Vec::new(),
+        diagnostics: Vec::new(),
+        summary: Summary::of(&[], 0),
     }
-    carry_out(session, &plan, 1, false).await
 }
 
 fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error {
@@ -58,7 +126,7 @@ fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error 
         )),
         ImportError::NotFound => Some("check the name with `foundryctl get`".to_owned()),
         ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
-        ImportError::NotPromptAgent => None,
+        ImportError::NotPromptAgent | ImportError::AlreadyManaged(_) => None,
     };
     let mut message = format!("failed to import {resource}: {error}");
     if let Some(hint) = hint {

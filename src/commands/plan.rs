@@ -16,6 +16,7 @@ pub struct Args {
     pub planning: PlanningArgs,
 
     /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
+    /// Not the output format (that is `--output`): a bare `json`, `markdown`, … is refused.
     #[arg(short = 'o', long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 
@@ -29,20 +30,35 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    if let Some(path) = &args.out {
+        check_out_path(path)?;
+    }
     require_files(&args.planning.files)?;
     let session = Session::connect(global).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
-    // Saved before printing, so a closed stdout (`| head`) cannot lose the file.
+    let refusal = context::refusal(&plan);
+    // Saved before printing, so a closed stdout (`| head`) cannot lose the file. A plan that
+    // `apply` would refuse (errors, conflicts, blocked actions) is not written at all: a file
+    // that cannot be applied would only be advertised as if it could.
     if let Some(path) = &args.out {
-        save(&session, &validated, &plan, path)?;
-        anstream::eprintln!(
-            "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
-            path.display()
-        );
+        match &refusal {
+            None => {
+                save(&session, &validated, &plan, path)?;
+                anstream::eprintln!(
+                    "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
+                    path.display()
+                );
+            }
+            Some(refusal) => anstream::eprintln!(
+                "Not saving the plan to {}: {}; nothing was written.",
+                path.display(),
+                unsaved_reason(refusal.status)
+            ),
+        }
     }
     context::print_plan(&plan, args.output, global.color)?;
     session.close().await;
-    if let Some(refusal) = context::refusal(&plan) {
+    if let Some(refusal) = refusal {
         return Err(refusal.into());
     }
     Ok(if args.detailed_exitcode && plan.has_changes() {
@@ -50,6 +66,44 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         ExitStatus::Success
     })
+}
+
+/// Output format names that `-o` is mistaken for (`-o` is `--out`, the plan file; the format is
+/// `--output`). `get` takes `-o yaml`, hence `yaml`.
+const FORMAT_NAMES: [&str; 4] = ["human", "json", "markdown", "yaml"];
+
+/// Refuses `-o json` and the like: a bare output format name with no extension or directory
+/// is almost certainly `--output` mistyped, and would silently write a plan file named `json`.
+/// `./json` (or any path with a separator or an extension) is taken as meant.
+fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
+    let Some(name) = path.to_str().filter(|p| FORMAT_NAMES.contains(p)) else {
+        return Ok(());
+    };
+    let hint = if name == "yaml" {
+        "plan has no YAML output; `--output` takes human, json or markdown".to_owned()
+    } else {
+        format!("did you mean --output {name}? -o names the plan file")
+    };
+    Err(StatusError::new(
+        ExitStatus::Error,
+        format!(
+            "refusing to write the plan to a file named `{name}`: that is an output format, not \
+             a file name\nhint: {hint}; to write a file of that name, pass -o ./{name}"
+        ),
+    )
+    .into())
+}
+
+/// Why a refused plan is not saved, for the note on stderr (the refusal itself follows the plan).
+fn unsaved_reason(status: ExitStatus) -> &'static str {
+    match status {
+        ExitStatus::InvalidManifests => "it has errors, and apply refuses such a plan",
+        ExitStatus::StaleOrConflict => "it has conflicts, and apply refuses such a plan",
+        ExitStatus::Blocked => {
+            "it has actions blocked by data-loss protection, and apply refuses such a plan"
+        }
+        _ => "apply would refuse it",
+    }
 }
 
 /// `-f` is required wherever manifests are planned against.
@@ -79,7 +133,16 @@ pub async fn make_plan(
         context::check_store_references(&validated, &live, global.color)?;
     }
     let plan = plan::plan(&validated.desired, &live, &options);
+    warn_unused_allows(&plan, &options);
     Ok((validated, plan))
+}
+
+/// A warning on stderr for each `--allow-*` flag that unblocks nothing (a typo, or an agent,
+/// which is not protected). Not an error: a pipeline may always pass the flag.
+pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
+    for unused in plan::unused_allows(plan, options) {
+        anstream::eprintln!("warning: {unused}");
+    }
 }
 
 /// Refuses `--target`s that name nothing, declared or live: planning them would print "No
@@ -142,4 +205,36 @@ fn save(
     let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;
     text.push('\n');
     std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn a_bare_format_name_is_refused_as_a_plan_file_but_a_real_path_is_not() {
+        for name in FORMAT_NAMES {
+            let err = check_out_path(Path::new(name)).unwrap_err();
+            let status = crate::exit::status_of(&err);
+            assert_eq!(status, ExitStatus::Error, "{name}");
+            assert!(err.to_string().contains(&format!("-o ./{name}")), "{err}");
+        }
+        let json = check_out_path(Path::new("json")).unwrap_err().to_string();
+        assert!(
+            json.contains("hint: did you mean --output json? -o names the plan file"),
+            "{json}"
+        );
+        for fine in [
+            "./json",
+            "json.json",
+            "plans/json",
+            "plan.json",
+            "JSON-plan",
+            "md",
+        ] {
+            assert!(check_out_path(Path::new(fine)).is_ok(), "{fine}");
+        }
+    }
 }

@@ -10,15 +10,18 @@
 //! # Guarantees
 //! - Content is not changed by the import itself: the stamp records the *live* content, so a
 //!   later `plan` diffs the manifests against what is really there.
-//! - Another set's resource is refused; an already owned one may be re-stamped (the way out
-//!   when the planner had to infer a change to options the service does not report).
+//! - Another set's resource is refused. One this set already owns is not imported again
+//!   ([`ImportError::AlreadyManaged`]): re-stamping it would record its live content as what
+//!   was applied and so forget its drift. Only `restamp` (`import --restamp`) re-stamps it, the
+//!   way out when the planner had to infer a change to options the service does not report.
 //!
 //! # Assumptions
 //! Store options the service does not report are assumed to equal the declared ones: there is
 //! no way to read them, and the user is adopting the store *as declared*.
 //!
 //! # Errors
-//! [`ImportError`]: not declared, not live, another set's, or not a prompt agent.
+//! [`ImportError`]: not declared, not live, another set's, already this set's (without
+//! `restamp`), or not a prompt agent.
 
 use std::collections::BTreeSet;
 
@@ -40,23 +43,28 @@ pub enum ImportError {
     NotFound,
     #[error("it is managed by foundryctl for set `{0}`")]
     OtherSet(String),
+    /// Not a failure: there is nothing to import. The command says so and exits 0.
+    #[error("it is already managed by set `{0}`; nothing to import")]
+    AlreadyManaged(String),
     #[error("its latest version is not a prompt agent")]
     NotPromptAgent,
 }
 
-/// Plans the import of `target` into `options.set`.
+/// Plans the import of `target` into `options.set`. `restamp` allows re-stamping a resource
+/// this set already owns (see the module's guarantees).
 pub fn plan_import(
     desired: &DesiredState,
     live: &LiveState,
     options: &PlanOptions,
     target: &ResourceRef,
+    restamp: bool,
 ) -> Result<Plan, ImportError> {
     let set = &options.set;
     let action = match target {
         ResourceRef::MemoryStore(name) => {
             let want = desired.stores.get(name).ok_or(ImportError::NotDeclared)?;
             let have = live.stores.get(name).ok_or(ImportError::NotFound)?;
-            refuse_other_set(&have.ownership(), set)?;
+            refuse_owned(&have.ownership(), set, restamp)?;
             let want_n = normalize::desired_store(&want.spec);
             let seen = normalize::live_store(&have.spec);
             let mut assumed = seen.value.clone();
@@ -89,7 +97,7 @@ pub fn plan_import(
         ResourceRef::Agent(name) => {
             let want = desired.agents.get(name).ok_or(ImportError::NotDeclared)?;
             let have = live.agents.get(name).ok_or(ImportError::NotFound)?;
-            refuse_other_set(&have.ownership(), set)?;
+            refuse_owned(&have.ownership(), set, restamp)?;
             let spec = have
                 .latest
                 .spec
@@ -136,11 +144,19 @@ pub fn plan_import(
     })
 }
 
-fn refuse_other_set(
+/// Another set's resource is never imported; this set's only when re-stamping is asked for.
+fn refuse_owned(
     ownership: &crate::model::Ownership,
     set: &crate::model::SetName,
+    restamp: bool,
 ) -> Result<(), ImportError> {
-    if ownership.managed && !ownership.is_owned_by(set) {
+    if ownership.is_owned_by(set) {
+        if restamp {
+            return Ok(());
+        }
+        return Err(ImportError::AlreadyManaged(set.to_string()));
+    }
+    if ownership.managed {
         return Err(ImportError::OtherSet(
             ownership.set.clone().unwrap_or_else(|| "(none)".to_owned()),
         ));
@@ -181,7 +197,8 @@ mod tests {
         let before = plan_against(&svc, &want, &options);
         assert_eq!(before.conflicts.len(), 1);
 
-        let import = plan_import(&want, &svc.live(&BTreeSet::new()), &options, &target).unwrap();
+        let import =
+            plan_import(&want, &svc.live(&BTreeSet::new()), &options, &target, false).unwrap();
         assert_eq!(import.summary.to_import, 1);
         assert_eq!(import.actions[0].changes[0].path, "description");
         assert!(
@@ -213,6 +230,7 @@ mod tests {
             &svc.live(&BTreeSet::new()),
             &PlanOptions::default(),
             &target,
+            false,
         )
         .unwrap();
         assert!(plan.actions[0].changes.is_empty());
@@ -241,7 +259,8 @@ mod tests {
                 &want,
                 &live,
                 &options,
-                &ResourceRef::MemoryStore(store_name("prefs"))
+                &ResourceRef::MemoryStore(store_name("prefs")),
+                false,
             ),
             Err(ImportError::OtherSet("other".to_owned()))
         );
@@ -250,9 +269,51 @@ mod tests {
                 &want,
                 &live,
                 &options,
-                &ResourceRef::MemoryStore(store_name("nope"))
+                &ResourceRef::MemoryStore(store_name("nope")),
+                false,
             ),
             Err(ImportError::NotDeclared)
         );
+    }
+
+    /// Importing what this set already owns writes nothing: a re-stamp would record the
+    /// drifted live content as applied, and the next plan would blame the manifests. Only
+    /// `restamp` re-stamps, and then the drift is indeed forgotten.
+    #[test]
+    fn import_of_this_sets_own_resource_is_nothing_to_do_unless_restamping() {
+        let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+        let mut svc = Service::default();
+        let options = PlanOptions::default();
+        svc.apply(&plan_against(&svc, &want, &options));
+        // Drift: the description is edited behind foundryctl's back.
+        let prefs = store_name("prefs");
+        svc.stores.get_mut(&prefs).unwrap().spec.description = "edited in the portal".to_owned();
+        let drifted = plan_against(&svc, &want, &options);
+        assert_eq!(drifted.drift.len(), 1, "{drifted:#?}");
+
+        let live = svc.live(&BTreeSet::new());
+        for target in [
+            ResourceRef::MemoryStore(prefs.clone()),
+            ResourceRef::Agent(agent_name("buddy")),
+        ] {
+            assert_eq!(
+                plan_import(&want, &live, &options, &target, false),
+                Err(ImportError::AlreadyManaged("default".to_owned())),
+                "{target}"
+            );
+        }
+        assert_eq!(plan_against(&svc, &want, &options), drifted);
+
+        let restamp = plan_import(
+            &want,
+            &live,
+            &options,
+            &ResourceRef::MemoryStore(prefs),
+            true,
+        )
+        .unwrap();
+        assert_eq!(restamp.actions[0].kind, ActionKind::Import);
+        svc.apply(&restamp);
+        assert!(plan_against(&svc, &want, &options).drift.is_empty());
     }
 }

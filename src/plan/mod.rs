@@ -5,9 +5,11 @@
 //! - `store`, `agent`: the kind-specific comparison on normalised values and stamps.
 //! - `order`: dependency edges and levels for the executor.
 //! - `import`: the plan that adopts a live resource by stamping it.
+//! - `allow`: `--allow-*` flags that unblock nothing (warned about, not refused).
 //! - [`types`]: the [`Plan`] and its actions, serialisable for saved plans.
 
 mod agent;
+mod allow;
 pub mod decide;
 mod diff;
 mod import;
@@ -17,6 +19,7 @@ pub mod secrets;
 mod store;
 pub mod types;
 
+pub use allow::{UnusedAllow, unused_allows};
 pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, unmatched_targets};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};

@@ -17,7 +17,7 @@
 //! | yes | no | drift: restore the reported fields that differ |
 //! | no | yes | the manifests changed: diff declared against the recovered spec (hidden options included) |
 //! | no | no, reported fields differ | act on the reported differences; warn when hidden options cannot be verified |
-//! | no | no, reported fields equal, some hidden | the change is in a hidden option: replace (warned: `import` re-stamps instead) |
+//! | no | no, reported fields equal, some hidden | the change is in a hidden option: replace (warned: `import --restamp` re-stamps instead) |
 //! | no | no, reported fields equal, none hidden | only the stamp is stale: re-stamp in place |
 //!
 //! # Guarantees
@@ -144,7 +144,7 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
                 ),
                 hint: Some(format!(
                     "if you did not change those options, re-stamp the store with \
-                     `foundryctl import {resource} -f …` instead of replacing it"
+                     `foundryctl import {resource} --restamp -f …` instead of replacing it"
                 )),
             });
             review.reasons.push(format!(

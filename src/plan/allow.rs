@@ -1,0 +1,139 @@
+//! `--allow-replace` and `--allow-delete` names that unblock nothing. A `--target` naming
+//! nothing is an error; an allow flag naming nothing used to be silently ignored, which hides a
+//! typo until the blocked run. These are warnings, not errors: a pipeline may always pass the
+//! flag, whether or not this run replaces or deletes the store.
+//!
+//! # Guarantees
+//! - A flag is reported when no action of the plan is of the kind it allows (replace, delete)
+//!   on the resource it names; a flag whose action is there is never reported.
+//! - A flag naming an agent is always reported, with its own reason: agents are not protected
+//!   (deleting one loses no memories), so the flag could never mean anything.
+
+use std::fmt;
+
+use super::types::{ActionKind, Plan, PlanOptions};
+use crate::model::ResourceRef;
+
+/// One allow flag that has no effect on the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnusedAllow {
+    /// `--allow-replace` or `--allow-delete`.
+    pub flag: &'static str,
+    pub resource: ResourceRef,
+}
+
+impl fmt::Display for UnusedAllow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Self { flag, resource } = self;
+        match resource {
+            ResourceRef::Agent(_) => write!(
+                f,
+                "{flag} {resource} has no effect: agents are not protected (deleting or \
+                 changing one loses no memories), only memory stores need {flag}"
+            ),
+            ResourceRef::MemoryStore(_) => {
+                let what = if *flag == ALLOW_DELETE {
+                    "deletes"
+                } else {
+                    "replaces"
+                };
+                write!(
+                    f,
+                    "{flag} {resource} has no effect: this plan {what} no such store \
+                     (check the name; `foundryctl get memory_store` lists the stores)"
+                )
+            }
+        }
+    }
+}
+
+const ALLOW_REPLACE: &str = "--allow-replace";
+const ALLOW_DELETE: &str = "--allow-delete";
+
+/// The allow flags of `options` that match no action of `plan` needing them, `--allow-replace`
+/// first, each in resource order (stores, then agents).
+pub fn unused_allows(plan: &Plan, options: &PlanOptions) -> Vec<UnusedAllow> {
+    let used = |resource: &ResourceRef, kind: ActionKind| {
+        matches!(resource, ResourceRef::MemoryStore(_))
+            && plan
+                .actions
+                .iter()
+                .any(|a| a.kind == kind && &a.resource == resource)
+    };
+    let flags = [
+        (ALLOW_REPLACE, &options.allow_replace, ActionKind::Replace),
+        (ALLOW_DELETE, &options.allow_delete, ActionKind::Delete),
+    ];
+    flags
+        .into_iter()
+        .flat_map(|(flag, named, kind)| {
+            named
+                .iter()
+                .filter(move |r| !used(r, kind))
+                .map(move |r| UnusedAllow {
+                    flag,
+                    resource: r.clone(),
+                })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::plan::service_model::Service;
+    use crate::plan::tests::{agent, desired, plan_against, store};
+
+    fn r(s: &str) -> ResourceRef {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn flags_that_unblock_an_action_are_used_and_the_rest_are_reported() {
+        let mut svc = Service::default();
+        let both = desired(&[store("old"), store("keep")], &[agent("gone", "old")]);
+        svc.apply(&plan_against(&svc, &both, &PlanOptions::default()));
+        let options = PlanOptions {
+            prune: true,
+            allow_delete: BTreeSet::from([
+                r("memory_store/old"),
+                r("memory_store/olf"),
+                r("memory_store/keep"),
+                r("agent/gone"),
+            ]),
+            allow_replace: BTreeSet::from([r("memory_store/old")]),
+            ..PlanOptions::default()
+        };
+        let plan = plan_against(&svc, &desired(&[store("keep")], &[]), &options);
+        assert!(!plan.is_blocked(), "{plan:#?}");
+        let unused: Vec<String> = unused_allows(&plan, &options)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            unused,
+            [
+                "--allow-replace memory_store/old has no effect: this plan replaces no such \
+                 store (check the name; `foundryctl get memory_store` lists the stores)",
+                "--allow-delete memory_store/keep has no effect: this plan deletes no such \
+                 store (check the name; `foundryctl get memory_store` lists the stores)",
+                "--allow-delete memory_store/olf has no effect: this plan deletes no such \
+                 store (check the name; `foundryctl get memory_store` lists the stores)",
+                "--allow-delete agent/gone has no effect: agents are not protected (deleting or \
+                 changing one loses no memories), only memory stores need --allow-delete",
+            ]
+        );
+    }
+
+    #[test]
+    fn no_flags_nothing_reported() {
+        let plan = plan_against(
+            &Service::default(),
+            &desired(&[store("a")], &[]),
+            &PlanOptions::default(),
+        );
+        assert!(unused_allows(&plan, &PlanOptions::default()).is_empty());
+    }
+}
