@@ -231,6 +231,27 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
     }
 }
 
+/// `apply PATH` takes a saved plan; manifests given there by mistake (a forgotten `-f`) get a
+/// hint instead of only "not a plan".
+#[test]
+fn apply_given_manifests_without_f_hints_at_f() {
+    let project = Project::new();
+    let file = project.write("manifests/m.yaml", SEED);
+    let dir = file.parent().unwrap().to_owned();
+    for path in [&file, &dir] {
+        project
+            .cmd()
+            .arg("apply")
+            .arg(path)
+            .assert()
+            .code(1)
+            .stderr(contains(format!(
+                "hint: to apply manifests, pass them with -f: `foundryctl apply -f {}`",
+                path.display()
+            )));
+    }
+}
+
 #[test]
 fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling() {
     let project = Project::new();

@@ -259,12 +259,18 @@ async fn apply_saved(
 }
 
 fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("failed to read the plan file {}", path.display()))?;
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "failed to read the plan file {}{}",
+            path.display(),
+            manifests_hint(path, None)
+        )
+    })?;
     let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
         format!(
-            "failed to read the plan file {}: it is not a plan saved by `foundryctl plan -o`",
-            path.display()
+            "failed to read the plan file {}: it is not a plan saved by `foundryctl plan -o`{}",
+            path.display(),
+            manifests_hint(path, Some(&text))
         )
     })?;
     if saved.format_version != SavedPlan::FORMAT_VERSION {
@@ -276,6 +282,24 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
         );
     }
     Ok(saved)
+}
+
+/// A hint for `apply PATH` where PATH looks like manifests (a directory, a `.yaml`/`.yml` file,
+/// or text that declares a resource): the positional argument is a saved plan; manifests go
+/// with `-f`.
+fn manifests_hint(path: &Path, text: Option<&str>) -> String {
+    let yaml_name = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
+    let declares = text.is_some_and(|t| t.contains("apiVersion:") && t.contains("kind:"));
+    if path.is_dir() || yaml_name || declares {
+        format!(
+            "\nhint: to apply manifests, pass them with -f: `foundryctl apply -f {}`",
+            path.display()
+        )
+    } else {
+        String::new()
+    }
 }
 
 /// Runs the plan (progress on stderr) and returns what happened; its exit status is 0, 5 or 6.
