@@ -914,7 +914,7 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     );
     assert_eq!(doc["result"], "not_approved");
     assert_eq!(doc["counts"]["not_started"], 4);
-    assert!(stderr.contains("stdin is not a terminal"), "{stderr}");
+    assert!(stderr.contains("--output json never asks"), "{stderr}");
     assert!(live.store_names().is_empty());
 
     let (doc, stderr) = json_run(

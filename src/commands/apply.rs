@@ -1,7 +1,6 @@
 //! `foundryctl apply`: plan against the live project and carry the plan out, or carry out a
 //! plan saved by `plan -o FILE` (checking each action's precondition right before its write).
 
-use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
@@ -169,23 +168,8 @@ impl Run {
         auto_approve: bool,
         saved_plan_alternative: bool,
     ) -> anyhow::Result<()> {
-        let interactive = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
-        if self.output == OutputFormat::Json && !auto_approve && interactive {
-            let alternative = if saved_plan_alternative {
-                ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
-            } else {
-                ""
-            };
-            return Err(StatusError::new(
-                ExitStatus::Error,
-                format!(
-                    "no confirmation possible: --output json never asks, so nothing was changed\n\
-                     hint: pass --auto-approve{alternative}"
-                ),
-            )
-            .into());
-        }
-        if context::confirm(question, auto_approve, saved_plan_alternative)? {
+        let may_ask = self.output != OutputFormat::Json;
+        if context::confirm(question, auto_approve, saved_plan_alternative, may_ask)? {
             Ok(())
         } else {
             Err(cancelled())

@@ -306,8 +306,9 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
 }
 
 /// Asks whether to go on. `--auto-approve` (or a saved plan) says yes without asking; on a
-/// terminal the user is asked (default no); anywhere else it refuses at once rather than wait
-/// for input that will never come.
+/// terminal the user is asked (default no), unless `may_ask` is false (`--output json`, whose
+/// stdout is for a program); anywhere else it refuses at once rather than wait for input that
+/// will never come.
 ///
 /// `saved_plan_alternative` says whether the command also takes a saved plan (only `apply`
 /// does), so the hint never offers a way out that the command does not have.
@@ -315,11 +316,19 @@ pub fn confirm(
     question: &str,
     auto_approve: bool,
     saved_plan_alternative: bool,
+    may_ask: bool,
 ) -> anyhow::Result<bool> {
     if auto_approve {
         return Ok(true);
     }
-    if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+    let refusal = if !may_ask {
+        Some("--output json never asks")
+    } else if !(std::io::stdin().is_terminal() && std::io::stderr().is_terminal()) {
+        Some("stdin is not a terminal")
+    } else {
+        None
+    };
+    if let Some(reason) = refusal {
         let alternative = if saved_plan_alternative {
             ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
         } else {
@@ -328,7 +337,7 @@ pub fn confirm(
         return Err(StatusError::new(
             ExitStatus::Error,
             format!(
-                "no confirmation possible: stdin is not a terminal, so nothing was changed\n\
+                "no confirmation possible: {reason}, so nothing was changed\n\
                  hint: pass --auto-approve{alternative}"
             ),
         )
