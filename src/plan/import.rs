@@ -75,7 +75,8 @@ pub fn plan_import(
             }
             let fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &assumed);
             let labels = labels_of(&have.metadata);
-            let changes = diff(Some(&seen.value), Some(&want_n), &seen.unreported);
+            let changes =
+                super::store::classify(diff(Some(&seen.value), Some(&want_n), &seen.unreported));
             Action {
                 id: action_id(target),
                 resource: target.clone(),
@@ -172,9 +173,18 @@ fn import_reasons(changes: &[FieldChange]) -> Vec<String> {
     } else {
         "the changes below are what the next apply would make"
     };
-    vec![format!(
+    let mut reasons = vec![format!(
         "stamp the live resource as managed by foundryctl, keeping its content; {next}"
-    )]
+    )];
+    // Adopting with open eyes: a store whose create-only fields differ cannot be updated.
+    if changes.iter().any(|c| c.forces_replacement) {
+        reasons.push(
+            "the next apply would replace this store, which deletes its memories; it is blocked \
+             unless the store is disposable or the run names it with --allow-replace"
+                .to_owned(),
+        );
+    }
+    reasons
 }
 
 #[cfg(test)]
@@ -215,6 +225,35 @@ mod tests {
         assert_eq!(after.actions[0].kind, ActionKind::Update);
         svc.apply(&after);
         assert!(!plan_against(&svc, &want, &options).has_changes());
+    }
+
+    #[test]
+    fn importing_a_store_with_other_models_says_the_next_apply_replaces_it() {
+        let want = desired(&[store("prefs")], &[]);
+        let mut svc = Service::default();
+        let mut theirs = store("prefs").spec;
+        theirs.chat_model = "gpt-4o".to_owned();
+        svc.create_store(&store_name("prefs"), &theirs, &BTreeMap::new());
+        let target = ResourceRef::MemoryStore(store_name("prefs"));
+        let options = PlanOptions::default();
+        let import =
+            plan_import(&want, &svc.live(&BTreeSet::new()), &options, &target, false).unwrap();
+        let action = &import.actions[0];
+        let change = action
+            .changes
+            .iter()
+            .find(|c| c.path == "chat_model")
+            .unwrap();
+        assert!(change.forces_replacement);
+        assert!(
+            action.reasons[1].starts_with("the next apply would replace this store"),
+            "{:?}",
+            action.reasons
+        );
+        svc.apply(&import);
+        let after = plan_against(&svc, &want, &options);
+        assert_eq!(after.actions[0].kind, ActionKind::Replace);
+        assert!(after.actions[0].blocked.is_some());
     }
 
     #[test]

@@ -197,7 +197,7 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
 }
 
 /// Marks the changes that force a replacement: everything but description and labels.
-fn classify(mut changes: Vec<FieldChange>) -> Vec<FieldChange> {
+pub(super) fn classify(mut changes: Vec<FieldChange>) -> Vec<FieldChange> {
     for change in &mut changes {
         change.forces_replacement = !(change.path == "description"
             || change.path == "labels"
