@@ -20,7 +20,7 @@
 //!   path, so plans name the field the user wrote.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
+use std::io;
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -50,7 +50,8 @@ pub fn of_normalized(kind: ResourceKind, normalized: &Value) -> String {
     hasher.update(b"\n");
     hasher.update(kind.as_str().as_bytes());
     hasher.update(b"\n");
-    write_canonical(&mut Sink(&mut hasher), normalized);
+    // Hashing never fails, so neither does writing into it.
+    let _ = write_canonical_json(&mut Hashing(&mut hasher), normalized);
     hex_prefix(&hasher.finalize())
 }
 
@@ -87,98 +88,83 @@ pub fn live_store(store: &LiveMemoryStore) -> String {
 /// Serialises JSON with sorted object keys and no whitespace: the canonical form hashed above.
 pub fn canonical_json(value: &Value) -> String {
     let mut out = Vec::new();
-    write_canonical(&mut Sink(&mut out), value);
+    // Writing into a Vec cannot fail.
+    let _ = write_canonical_json(&mut out, value);
     // Only serde_json's output and ASCII punctuation went in, so this is valid UTF-8 and the
     // lossy conversion never replaces anything.
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Where canonical JSON goes: a byte buffer or a hasher. Neither can fail, which is what lets
-/// [`write_canonical`] ignore the `io::Result`s serde_json hands back.
-trait Bytes {
-    fn put(&mut self, bytes: &[u8]);
-}
-
-impl Bytes for Vec<u8> {
-    fn put(&mut self, bytes: &[u8]) {
-        self.extend_from_slice(bytes);
+/// Writes [`canonical_json`] into `out` without building the string: the renderers show every
+/// changed value this way.
+pub fn write_canonical_json(out: &mut (impl io::Write + ?Sized), value: &Value) -> io::Result<()> {
+    match value {
+        Value::Object(map) => {
+            out.write_all(b"{")?;
+            // serde_json's map is sorted unless built with `preserve_order`; sort only then.
+            if map.keys().is_sorted() {
+                write_entries(out, map.iter())?;
+            } else {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                write_entries(out, entries.into_iter())?;
+            }
+            out.write_all(b"}")
+        }
+        Value::Array(items) => {
+            out.write_all(b"[")?;
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.write_all(b",")?;
+                }
+                write_canonical_json(out, item)?;
+            }
+            out.write_all(b"]")
+        }
+        // Scalars: serde_json's own rendering (escaped strings, shortest round-trip numbers),
+        // exactly what `Value::to_string` writes.
+        scalar => serde_json::to_writer(out, scalar).map_err(io::Error::from),
     }
 }
 
-impl Bytes for Sha256 {
-    fn put(&mut self, bytes: &[u8]) {
-        self.update(bytes);
+fn write_entries<'v>(
+    out: &mut (impl io::Write + ?Sized),
+    entries: impl Iterator<Item = (&'v String, &'v Value)>,
+) -> io::Result<()> {
+    for (i, (key, value)) in entries.enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        // A key is written as a JSON string, as `Value::String(key)` would be.
+        serde_json::to_writer(&mut *out, key.as_str()).map_err(io::Error::from)?;
+        out.write_all(b":")?;
+        write_canonical_json(out, value)?;
     }
+    Ok(())
 }
 
-/// An infallible [`std::io::Write`] over [`Bytes`], for serde_json's scalar rendering.
-struct Sink<'a, B: Bytes>(&'a mut B);
+/// An [`io::Write`] into a hasher, so the canonical form is streamed rather than built.
+struct Hashing<'a>(&'a mut Sha256);
 
-impl<B: Bytes> std::io::Write for Sink<'_, B> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.put(buf);
+impl io::Write for Hashing<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.update(buf);
         Ok(buf.len())
     }
 
-    fn flush(&mut self) -> std::io::Result<()> {
+    fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
 }
 
-fn write_canonical<B: Bytes>(out: &mut Sink<'_, B>, value: &Value) {
-    match value {
-        Value::Object(map) => {
-            out.0.put(b"{");
-            // serde_json's map is sorted unless built with `preserve_order`; sort only then.
-            if map.keys().is_sorted() {
-                write_entries(out, map.iter());
-            } else {
-                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
-                entries.sort_by(|a, b| a.0.cmp(b.0));
-                write_entries(out, entries.into_iter());
-            }
-            out.0.put(b"}");
-        }
-        Value::Array(items) => {
-            out.0.put(b"[");
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.0.put(b",");
-                }
-                write_canonical(out, item);
-            }
-            out.0.put(b"]");
-        }
-        // Scalars: serde_json's own rendering (escaped strings, shortest round-trip numbers),
-        // exactly what `Value::to_string` writes. The sink cannot fail.
-        scalar => {
-            let _ = serde_json::to_writer(&mut *out, scalar);
-        }
-    }
-}
-
-fn write_entries<'v, B: Bytes>(
-    out: &mut Sink<'_, B>,
-    entries: impl Iterator<Item = (&'v String, &'v Value)>,
-) {
-    for (i, (key, value)) in entries.enumerate() {
-        if i > 0 {
-            out.0.put(b",");
-        }
-        // A key is written as a JSON string, as `Value::String(key)` would be. Cannot fail.
-        let _ = serde_json::to_writer(&mut *out, key.as_str());
-        out.0.put(b":");
-        write_canonical(out, value);
-    }
-}
-
 fn hex_prefix(digest: &[u8]) -> String {
-    let mut hex = String::with_capacity(FINGERPRINT_LEN);
-    for byte in digest.iter().take(FINGERPRINT_LEN / 2) {
-        // Writing into a String cannot fail.
-        let _ = write!(hex, "{byte:02x}");
-    }
-    hex
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    digest
+        .iter()
+        .take(FINGERPRINT_LEN / 2)
+        .flat_map(|byte| [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0x0f)]])
+        .map(char::from)
+        .collect()
 }
 
 #[cfg(test)]

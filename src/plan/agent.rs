@@ -28,6 +28,7 @@
 //! None.
 
 use super::diff::diff;
+use super::planner::Declared;
 use super::types::{Drift, FieldChange};
 use crate::model::normalize;
 use crate::model::{Agent, LiveAgent, ResourceKind, ResourceRef, SetName, fingerprint};
@@ -42,15 +43,20 @@ pub struct Review {
 
 /// Compares a declared agent with a live agent that is ours (latest stamped with `set`) or was
 /// ours before someone else made its latest version.
-pub fn review(desired: &Agent, live: &LiveAgent, set: &SetName) -> Review {
+/// `declared` is the declared agent's normal form and fingerprint.
+pub fn review(desired: &Agent, declared: &Declared, live: &LiveAgent, set: &SetName) -> Review {
     let resource = ResourceRef::Agent(desired.name.clone());
-    let want = normalize::agent(&desired.spec);
-    let want_fp = fingerprint::of_normalized(ResourceKind::Agent, &want);
+    let (want, want_fp) = (&declared.normal, &declared.fingerprint);
     let seen = live.latest.spec.as_ref().map(normalize::agent);
-    let seen_fp = seen
-        .as_ref()
-        .map(|v| fingerprint::of_normalized(ResourceKind::Agent, v));
-    let changes = diff(seen.as_ref(), Some(&want), &Default::default());
+    // Equal normal forms have equal fingerprints: the live one is hashed only when it differs.
+    let seen_fp = seen.as_ref().map(|v| {
+        if v == want {
+            want_fp.clone()
+        } else {
+            fingerprint::of_normalized(ResourceKind::Agent, v)
+        }
+    });
+    let changes = diff(seen.as_ref(), Some(want), &Default::default());
 
     let latest_is_ours = live.ownership().is_owned_by(set);
     let (stamp, edited_after) = if latest_is_ours {

@@ -3,6 +3,7 @@
 //! `tools[0].scope` changed rather than "tools changed".
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 
 use serde_json::Value;
 
@@ -18,6 +19,54 @@ pub fn diff(
     let mut out = Vec::new();
     walk(String::new(), before, after, unreported, &mut out);
     out
+}
+
+/// The changes that create `value` from nothing, as `diff(None, Some(&value), &∅)` lists them,
+/// taking the leaves instead of copying them: every create lists each declared field, so a
+/// large first apply builds thousands of these.
+pub fn additions(value: Value) -> Vec<FieldChange> {
+    let mut out = Vec::new();
+    add(&mut String::new(), value, &mut out);
+    out
+}
+
+/// One level of [`additions`]: `path` is the value's path, extended and restored in place.
+fn add(path: &mut String, value: Value, out: &mut Vec<FieldChange>) {
+    let len = path.len();
+    let mut descend = |path: &mut String, v: Value| {
+        add(path, v, out);
+        path.truncate(len);
+    };
+    match value {
+        Value::Object(map) => {
+            // Keys in sorted order, as `walk` visits them.
+            let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+            if !entries.is_sorted_by(|a, b| a.0 <= b.0) {
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            for (key, v) in entries {
+                if len > 0 {
+                    path.push('.');
+                }
+                path.push_str(&key);
+                descend(path, v);
+            }
+        }
+        Value::Array(items) => {
+            for (i, v) in items.into_iter().enumerate() {
+                // Writing into a String cannot fail.
+                let _ = write!(path, "[{i}]");
+                descend(path, v);
+            }
+        }
+        leaf => out.push(FieldChange {
+            path: path.clone(),
+            before: None,
+            after: Some(leaf),
+            before_unreported: false,
+            forces_replacement: false,
+        }),
+    }
 }
 
 fn walk(
@@ -127,6 +176,19 @@ mod tests {
         let after = json!({"b": "x", "labels": {}, "options": {"on": true}});
         let changes = diff(None, Some(&after), &BTreeSet::new());
         assert_eq!(paths(&changes), ["b", "options.on"]);
+    }
+
+    #[test]
+    fn additions_are_the_diff_from_nothing() {
+        let value = json!({"b": "x", "a": {"o": [1, {"k": null}, []], "e": {}}, "t": [true]});
+        assert_eq!(
+            additions(value.clone()),
+            diff(None, Some(&value), &BTreeSet::new())
+        );
+        assert_eq!(
+            paths(&additions(value)),
+            ["a.o[0]", "a.o[1].k", "b", "t[0]"]
+        );
     }
 
     #[test]

@@ -21,7 +21,9 @@ pub mod types;
 
 pub use allow::{UnusedAllow, unused_allows};
 pub use import::{ImportError, plan_import};
-pub use planner::{agents_needing_history, plan, unmatched_targets};
+pub use planner::{
+    Prepared, agents_needing_history, plan, plan_prepared, prepare, unmatched_targets,
+};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,

@@ -21,8 +21,10 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde_json::Value;
+
 use super::decide::{ConflictKind, Decision, Facts, Owner, decide};
-use super::diff::diff;
+use super::diff::additions;
 use super::types::{
     Action, ActionKind, Blocked, Conflict, Diagnostic, NotDeleted, Op, Plan, PlanOptions,
     Precondition, Severity, Summary, action_id, resource_order,
@@ -35,6 +37,71 @@ use crate::model::{
 
 /// Plans the changes that make `live` match `desired`.
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
+    plan_prepared(desired, prepare(desired), live, options)
+}
+
+/// The half of planning that depends on the manifests alone: every declared resource's normal
+/// form and fingerprint, which is most of the work for a large project. The commands compute it
+/// while the live state is being read (it needs nothing from the service), then call
+/// [`plan_prepared`]; [`plan`] does both in turn.
+#[derive(Debug, Clone, Default)]
+pub struct Prepared {
+    stores: BTreeMap<MemoryStoreName, Declared>,
+    agents: BTreeMap<AgentName, Declared>,
+}
+
+/// A declared resource's normal form, and its fingerprint: the stamp it is applied with.
+#[derive(Debug, Clone)]
+pub(super) struct Declared {
+    pub normal: Value,
+    pub fingerprint: String,
+}
+
+impl Declared {
+    fn store(spec: &crate::model::MemoryStoreSpec) -> Self {
+        let normal = normalize::desired_store(spec);
+        let fingerprint = fingerprint::of_normalized(ResourceKind::MemoryStore, &normal);
+        Self {
+            normal,
+            fingerprint,
+        }
+    }
+
+    fn agent(spec: &crate::model::AgentSpec) -> Self {
+        let normal = normalize::agent(spec);
+        let fingerprint = fingerprint::of_normalized(ResourceKind::Agent, &normal);
+        Self {
+            normal,
+            fingerprint,
+        }
+    }
+}
+
+/// Normalises and fingerprints every declared resource (see [`Prepared`]). Pure, like
+/// [`plan`].
+pub fn prepare(desired: &DesiredState) -> Prepared {
+    Prepared {
+        stores: desired
+            .stores
+            .iter()
+            .map(|(name, store)| (name.clone(), Declared::store(&store.spec)))
+            .collect(),
+        agents: desired
+            .agents
+            .iter()
+            .map(|(name, agent)| (name.clone(), Declared::agent(&agent.spec)))
+            .collect(),
+    }
+}
+
+/// [`plan`], with the desired-side half already done by [`prepare`]`(desired)`. The plan is
+/// the same byte for byte; a resource `prepared` lacks is prepared here.
+pub fn plan_prepared(
+    desired: &DesiredState,
+    mut prepared: Prepared,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> Plan {
     let scope = scope(desired, options.targets.as_ref());
     let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
     let mut out = Accumulator::default();
@@ -44,13 +111,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     for name in store_names {
         let resource = ResourceRef::MemoryStore(name.clone());
         if in_scope(&resource) {
-            plan_store(
-                &mut out,
-                resource,
-                desired.stores.get(name),
-                live.stores.get(name),
-                options,
-            );
+            let want = desired.stores.get(name).map(|want| {
+                let declared = prepared.stores.remove(name);
+                (
+                    want,
+                    declared.unwrap_or_else(|| Declared::store(&want.spec)),
+                )
+            });
+            plan_store(&mut out, resource, want, live.stores.get(name), options);
         }
     }
     let agent_names: BTreeSet<&AgentName> =
@@ -58,13 +126,14 @@ pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> 
     for name in agent_names {
         let resource = ResourceRef::Agent(name.clone());
         if in_scope(&resource) {
-            plan_agent(
-                &mut out,
-                resource,
-                desired.agents.get(name),
-                live.agents.get(name),
-                options,
-            );
+            let want = desired.agents.get(name).map(|want| {
+                let declared = prepared.agents.remove(name);
+                (
+                    want,
+                    declared.unwrap_or_else(|| Declared::agent(&want.spec)),
+                )
+            });
+            plan_agent(&mut out, resource, want, live.agents.get(name), options);
         }
     }
     keep_referenced_stores(&mut out, desired, live, options, &in_scope);
@@ -201,7 +270,7 @@ fn owner_of(ownership: &Ownership, set: &SetName) -> Owner {
 fn plan_store(
     out: &mut Accumulator,
     resource: ResourceRef,
-    want: Option<&crate::model::MemoryStore>,
+    want: Option<(&crate::model::MemoryStore, Declared)>,
     have: Option<&LiveMemoryStore>,
     options: &PlanOptions,
 ) {
@@ -211,25 +280,23 @@ fn plan_store(
         prune: options.prune,
         destroy: options.destroy,
     };
-    let disposable = want.is_some_and(|w| w.disposable);
+    let disposable = want.as_ref().is_some_and(|(w, _)| w.disposable);
     let precondition = Precondition::for_store(have);
     match (decide(facts), want, have) {
-        (Decision::Create, Some(want), _) => {
-            let normal = normalize::desired_store(&want.spec);
-            let fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &normal);
+        (Decision::Create, Some((want, declared)), _) => {
             let op = Op::CreateStore {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
-                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
             };
             out.actions
-                .push(create(resource, op, fp, &normal, precondition));
+                .push(create(resource, op, declared, precondition));
         }
-        (Decision::Reconcile, Some(want), Some(have)) => {
-            let review = store::review(want, have);
+        (Decision::Reconcile, Some((want, declared)), Some(have)) => {
+            let review = store::review(want, &declared, have);
             out.drift.extend(review.drift);
             out.diagnostics.extend(review.diagnostics);
-            let fp = fingerprint::store(&want.spec);
+            let fp = declared.fingerprint;
             let metadata = stamped_metadata(&want.spec.labels, &options.set, &fp);
             let (kind, op, blocked) = match review.verdict {
                 store::Verdict::NoOp => return,
@@ -298,7 +365,7 @@ fn plan_store(
 fn plan_agent(
     out: &mut Accumulator,
     resource: ResourceRef,
-    want: Option<&crate::model::Agent>,
+    want: Option<(&crate::model::Agent, Declared)>,
     have: Option<&LiveAgent>,
     options: &PlanOptions,
 ) {
@@ -310,24 +377,22 @@ fn plan_agent(
     };
     let precondition = Precondition::for_agent(have);
     match (decide(facts), want, have) {
-        (Decision::Create, Some(want), _) => {
-            let normal = normalize::agent(&want.spec);
-            let fp = fingerprint::of_normalized(ResourceKind::Agent, &normal);
+        (Decision::Create, Some((want, declared)), _) => {
             let op = Op::CreateAgentVersion {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
-                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
             };
             out.actions
-                .push(create(resource, op, fp, &normal, precondition));
+                .push(create(resource, op, declared, precondition));
         }
-        (Decision::Reconcile, Some(want), Some(have)) => {
-            let review = agent::review(want, have, &options.set);
+        (Decision::Reconcile, Some((want, declared)), Some(have)) => {
+            let review = agent::review(want, &declared, have, &options.set);
             out.drift.extend(review.drift);
             if !review.new_version {
                 return;
             }
-            let fp = fingerprint::agent(&want.spec);
+            let fp = declared.fingerprint;
             let op = Op::CreateAgentVersion {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
@@ -375,17 +440,11 @@ fn plan_agent(
 
 /// A create of either kind: stamped with the declared spec's fingerprint, and listing every
 /// declared field of its normal form as a change from nothing.
-fn create(
-    resource: ResourceRef,
-    op: Op,
-    fingerprint: String,
-    normal: &serde_json::Value,
-    precondition: Precondition,
-) -> Action {
+fn create(resource: ResourceRef, op: Op, declared: Declared, precondition: Precondition) -> Action {
     Action {
-        fingerprint: Some(fingerprint),
+        fingerprint: Some(declared.fingerprint),
         reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-        changes: diff(None, Some(normal), &BTreeSet::new()),
+        changes: additions(declared.normal),
         ..action(resource, ActionKind::Create, op, precondition)
     }
 }

@@ -22,6 +22,8 @@
 //! plan itself (what `apply` sends) keeps it. Masking compares before it masks, so a changed
 //! credential still reads as changed ([`MASK_CHANGED`]).
 
+use std::borrow::Cow;
+
 use serde_json::Value;
 
 use super::types::{FieldChange, Op, Plan};
@@ -93,10 +95,11 @@ pub const MASK_CHANGED: &str = "(sensitive value, changed)";
 
 /// A change as the renderings may show it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MaskedChange {
+pub struct MaskedChange<'c> {
     /// The change with every credential-like value of a tool replaced by [`MASK`] or
-    /// [`MASK_CHANGED`].
-    pub change: FieldChange,
+    /// [`MASK_CHANGED`]; the change itself, not a copy, when it holds no credential (nearly
+    /// every change: rendering a large plan masks each of them).
+    pub change: Cow<'c, FieldChange>,
     /// The field itself is a credential (its values are markers, not data), as opposed to a
     /// larger value that merely contains one.
     pub sensitive: bool,
@@ -105,8 +108,18 @@ pub struct MaskedChange {
 /// Masks the credential-like values of a change to an agent's tools, with the rule
 /// [`secret_fields`] applies to saved plans. Values are compared before masking: the new side
 /// of a credential that differs from the old reads [`MASK_CHANGED`].
-pub fn masked(change: &FieldChange) -> MaskedChange {
+pub fn masked(change: &FieldChange) -> MaskedChange<'_> {
     let (sensitive, under_headers) = path_context(&change.path);
+    let holds = |v: &Option<Value>| {
+        v.as_ref()
+            .is_some_and(|v| holds_credential(v, sensitive, under_headers))
+    };
+    if !holds(&change.before) && !holds(&change.after) {
+        return MaskedChange {
+            change: Cow::Borrowed(change),
+            sensitive: false,
+        };
+    }
     let before = change
         .before
         .as_ref()
@@ -116,11 +129,12 @@ pub fn masked(change: &FieldChange) -> MaskedChange {
         .as_ref()
         .map(|v| mask(v, change.before.as_ref(), sensitive, under_headers));
     MaskedChange {
-        change: FieldChange {
+        change: Cow::Owned(FieldChange {
             before,
             after,
-            ..change.clone()
-        },
+            path: change.path.clone(),
+            ..*change
+        }),
         sensitive: sensitive && (change.before.is_some() || change.after.is_some()),
     }
 }
@@ -182,6 +196,26 @@ fn mask(value: &Value, other: Option<&Value>, sensitive: bool, under_headers: bo
     }
 }
 
+/// Whether [`mask`] would replace anything in `value`: the same walk, without building a copy.
+fn holds_credential(value: &Value, sensitive: bool, under_headers: bool) -> bool {
+    if sensitive {
+        return !is_empty(value);
+    }
+    match value {
+        Value::Object(map) => map.iter().any(|(key, v)| {
+            holds_credential(
+                v,
+                under_headers || is_credential_name(key),
+                key.eq_ignore_ascii_case("headers"),
+            )
+        }),
+        Value::Array(items) => items
+            .iter()
+            .any(|v| holds_credential(v, under_headers, false)),
+        _ => false,
+    }
+}
+
 fn is_empty(value: &Value) -> bool {
     match value {
         Value::Null => true,
@@ -194,8 +228,9 @@ fn is_empty(value: &Value) -> bool {
 
 /// `Authorization`, `api-key`, `x-api-key`, `client_secret`, `access_token`, … but not
 /// `project_connection_id` or `token_limit`-like names that merely start with a credential word.
+/// Compared ignoring ASCII case and reading `-` as `_`, without building the folded name: every
+/// path of every change is checked when a plan is rendered.
 fn is_credential_name(key: &str) -> bool {
-    let key = key.to_ascii_lowercase().replace('-', "_");
     const WORDS: [&str; 6] = [
         "authorization",
         "api_key",
@@ -204,9 +239,23 @@ fn is_credential_name(key: &str) -> bool {
         "secret",
         "password",
     ];
-    WORDS
-        .iter()
-        .any(|w| key == *w || key.ends_with(&format!("_{w}")))
+    let folded = |b: u8| {
+        if b == b'-' {
+            b'_'
+        } else {
+            b.to_ascii_lowercase()
+        }
+    };
+    let same = |a: &[u8], word: &[u8]| a.iter().map(|&b| folded(b)).eq(word.iter().copied());
+    let key = key.as_bytes();
+    WORDS.iter().map(|w| w.as_bytes()).any(|word| {
+        // `key == word`, or `key` ends with `_word`.
+        match key.len().checked_sub(word.len()) {
+            Some(0) => same(key, word),
+            Some(start) => folded(key[start - 1]) == b'_' && same(&key[start..], word),
+            None => false,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -260,15 +309,17 @@ mod tests {
 
     #[test]
     fn a_changed_credential_is_masked_on_both_sides_and_still_reads_changed() {
-        let m = masked(&change(
+        let c = change(
             "tools[1].headers.Authorization",
             Some(json!("Bearer old")),
             Some(json!("Bearer new")),
-        ));
+        );
+        let m = masked(&c);
         assert!(m.sensitive);
         assert_eq!(m.change.before, Some(json!(MASK)));
         assert_eq!(m.change.after, Some(json!(MASK_CHANGED)));
-        let added = masked(&change("tools[0].config.api-key", None, Some(json!("k"))));
+        let c = change("tools[0].config.api-key", None, Some(json!("k")));
+        let added = masked(&c);
         assert_eq!(added.change.after, Some(json!(MASK)));
     }
 
@@ -278,7 +329,8 @@ mod tests {
             "token": "t", "list": [{"password": "p"}]});
         let after = json!({"type": "mcp", "server_url": "v", "headers": {"X-Key": "b"},
             "token": "t", "list": [{"password": "p"}]});
-        let m = masked(&change("tools[1]", Some(before), Some(after)));
+        let c = change("tools[1]", Some(before), Some(after));
+        let m = masked(&c);
         assert!(!m.sensitive);
         assert_eq!(
             m.change.after,
@@ -287,9 +339,65 @@ mod tests {
                 "token": MASK, "list": [{"password": MASK}]})
             )
         );
-        assert_eq!(m.change.before.unwrap()["headers"]["X-Key"], json!(MASK));
-        let headers = masked(&change("tools[0].headers", None, Some(json!({"A": "s"}))));
+        assert_eq!(
+            m.change.before.as_ref().unwrap()["headers"]["X-Key"],
+            json!(MASK)
+        );
+        let c = change("tools[0].headers", None, Some(json!({"A": "s"})));
+        let headers = masked(&c);
         assert_eq!(headers.change.after, Some(json!({"A": MASK})));
+    }
+
+    #[test]
+    fn credential_names_ignore_case_and_dashes() {
+        // The rule as first written: fold the name, then compare whole or after a `_`.
+        let by_folding = |key: &str| {
+            let key = key.to_ascii_lowercase().replace('-', "_");
+            [
+                "authorization",
+                "api_key",
+                "apikey",
+                "token",
+                "secret",
+                "password",
+            ]
+            .iter()
+            .any(|w| key == *w || key.ends_with(&format!("_{w}")))
+        };
+        for key in [
+            "Authorization",
+            "api-key",
+            "X-API-KEY",
+            "apikey",
+            "x_apikey",
+            "client_secret",
+            "client-Secret",
+            "access_token",
+            "TOKEN",
+            "password",
+            "db-password",
+            "token_limit",
+            "tokens",
+            "mytoken",
+            "_token",
+            "-token",
+            "project_connection_id",
+            "secretive",
+            "",
+            "é_token",
+            "tökén",
+            "x--password",
+        ] {
+            assert_eq!(is_credential_name(key), by_folding(key), "{key}");
+        }
+    }
+
+    #[test]
+    fn a_change_without_credentials_is_not_copied() {
+        let c = change("tools[0].scope", None, Some(json!({"a": [1, {"b": "c"}]})));
+        assert!(matches!(masked(&c).change, Cow::Borrowed(_)));
+        let secret = change("tools[0]", None, Some(json!({"a": [{"api-key": "k"}]})));
+        assert!(matches!(masked(&secret).change, Cow::Owned(_)));
     }
 
     #[test]
@@ -303,7 +411,7 @@ mod tests {
             let c = change(path, Some(json!("a")), Some(json!("b")));
             let m = masked(&c);
             assert!(!m.sensitive, "{path}");
-            assert_eq!(m.change, c, "{path}");
+            assert_eq!(*m.change, c, "{path}");
         }
     }
 }

@@ -38,6 +38,7 @@
 use serde_json::Value;
 
 use super::diff::diff;
+use super::planner::Declared;
 use super::types::{Diagnostic, Drift, FieldChange, Severity};
 use crate::model::fingerprint;
 use crate::model::normalize::{self, Normalized};
@@ -63,15 +64,15 @@ pub struct Review {
 }
 
 /// Compares a declared store with the live store stamped with this set.
-pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
+/// `declared` is the desired store's normal form and fingerprint.
+pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore) -> Review {
     let resource = ResourceRef::MemoryStore(desired.name.clone());
-    let want = normalize::desired_store(&desired.spec);
-    let want_fp = fingerprint::of_normalized(ResourceKind::MemoryStore, &want);
+    let (want, want_fp) = (&declared.normal, &declared.fingerprint);
     let seen = normalize::live_store(&live.spec);
     let stamp = live.ownership().hash;
     let desired_matches_stamp = stamp.as_deref() == Some(want_fp.as_str());
-    let recovered = stamp.as_deref().and_then(|h| recover(&seen, &want, h));
-    let reported = classify(diff(Some(&seen.value), Some(&want), &seen.unreported));
+    let recovered = stamp.as_deref().and_then(|h| recover(&seen, want, h));
+    let reported = classify(diff(Some(&seen.value), Some(want), &seen.unreported));
 
     let mut review = Review {
         verdict: Verdict::NoOp,
@@ -97,7 +98,7 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
         }
         (false, Some(last_applied)) => {
             review.reasons.push("the manifests changed".to_owned());
-            review.changes = classify(diff(Some(&last_applied), Some(&want), &Default::default()));
+            review.changes = classify(diff(Some(&last_applied), Some(want), &Default::default()));
         }
         (false, None) if !reported.is_empty() => {
             review
@@ -156,7 +157,7 @@ pub fn review(desired: &MemoryStore, live: &LiveMemoryStore) -> Review {
                 .unreported
                 .iter()
                 .filter_map(|path| {
-                    normalize::get_path(&want, path).map(|after| FieldChange {
+                    normalize::get_path(want, path).map(|after| FieldChange {
                         path: path.clone(),
                         before: None,
                         after: Some(after.clone()),

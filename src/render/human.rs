@@ -6,12 +6,13 @@
 //! actions in execution order, then conflicts, "not in manifests" and "not deleted" notes and
 //! diagnostics, then the summary line.
 
+use std::fmt::{self, Display};
 use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
-use super::{HumanOptions, inline, multiline, phrase, summary_line};
+use super::{HumanOptions, multiline, phrase, summary_line, write_inline};
 use crate::plan::{Action, ActionKind, FieldChange, MaskedChange, Plan, Severity, masked};
 
 /// Renders the whole plan.
@@ -34,7 +35,7 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
                 out,
                 "  {} {}",
                 p.paint(YELLOW, "~"),
-                p.paint(BOLD, &drift.resource.to_string())
+                p.paint(BOLD, &drift.resource)
             )?;
             writeln!(out, "      # {}", drift.description)?;
             for change in &drift.changes {
@@ -122,18 +123,17 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
         ActionKind::Replace => MAGENTA,
         ActionKind::Delete => RED,
     };
-    let blocked = if action.blocked.is_some() {
-        format!("  {}", p.paint(RED_BOLD, "[BLOCKED]"))
-    } else {
-        String::new()
-    };
-    writeln!(
+    write!(
         out,
-        "  {} {} {}{blocked}",
+        "  {} {} {}",
         p.paint(style, symbol),
         p.paint(BOLD, &action.id),
         phrase(action)
     )?;
+    if action.blocked.is_some() {
+        write!(out, "  {}", p.paint(RED_BOLD, "[BLOCKED]"))?;
+    }
+    writeln!(out)?;
     for reason in &action.reasons {
         writeln!(out, "      # {reason}")?;
     }
@@ -152,57 +152,55 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
     Ok(())
 }
 
-fn write_change(
-    out: &mut impl Write,
+fn write_change<W: Write>(
+    out: &mut W,
     p: &Painter,
     change: &FieldChange,
     indent: usize,
 ) -> io::Result<()> {
     // Plans go to CI logs and pull-request comments: never a credential's value.
     let MaskedChange { change, sensitive } = masked(change);
-    let change = &change;
-    let pad = " ".repeat(indent);
+    let pad = pad(indent);
     let (symbol, style) = match (&change.before, &change.after) {
         (None, Some(_)) if !change.before_unreported => ("+", GREEN),
         (Some(_), None) => ("-", RED),
         _ => ("~", YELLOW),
     };
-    let forces = if change.forces_replacement {
-        format!("  {}", p.paint(MAGENTA, "# forces replacement"))
-    } else {
-        String::new()
-    };
+    write!(out, "{pad}{} {}:", p.paint(style, symbol), change.path)?;
     if let Some((before, after)) = multiline(change.before.as_ref(), change.after.as_ref()) {
-        writeln!(
-            out,
-            "{pad}{} {}:{forces}",
-            p.paint(style, symbol),
-            change.path
-        )?;
+        write_forces(out, p, &change)?;
+        writeln!(out)?;
         return write_line_diff(out, p, before, after, indent + 4);
     }
+    out.write_all(b" ")?;
     // A masked field's markers are not values: shown bare, so they do not read as a string.
-    let shown = |v: &Option<serde_json::Value>| {
-        v.as_ref().map(|v| match v.as_str() {
-            Some(marker) if sensitive => marker.to_owned(),
-            _ => inline(v),
-        })
+    let shown = |out: &mut W, v: &serde_json::Value| match v.as_str() {
+        Some(marker) if sensitive => out.write_all(marker.as_bytes()),
+        _ => write_inline(out, v),
     };
-    let text = match (shown(&change.before), shown(&change.after)) {
+    match (&change.before, &change.after) {
         (None, Some(after)) if change.before_unreported => {
-            format!("(not reported by the service) -> {after}")
+            write!(out, "(not reported by the service) -> ")?;
+            shown(out, after)?;
         }
-        (None, Some(after)) => after,
-        (Some(before), None) => before,
-        (Some(before), Some(after)) => format!("{before} -> {after}"),
-        (None, None) => "(absent)".to_owned(),
-    };
-    writeln!(
-        out,
-        "{pad}{} {}: {text}{forces}",
-        p.paint(style, symbol),
-        change.path
-    )
+        (None, Some(after)) => shown(out, after)?,
+        (Some(before), None) => shown(out, before)?,
+        (Some(before), Some(after)) => {
+            shown(out, before)?;
+            write!(out, " -> ")?;
+            shown(out, after)?;
+        }
+        (None, None) => write!(out, "(absent)")?,
+    }
+    write_forces(out, p, &change)?;
+    writeln!(out)
+}
+
+fn write_forces(out: &mut impl Write, p: &Painter, change: &FieldChange) -> io::Result<()> {
+    if change.forces_replacement {
+        write!(out, "  {}", p.paint(MAGENTA, "# forces replacement"))?;
+    }
+    Ok(())
 }
 
 /// A unified line diff (3 lines of context), each line prefixed `+`, `-` or ` `; a text that
@@ -214,18 +212,18 @@ fn write_line_diff(
     after: Option<&str>,
     indent: usize,
 ) -> io::Result<()> {
-    let pad = " ".repeat(indent);
+    let pad = pad(indent);
     let (before, after) = match (before, after) {
         (Some(before), Some(after)) => (before, after),
         (None, Some(text)) => {
             for line in text.lines() {
-                writeln!(out, "{pad}{}", p.paint(GREEN, &format!("+{line}")))?;
+                writeln!(out, "{pad}{}", p.paint(GREEN, format_args!("+{line}")))?;
             }
             return Ok(());
         }
         (Some(text), None) => {
             for line in text.lines() {
-                writeln!(out, "{pad}{}", p.paint(RED, &format!("-{line}")))?;
+                writeln!(out, "{pad}{}", p.paint(RED, format_args!("-{line}")))?;
             }
             return Ok(());
         }
@@ -236,13 +234,15 @@ fn write_line_diff(
     let (before, after) = (format!("{before}\n"), format!("{after}\n"));
     let diff = TextDiff::from_lines(before.as_str(), after.as_str());
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
-        writeln!(out, "{pad}{}", p.paint(CYAN, &hunk.header().to_string()))?;
+        writeln!(out, "{pad}{}", p.paint(CYAN, hunk.header()))?;
         for change in hunk.iter_changes() {
             let line = change.value().trim_end_matches(['\n', '\r']);
             match change.tag() {
-                ChangeTag::Delete => writeln!(out, "{pad}{}", p.paint(RED, &format!("-{line}")))?,
+                ChangeTag::Delete => {
+                    writeln!(out, "{pad}{}", p.paint(RED, format_args!("-{line}")))?
+                }
                 ChangeTag::Insert => {
-                    writeln!(out, "{pad}{}", p.paint(GREEN, &format!("+{line}")))?;
+                    writeln!(out, "{pad}{}", p.paint(GREEN, format_args!("+{line}")))?;
                 }
                 ChangeTag::Equal => writeln!(out, "{pad} {line}")?,
             }
@@ -277,11 +277,32 @@ struct Painter {
 }
 
 impl Painter {
-    fn paint(&self, style: Style, text: &str) -> String {
-        if self.color {
-            format!("{style}{text}{style:#}")
-        } else {
-            text.to_owned()
+    /// `text` in `style` (or plain), written straight into the output rather than into a
+    /// string first: a large plan paints a symbol on every line.
+    fn paint<T: Display>(&self, style: Style, text: T) -> Painted<T> {
+        Painted {
+            style: self.color.then_some(style),
+            text,
         }
     }
+}
+
+struct Painted<T> {
+    style: Option<Style>,
+    text: T,
+}
+
+impl<T: Display> Display for Painted<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.style {
+            Some(style) => write!(f, "{style}{}{style:#}", self.text),
+            None => self.text.fmt(f),
+        }
+    }
+}
+
+/// `indent` spaces, without building a string for them.
+fn pad(indent: usize) -> &'static str {
+    const SPACES: &str = "                ";
+    SPACES.get(..indent).unwrap_or(SPACES)
 }

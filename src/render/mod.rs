@@ -79,9 +79,13 @@ pub fn verb(kind: ActionKind) -> &'static str {
     }
 }
 
-/// A value on one line: strings quoted, everything else as compact JSON.
-pub fn inline(value: &Value) -> String {
-    crate::model::fingerprint::canonical_json(value)
+/// A value on one line, written straight into `out`: strings quoted, everything else as
+/// compact JSON.
+pub fn write_inline(
+    out: &mut (impl std::io::Write + ?Sized),
+    value: &Value,
+) -> std::io::Result<()> {
+    crate::model::fingerprint::write_canonical_json(out, value)
 }
 
 /// The two sides of a change that is best shown as a line diff: a string on at least one side
