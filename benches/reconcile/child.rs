@@ -7,7 +7,6 @@
 //! plan, then the engine's `apply::execute` with `--parallelism`. Manifests are loaded before
 //! the timer starts for plan and apply (the validate phase measures that cost).
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -154,18 +153,20 @@ fn client(endpoint: &str, transport: TransportConfig) -> anyhow::Result<Client> 
     Ok(Client::new(url, ApiVersion::V1, Auth::None, transport)?)
 }
 
-/// What `plan` and `apply` do before writing (the command layer's `read_live` + `plan::plan`).
-/// Also returns how long the read and the planning took.
+/// What `plan` and `apply` do before writing (the command layer's `read_and_prepare`, then
+/// `plan::plan_prepared`). Also returns how long the read (with the manifests' half of
+/// planning overlapping it) and the rest of the planning took.
 async fn read_and_plan(
     client: &Client,
     validated: &Validated,
 ) -> anyhow::Result<(LiveState, Plan, Vec<(String, f64)>)> {
     let reading = Instant::now();
-    let declared: BTreeSet<_> = validated.desired.agents.keys().cloned().collect();
-    let live = client.read_live_state(&declared).await?;
+    // As the commands do: the manifests' half of planning overlaps the lists.
+    let (live, prepared) =
+        foundryctl::commands::context::read_and_prepare(client, &validated.desired).await?;
     let read_ms = ms(reading);
     let planning = Instant::now();
-    let plan = plan::plan(&validated.desired, &live, &PlanOptions::default());
+    let plan = plan::plan_prepared(&validated.desired, prepared, &live, &PlanOptions::default());
     let split = vec![
         ("read".to_owned(), read_ms),
         ("plan".to_owned(), ms(planning)),

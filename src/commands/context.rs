@@ -13,10 +13,10 @@ use crate::cli::{ColorChoice, GlobalArgs};
 use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::connect::Connection;
-use crate::foundry::{Target, TransportConfig};
+use crate::foundry::{Client, Target, TransportConfig};
 use crate::manifest::{self, Validated, Variables};
 use crate::model::{DesiredState, LiveState, ResourceRef, SetName};
-use crate::plan::{Plan, PlanOptions};
+use crate::plan::{self, Plan, PlanOptions, Prepared};
 use crate::render::{self, HumanOptions};
 
 /// A connected command: the client (through the connection, which keeps an embedded emulator
@@ -87,18 +87,18 @@ impl Session {
     /// version history of the agents whose latest version is unstamped and whose history the
     /// plan needs (`plan::agents_needing_history`: declared ones, and on a deleting run the
     /// undeclared ones, so the plan can say which it will not delete).
+    ///
+    /// The manifests' half of planning ([`plan::prepare`]) runs while the lists are in flight;
+    /// pass what comes back to [`plan::plan_prepared`].
     pub async fn read_live(
         &self,
         desired: &DesiredState,
         options: &PlanOptions,
-    ) -> anyhow::Result<LiveState> {
-        let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
-        let mut live = self
-            .client()
-            .read_live_state(&declared)
+    ) -> anyhow::Result<(LiveState, Prepared)> {
+        let (mut live, prepared) = read_and_prepare(self.client(), desired)
             .await
             .context("failed to read the live project")?;
-        let names = crate::plan::agents_needing_history(desired, &live, options);
+        let names = plan::agents_needing_history(desired, &live, options);
         let histories = self
             .client()
             .list_versions_of_agents(names.into_iter().collect())
@@ -112,13 +112,33 @@ impl Session {
                 agent.history = Some(history);
             }
         }
-        Ok(live)
+        Ok((live, prepared))
     }
 
     /// Stops the embedded emulator cleanly (flushing in-flight requests).
     pub async fn close(self) {
         self.conn.close().await;
     }
+}
+
+/// Lists the live project (one paged list per kind) and, meanwhile, does the half of planning
+/// that needs only the manifests. The lists run as their own task, so on the command's
+/// multi-threaded runtime the round trips and the CPU work overlap: for a large project that
+/// work costs about as much as a round trip, and a plan's bound is one round trip per page.
+pub async fn read_and_prepare(
+    client: &Client,
+    desired: &DesiredState,
+) -> anyhow::Result<(LiveState, Prepared)> {
+    let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
+    let reading = tokio::spawn({
+        let client = client.clone();
+        async move { client.read_live_state(&declared).await }
+    });
+    let prepared = plan::prepare(desired);
+    let live = reading
+        .await
+        .context("the read of the live project stopped")??;
+    Ok((live, prepared))
 }
 
 /// The command's one reading of the environment and `cwd/.env`.

@@ -52,8 +52,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         allow_delete: args.allow_delete.iter().cloned().collect(),
         ..PlanOptions::default()
     };
-    let live = session.read_live(&desired, &options).await?;
-    let plan = plan::plan(&desired, &live, &options);
+    let (live, prepared) = session.read_live(&desired, &options).await?;
+    let plan = plan::plan_prepared(&desired, prepared, &live, &options);
     super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
         question: format!(

@@ -49,7 +49,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         set: session.set.clone(),
         ..PlanOptions::default()
     };
-    let live = session.read_live(&validated.desired, &options).await?;
+    let (live, _) = session.read_live(&validated.desired, &options).await?;
     let plan = match plan::plan_import(
         &validated.desired,
         &live,

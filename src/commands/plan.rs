@@ -127,12 +127,12 @@ pub async fn make_plan(
 ) -> anyhow::Result<(Validated, Plan)> {
     let validated = context::load_manifests(&planning.files, session)?;
     let options = planning.options(&session.set, destroy);
-    let live = session.read_live(&validated.desired, &options).await?;
+    let (live, prepared) = session.read_live(&validated.desired, &options).await?;
     check_targets(planning, &validated, &live)?;
     if !destroy {
         context::check_store_references(&validated, &live, global.color)?;
     }
-    let plan = plan::plan(&validated.desired, &live, &options);
+    let plan = plan::plan_prepared(&validated.desired, prepared, &live, &options);
     warn_unused_allows(&plan, &options);
     Ok((validated, plan))
 }
