@@ -40,7 +40,7 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
             writeln!(out, "      # {}", drift.description)?;
             for change in &drift.changes {
                 // Drift reads "declared → live": what it should be, what someone made it.
-                write_change(out, &p, &reversed(change), 6)?;
+                write_change(out, &p, &reversed(change), CHANGE_COLUMN)?;
             }
         }
         writeln!(out)?;
@@ -138,7 +138,7 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
         writeln!(out, "      # {reason}")?;
     }
     for change in &action.changes {
-        write_change(out, p, change, 6)?;
+        write_change(out, p, change, CHANGE_COLUMN)?;
     }
     if let Some(b) = &action.blocked {
         writeln!(out, "      {}: {}", p.paint(RED_BOLD, "blocked"), b.reason)?;
@@ -170,7 +170,7 @@ fn write_change<W: Write>(
     if let Some((before, after)) = multiline(change.before.as_ref(), change.after.as_ref()) {
         write_forces(out, p, &change)?;
         writeln!(out)?;
-        return write_line_diff(out, p, before, after, indent + 4);
+        return write_line_diff(out, p, before, after, indent + LINE_DIFF_SHIFT);
     }
     out.write_all(b" ")?;
     // A masked field's markers are not values: shown bare, so they do not read as a string.
@@ -301,8 +301,20 @@ impl<T: Display> Display for Painted<T> {
     }
 }
 
+/// The column of an action's symbol (`  + agent/x …`).
+pub(super) const ACTION_COLUMN: usize = 2;
+/// The column of a field change's symbol (`      ~ description: …`).
+pub(super) const CHANGE_COLUMN: usize = 6;
+/// How much deeper than its field a multi-line value's line diff (`+line`, `-line`,
+/// ` line`) starts.
+pub(super) const LINE_DIFF_SHIFT: usize = 4;
+
 /// `indent` spaces, without building a string for them.
 fn pad(indent: usize) -> &'static str {
     const SPACES: &str = "                ";
+    debug_assert!(
+        indent <= SPACES.len(),
+        "indent {indent} is deeper than pad() serves"
+    );
     SPACES.get(..indent).unwrap_or(SPACES)
 }

@@ -95,22 +95,35 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
 }
 
 /// Moves each line's change symbol to the first column, where a `diff` block colours it
-/// (`+` added, `-` removed, `!` for `~` and `-/+`), keeping the text where it was.
+/// (`+` added, `-` removed, `!` for `~` and `-/+`), keeping the text where it was. Only a
+/// symbol at a column where the human plan puts one moves: an action's, a field change's, or
+/// a line diff's (whose unchanged lines start with a space, so a prompt's own `- item` stays
+/// text).
 fn diff_gutter(text: &str) -> String {
+    use super::human::{ACTION_COLUMN, CHANGE_COLUMN, LINE_DIFF_SHIFT};
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
         let body = line.trim_start_matches(' ');
         let indent = line.len() - body.len();
-        let moved = if indent == 0 {
-            None
-        } else if let Some(rest) = body.strip_prefix("-/+") {
-            Some(('!', 3, rest))
-        } else {
-            match body.chars().next() {
-                Some(symbol @ ('+' | '-')) => Some((symbol, 1, &body[1..])),
-                Some('~') => Some(('!', 1, &body[1..])),
+        let moved = if indent == ACTION_COLUMN || indent == CHANGE_COLUMN {
+            if body.starts_with("-/+ ") {
+                Some(('!', 3, &body[3..]))
+            } else {
+                match body.as_bytes() {
+                    [symbol @ (b'+' | b'-'), b' ', ..] => {
+                        Some((char::from(*symbol), 1, &body[1..]))
+                    }
+                    [b'~', b' ', ..] => Some(('!', 1, &body[1..])),
+                    _ => None,
+                }
+            }
+        } else if indent == CHANGE_COLUMN + LINE_DIFF_SHIFT {
+            match body.as_bytes() {
+                [symbol @ (b'+' | b'-'), ..] => Some((char::from(*symbol), 1, &body[1..])),
                 _ => None,
             }
+        } else {
+            None
         };
         match moved {
             Some((symbol, width, rest)) => {
@@ -140,10 +153,10 @@ mod tests {
 
     #[test]
     fn change_symbols_move_to_the_first_column_and_the_text_stays_put() {
-        let human = "Plan: 1 to add\n  + agent/a will be created\n      # why\n      ~ description: \"a\" -> \"b\"\n  -/+ memory_store/s\n          +new line\n          -old line\n";
+        let human = "Plan: 1 to add\n  + agent/a will be created\n      # why\n      ~ description: \"a\" -> \"b\"\n  -/+ memory_store/s\n          +new line\n          -old line\n           - a prompt's own bullet\n           + and another\n";
         assert_eq!(
             diff_gutter(human),
-            "Plan: 1 to add\n+   agent/a will be created\n      # why\n!       description: \"a\" -> \"b\"\n!     memory_store/s\n+          new line\n-          old line\n"
+            "Plan: 1 to add\n+   agent/a will be created\n      # why\n!       description: \"a\" -> \"b\"\n!     memory_store/s\n+          new line\n-          old line\n           - a prompt's own bullet\n           + and another\n"
         );
         for (a, b) in human.lines().zip(diff_gutter(human).lines()) {
             assert_eq!(a.len(), b.len(), "{a:?} / {b:?}");
