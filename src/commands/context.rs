@@ -371,31 +371,39 @@ pub fn confirm(
 }
 
 /// Ctrl-C while a plan is carried out. The handler is installed here, before the first write,
-/// so no Ctrl-C falls through to the default (killing the process mid-write). The returned
-/// future resolves on the first one: the executor then starts nothing new and lets the writes
-/// in flight finish. A second one ends the process at once with exit 5, for when a write in
-/// flight hangs and the user will not wait for it; what it did is then unknown, so the message
-/// says so, and the next `apply` (which plans from the live project) picks up from there.
+/// so no Ctrl-C falls through to the default (killing the process mid-write), and it is owned
+/// by a task of its own, so it keeps listening whatever the executor does with the returned
+/// future (which it drops when a stale precondition stops the run first). The future resolves
+/// on the first Ctrl-C: the executor then starts nothing new and lets the writes in flight
+/// finish. A second one ends the process at once with exit 5, for when a write in flight hangs
+/// and the user will not wait for it; what it did is then unknown, so the message says so, and
+/// the next `apply` (which plans from the live project) picks up from there.
 pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
     #[cfg(unix)]
     let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
         .context("failed to listen for Ctrl-C")?;
     #[cfg(windows)]
     let mut signal = tokio::signal::windows::ctrl_c().context("failed to listen for Ctrl-C")?;
-    Ok(async move {
+    let (first, mut pressed) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
         // `None` means the signal driver is gone: no Ctrl-C can arrive any more.
         if signal.recv().await.is_none() {
-            return std::future::pending().await;
+            return;
         }
-        tokio::spawn(async move {
-            if signal.recv().await.is_some() {
-                eprintln!(
-                    "second Ctrl-C: stopping now, without waiting for the writes in flight; \
-                     they may or may not have reached the project\n\
-                     hint: run `foundryctl apply` again: it plans from the live project"
-                );
-                std::process::exit(i32::from(ExitStatus::ApplyIncomplete.code()));
-            }
-        });
+        let _ = first.send(true);
+        if signal.recv().await.is_some() {
+            eprintln!(
+                "second Ctrl-C: stopping now, without waiting for the writes in flight; \
+                 they may or may not have reached the project\n\
+                 hint: run `foundryctl apply` again: it plans from the live project"
+            );
+            std::process::exit(i32::from(ExitStatus::ApplyIncomplete.code()));
+        }
+    });
+    Ok(async move {
+        // An error means the listener ended without a Ctrl-C: none will come.
+        if pressed.wait_for(|&yes| yes).await.is_err() {
+            std::future::pending::<()>().await;
+        }
     })
 }
