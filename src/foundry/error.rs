@@ -152,9 +152,8 @@ fn describe(error: Option<&ApiError>) -> String {
     out
 }
 
-/// A hint for retries that ran out. The transport words a failure to connect as
-/// `could not connect: …`; that one has a cause the user can act on (a wrong endpoint, a
-/// served emulator that is not running, a proxy), unlike a busy service.
+/// The hint for a 403: a missing preview opt-in (`preview_feature_required`) is not a
+/// missing role, so it must not send people to grant one.
 fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
     if error.and_then(|e| e.code.as_deref()) == Some("preview_feature_required") {
         "hint: this is a preview opt-in, not a permission: the service wants a `Foundry-Features` \
@@ -165,6 +164,9 @@ fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
     }
 }
 
+/// A hint for retries that ran out. The transport words a failure to connect as
+/// `could not connect: …`; that one has a cause the user can act on (a wrong endpoint, a
+/// served emulator that is not running, a proxy), unlike a busy service.
 fn exhausted_hint(last: &str) -> &'static str {
     if last.starts_with("could not connect") {
         "\nhint: nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \

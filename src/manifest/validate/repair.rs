@@ -62,7 +62,7 @@ impl Repair {
             .message
             .strip_prefix("missing field `")
             .and_then(|rest| rest.split('`').next())
-            .is_some_and(|field| self.removed.contains(&format!("{field}:")))
+            .is_some_and(|field| names_key(&self.removed, field))
     }
 
     /// Blanks the entry on 1-based `line` and the block nested under it, if `error` is a
@@ -155,6 +155,19 @@ impl Repair {
     }
 }
 
+/// Whether `text` holds `key:` as a key of its own (at a line's start, after a list dash, or
+/// inside a flow mapping), not as the end of a longer key (`display_name:`) or inside a quoted
+/// value.
+fn names_key(text: &str, key: &str) -> bool {
+    let needle = format!("{key}:");
+    text.match_indices(&needle).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let line = text[..at].rsplit('\n').next().unwrap_or("");
+        let quoted = line.matches(['"', '\'']).count() % 2 == 1;
+        matches!(before, None | Some('\n' | ' ' | '{' | ',' | '-')) && !quoted
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::super::yaml::Pos;
@@ -212,6 +225,15 @@ mod tests {
         assert!(!r.caused(&shape(1, "missing field `embedding_model`")));
         // A genuinely missing field cannot be blanked past.
         assert!(!r.blank_for(&shape(1, "missing field `embedding_model`")));
+    }
+
+    #[test]
+    fn only_a_blanked_key_of_that_name_counts_not_a_longer_key_or_a_value() {
+        assert!(names_key("chat_model: x\n", "chat_model"));
+        assert!(names_key("- name: x\n", "name"));
+        assert!(names_key("spec: {a: 1, chat_model: x}\n", "chat_model"));
+        assert!(!names_key("display_name: x\n", "name"));
+        assert!(!names_key("description: \"name: y\"\n", "name"));
     }
 
     #[test]
