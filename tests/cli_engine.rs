@@ -207,6 +207,22 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
         ))
         .stderr(contains("foundryctl apply plan.json").not());
     assert!(!live.project.path().join("plan.json").exists());
+    // Nor does it leave an earlier plan there to be applied by mistake.
+    let unchanged = live.write(&default_manifests());
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &unchanged])
+        .assert()
+        .code(0);
+    assert!(live.project.path().join("plan.json").exists());
+    let file = live.write(&manifests("gpt-4.1", "You are helpful."));
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f", &file])
+        .assert()
+        .code(4)
+        .stderr(contains(
+            "; removed the earlier plan there, so it cannot be applied by mistake.",
+        ));
+    assert!(!live.project.path().join("plan.json").exists());
 
     live.cmd()
         .args(["apply", "--auto-approve", "-f", &file])

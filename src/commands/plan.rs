@@ -49,11 +49,20 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                     path.display()
                 );
             }
-            Some(refusal) => anstream::eprintln!(
-                "Not saving the plan to {}: {}; nothing was written.",
-                path.display(),
-                unsaved_reason(refusal.status)
-            ),
+            Some(refusal) => {
+                // An earlier plan left at that path would still apply (its preconditions hold
+                // while the project is unchanged), so this run's refusal must not leave it there.
+                let what = if remove_earlier_plan(path)? {
+                    "removed the earlier plan there, so it cannot be applied by mistake"
+                } else {
+                    "nothing was written"
+                };
+                anstream::eprintln!(
+                    "Not saving the plan to {}: {}; {what}.",
+                    path.display(),
+                    unsaved_reason(refusal.status)
+                );
+            }
         }
     }
     context::print_plan(&plan, args.output, global.color)?;
@@ -66,6 +75,20 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         ExitStatus::Success
     })
+}
+
+/// Removes a plan saved earlier at `path` and says whether there was one. Anything else there
+/// (no file, or a file that is not a saved plan) is left alone.
+fn remove_earlier_plan(path: &std::path::Path) -> anyhow::Result<bool> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(false);
+    };
+    if serde_json::from_str::<SavedPlan>(&text).is_err() {
+        return Ok(false);
+    }
+    std::fs::remove_file(path)
+        .with_context(|| format!("failed to remove the earlier plan in {}", path.display()))?;
+    Ok(true)
 }
 
 /// Output format names that `-o` is mistaken for (`-o` is `--out`, the plan file; the format is
