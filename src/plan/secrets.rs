@@ -110,14 +110,16 @@ pub struct MaskedChange<'c> {
 /// of a credential that differs from the old reads [`MASK_CHANGED`].
 pub fn masked(change: &FieldChange) -> MaskedChange<'_> {
     let (sensitive, under_headers) = path_context(&change.path);
+    let sensitive = sensitive && (change.before.is_some() || change.after.is_some());
     let holds = |v: &Option<Value>| {
         v.as_ref()
             .is_some_and(|v| holds_credential(v, sensitive, under_headers))
     };
     if !holds(&change.before) && !holds(&change.after) {
+        // Nothing to hide: the change as it is (`sensitive` still says what the path is).
         return MaskedChange {
             change: Cow::Borrowed(change),
-            sensitive: false,
+            sensitive,
         };
     }
     let before = change
@@ -135,7 +137,7 @@ pub fn masked(change: &FieldChange) -> MaskedChange<'_> {
             path: change.path.clone(),
             ..*change
         }),
-        sensitive: sensitive && (change.before.is_some() || change.after.is_some()),
+        sensitive,
     }
 }
 
@@ -398,6 +400,12 @@ mod tests {
         assert!(matches!(masked(&c).change, Cow::Borrowed(_)));
         let secret = change("tools[0]", None, Some(json!({"a": [{"api-key": "k"}]})));
         assert!(matches!(masked(&secret).change, Cow::Owned(_)));
+        // An empty credential has nothing to hide, but its path is still a credential's (the
+        // plan JSON's `sensitive` field says so).
+        let empty = change("tools[1].headers.Authorization", None, Some(json!("")));
+        let m = masked(&empty);
+        assert!(matches!(m.change, Cow::Borrowed(_)));
+        assert!(m.sensitive);
     }
 
     #[test]
