@@ -10,7 +10,7 @@ use crate::apply::json::{self as report_json, Command, Ending};
 use crate::cli::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::model::ResourceRef;
-use crate::plan::{self, ImportError, Plan, PlanOptions, Summary};
+use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -103,20 +103,18 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     run.go(session, &plan, |_| {}).await
 }
 
-/// The plan of an import that has nothing to do, for the JSON report.
+/// The plan of an import that has nothing to do, for the JSON report: planning nothing
+/// against nothing gives it, with every field in place.
 fn empty_plan(session: &Session) -> Plan {
-    Plan {
+    let options = PlanOptions {
         set: session.set.clone(),
-        prune: false,
-        destroy: false,
-        actions: Vec::new(),
-        drift: Vec::new(),
-        conflicts: Vec::new(),
-        not_in_manifests: Vec::new(),
-        not_deleted: Vec::new(),
-        diagnostics: Vec::new(),
-        summary: Summary::of(&[], 0),
-    }
+        ..PlanOptions::default()
+    };
+    plan::plan(
+        &crate::model::DesiredState::default(),
+        &crate::model::LiveState::default(),
+        &options,
+    )
 }
 
 fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error {
