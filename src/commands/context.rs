@@ -59,6 +59,9 @@ impl Session {
             .await
             .context("failed to connect to the project")?;
         anstream::eprintln!("{}", conn.describe());
+        if let Some(warning) = conn.target.warning() {
+            anstream::eprintln!("{warning}");
+        }
         Ok(Session {
             conn,
             cwd,

@@ -102,6 +102,28 @@ impl Target {
     pub fn is_local(&self) -> bool {
         matches!(self, Target::Local { .. })
     }
+
+    /// A warning about an endpoint that is valid but unlikely to be a project's: Foundry
+    /// project endpoints end in `/api/projects/NAME`, and without that path every call answers
+    /// 404, which reads as "nothing exists" rather than "wrong URL". Proxies and gateways may
+    /// use other paths, so this is a warning, not an error.
+    pub fn warning(&self) -> Option<String> {
+        let Target::Remote { url, origin } = self else {
+            return None;
+        };
+        let path = url.path();
+        let project = path
+            .rsplit_once("/api/projects/")
+            .is_some_and(|(_, name)| !name.is_empty() && !name.contains('/'));
+        (!project).then(|| {
+            format!(
+                "warning: the endpoint from {} has no /api/projects/PROJECT path ({path:?}); \
+                 a Foundry project endpoint looks like \
+                 https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT",
+                origin.describe()
+            )
+        })
+    }
 }
 
 /// `CI` set to anything but empty, `false` or `0` (GitHub Actions, Azure Pipelines and GitLab
@@ -273,6 +295,29 @@ mod tests {
             )
             .is_ok()
         );
+    }
+
+    #[test]
+    fn an_endpoint_without_a_project_path_is_warned_about() {
+        let warning = |value: &str| {
+            Target::resolve(Some(value), &Env::default())
+                .unwrap()
+                .warning()
+        };
+        assert_eq!(
+            warning("https://a.services.ai.azure.com/api/projects/p"),
+            None
+        );
+        assert_eq!(warning("http://127.0.0.1:8080/api/projects/local/"), None);
+        assert_eq!(warning("local:/tmp/x"), None);
+        let w = warning("https://a.services.ai.azure.com").unwrap();
+        assert!(
+            w.starts_with(
+                "warning: the endpoint from --endpoint has no /api/projects/PROJECT path"
+            ),
+            "{w}"
+        );
+        assert!(warning("https://a.services.ai.azure.com/api/projects/").is_some());
     }
 
     #[test]
