@@ -136,6 +136,9 @@ pub fn plan_prepared(
             plan_agent(&mut out, resource, want, live.agents.get(name), options);
         }
     }
+    if let Some(targets) = options.targets.as_ref() {
+        explain_pulled_in(&mut out.actions, desired, targets);
+    }
     keep_referenced_stores(&mut out, desired, live, options, &in_scope);
     if !options.destroy {
         check_references(&mut out, desired, live, &in_scope);
@@ -231,6 +234,40 @@ fn scope(
         }
     }
     Some(scope)
+}
+
+/// Says why an action that no `--target` names is in a targeted run: a targeted agent uses its
+/// store (see [`scope`]), so the store must exist, as declared, before the agent.
+fn explain_pulled_in(
+    actions: &mut [Action],
+    desired: &DesiredState,
+    targets: &BTreeSet<ResourceRef>,
+) {
+    for action in actions {
+        let ResourceRef::MemoryStore(store) = &action.resource else {
+            continue;
+        };
+        if targets.contains(&action.resource) {
+            continue;
+        }
+        let users: Vec<String> = targets
+            .iter()
+            .filter(|t| match t {
+                ResourceRef::Agent(name) => desired
+                    .agents
+                    .get(name)
+                    .is_some_and(|a| a.spec.referenced_stores().any(|s| s == store)),
+                ResourceRef::MemoryStore(_) => false,
+            })
+            .map(ToString::to_string)
+            .collect();
+        if !users.is_empty() {
+            action.reasons.push(format!(
+                "included because {} (--target) uses it",
+                users.join(", ")
+            ));
+        }
+    }
 }
 
 fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {

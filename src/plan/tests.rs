@@ -377,6 +377,12 @@ fn target_plans_only_the_named_agent_and_its_store() {
     let p = plan_against(&Service::default(), &want, &targeted);
     let ids: Vec<&str> = p.actions.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["memory_store/prefs", "agent/buddy"]);
+    // The store was not named; the plan says why it is there.
+    assert_eq!(
+        p.actions[0].reasons.last().map(String::as_str),
+        Some("included because agent/buddy (--target) uses it")
+    );
+    assert!(p.actions[1].reasons.iter().all(|r| !r.contains("--target")));
 }
 
 #[test]
