@@ -1,5 +1,6 @@
 //! End to end, what only a running process shows: Ctrl-C in the middle of an apply (once:
-//! in-flight writes finish and the report says what was done; twice: out at once), and the
+//! in-flight writes finish and the report says what was done; twice: out at once; and still
+//! after a stale saved plan has stopped the run), and the
 //! questions `apply` and `memory forget` ask at a terminal, answered through a real
 //! pseudo-terminal (`script`).
 //!
@@ -399,4 +400,60 @@ fn at_a_terminal_memory_forget_asks_and_no_keeps_the_memories() {
         .assert()
         .code(0)
         .stdout(predicates::str::contains("I write Rust.").not());
+}
+
+/// A stale saved plan stops the run while another write is still in flight; Ctrl-C must still
+/// work then (the listener once lived in the future the executor drops at that moment).
+#[test]
+fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.project.write("agents.yaml", AGENTS);
+    live.cmd()
+        .args(["plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    // `first` appears behind the plan's back: its precondition (absent) no longer holds.
+    let spec = foundryctl::model::AgentSpec {
+        model: "gpt-4.1-mini".into(),
+        ..Default::default()
+    };
+    let first = foundryctl::model::AgentName::new("first").unwrap();
+    live.block_on(
+        live.client
+            .create_agent_version(&first, &spec, &Default::default()),
+    )
+    .unwrap();
+    live.emulator.set_faults(latency(2_000));
+
+    // Two at once: `first` is refused after its read; `second` is mid-write by then.
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_foundryctl"));
+    cmd.current_dir(live.project.path())
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .env("FOUNDRY_TOKEN", "test-token")
+        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
+        .args(["apply", "plan.json", "--parallelism", "2"]);
+    let run = Running::spawn(cmd);
+    run.stderr
+        .wait_for("agent/first: refused", Duration::from_secs(60));
+    run.interrupt();
+    std::thread::sleep(Duration::from_millis(200));
+    let second = Instant::now();
+    run.interrupt();
+    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(stderr.contains("second Ctrl-C: stopping now"), "{stderr}");
+    assert!(
+        second.elapsed() < Duration::from_millis(1_500),
+        "took {:?} to stop",
+        second.elapsed()
+    );
 }
