@@ -79,6 +79,8 @@ pub enum InputError {
     TooManyFiles,
     #[error("no manifests given")]
     NoInputs,
+    #[error("`-f -` is given more than once; stdin can be read only once")]
+    StdinTwice,
 }
 
 impl InputError {
@@ -98,7 +100,7 @@ impl InputError {
             | InputError::TooLarge { path, .. }
             | InputError::NotUtf8 { path, .. }
             | InputError::EmptyDirectory { path } => path,
-            InputError::TooManyFiles | InputError::NoInputs => "",
+            InputError::TooManyFiles | InputError::NoInputs | InputError::StdinTwice => "",
         }
     }
 }
@@ -109,6 +111,9 @@ impl InputError {
 pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
     if paths.is_empty() {
         return Err(InputError::NoInputs);
+    }
+    if paths.iter().filter(|p| p.as_os_str() == "-").count() > 1 {
+        return Err(InputError::StdinTwice);
     }
     let mut files = Vec::new();
     for path in paths {
@@ -257,6 +262,13 @@ mod tests {
         let endless = std::io::repeat(b'a');
         let err = read_bounded("-".into(), endless).unwrap_err();
         assert!(matches!(err, InputError::TooLarge { .. }));
+    }
+
+    #[test]
+    fn stdin_twice_is_refused_before_anything_is_read() {
+        let e = read_inputs(&[PathBuf::from("-"), PathBuf::from("-")]).unwrap_err();
+        assert!(matches!(e, InputError::StdinTwice), "{e}");
+        assert!(!e.is_content_error());
     }
 
     #[test]
