@@ -146,9 +146,9 @@ impl Running {
     }
 }
 
-/// `foundryctl apply --auto-approve --parallelism 1 -f FILE` against `live`, as a plain
-/// process (the `assert_cmd` helpers run a command to its end; these tests act while it runs).
-fn apply_one_at_a_time(live: &Live, file: &str) -> Command {
+/// `foundryctl ARGS` against `live`, as a plain process (the `assert_cmd` helpers run a
+/// command to its end; these tests act while it runs).
+fn against(live: &Live, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_foundryctl"));
     cmd.current_dir(live.project.path())
         .env_remove("PROJECT_ENDPOINT")
@@ -157,8 +157,16 @@ fn apply_one_at_a_time(live: &Live, file: &str) -> Command {
         .env("NO_COLOR", "1")
         .env("FOUNDRY_TOKEN", "test-token")
         .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
-        .args(["apply", "--auto-approve", "--parallelism", "1", "-f", file]);
+        .args(args);
     cmd
+}
+
+/// `foundryctl apply --auto-approve --parallelism 1 -f FILE` against `live`.
+fn apply_one_at_a_time(live: &Live, file: &str) -> Command {
+    against(
+        live,
+        &["apply", "--auto-approve", "--parallelism", "1", "-f", file],
+    )
 }
 
 fn latency(ms: u64) -> FaultConfig {
@@ -349,6 +357,20 @@ fn at_a_terminal_memory_forget_asks_and_no_keeps_the_memories() {
         .assert()
         .code(0);
     let forget = "memory forget --store prefs --scope user_dana";
+    let remembered = || {
+        project
+            .cmd()
+            .args([
+                "memory",
+                "search",
+                "--store",
+                "prefs",
+                "--scope",
+                "user_dana",
+            ])
+            .arg("Which language do I write?")
+            .assert()
+    };
 
     let mut run = Running::spawn(at_a_terminal(&project, forget));
     run.stdout.wait_for(
@@ -359,18 +381,7 @@ fn at_a_terminal_memory_forget_asks_and_no_keeps_the_memories() {
     let (status, out, _) = run.finish(Duration::from_secs(60));
     assert_eq!(status.code(), Some(1), "{out}");
     assert!(out.contains("cancelled; nothing was deleted"), "{out}");
-    project
-        .cmd()
-        .args([
-            "memory",
-            "search",
-            "--store",
-            "prefs",
-            "--scope",
-            "user_dana",
-        ])
-        .arg("Which language do I write?")
-        .assert()
+    remembered()
         .code(0)
         .stdout(predicates::str::contains("I write Rust."));
 
@@ -386,18 +397,7 @@ fn at_a_terminal_memory_forget_asks_and_no_keeps_the_memories() {
         out.contains("forgot scope user_dana in prefs: its memories are deleted"),
         "{out}"
     );
-    project
-        .cmd()
-        .args([
-            "memory",
-            "search",
-            "--store",
-            "prefs",
-            "--scope",
-            "user_dana",
-        ])
-        .arg("Which language do I write?")
-        .assert()
+    remembered()
         .code(0)
         .stdout(predicates::str::contains("I write Rust.").not());
 }
@@ -427,16 +427,10 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
     live.emulator.set_faults(latency(2_000));
 
     // Two at once: `first` is refused after its read; `second` is mid-write by then.
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_foundryctl"));
-    cmd.current_dir(live.project.path())
-        .env_remove("PROJECT_ENDPOINT")
-        .env_remove("CI")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .env("FOUNDRY_TOKEN", "test-token")
-        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
-        .args(["apply", "plan.json", "--parallelism", "2"]);
-    let run = Running::spawn(cmd);
+    let run = Running::spawn(against(
+        &live,
+        &["apply", "plan.json", "--parallelism", "2"],
+    ));
     run.stderr
         .wait_for("agent/first: refused", Duration::from_secs(60));
     run.interrupt();

@@ -228,19 +228,21 @@ fn is_empty(value: &Value) -> bool {
     }
 }
 
+/// The words that make a key a credential's name, whole or as the last `_` part.
+const CREDENTIAL_WORDS: [&str; 6] = [
+    "authorization",
+    "api_key",
+    "apikey",
+    "token",
+    "secret",
+    "password",
+];
+
 /// `Authorization`, `api-key`, `x-api-key`, `client_secret`, `access_token`, … but not
 /// `project_connection_id` or `token_limit`-like names that merely start with a credential word.
 /// Compared ignoring ASCII case and reading `-` as `_`, without building the folded name: every
 /// path of every change is checked when a plan is rendered.
 fn is_credential_name(key: &str) -> bool {
-    const WORDS: [&str; 6] = [
-        "authorization",
-        "api_key",
-        "apikey",
-        "token",
-        "secret",
-        "password",
-    ];
     let folded = |b: u8| {
         if b == b'-' {
             b'_'
@@ -250,7 +252,7 @@ fn is_credential_name(key: &str) -> bool {
     };
     let same = |a: &[u8], word: &[u8]| a.iter().map(|&b| folded(b)).eq(word.iter().copied());
     let key = key.as_bytes();
-    WORDS.iter().map(|w| w.as_bytes()).any(|word| {
+    CREDENTIAL_WORDS.iter().map(|w| w.as_bytes()).any(|word| {
         // `key == word`, or `key` ends with `_word`.
         match key.len().checked_sub(word.len()) {
             Some(0) => same(key, word),
@@ -355,16 +357,9 @@ mod tests {
         // The rule as first written: fold the name, then compare whole or after a `_`.
         let by_folding = |key: &str| {
             let key = key.to_ascii_lowercase().replace('-', "_");
-            [
-                "authorization",
-                "api_key",
-                "apikey",
-                "token",
-                "secret",
-                "password",
-            ]
-            .iter()
-            .any(|w| key == *w || key.ends_with(&format!("_{w}")))
+            CREDENTIAL_WORDS
+                .iter()
+                .any(|w| key == *w || key.ends_with(&format!("_{w}")))
         };
         for key in [
             "Authorization",
