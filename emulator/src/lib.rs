@@ -3,7 +3,7 @@
 //! for api-versions `v1` and `2025-11-15-preview`.
 //!
 //! Fidelity to the recorded service comes first: status codes, envelopes, id layouts, pagination
-//! and error bodies follow `shared/reference/recordings`. The only deliberate stand-ins are the
+//! and error bodies follow the recorded traffic in `tests/recordings`. The only deliberate stand-ins are the
 //! models: memory extraction and search, and the Responses answer, are deterministic (see
 //! [`extract`]).
 //!

@@ -434,20 +434,16 @@ impl ConversationItem {
 mod tests {
     use super::*;
 
-    /// The shared recordings sit beside the worktrees (`/work/shared`), outside the crate.
-    fn recordings_dir() -> Option<std::path::PathBuf> {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        root.ancestors()
-            .map(|a| a.join("shared/reference/recordings"))
-            .find(|p| p.is_dir())
+    /// The recorded traffic the emulator's contract test replays, kept in the repository.
+    fn recordings_dir() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("emulator/tests/recordings")
     }
 
-    /// Every recorded entry of one file, when the recordings are present.
+    /// Every recorded entry of one file.
     fn recorded(file: &str) -> Vec<serde_json::Value> {
-        let Some(dir) = recordings_dir() else {
-            return Vec::new();
-        };
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        let path = recordings_dir().join(file);
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
         serde_json::from_str(&text).unwrap()
     }
 
@@ -631,9 +627,6 @@ mod tests {
                 checked += 1;
             }
         }
-        // The recordings live outside the crate; when present, most entries must be checked.
-        if recordings_dir().is_some() {
-            assert!(checked > 50, "only {checked} recorded entries checked");
-        }
+        assert!(checked > 50, "only {checked} recorded entries checked");
     }
 }

@@ -1,4 +1,4 @@
-//! Contract tests: every interaction of `shared/reference/recordings/*.json`, replayed in order
+//! Contract tests: every interaction of `emulator/tests/recordings/*.json`, replayed in order
 //! against a fresh emulator per file, must give the recorded status, the recorded JSON shape
 //! (keys and value types) and the recorded values, with these exceptions, each narrow and
 //! explained where it is defined:
@@ -41,7 +41,7 @@ fn recordings_dir() -> PathBuf {
     if let Ok(dir) = std::env::var("FOUNDRY_RECORDINGS_DIR") {
         return PathBuf::from(dir);
     }
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/reference/recordings")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/recordings")
 }
 
 /// One step of setup: `(method, path, body)`, always with the v1 feature header.
@@ -676,7 +676,7 @@ async fn replay_all(processing: Duration) {
     let mut files: Vec<String> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| {
             panic!(
-                "recordings directory {} is missing ({e}); set FOUNDRY_RECORDINGS_DIR",
+                "recordings directory {} is missing ({e}); FOUNDRY_RECORDINGS_DIR overrides it",
                 dir.display()
             )
         })
