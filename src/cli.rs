@@ -1,9 +1,12 @@
-//! The command-line surface: global options and the subcommands. Each subcommand's own
-//! arguments live beside its implementation in `commands/<verb>.rs`.
+//! The command-line surface: the list of subcommands and the dispatch to them. The options
+//! every command accepts are in `commands/args.rs`; each subcommand's own arguments live beside
+//! its implementation in `commands/<verb>.rs`.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
 
-use crate::commands;
+use crate::commands::{self, GlobalArgs};
+use crate::exit::ExitStatus;
 
 /// Declarative reconciler for Microsoft Foundry memory stores and prompt agents.
 ///
@@ -22,78 +25,6 @@ pub struct Cli {
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Options every command accepts.
-#[derive(Debug, Clone, Args)]
-pub struct GlobalArgs {
-    /// Project endpoint (https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT), or
-    /// `local[:DIR]` for the embedded emulator. Defaults to PROJECT_ENDPOINT (environment or
-    /// .env), else the local emulator (refused when CI is set).
-    #[arg(long, global = true, value_name = "URL")]
-    pub endpoint: Option<String>,
-
-    /// REST api-version to speak.
-    #[arg(long, global = true, value_enum, default_value_t = ApiVersionArg::V1)]
-    pub api_version: ApiVersionArg,
-
-    /// How to authenticate to Azure (ignored for the local emulator).
-    #[arg(long, global = true, value_enum, default_value_t = AuthMode::Auto)]
-    pub auth: AuthMode,
-
-    /// The set of resources this run owns; prune and destroy touch only this set.
-    #[arg(
-        long = "set",
-        global = true,
-        value_name = "NAME",
-        default_value = "default"
-    )]
-    pub set: String,
-
-    /// When to use colour on the terminal (NO_COLOR is honoured under `auto`).
-    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
-
-    /// Log each HTTP request (-v), and bodies too (-vv). Tokens are always redacted.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
-    pub verbose: u8,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ApiVersionArg {
-    /// `v1` (memory-store calls add `Foundry-Features: MemoryStores=V1Preview`).
-    #[value(name = "v1")]
-    V1,
-    /// `2025-11-15-preview`, as used by the seed tutorial.
-    #[value(name = "2025-11-15-preview")]
-    Preview20251115,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum AuthMode {
-    /// Client secret, workload identity, GitHub Actions OIDC, then Azure CLI and azd.
-    Auto,
-    /// Azure CLI (`az login`).
-    Cli,
-    /// Azure Developer CLI (`azd auth login`).
-    Azd,
-    /// Managed identity (App Service, Container Apps, VMs); only when asked for.
-    ManagedIdentity,
-    /// Workload identity (AZURE_FEDERATED_TOKEN_FILE).
-    WorkloadIdentity,
-    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET.
-    ClientSecret,
-    /// GitHub Actions OIDC exchanged as a client assertion.
-    GithubOidc,
-    /// A raw bearer token from FOUNDRY_TOKEN.
-    Token,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ColorChoice {
-    Auto,
-    Always,
-    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,4 +51,37 @@ pub enum Command {
     Agent(commands::agent::Command),
     /// Serve the local Foundry emulator over HTTP.
     Emulator(commands::emulator::Args),
+}
+
+/// Runs the parsed command line on a fresh tokio runtime.
+pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("failed to start the async runtime")?;
+    let global = cli.global;
+    crate::foundry::logging::init(global.verbose);
+    runtime.block_on(async move {
+        match cli.command {
+            Command::Validate(args) => commands::validate::run(&global, args).await,
+            Command::Schema(args) => commands::schema::run(&global, args).await,
+            Command::Plan(args) => commands::plan::run(&global, args).await,
+            Command::Apply(args) => commands::apply::run(&global, args).await,
+            Command::Destroy(args) => commands::destroy::run(&global, args).await,
+            Command::Get(args) => commands::get::run(&global, args).await,
+            Command::Import(args) => commands::import::run(&global, args).await,
+            Command::Memory(cmd) => commands::memory::run(&global, cmd).await,
+            Command::Agent(cmd) => commands::agent::run(&global, cmd).await,
+            Command::Emulator(args) => commands::emulator::run(&global, args).await,
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_command_line_is_consistent() {
+        use clap::CommandFactory as _;
+        super::Cli::command().debug_assert();
+    }
 }

@@ -18,7 +18,10 @@
 //! - [`render`] turns a plan into text for people, JSON for machines and Markdown for reviews.
 //! - [`foundry`] is the one place that talks HTTP: the REST client, authentication, retries.
 //! - [`apply`] executes a plan's actions in dependency order and reports what happened.
-//! - [`commands`] are thin adapters from command-line arguments to the library.
+//! - [`ops`] are the operations commands run: open a session (starting the embedded emulator
+//!   for a local target), read the live state, make a plan, carry it out.
+//! - [`commands`] are thin adapters from command-line arguments to [`ops`] and printing;
+//!   [`cli`] lists them.
 //! - [`env`] is the one snapshot of the environment merged with `.env` ([`dotenv`] parses the
 //!   file), read once per command for the endpoint, credentials and `${VAR}` interpolation.
 //!
@@ -35,5 +38,6 @@ pub mod exit;
 pub mod foundry;
 pub mod manifest;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod render;

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use foundryctl::{cli::Cli, commands, exit};
+use foundryctl::{cli, cli::Cli, exit};
 
 fn main() -> ExitCode {
     // Usage errors exit 1, not clap's default 2, which means "changes pending" for
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
             };
         }
     };
-    match commands::run(cli) {
+    match cli::run(cli) {
         Ok(status) => status.into(),
         Err(error) => {
             // Printed here rather than returned from `main`, so that users see the cause chain

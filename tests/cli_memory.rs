@@ -9,14 +9,14 @@ use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use foundryctl::cli::AuthMode;
 use foundryctl::env::Env;
-use foundryctl::foundry::connect::Connection;
+use foundryctl::foundry::AuthMode;
 use foundryctl::foundry::target::{Origin, Target};
 use foundryctl::foundry::{ApiVersion, TransportConfig};
 use foundryctl::model::{
     AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, Tool,
 };
+use foundryctl::ops::session::Connection;
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_foundryctl");

@@ -8,17 +8,18 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use foundry_emulator::{Config, Emulator, FaultConfig};
-use foundryctl::cli::AuthMode;
 use foundryctl::env::Env;
+use foundryctl::foundry::AuthMode;
 use foundryctl::foundry::target::Target;
 use foundryctl::foundry::wire::UpdateStatus;
 use foundryctl::foundry::{
-    ApiVersion, Auth, Client, ClientError, LroConfig, Message, TransportConfig, connect::Connection,
+    ApiVersion, Auth, Client, ClientError, LroConfig, Message, TransportConfig,
 };
 use foundryctl::model::{
     AgentName, AgentSpec, MemorySearchTool, MemoryStoreName, MemoryStoreSpec, SetName, Tool,
     stamped_metadata,
 };
+use foundryctl::ops::session::Connection;
 use reqwest::Url;
 
 fn transport() -> TransportConfig {

@@ -163,7 +163,7 @@ async fn read_and_plan(
     let reading = Instant::now();
     // As the commands do: the manifests' half of planning overlaps the lists.
     let (live, prepared) =
-        foundryctl::commands::context::read_and_prepare(client, &validated.desired).await?;
+        foundryctl::ops::live::read_and_prepare(client, &validated.desired).await?;
     let read_ms = ms(reading);
     let planning = Instant::now();
     let plan = plan::plan_prepared(&validated.desired, prepared, &live, &PlanOptions::default());

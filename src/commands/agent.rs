@@ -8,14 +8,15 @@ use std::io::{self, Write};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::cli::GlobalArgs;
-use crate::commands::context::{self, Session};
-use crate::commands::memory::view::{MemoryView, Palette, write_memories};
-use crate::commands::memory::{self, OutputArgs, lookup};
+use crate::commands::GlobalArgs;
+use crate::commands::memory::{self, lookup};
+use crate::commands::output::{OutputArgs, print_report, stdout_color};
+use crate::commands::session;
 use crate::exit::ExitStatus;
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{AgentResponse, Client};
 use crate::model::AgentName;
+use crate::render::memory::{MemoryView, Palette, write_memories};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -63,8 +64,8 @@ pub struct InvokeArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let session = Session::connect(global).await?;
-    let color = context::stdout_color(global.color);
+    let session = session::connect(global).await?;
+    let color = stdout_color(global.color);
     let result = match command {
         Command::Invoke(args) => invoke(session.client(), color, args).await,
     };
@@ -109,7 +110,7 @@ async fn invoke(client: &Client, color: bool, args: InvokeArgs) -> anyhow::Resul
     if report.conversation.is_none() {
         report.conversation = conversation;
     }
-    memory::print(args.output.output, color, &report, |out, palette| {
+    print_report(args.output.output, color, &report, |out, palette| {
         write_invoke(
             out,
             &report,
@@ -194,7 +195,7 @@ fn memory_searches(raw: &Value) -> Vec<MemorySearchView> {
                 .into_iter()
                 .flatten()
                 .filter_map(|m| serde_json::from_value::<MemoryItem>(m.clone()).ok())
-                .map(|m| MemoryView::from(&m))
+                .map(|m| memory::memory_view(&m))
                 .collect(),
         })
         .collect()
@@ -273,7 +274,7 @@ mod tests {
             new_conversation: false,
             show_memories: true,
             output: OutputArgs {
-                output: memory::OutputFormat::Human,
+                output: crate::commands::output::OutputFormat::Human,
             },
         }
     }
@@ -283,12 +284,6 @@ mod tests {
             text: crate::foundry::memory::output_text(&raw),
             raw,
         }
-    }
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        use clap::CommandFactory as _;
-        crate::cli::Cli::command().debug_assert();
     }
 
     #[test]

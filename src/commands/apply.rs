@@ -5,13 +5,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use super::context::{self, PlanFormat, PlanningArgs, Session};
-use super::memory::{OutputArgs, OutputFormat};
+use super::args::{GlobalArgs, PlanningArgs};
+use super::confirm::{cancelled, confirm};
+use super::output::{
+    self, ColorChoice, OutputArgs, OutputFormat, PlanFormat, stderr_color, terminal_width,
+};
 use super::plan::{make_plan, require_files};
+use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
-use crate::apply::{self, ExecuteOptions, Progress, Report};
-use crate::cli::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
+use crate::ops::{self, Session};
 use crate::plan::{Plan, SavedPlan};
 use crate::render::{self, HumanOptions};
 
@@ -50,10 +53,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .await;
     }
     require_files(&args.planning.files)?;
-    let session = Session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
     let approval = Approval::Ask {
-        question: format!("Apply these changes to {}?", target_name(&session)),
+        question: format!("Apply these changes to {}?", session.target_name()),
         auto_approve: args.auto_approve,
         saved_plan_alternative: true,
     };
@@ -69,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
 
 /// How a run gets the go-ahead.
 pub enum Approval {
-    /// Ask (or take `--auto-approve`); see [`context::confirm`].
+    /// Ask (or take `--auto-approve`); see [`confirm`].
     Ask {
         question: String,
         auto_approve: bool,
@@ -83,7 +86,7 @@ pub enum Approval {
 /// What `apply`, `apply FILE`, `destroy` and `import` do once they hold a plan.
 pub struct Run {
     pub command: Command,
-    pub color: crate::cli::ColorChoice,
+    pub color: ColorChoice,
     /// `human`: the plan and the report on stdout. `json`: the report document on stdout, the
     /// plan (as text) on stderr, and no question.
     pub output: OutputFormat,
@@ -103,7 +106,7 @@ impl Run {
         refine: impl FnOnce(&mut StatusError),
     ) -> anyhow::Result<ExitStatus> {
         self.show_plan(plan)?;
-        if let Some(mut refusal) = context::refusal(plan) {
+        if let Some(mut refusal) = ops::plan::refusal(plan) {
             refine(&mut refusal);
             session.close().await;
             self.report(
@@ -132,7 +135,7 @@ impl Run {
             return Err(refusal);
         }
         let saved = matches!(self.approval, Approval::SavedPlan);
-        let report = carry_out(session, plan, self.parallelism, saved).await?;
+        let report = ops::apply::carry_out(session, plan, self.parallelism, saved).await?;
         match self.output {
             OutputFormat::Human => {
                 let mut out = std::io::stdout().lock();
@@ -148,11 +151,11 @@ impl Run {
     /// The plan for people: on stdout, or on stderr when stdout carries the JSON report.
     fn show_plan(&self, plan: &Plan) -> anyhow::Result<()> {
         match self.output {
-            OutputFormat::Human => context::print_plan(plan, PlanFormat::Human, self.color),
+            OutputFormat::Human => output::print_plan(plan, PlanFormat::Human, self.color),
             OutputFormat::Json => {
                 let options = HumanOptions {
-                    color: context::stderr_color(self.color),
-                    width: context::terminal_width(),
+                    color: stderr_color(self.color),
+                    width: terminal_width(),
                 };
                 let mut err = anstream::stderr().lock();
                 render::human::render(plan, &mut err, &options).context("failed to write the plan")
@@ -169,7 +172,7 @@ impl Run {
         saved_plan_alternative: bool,
     ) -> anyhow::Result<()> {
         let may_ask = self.output != OutputFormat::Json;
-        if context::confirm(question, auto_approve, saved_plan_alternative, may_ask)? {
+        if confirm(question, auto_approve, saved_plan_alternative, may_ask)? {
             Ok(())
         } else {
             Err(cancelled())
@@ -205,7 +208,7 @@ async fn apply_saved(
     output: OutputFormat,
 ) -> anyhow::Result<ExitStatus> {
     let saved = read_saved(path)?;
-    let session = Session::connect_for_parallelism(global, parallelism).await?;
+    let session = session::connect_for_parallelism(global, parallelism).await?;
     let here = session.endpoint_id();
     if saved.endpoint != here {
         return Err(StatusError::new(
@@ -284,37 +287,4 @@ fn manifests_hint(path: &Path, text: Option<&str>) -> String {
     } else {
         String::new()
     }
-}
-
-/// Runs the plan (progress on stderr) and returns what happened; its exit status is 0, 5 or 6.
-pub async fn carry_out(
-    session: Session,
-    plan: &Plan,
-    parallelism: usize,
-    check_preconditions: bool,
-) -> anyhow::Result<Report> {
-    let options = ExecuteOptions {
-        parallelism,
-        check_preconditions,
-    };
-    let stop = context::interrupts()?;
-    let mut progress = Progress::for_stderr();
-    let report = apply::execute(session.client(), plan, options, stop, &mut progress)
-        .await
-        .context("failed to apply")?;
-    session.close().await;
-    Ok(report)
-}
-
-/// `the local emulator (DIR)` or the project URL, for questions.
-pub fn target_name(session: &Session) -> String {
-    session
-        .conn
-        .describe()
-        .trim_start_matches("target: ")
-        .to_owned()
-}
-
-pub fn cancelled() -> anyhow::Error {
-    StatusError::new(ExitStatus::Error, "cancelled; nothing was changed").into()
 }

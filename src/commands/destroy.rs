@@ -4,13 +4,14 @@
 
 use std::path::PathBuf;
 
-use super::apply::{Approval, Run, target_name};
-use super::context::{self, Session};
-use super::memory::OutputArgs;
+use super::apply::{Approval, Run};
+use super::args::GlobalArgs;
+use super::output::OutputArgs;
+use super::session;
 use crate::apply::json::Command;
-use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
+use crate::ops;
 use crate::plan::{self, PlanOptions};
 
 #[derive(Debug, clap::Args)]
@@ -40,11 +41,11 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = Session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {
-        context::load_manifests(&args.files, &session)?.desired
+        session::load_manifests(&args.files, &session, global.color)?.desired
     };
     let options = PlanOptions {
         set: session.set.clone(),
@@ -52,7 +53,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         allow_delete: args.allow_delete.iter().cloned().collect(),
         ..PlanOptions::default()
     };
-    let (live, prepared) = session.read_live(&desired, &options).await?;
+    let (live, prepared) = ops::live::read_live(&session, &desired, &options).await?;
     let plan = plan::plan_prepared(&desired, prepared, &live, &options);
     super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
@@ -60,7 +61,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             "Destroy these {} resource(s) of set `{}` in {}?",
             plan.actions.len(),
             session.set,
-            target_name(&session)
+            session.target_name()
         ),
         auto_approve: args.auto_approve,
         saved_plan_alternative: false,

@@ -10,9 +10,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig};
 
-use crate::cli::GlobalArgs;
+use crate::commands::GlobalArgs;
 use crate::exit::ExitStatus;
-use crate::foundry::connect::LOCAL_DB_FILE;
+use crate::ops::session::LOCAL_DB_FILE;
 
 /// Options of `foundryctl emulator`. Faults can also be set with `FOUNDRY_EMULATOR_*`
 /// variables (`LATENCY_MS`, `JITTER_MS`, `ERROR_RATE`, `RATE_429`, `RATE_500`, `RATE_503`,

@@ -12,8 +12,8 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::context::Session;
-use crate::cli::GlobalArgs;
+use super::session;
+use crate::commands::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
@@ -66,7 +66,7 @@ impl Selector {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = Session::connect(global).await?;
+    let session = session::connect(global).await?;
     let live = session
         .client()
         .read_live_state(&BTreeSet::new())

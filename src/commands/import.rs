@@ -2,14 +2,15 @@
 //! without changing its content. The difference to the manifests is shown first; the next
 //! `apply` makes it.
 
-use super::apply::{Approval, Run, target_name, write_report};
-use super::context::{self, Session};
-use super::memory::{OutputArgs, OutputFormat};
+use super::apply::{Approval, Run, write_report};
+use super::args::GlobalArgs;
+use super::output::{OutputArgs, OutputFormat};
 use super::plan::require_files;
+use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
-use crate::cli::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::model::ResourceRef;
+use crate::ops::{self, Session};
 use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
@@ -43,13 +44,13 @@ pub struct Args {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     require_files(&args.files)?;
-    let session = Session::connect(global).await?;
-    let validated = context::load_manifests(&args.files, &session)?;
+    let session = session::connect(global).await?;
+    let validated = session::load_manifests(&args.files, &session, global.color)?;
     let options = PlanOptions {
         set: session.set.clone(),
         ..PlanOptions::default()
     };
-    let (live, _) = session.read_live(&validated.desired, &options).await?;
+    let (live, _) = ops::live::read_live(&session, &validated.desired, &options).await?;
     let plan = match plan::plan_import(
         &validated.desired,
         &live,
@@ -86,7 +87,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     let question = format!(
         "Stamp {} in {} as managed by set `{}`?",
         args.resource,
-        target_name(&session),
+        session.target_name(),
         session.set
     );
     let run = Run {

@@ -1,46 +1,23 @@
-//! One module per subcommand. Each turns its arguments into library calls and returns an
-//! [`ExitStatus`]. What several commands share lives in [`context`]: the session (target line,
-//! connection, colour), the planning flags, the refusal order (errors 3, conflicts 6, blocked 4)
-//! and the confirmation rule. The `memory` commands are a directory of their own because their
-//! output shapes (`memory/view.rs`) are part of the interface.
+//! One module per subcommand. Each parses its arguments, calls the library (mostly
+//! [`crate::ops`]), prints, and returns an [`ExitStatus`](crate::exit::ExitStatus). What several
+//! commands share is split by concern: [`args`] (the options every command accepts, the
+//! planning flags), [`session`] (connecting and announcing the target), [`output`] (output
+//! formats and colour) and [`confirm`] (asking before a change).
 
 pub mod agent;
 pub mod apply;
-pub mod context;
+pub mod args;
+pub mod confirm;
 pub mod destroy;
 pub mod emulator;
 pub mod get;
 pub mod import;
 pub mod memory;
+pub mod output;
 pub mod plan;
 pub mod schema;
+pub mod session;
 pub mod validate;
 
-use anyhow::Context as _;
-
-use crate::cli::{Cli, Command};
-use crate::exit::ExitStatus;
-
-/// Runs the parsed command line on a fresh tokio runtime.
-pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("failed to start the async runtime")?;
-    let global = cli.global;
-    crate::foundry::logging::init(global.verbose);
-    runtime.block_on(async move {
-        match cli.command {
-            Command::Validate(args) => validate::run(&global, args).await,
-            Command::Schema(args) => schema::run(&global, args).await,
-            Command::Plan(args) => plan::run(&global, args).await,
-            Command::Apply(args) => apply::run(&global, args).await,
-            Command::Destroy(args) => destroy::run(&global, args).await,
-            Command::Get(args) => get::run(&global, args).await,
-            Command::Import(args) => import::run(&global, args).await,
-            Command::Memory(cmd) => memory::run(&global, cmd).await,
-            Command::Agent(cmd) => agent::run(&global, cmd).await,
-            Command::Emulator(args) => emulator::run(&global, args).await,
-        }
-    })
-}
+pub use args::{GlobalArgs, PlanningArgs};
+pub use output::ColorChoice;

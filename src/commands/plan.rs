@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use super::context::{self, PlanFormat, PlanningArgs, Session};
-use crate::cli::GlobalArgs;
+use super::args::{GlobalArgs, PlanningArgs};
+use super::output::{self, PlanFormat, stderr_color};
+use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
+use crate::ops::{self, Session};
 use crate::plan::{self, Plan, SavedPlan};
 
 #[derive(Debug, clap::Args)]
@@ -34,9 +36,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         check_out_path(path)?;
     }
     require_files(&args.planning.files)?;
-    let session = Session::connect(global).await?;
+    let session = session::connect(global).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
-    let refusal = context::refusal(&plan);
+    let refusal = ops::plan::refusal(&plan);
     // Saved before printing, so a closed stdout (`| head`) cannot lose the file. A plan that
     // `apply` would refuse (errors, conflicts, blocked actions) is not written at all: a file
     // that cannot be applied would only be advertised as if it could.
@@ -65,7 +67,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             }
         }
     }
-    context::print_plan(&plan, args.output, global.color)?;
+    output::print_plan(&plan, args.output, global.color)?;
     session.close().await;
     if let Some(refusal) = refusal {
         return Err(refusal.into());
@@ -148,14 +150,17 @@ pub async fn make_plan(
     global: &GlobalArgs,
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
-    let validated = context::load_manifests(&planning.files, session)?;
+    let validated = session::load_manifests(&planning.files, session, global.color)?;
     let options = planning.options(&session.set, destroy);
-    let (live, prepared) = session.read_live(&validated.desired, &options).await?;
-    check_targets(planning, &validated, &live)?;
-    if !destroy {
-        context::check_store_references(&validated, &live, global.color)?;
-    }
-    let plan = plan::plan_prepared(&validated.desired, prepared, &live, &options);
+    let mut err = std::io::stderr().lock();
+    let plan = ops::plan::make_plan(
+        session,
+        &validated,
+        &options,
+        &mut err,
+        stderr_color(global.color),
+    )
+    .await?;
     warn_unused_allows(&plan, &options);
     Ok((validated, plan))
 }
@@ -166,30 +171,6 @@ pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
     for unused in plan::unused_allows(plan, options) {
         anstream::eprintln!("warning: {unused}");
     }
-}
-
-/// Refuses `--target`s that name nothing, declared or live: planning them would print "No
-/// changes", which hides the typo.
-fn check_targets(
-    planning: &PlanningArgs,
-    validated: &Validated,
-    live: &crate::model::LiveState,
-) -> anyhow::Result<()> {
-    let targets = planning.targets.iter().cloned().collect();
-    let unmatched = plan::unmatched_targets(&validated.desired, live, &targets);
-    if unmatched.is_empty() {
-        return Ok(());
-    }
-    let names: Vec<String> = unmatched.iter().map(ToString::to_string).collect();
-    Err(StatusError::new(
-        ExitStatus::Error,
-        format!(
-            "--target {} matches no resource: neither the manifests nor the project have it\n\
-             hint: check the KIND/NAME (`foundryctl get` lists the project's resources)",
-            names.join(", ")
-        ),
-    )
-    .into())
 }
 
 /// Writes the saved plan: provenance plus the plan. Holds no token or credential: a plan whose

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::cli::GlobalArgs;
+use crate::commands::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 

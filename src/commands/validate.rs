@@ -7,7 +7,8 @@ use anyhow::Context as _;
 use clap::ValueEnum;
 use serde::Serialize;
 
-use crate::cli::{ColorChoice, GlobalArgs};
+use crate::commands::GlobalArgs;
+use crate::commands::output::stderr_color;
 use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Diagnostic, Validated};
@@ -44,7 +45,7 @@ struct JsonReport {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
-    let env = super::context::load_env(&cwd);
+    let env = Env::load(&cwd).map_err(anyhow::Error::from);
     match args.output {
         OutputFormat::Human => {
             let vars = manifest::Variables::from(&env?);
@@ -150,17 +151,4 @@ pub fn summary(validated: &Validated) -> String {
         if files == 1 { "" } else { "s" },
         if resources == 1 { "is" } else { "are" },
     )
-}
-
-/// Whether diagnostics on stderr get colour: `--color`, else `NO_COLOR`/`CLICOLOR_FORCE` and
-/// whether stderr is a terminal.
-pub fn stderr_color(choice: ColorChoice) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => !matches!(
-            anstream::AutoStream::choice(&std::io::stderr()),
-            anstream::ColorChoice::Never
-        ),
-    }
 }

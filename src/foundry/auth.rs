@@ -24,8 +24,30 @@ use azure_identity::{
     UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
-use crate::cli::AuthMode;
 use crate::env::Env;
+
+/// How to authenticate to Azure (`--auth`). It derives `clap::ValueEnum` here, where the
+/// concept lives, so the command line depends on the client and never the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum AuthMode {
+    /// Client secret, workload identity, GitHub Actions OIDC, then Azure CLI and azd.
+    #[default]
+    Auto,
+    /// Azure CLI (`az login`).
+    Cli,
+    /// Azure Developer CLI (`azd auth login`).
+    Azd,
+    /// Managed identity (App Service, Container Apps, VMs); only when asked for.
+    ManagedIdentity,
+    /// Workload identity (AZURE_FEDERATED_TOKEN_FILE).
+    WorkloadIdentity,
+    /// AZURE_CLIENT_ID, AZURE_TENANT_ID, AZURE_CLIENT_SECRET.
+    ClientSecret,
+    /// GitHub Actions OIDC exchanged as a client assertion.
+    GithubOidc,
+    /// A raw bearer token from FOUNDRY_TOKEN.
+    Token,
+}
 
 /// The one scope every Foundry data-plane call needs.
 pub const SCOPE: &str = "https://ai.azure.com/.default";

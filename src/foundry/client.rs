@@ -4,6 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
@@ -11,7 +12,6 @@ use serde::de::DeserializeOwned;
 use super::auth::Auth;
 use super::convert;
 use super::error::ClientError;
-use super::lro::LroConfig;
 use super::request::{ApiVersion, Order, PageQuery, RequestSpec, Requests};
 use super::transport::{Response, Transport, TransportConfig};
 use super::wire;
@@ -28,6 +28,26 @@ const MAX_PAGES: usize = 10_000;
 
 /// A client for one project endpoint and api-version. Cheap to clone; clones share the
 /// connection pool, the in-flight limit and the token cache.
+/// How the client waits for a long-running update (`update_memories`; see `lro.rs`).
+#[derive(Debug, Clone)]
+pub struct LroConfig {
+    /// Give up after this long (recorded updates with `update_delay: 0` finished in 4–13 s).
+    pub timeout: Duration,
+    /// The first wait between polls; grows by half each poll up to `max_interval`.
+    pub first_interval: Duration,
+    pub max_interval: Duration,
+}
+
+impl Default for LroConfig {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(180),
+            first_interval: Duration::from_millis(500),
+            max_interval: Duration::from_secs(5),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Client {
     pub(super) transport: Transport,
@@ -61,6 +81,11 @@ impl Client {
 
     pub fn endpoint(&self) -> &Url {
         self.requests.endpoint()
+    }
+
+    /// The transport settings this client was made with (the in-flight limit, timeouts).
+    pub fn transport_config(&self) -> &TransportConfig {
+        self.transport.config()
     }
 
     // --- plumbing ---------------------------------------------------------------------------

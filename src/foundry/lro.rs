@@ -13,7 +13,7 @@
 //!   `update_id`. The bearer token is therefore never sent to a host the user did not name.
 //! - without the header, the poll URL is built from `update_id` (the early SDKs did the same).
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use reqwest::Url;
 
@@ -21,25 +21,6 @@ use super::client::Client;
 use super::error::ClientError;
 use super::transport::retry_after;
 use super::wire::{UpdateResponse, UpdateStatus};
-
-#[derive(Debug, Clone)]
-pub struct LroConfig {
-    /// Give up after this long (recorded updates with `update_delay: 0` finished in 4–13 s).
-    pub timeout: Duration,
-    /// The first wait between polls; grows by half each poll up to `max_interval`.
-    pub first_interval: Duration,
-    pub max_interval: Duration,
-}
-
-impl Default for LroConfig {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(180),
-            first_interval: Duration::from_millis(500),
-            max_interval: Duration::from_secs(5),
-        }
-    }
-}
 
 /// The URL to poll, per the module rule. Pure, so every case is unit-tested.
 pub fn poll_url(endpoint: &Url, operation_location: Option<&str>, fallback: &Url) -> Url {

@@ -8,10 +8,12 @@
 //! - [`wire`] holds the REST shapes; [`convert`] maps them to and from the domain model.
 //! - [`client`] is the typed API, including [`Client::read_live_state`] for the planner.
 //! - [`lro`] waits for `update_memories`; [`target`] resolves which project to talk to.
+//!
+//! The client receives a URL and a credential; it knows no command-line type and never starts
+//! the emulator (that is [`crate::ops::session`]).
 
 pub mod auth;
 mod client;
-pub mod connect;
 pub mod convert;
 pub mod error;
 pub mod logging;
@@ -27,10 +29,9 @@ mod scripted_tests;
 #[cfg(test)]
 mod test_server;
 
-pub use auth::{Auth, AuthError};
-pub use client::{Client, HistoryError};
+pub use auth::{Auth, AuthError, AuthMode};
+pub use client::{Client, HistoryError, LroConfig};
 pub use error::ClientError;
-pub use lro::LroConfig;
 pub use memory::{AgentResponse, Message, Role, UpdateStarted};
 pub use request::ApiVersion;
 pub use target::{Target, TargetError};

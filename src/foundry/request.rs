@@ -5,18 +5,23 @@
 
 use reqwest::{Method, Url};
 
-use crate::cli::ApiVersionArg;
-
 mod agents;
 mod memory;
 
 /// The REST api-version foundryctl speaks. It decides the `api-version` query value, whether
 /// memory-store calls need `Foundry-Features: MemoryStores=V1Preview`, the memory tool's type
 /// on the wire, and the Responses route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// It derives `clap::ValueEnum` here, where the concept lives, so the command line depends on
+/// the client and never the reverse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum ApiVersion {
+    /// `v1` (memory-store calls add `Foundry-Features: MemoryStores=V1Preview`).
     #[default]
+    #[value(name = "v1")]
     V1,
+    /// `2025-11-15-preview`, as used by the seed tutorial.
+    #[value(name = "2025-11-15-preview")]
     Preview20251115,
 }
 
@@ -47,15 +52,6 @@ impl ApiVersion {
                 "2025-11-15-preview" => Some(ApiVersion::Preview20251115),
                 _ => None,
             })
-    }
-}
-
-impl From<ApiVersionArg> for ApiVersion {
-    fn from(arg: ApiVersionArg) -> Self {
-        match arg {
-            ApiVersionArg::V1 => ApiVersion::V1,
-            ApiVersionArg::Preview20251115 => ApiVersion::Preview20251115,
-        }
     }
 }
 

@@ -452,7 +452,7 @@ async fn a_client_built_for_a_parallelism_above_the_default_limit_runs_that_many
 async fn the_bearer_token_goes_to_loopback_http_but_never_to_remote_http() {
     let server = Server::start(Vec::new(), ok(STORE)).await;
     let auth = Auth::from_mode(
-        crate::cli::AuthMode::Token,
+        crate::foundry::AuthMode::Token,
         &Env::from_pairs([("FOUNDRY_TOKEN", "tok-123")]),
     )
     .unwrap();
@@ -473,7 +473,7 @@ async fn the_bearer_token_goes_to_loopback_http_but_never_to_remote_http() {
     );
 
     let auth = Auth::from_mode(
-        crate::cli::AuthMode::Token,
+        crate::foundry::AuthMode::Token,
         &Env::from_pairs([("FOUNDRY_TOKEN", "tok-123")]),
     )
     .unwrap();

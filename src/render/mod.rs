@@ -1,6 +1,6 @@
 //! Renderers: a [`Plan`](crate::plan::Plan) as text for people ([`human`]), JSON for machines
 //! ([`json`], documented in docs/plan-json.md) and Markdown for pull-request comments
-//! ([`markdown`]).
+//! ([`markdown`]); and the reports of the memory commands ([`memory`]).
 //!
 //! Pure like the planner: each renderer writes into an `impl io::Write` and takes colour and
 //! width as parameters; deciding them (TTY, `NO_COLOR`, `--color`) is the command layer's job.
@@ -8,6 +8,7 @@
 pub mod human;
 pub mod json;
 pub mod markdown;
+pub mod memory;
 
 use serde_json::Value;
 

@@ -18,12 +18,13 @@ use std::time::Duration;
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::view::{self, AddReport, OperationView, UpdateView};
-use super::{OutputArgs, conversation, lookup, parse_scope, print};
+use super::{conversation, lookup, parse_scope};
+use crate::commands::output::{OutputArgs, print_report as print};
 use crate::exit::ExitStatus;
 use crate::foundry::wire::{UpdateResponse, UpdateStatus};
 use crate::foundry::{Client, ClientError, Message};
 use crate::model::MemoryStoreName;
+use crate::render::memory::{self, AddReport, UpdateView};
 
 /// More superseding than this in one wait means something else keeps writing the scope.
 const MAX_SUPERSEDED_HOPS: usize = 10;
@@ -74,7 +75,7 @@ pub async fn run(client: &Client, color: bool, args: Args) -> anyhow::Result<Exi
         report.updates.push(update);
     }
     print(args.output.output, color, &report, |out, palette| {
-        view::write_add(out, &report, palette)
+        memory::write_add(out, &report, palette)
     })?;
     let failed: Vec<&str> = report
         .updates
@@ -201,7 +202,7 @@ fn outcome(
                 .map(|r| {
                     r.memory_operations
                         .iter()
-                        .map(OperationView::from)
+                        .map(super::operation_view)
                         .collect()
                 })
                 .unwrap_or_default(),

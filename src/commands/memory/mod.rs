@@ -1,7 +1,8 @@
 //! `foundryctl memory …`: the imperative memory workflow (DESIGN §5). Teach memories
 //! (`add`), find them (`search`, `list`), and remove them (`forget` a scope, `delete` one).
 //!
-//! Each subcommand module turns its arguments into client calls and a report from [`view`];
+//! Each subcommand module turns its arguments into client calls and a report from
+//! [`crate::render::memory`];
 //! [`lookup`] turns bare 404s into errors that name what exists.
 
 mod add;
@@ -9,16 +10,13 @@ mod conversation;
 pub(crate) mod lookup;
 mod read;
 mod remove;
-pub mod view;
 
-use std::io::Write as _;
-
-use anyhow::Context as _;
-use serde::Serialize;
-
-use crate::cli::GlobalArgs;
-use crate::commands::context::{self, Session};
+use crate::commands::GlobalArgs;
+use crate::commands::output::stdout_color;
+use crate::commands::session;
 use crate::exit::ExitStatus;
+use crate::foundry::wire::{MemoryItem, MemoryOperation};
+use crate::render::memory::{MemoryView, OperationView};
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
@@ -34,27 +32,10 @@ pub enum Command {
     Delete(remove::DeleteArgs),
 }
 
-/// `--output` of the memory and agent commands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum OutputFormat {
-    /// Text for people.
-    #[default]
-    Human,
-    /// One JSON document on stdout, in the shapes documented in `view`.
-    Json,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct OutputArgs {
-    /// Output format.
-    #[arg(long, value_enum, default_value_t)]
-    pub output: OutputFormat,
-}
-
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let session = Session::connect(global).await?;
+    let session = session::connect(global).await?;
     let client = session.client();
-    let color = context::stdout_color(global.color);
+    let color = stdout_color(global.color);
     let result = match command {
         Command::Add(args) => add::run(client, color, args).await,
         Command::Search(args) => read::search(client, color, args).await,
@@ -66,24 +47,6 @@ pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitSt
     result
 }
 
-/// Prints a report on stdout: JSON, or the human rendering `human` writes (in colour when
-/// `color`, which [`context::stdout_color`] decides from the terminal, `NO_COLOR` and
-/// `--color`).
-pub(crate) fn print<R: Serialize>(
-    format: OutputFormat,
-    color: bool,
-    report: &R,
-    human: impl FnOnce(&mut dyn std::io::Write, &view::Palette) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match format {
-        OutputFormat::Json => view::write_json(&mut out, report),
-        OutputFormat::Human => human(&mut out, &view::Palette::new(color)),
-    }
-    .and_then(|()| out.flush())
-    .context("failed to write to stdout")
-}
-
 /// A scope is the one free-form identifier the API takes; an empty one is a mistake the
 /// service would answer with a less helpful 400.
 pub(crate) fn parse_scope(value: &str) -> Result<String, String> {
@@ -91,4 +54,37 @@ pub(crate) fn parse_scope(value: &str) -> Result<String, String> {
         return Err("a scope cannot be empty".to_owned());
     }
     Ok(value.to_owned())
+}
+
+/// One memory as every command shows it.
+pub(crate) fn memory_view(item: &MemoryItem) -> MemoryView {
+    MemoryView::new(
+        item.memory_id.clone(),
+        item.kind.as_str(),
+        item.content.clone(),
+        item.updated_at,
+    )
+}
+
+/// A change an update made, as every command shows it.
+pub(crate) fn operation_view(op: &MemoryOperation) -> OperationView {
+    OperationView::new(&op.kind, memory_view(&op.memory_item))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_read_in_one_tense_and_kinds_in_lower_case() {
+        let op: MemoryOperation = serde_json::from_value(serde_json::json!({
+            "kind": "create",
+            "memory_item": {"memory_id": "m1", "updated_at": 1, "scope": "s", "content": "c", "kind": "USER_PROFILE"}
+        }))
+        .unwrap();
+        let view = operation_view(&op);
+        assert_eq!(view.operation, "created");
+        assert_eq!(view.memory.kind, "user_profile");
+        assert_eq!(view.memory.memory_id, "m1");
+    }
 }

@@ -1,10 +1,11 @@
 //! `foundryctl memory search` and `memory list`: reading a scope's memories.
 
-use super::view::{self, ListReport, MemoryView, SearchReport};
-use super::{OutputArgs, lookup, parse_scope, print};
+use super::{lookup, parse_scope};
+use crate::commands::output::{OutputArgs, OutputFormat, print_report as print};
 use crate::exit::ExitStatus;
 use crate::foundry::{ApiVersion, Client, Message};
 use crate::model::MemoryStoreName;
+use crate::render::memory::{self, ListReport, MemoryView, SearchReport};
 
 /// Options of `memory search`.
 #[derive(Debug, clap::Args)]
@@ -49,13 +50,13 @@ pub async fn search(client: &Client, color: bool, args: SearchArgs) -> anyhow::R
         memories: found
             .memories
             .iter()
-            .map(|hit| MemoryView::from(&hit.memory_item))
+            .map(|hit| super::memory_view(&hit.memory_item))
             .collect(),
     };
     print(args.output.output, color, &report, |out, palette| {
-        view::write_memories(out, &report.memories, false, palette)
+        memory::write_memories(out, &report.memories, false, palette)
     })?;
-    if report.memories.is_empty() && args.output.output == super::OutputFormat::Human {
+    if report.memories.is_empty() && args.output.output == OutputFormat::Human {
         anstream::eprintln!("no memories found in scope {}", report.scope);
     }
     Ok(ExitStatus::Success)
@@ -126,7 +127,7 @@ pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Resul
     };
     let memories: Vec<MemoryView> = items
         .iter()
-        .map(MemoryView::from)
+        .map(super::memory_view)
         .filter(|m| args.kind.is_none_or(|k| m.kind == k.as_str()))
         .collect();
     let report = ListReport {
@@ -136,9 +137,9 @@ pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Resul
         memories,
     };
     print(args.output.output, color, &report, |out, palette| {
-        view::write_memories(out, &report.memories, true, palette)
+        memory::write_memories(out, &report.memories, true, palette)
     })?;
-    if args.output.output == super::OutputFormat::Human {
+    if args.output.output == OutputFormat::Human {
         let n = report.memories.len();
         anstream::eprintln!(
             "{n} {} in scope {}",

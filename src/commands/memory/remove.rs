@@ -7,11 +7,12 @@ use std::io::IsTerminal as _;
 use anyhow::Context as _;
 
 use super::read::require_items_api;
-use super::view::{self, DeleteReport, ForgetReport};
-use super::{OutputArgs, lookup, parse_scope, print};
+use super::{lookup, parse_scope};
+use crate::commands::output::{OutputArgs, print_report as print};
 use crate::exit::ExitStatus;
 use crate::foundry::Client;
 use crate::model::MemoryStoreName;
+use crate::render::memory::{self, DeleteReport, ForgetReport};
 
 /// Options of `memory forget`.
 #[derive(Debug, clap::Args)]
@@ -90,7 +91,7 @@ pub async fn forget(client: &Client, color: bool, args: ForgetArgs) -> anyhow::R
         deleted,
     };
     print(args.output.output, color, &report, |out, _| {
-        view::write_forget(out, &report)
+        memory::write_forget(out, &report)
     })?;
     Ok(ExitStatus::Success)
 }
@@ -134,7 +135,7 @@ pub async fn delete(client: &Client, color: bool, args: DeleteArgs) -> anyhow::R
         deleted,
     };
     print(args.output.output, color, &report, |out, _| {
-        view::write_delete(out, &report)
+        memory::write_delete(out, &report)
     })?;
     Ok(ExitStatus::Success)
 }

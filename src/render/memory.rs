@@ -11,8 +11,6 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::foundry::wire::{MemoryItem, MemoryOperation};
-
 /// One memory as every command shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemoryView {
@@ -23,13 +21,14 @@ pub struct MemoryView {
     pub updated_at: i64,
 }
 
-impl From<&MemoryItem> for MemoryView {
-    fn from(item: &MemoryItem) -> Self {
+impl MemoryView {
+    /// `kind` as the service spells it (`USER_PROFILE`); shown in lower case.
+    pub fn new(memory_id: String, kind: &str, content: String, updated_at: i64) -> Self {
         Self {
-            memory_id: item.memory_id.clone(),
-            kind: item.kind.as_str().to_ascii_lowercase(),
-            content: item.content.clone(),
-            updated_at: item.updated_at,
+            memory_id,
+            kind: kind.to_ascii_lowercase(),
+            content,
+            updated_at,
         }
     }
 }
@@ -43,11 +42,12 @@ pub struct OperationView {
     pub memory: MemoryView,
 }
 
-impl From<&MemoryOperation> for OperationView {
-    fn from(op: &MemoryOperation) -> Self {
+impl OperationView {
+    /// `kind` as the service or the spec spells it (`create` or `created`).
+    pub fn new(kind: &str, memory: MemoryView) -> Self {
         Self {
-            operation: past_tense(&op.kind),
-            memory: MemoryView::from(&op.memory_item),
+            operation: past_tense(kind),
+            memory,
         }
     }
 }
@@ -284,12 +284,10 @@ mod tests {
 
     #[test]
     fn operation_kinds_read_in_one_tense_and_kinds_in_lower_case() {
-        let op: MemoryOperation = serde_json::from_value(serde_json::json!({
-            "kind": "create",
-            "memory_item": {"memory_id": "m1", "updated_at": 1, "scope": "s", "content": "c", "kind": "USER_PROFILE"}
-        }))
-        .unwrap();
-        let view = OperationView::from(&op);
+        let view = OperationView::new(
+            "create",
+            MemoryView::new("m1".into(), "USER_PROFILE", "c".into(), 1),
+        );
         assert_eq!(view.operation, "created");
         assert_eq!(view.memory.kind, "user_profile");
         assert_eq!(past_tense("Deleted"), "deleted");

@@ -1,0 +1,109 @@
+//! Argument groups several commands share: the options every command accepts and the flags
+//! that shape a plan.
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::output::ColorChoice;
+use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::{ApiVersion, AuthMode, TransportConfig};
+use crate::model::{ResourceRef, SetName};
+use crate::ops::SessionOptions;
+use crate::plan::PlanOptions;
+
+/// Options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Project endpoint (https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT), or
+    /// `local[:DIR]` for the embedded emulator. Defaults to PROJECT_ENDPOINT (environment or
+    /// .env), else the local emulator (refused when CI is set).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// REST api-version to speak.
+    #[arg(long, global = true, value_enum, default_value_t = ApiVersion::V1)]
+    pub api_version: ApiVersion,
+
+    /// How to authenticate to Azure (ignored for the local emulator).
+    #[arg(long, global = true, value_enum, default_value_t = AuthMode::Auto)]
+    pub auth: AuthMode,
+
+    /// The set of resources this run owns; prune and destroy touch only this set.
+    #[arg(
+        long = "set",
+        global = true,
+        value_name = "NAME",
+        default_value = "default"
+    )]
+    pub set: String,
+
+    /// When to use colour on the terminal (NO_COLOR is honoured under `auto`).
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
+    /// Log each HTTP request (-v), and bodies too (-vv). Tokens are always redacted.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// `--set`, validated.
+    pub fn set_name(&self) -> anyhow::Result<SetName> {
+        SetName::new(self.set.clone()).map_err(|e| {
+            anyhow::Error::new(StatusError::new(
+                ExitStatus::Error,
+                format!("invalid --set {:?}: {e}", self.set),
+            ))
+        })
+    }
+
+    /// What a session is opened with, for a command whose client admits as many requests in
+    /// flight as `transport` says.
+    pub fn session_options(&self, transport: TransportConfig) -> anyhow::Result<SessionOptions> {
+        Ok(SessionOptions {
+            endpoint: self.endpoint.clone(),
+            api_version: self.api_version,
+            auth: self.auth,
+            set: self.set_name()?,
+            transport,
+        })
+    }
+}
+
+/// The flags that shape a plan, shared by `plan` and `apply`.
+#[derive(Debug, Clone, Args)]
+pub struct PlanningArgs {
+    /// Manifest file or directory (recursively *.yaml, *.yml); `-` reads stdin. Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
+    pub files: Vec<PathBuf>,
+
+    /// Delete resources this set owns that the manifests no longer declare.
+    #[arg(long)]
+    pub prune: bool,
+
+    /// Plan only this resource (KIND/NAME, e.g. agent/dev-buddy). Repeatable.
+    #[arg(long = "target", value_name = "KIND/NAME")]
+    pub targets: Vec<ResourceRef>,
+
+    /// Allow replacing this memory store, which deletes every memory in it. Repeatable.
+    #[arg(long, value_name = "memory_store/NAME")]
+    pub allow_replace: Vec<ResourceRef>,
+
+    /// Allow deleting this memory store and every memory in it. Repeatable.
+    #[arg(long, value_name = "memory_store/NAME")]
+    pub allow_delete: Vec<ResourceRef>,
+}
+
+impl PlanningArgs {
+    pub fn options(&self, set: &SetName, destroy: bool) -> PlanOptions {
+        PlanOptions {
+            set: set.clone(),
+            prune: self.prune,
+            destroy,
+            targets: (!self.targets.is_empty()).then(|| self.targets.iter().cloned().collect()),
+            allow_replace: self.allow_replace.iter().cloned().collect(),
+            allow_delete: self.allow_delete.iter().cloned().collect(),
+        }
+    }
+}

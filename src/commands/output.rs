@@ -1,0 +1,111 @@
+//! How commands write what they report: the output formats, and colour on each stream.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use clap::ValueEnum;
+use serde::Serialize;
+
+use crate::plan::Plan;
+use crate::render::memory::{Palette, write_json};
+use crate::render::{self, HumanOptions};
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Whether to colour what goes to stdout.
+pub fn stdout_color(choice: ColorChoice) -> bool {
+    stream_color(choice, anstream::AutoStream::choice(&std::io::stdout()))
+}
+
+/// Whether to colour what goes to stderr.
+pub fn stderr_color(choice: ColorChoice) -> bool {
+    stream_color(choice, anstream::AutoStream::choice(&std::io::stderr()))
+}
+
+/// `--color always|never` wins; `auto` follows anstream (`NO_COLOR`, `CLICOLOR_FORCE`, TTY).
+fn stream_color(choice: ColorChoice, auto: anstream::ColorChoice) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => !matches!(auto, anstream::ColorChoice::Never),
+    }
+}
+
+/// `COLUMNS` when set (shells export it), else 80.
+pub fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(80)
+}
+
+/// `--output` of every command that prints a report (`apply`, `destroy`, `import`, `memory`,
+/// `agent`, `validate`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum OutputFormat {
+    /// Text for people.
+    #[default]
+    Human,
+    /// One JSON document on stdout (each command's shape is documented in docs/).
+    Json,
+}
+
+/// `--output` for the commands that print a report.
+#[derive(Debug, Clone, clap::Args)]
+pub struct OutputArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// Prints a report on stdout: JSON, or the human rendering `human` writes (in colour when
+/// `color`, which [`stdout_color`] decides from the terminal, `NO_COLOR` and `--color`).
+pub fn print_report<R: Serialize>(
+    format: OutputFormat,
+    color: bool,
+    report: &R,
+    human: impl FnOnce(&mut dyn std::io::Write, &Palette) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        OutputFormat::Json => write_json(&mut out, report),
+        OutputFormat::Human => human(&mut out, &Palette::new(color)),
+    }
+    .and_then(|()| out.flush())
+    .context("failed to write to stdout")
+}
+
+/// How a plan is written to stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanFormat {
+    /// Terraform-like text, colour only on a terminal.
+    Human,
+    /// The versioned JSON document (docs/plan-json.md).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+/// Writes `plan` to stdout in `format`.
+pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match format {
+        PlanFormat::Human => render::human::render(
+            plan,
+            &mut out,
+            &HumanOptions {
+                color: stdout_color(color),
+                width: terminal_width(),
+            },
+        ),
+        PlanFormat::Json => render::json::render(plan, &mut out),
+        PlanFormat::Markdown => render::markdown::render(plan, &mut out),
+    }
+    .context("failed to write the plan")
+}

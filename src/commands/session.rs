@@ -1,0 +1,55 @@
+//! Opening a session for a command: the environment read once, the target announced on
+//! stderr's first line (and its warning, if any), and the manifests loaded against that
+//! environment.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::args::GlobalArgs;
+use super::output::{ColorChoice, stderr_color};
+use crate::env::Env;
+use crate::foundry::TransportConfig;
+use crate::manifest::{self, Validated, Variables};
+use crate::ops::Session;
+
+/// Resolves the target, prints `target: …` to stderr, and connects with the default transport
+/// settings.
+pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Session> {
+    connect_with(global, TransportConfig::default()).await
+}
+
+/// Like [`connect`], for a command whose executor runs `parallelism` actions at once (`apply`,
+/// `destroy`): the client must admit at least that many requests in flight, or the flag would
+/// be silently capped by the client's own limit.
+pub async fn connect_for_parallelism(
+    global: &GlobalArgs,
+    parallelism: usize,
+) -> anyhow::Result<Session> {
+    connect_with(global, TransportConfig::for_parallelism(parallelism)).await
+}
+
+async fn connect_with(global: &GlobalArgs, transport: TransportConfig) -> anyhow::Result<Session> {
+    let cwd = std::env::current_dir().context("failed to find the working directory")?;
+    let options = global.session_options(transport)?;
+    let env = Env::load(&cwd)?;
+    let session = Session::open(options, cwd, env)
+        .await
+        .context("failed to connect to the project")?;
+    anstream::eprintln!("{}", session.conn.describe());
+    if let Some(warning) = session.conn.target.warning() {
+        anstream::eprintln!("{warning}");
+    }
+    Ok(session)
+}
+
+/// Loads the manifests against the session's environment (exit 3 when invalid, diagnostics on
+/// stderr, coloured as `--color` says).
+pub fn load_manifests(
+    files: &[PathBuf],
+    session: &Session,
+    color: ColorChoice,
+) -> anyhow::Result<Validated> {
+    let vars = Variables::from(&session.env);
+    manifest::load(files, &vars, stderr_color(color))
+}

@@ -1,0 +1,63 @@
+//! Reading the live project for a plan: one paged list per kind, with the manifests' half of
+//! planning done while the lists are in flight, plus the version histories the plan needs.
+
+use std::collections::BTreeSet;
+
+use anyhow::Context as _;
+
+use super::Session;
+use crate::foundry::Client;
+use crate::model::{DesiredState, LiveState};
+use crate::plan::{self, PlanOptions, Prepared};
+
+/// The live state for planning `desired` with `options`: one paged list per kind, plus the
+/// version history of the agents whose latest version is unstamped and whose history the
+/// plan needs (`plan::agents_needing_history`: declared ones, and on a deleting run the
+/// undeclared ones, so the plan can say which it will not delete).
+///
+/// The manifests' half of planning ([`plan::prepare`]) runs while the lists are in flight;
+/// pass what comes back to [`plan::plan_prepared`].
+pub async fn read_live(
+    session: &Session,
+    desired: &DesiredState,
+    options: &PlanOptions,
+) -> anyhow::Result<(LiveState, Prepared)> {
+    let client = session.client();
+    let (mut live, prepared) = read_and_prepare(client, desired)
+        .await
+        .context("failed to read the live project")?;
+    let names = plan::agents_needing_history(desired, &live, options);
+    let histories = client
+        .list_versions_of_agents(names.into_iter().collect())
+        .await
+        .map_err(|e| {
+            anyhow::Error::new(e.error)
+                .context(format!("failed to read the versions of agent/{}", e.name))
+        })?;
+    for (name, history) in histories {
+        if let Some(agent) = live.agents.get_mut(&name) {
+            agent.history = Some(history);
+        }
+    }
+    Ok((live, prepared))
+}
+
+/// Lists the live project (one paged list per kind) and, meanwhile, does the half of planning
+/// that needs only the manifests. The lists run as their own task, so on the command's
+/// multi-threaded runtime the round trips and the CPU work overlap: for a large project that
+/// work costs about as much as a round trip, and a plan's bound is one round trip per page.
+pub async fn read_and_prepare(
+    client: &Client,
+    desired: &DesiredState,
+) -> anyhow::Result<(LiveState, Prepared)> {
+    let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
+    let reading = tokio::spawn({
+        let client = client.clone();
+        async move { client.read_live_state(&declared).await }
+    });
+    let prepared = plan::prepare(desired);
+    let live = reading
+        .await
+        .context("the read of the live project stopped")??;
+    Ok((live, prepared))
+}

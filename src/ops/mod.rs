@@ -1,0 +1,18 @@
+//! Operations: what a command does once its arguments are parsed, as library calls that tests
+//! and benches use as they are (cargo's `ops`). A command module parses arguments, calls these,
+//! and prints; nothing here knows a command-line type.
+//!
+//! - [`session`] opens a session with a project: resolves the target, starts the embedded
+//!   emulator for a local one, and hands the client a URL and a credential.
+//! - [`live`] reads the live state a plan needs, overlapping the reads with the manifests' half
+//!   of planning.
+//! - [`plan`] makes a plan from validated manifests and the live project, and says whether it
+//!   may run (errors, conflicts, blocked actions).
+//! - [`apply`] carries a plan out (apply, destroy and import all end there), Ctrl-C included.
+
+pub mod apply;
+pub mod live;
+pub mod plan;
+pub mod session;
+
+pub use session::{Connection, Session, SessionOptions};
