@@ -446,3 +446,54 @@ fn allow_flags_that_unblock_nothing_are_warned_about() {
         .code(0)
         .stderr(contains("warning").not());
 }
+
+#[test]
+fn a_reference_to_a_store_the_plan_deletes_is_shown_at_the_memory_tool() {
+    let project = Project::new();
+    let both = r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: gpt-4.1-mini
+  instructions: Be brief.
+"#;
+    let file = project.write("m.yaml", both);
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    // The store leaves the manifests while a declared agent starts using it: `--prune` would
+    // delete it under the agent.
+    let agent_only = r#"apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: gpt-4.1-mini
+  instructions: Be brief.
+  tools:
+    - type: memory_search
+      memory_store_name: prefs
+      scope: "{{$userId}}"
+"#;
+    let file = project.write("m.yaml", agent_only);
+    project
+        .cmd()
+        .args(["plan", "--prune", "-f"])
+        .arg(&file)
+        .assert()
+        .code(3)
+        .stdout(contains(
+            "agent/buddy references memory store `prefs`, which this plan deletes",
+        ))
+        .stderr(contains(
+            "error: agent/buddy references memory store `prefs`, which this plan deletes\n --> ",
+        ))
+        .stderr(contains("m.yaml:9:7"));
+}

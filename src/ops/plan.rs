@@ -1,6 +1,7 @@
 //! Making a plan from validated manifests and the live project, and deciding whether a plan
 //! may run.
 
+use std::collections::BTreeSet;
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -9,7 +10,7 @@ use super::Session;
 use super::live::read_live;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Validated};
-use crate::model::LiveState;
+use crate::model::{LiveState, References, ResourceRef, StoreReference};
 use crate::plan::{self, Plan, PlanOptions};
 
 /// Reads the live project, refuses `--target`s that name nothing, checks that every memory
@@ -24,15 +25,13 @@ pub async fn make_plan(
 ) -> anyhow::Result<Plan> {
     let (live, prepared) = read_live(session, &validated.desired, options).await?;
     check_targets(options, validated, &live)?;
+    let refs = References::of(&validated.desired, &live);
     if !options.destroy {
-        check_store_references(validated, &live, diagnostics, color)?;
+        check_store_references(validated, &refs, diagnostics, color)?;
     }
-    Ok(plan::plan_prepared(
-        &validated.desired,
-        prepared,
-        &live,
-        options,
-    ))
+    let plan = plan::plan_indexed(&validated.desired, prepared, &live, &refs, options);
+    locate_reference_problems(&plan, validated, diagnostics, color)?;
+    Ok(plan)
 }
 
 /// Refuses `--target`s that name nothing, declared or live: planning them would print "No
@@ -61,18 +60,25 @@ fn check_targets(
     .into())
 }
 
-/// Memory tools naming a store that neither the manifests nor the live project have: each is
-/// shown at its file:line:column, and the command ends with exit 3.
+/// Memory tools naming a store that neither the manifests nor the live project have
+/// ([`References::unresolved`]): each is shown at its file:line:column, and the command ends
+/// with exit 3 before anything is planned.
 pub fn check_store_references(
     validated: &Validated,
-    live: &LiveState,
+    refs: &References,
     out: &mut impl Write,
     color: bool,
 ) -> anyhow::Result<()> {
+    let unresolved: BTreeSet<StoreReference> = refs.unresolved().collect();
     let missing: Vec<_> = validated
         .undeclared_stores
         .iter()
-        .filter(|u| !live.stores.contains_key(&u.store))
+        .filter(|u| {
+            unresolved.contains(&StoreReference {
+                agent: u.agent.clone(),
+                store: u.store.clone(),
+            })
+        })
         .map(|u| u.diagnostic.clone().into_error())
         .collect();
     if missing.is_empty() {
@@ -87,6 +93,43 @@ pub fn check_store_references(
         ),
     )
     .into())
+}
+
+/// The plan's reference problems (an agent naming a store the plan deletes) at the memory
+/// tool's file:line:column, on `out`: the plan says what is wrong, this says where. Each plan
+/// diagnostic carries its agent and store, which find the tool among the manifests' undeclared
+/// references.
+fn locate_reference_problems(
+    plan: &Plan,
+    validated: &Validated,
+    out: &mut impl Write,
+    color: bool,
+) -> anyhow::Result<()> {
+    let located: Vec<manifest::Diagnostic> = plan
+        .diagnostics
+        .iter()
+        .filter(|d| d.severity == plan::Severity::Error)
+        .filter_map(|d| match (&d.resource, &d.store) {
+            (Some(ResourceRef::Agent(agent)), Some(store)) => Some((d, agent, store)),
+            _ => None,
+        })
+        .flat_map(|(d, agent, store)| {
+            validated
+                .undeclared_stores
+                .iter()
+                .filter(move |u| &u.agent == agent && &u.store == store)
+                .map(move |u| {
+                    let mut located = u.diagnostic.clone().into_error();
+                    located.message.clone_from(&d.message);
+                    located.hint.clone_from(&d.hint);
+                    located
+                })
+        })
+        .collect();
+    if located.is_empty() {
+        return Ok(());
+    }
+    manifest::render_diagnostics(out, &located, color).context("failed to write diagnostics")
 }
 
 /// The exit status a rendered plan ends with before anything is executed, or `None` when it

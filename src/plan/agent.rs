@@ -27,11 +27,17 @@
 //! # Errors
 //! None.
 
+use super::build::{Accumulator, action, conflict, create, delete_reason, owner_of};
+use super::decide::{Decision, Facts, Owner, decide};
 use super::diff::diff;
-use super::planner::Declared;
-use super::types::{Drift, FieldChange};
+use super::prepare::Declared;
+use super::types::{
+    Action, ActionKind, Drift, FieldChange, NotDeleted, Op, PlanOptions, Precondition,
+};
 use crate::model::normalize;
-use crate::model::{Agent, LiveAgent, ResourceKind, ResourceRef, SetName, fingerprint};
+use crate::model::{
+    Agent, LiveAgent, Ownership, ResourceKind, ResourceRef, SetName, fingerprint, stamped_metadata,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Review {
@@ -146,5 +152,124 @@ pub fn review(desired: &Agent, declared: &Declared, live: &LiveAgent, set: &SetN
         changes,
         reasons,
         drift,
+    }
+}
+
+/// Decides what happens to one agent, declared (`want`, with its prepared normal form)
+/// and/or live (`have`), and records it in `out`.
+pub(super) fn plan(
+    out: &mut Accumulator,
+    resource: ResourceRef,
+    want: Option<(&Agent, Declared)>,
+    have: Option<&LiveAgent>,
+    options: &PlanOptions,
+) {
+    let facts = Facts {
+        declared: want.is_some(),
+        owner: agent_owner(have, &options.set),
+        prune: options.prune,
+        destroy: options.destroy,
+    };
+    let precondition = Precondition::for_agent(have);
+    match (decide(facts), want, have) {
+        (Decision::Create, Some((want, declared)), _) => {
+            let op = Op::CreateAgentVersion {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
+            };
+            out.actions
+                .push(create(resource, op, declared, precondition));
+        }
+        (Decision::Reconcile, Some((want, declared)), Some(have)) => {
+            let review = review(want, &declared, have, &options.set);
+            out.drift.extend(review.drift);
+            if !review.new_version {
+                return;
+            }
+            let fp = declared.fingerprint;
+            let op = Op::CreateAgentVersion {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &fp),
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: review.reasons,
+                changes: review.changes,
+                ..action(resource, ActionKind::Update, op, precondition)
+            });
+        }
+        (Decision::Delete, _, Some(have)) => {
+            let op = Op::DeleteAgent {
+                name: have.name.clone(),
+            };
+            out.actions.push(Action {
+                reasons: vec![format!(
+                    "{}; every version is deleted",
+                    delete_reason(options)
+                )],
+                ..action(resource, ActionKind::Delete, op, precondition)
+            });
+        }
+        (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
+        (Decision::NotDeleted, _, Some(have)) => {
+            out.not_deleted
+                .push(not_deleted(resource, have, &options.set));
+        }
+        (Decision::Conflict(kind), _, _) => {
+            out.conflicts
+                .push(conflict(resource, kind, have.map(LiveAgent::ownership)));
+        }
+        (
+            Decision::Create
+            | Decision::Reconcile
+            | Decision::Delete
+            | Decision::NotDeleted
+            | Decision::Ignore,
+            _,
+            _,
+        ) => {}
+    }
+}
+
+fn agent_owner(live: Option<&LiveAgent>, set: &SetName) -> Owner {
+    let Some(agent) = live else {
+        return Owner::Absent;
+    };
+    let latest = agent.ownership();
+    if !latest.managed
+        && agent
+            .history
+            .iter()
+            .flatten()
+            .any(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+    {
+        return Owner::OursBeforeEdit;
+    }
+    owner_of(&latest, set)
+}
+
+/// Why an agent this set once owned is kept by a deleting run: its latest version is not ours,
+/// and foundryctl deletes only what carries its stamp.
+fn not_deleted(resource: ResourceRef, have: &LiveAgent, set: &SetName) -> NotDeleted {
+    let ours = have
+        .history
+        .iter()
+        .flatten()
+        .find(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+        .map_or_else(String::new, |v| {
+            format!(" (the last version foundryctl applied is {})", v.version)
+        });
+    NotDeleted {
+        reason: format!(
+            "{resource} is not deleted: its latest version ({}) was made outside foundryctl{ours}",
+            have.latest.version
+        ),
+        hint: format!(
+            "delete it in the portal if it should go, or declare it and apply so the latest \
+             version is foundryctl's again; `{resource}` is then deleted like the rest"
+        ),
+        resource,
     }
 }

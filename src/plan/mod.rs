@@ -10,20 +10,22 @@
 
 mod agent;
 mod allow;
+mod build;
 pub mod decide;
 mod diff;
 mod import;
 mod order;
 mod planner;
+mod prepare;
+mod references;
 pub mod secrets;
 mod store;
 pub mod types;
 
 pub use allow::{UnusedAllow, unused_allows};
 pub use import::{ImportError, plan_import};
-pub use planner::{
-    Prepared, agents_needing_history, plan, plan_prepared, prepare, unmatched_targets,
-};
+pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unmatched_targets};
+pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,

@@ -13,10 +13,12 @@
 use std::collections::BTreeMap;
 
 use super::types::{Action, ActionId, ActionKind, Op};
-use crate::model::{LiveState, MemoryStoreName};
+use crate::model::{MemoryStoreName, References};
 
-/// Fills `depends_on` and `level`, then sorts the actions into execution order.
-pub fn link(actions: &mut [Action], live: &LiveState) {
+/// Fills `depends_on` and `level`, then sorts the actions into execution order. The edges come
+/// from `refs`: what each declared agent will reference, and what each live agent references
+/// now.
+pub fn link(actions: &mut [Action], refs: &References) {
     let store_actions: BTreeMap<MemoryStoreName, (ActionId, ActionKind)> = actions
         .iter()
         .filter_map(|a| match &a.op {
@@ -25,29 +27,35 @@ pub fn link(actions: &mut [Action], live: &LiveState) {
             | Op::UpdateStore { name, .. }
             | Op::DeleteStore { name }
             | Op::StampStore { name, .. } => Some((name.clone(), (a.id.clone(), a.kind))),
-            _ => None,
+            Op::CreateAgentVersion { .. } | Op::DeleteAgent { .. } | Op::StampAgent { .. } => None,
         })
         .collect();
 
     let mut must_precede_delete: BTreeMap<MemoryStoreName, Vec<ActionId>> = BTreeMap::new();
     for action in actions.iter_mut() {
-        let (name, new_spec) = match &action.op {
-            Op::CreateAgentVersion { name, spec, .. } => (name, Some(spec)),
-            Op::DeleteAgent { name } => (name, None),
-            _ => continue,
+        // A new version's references are the declared ones (its spec is the declared spec); a
+        // delete makes none.
+        let (name, creates) = match &action.op {
+            Op::CreateAgentVersion { name, .. } => (name, true),
+            Op::DeleteAgent { name } => (name, false),
+            // A stamp changes no definition, so no reference starts or ends with it.
+            Op::StampAgent { .. }
+            | Op::CreateStore { .. }
+            | Op::UpdateStore { .. }
+            | Op::ReplaceStore { .. }
+            | Op::DeleteStore { .. }
+            | Op::StampStore { .. } => continue,
         };
-        for store in new_spec.into_iter().flat_map(|s| s.referenced_stores()) {
+        let new_refs = creates
+            .then(|| refs.declared_stores_of(name))
+            .into_iter()
+            .flatten();
+        for store in new_refs {
             if let Some((id, ActionKind::Create | ActionKind::Replace)) = store_actions.get(store) {
                 action.depends_on.push(id.clone());
             }
         }
-        let live_refs = live
-            .agents
-            .get(name)
-            .and_then(|a| a.latest.spec.as_ref())
-            .into_iter()
-            .flat_map(|s| s.referenced_stores());
-        for store in live_refs {
+        for store in refs.live_stores_of(name) {
             must_precede_delete
                 .entry(store.clone())
                 .or_default()

@@ -37,12 +37,20 @@
 
 use serde_json::Value;
 
+use super::build::{Accumulator, action, conflict, create, delete_reason, owner_of};
+use super::decide::{Decision, Facts, Owner, decide};
 use super::diff::diff;
-use super::planner::Declared;
-use super::types::{Diagnostic, Drift, FieldChange, Severity};
+use super::prepare::Declared;
+use super::types::{
+    Action, ActionKind, Blocked, Diagnostic, Drift, FieldChange, Op, PlanOptions, Precondition,
+    Severity,
+};
 use crate::model::fingerprint;
 use crate::model::normalize::{self, Normalized};
-use crate::model::{LiveMemoryStore, MemoryStore, MemoryStoreSpec, ResourceKind, ResourceRef};
+use crate::model::{
+    LiveMemoryStore, MemoryStore, MemoryStoreSpec, ResourceKind, ResourceRef, SetName,
+    stamped_metadata,
+};
 
 /// What the comparison concluded.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,6 +124,7 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
                 review.diagnostics.push(Diagnostic {
                     severity: Severity::Warning,
                     resource: Some(resource.clone()),
+                    store: None,
                     message: format!(
                         "cannot verify {} of {resource}: the service does not report them and \
                          the store no longer matches its stamp",
@@ -138,6 +147,7 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
             review.diagnostics.push(Diagnostic {
                 severity: Severity::Warning,
                 resource: Some(resource.clone()),
+                store: None,
                 message: format!(
                     "{resource}: the manifests changed but every reported field already \
                      matches, so foundryctl infers a change in {} (not reported by the service)",
@@ -255,4 +265,116 @@ fn push_unique(values: &mut Vec<Value>, v: Value) {
 fn list<'a>(paths: impl IntoIterator<Item = &'a String>) -> String {
     let items: Vec<&str> = paths.into_iter().map(String::as_str).collect();
     items.join(", ")
+}
+
+/// Decides what happens to one memory store, declared (`want`, with its prepared normal
+/// form) and/or live (`have`), and records it in `out`.
+pub(super) fn plan(
+    out: &mut Accumulator,
+    resource: ResourceRef,
+    want: Option<(&MemoryStore, Declared)>,
+    have: Option<&LiveMemoryStore>,
+    options: &PlanOptions,
+) {
+    let facts = Facts {
+        declared: want.is_some(),
+        owner: store_owner(have, &options.set),
+        prune: options.prune,
+        destroy: options.destroy,
+    };
+    let disposable = want.as_ref().is_some_and(|(w, _)| w.disposable);
+    let precondition = Precondition::for_store(have);
+    match (decide(facts), want, have) {
+        (Decision::Create, Some((want, declared)), _) => {
+            let op = Op::CreateStore {
+                name: want.name.clone(),
+                spec: want.spec.clone(),
+                metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
+            };
+            out.actions
+                .push(create(resource, op, declared, precondition));
+        }
+        (Decision::Reconcile, Some((want, declared)), Some(have)) => {
+            let review = review(want, &declared, have);
+            out.drift.extend(review.drift);
+            out.diagnostics.extend(review.diagnostics);
+            let fp = declared.fingerprint;
+            let metadata = stamped_metadata(&want.spec.labels, &options.set, &fp);
+            let (kind, op, blocked) = match review.verdict {
+                Verdict::NoOp => return,
+                Verdict::Update => (
+                    ActionKind::Update,
+                    Op::UpdateStore {
+                        name: want.name.clone(),
+                        description: want.spec.description.clone(),
+                        metadata,
+                    },
+                    None,
+                ),
+                Verdict::Replace => {
+                    let allowed = disposable || options.allow_replace.contains(&resource);
+                    (
+                        ActionKind::Replace,
+                        Op::ReplaceStore {
+                            name: want.name.clone(),
+                            spec: want.spec.clone(),
+                            metadata,
+                        },
+                        (!allowed).then(|| blocked(&resource, "replacing", "--allow-replace")),
+                    )
+                }
+            };
+            out.actions.push(Action {
+                fingerprint: Some(fp),
+                reasons: review.reasons,
+                changes: review.changes,
+                blocked,
+                ..action(resource, kind, op, precondition)
+            });
+        }
+        (Decision::Delete, _, Some(have)) => {
+            let allowed = disposable || options.allow_delete.contains(&resource);
+            let op = Op::DeleteStore {
+                name: have.name.clone(),
+            };
+            out.actions.push(Action {
+                reasons: vec![delete_reason(options)],
+                blocked: (!allowed).then(|| blocked(&resource, "deleting", "--allow-delete")),
+                ..action(resource, ActionKind::Delete, op, precondition)
+            });
+        }
+        (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
+        (Decision::Conflict(kind), _, _) => out.conflicts.push(conflict(
+            resource,
+            kind,
+            have.map(LiveMemoryStore::ownership),
+        )),
+        // Create without a declaration, reconcile or delete without a live store: `decide`
+        // never returns these (Create needs `declared`, Reconcile and Delete need an owner).
+        // Stores have no versions, so never `NotDeleted`.
+        (
+            Decision::Create
+            | Decision::Reconcile
+            | Decision::Delete
+            | Decision::NotDeleted
+            | Decision::Ignore,
+            _,
+            _,
+        ) => {}
+    }
+}
+
+fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
+    match live.map(LiveMemoryStore::ownership) {
+        None => Owner::Absent,
+        Some(o) => owner_of(&o, set),
+    }
+}
+
+fn blocked(resource: &ResourceRef, verb: &str, flag: &str) -> Blocked {
+    Blocked {
+        reason: format!("{verb} a memory store deletes every memory in it"),
+        data_loss: format!("all memories in {resource}, for every scope"),
+        unblock_flag: format!("{flag} {resource}"),
+    }
 }

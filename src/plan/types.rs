@@ -309,6 +309,10 @@ pub enum Severity {
 pub struct Diagnostic {
     pub severity: Severity,
     pub resource: Option<ResourceRef>,
+    /// The memory store a reference problem is about (`resource` is then the agent), so a
+    /// command can point at the memory tool's file:line:column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub store: Option<MemoryStoreName>,
     pub message: String,
     pub hint: Option<String>,
 }

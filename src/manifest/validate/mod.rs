@@ -13,11 +13,11 @@ mod document;
 mod repair;
 mod store;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest as _, Sha256};
 
-use crate::model::{DesiredState, ResourceKind};
+use crate::model::{DesiredState, References, ResourceKind, StoreReference};
 
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::raw::{self, API_VERSION, Header};
@@ -107,9 +107,18 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
         }
     }
 
+    // The rule is the index's (`References::unresolved`); without a project to look in, every
+    // store the manifests do not declare is unresolved, which `validate` warns about and `plan`
+    // checks against the project.
+    let unresolved: BTreeSet<StoreReference> =
+        References::of_desired(&desired).unresolved().collect();
     let mut undeclared_stores = Vec::new();
     for (agent, file_index, reference) in tool_refs {
-        if desired.stores.contains_key(&reference.store) {
+        let key = StoreReference {
+            agent: agent.clone(),
+            store: reference.store.clone(),
+        };
+        if !unresolved.contains(&key) {
             continue;
         }
         let Some(file) = files.get(file_index) else {
