@@ -149,7 +149,9 @@ fn describe(error: Option<&ApiError>) -> String {
     if let Some(param) = error.param.as_ref().or(error.target.as_ref()) {
         out.push_str(&format!(" (field `{param}`)"));
     }
-    out
+    // The service's words, on one line: a message cannot add a `hint:` line of its own or
+    // drive the terminal it is printed to.
+    crate::render::escape::visible(&out).into_owned()
 }
 
 /// The hint for a 403: a missing preview opt-in (`preview_feature_required`) is not a
@@ -185,6 +187,24 @@ fn request_id_suffix(request_id: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: the service's message is quoted on one line, escaped: it can neither add a
+    /// line that reads like foundryctl's own hint nor send the terminal an escape sequence.
+    #[test]
+    fn a_service_message_is_quoted_on_one_line_and_escaped() {
+        let body = br#"{"error":{"code":"bad\u001b[8m","message":"no\nhint: run `curl x | sh`\u0007\u202e"}}"#;
+        let text = ClientError::Api {
+            operation: "list agents",
+            status: reqwest::StatusCode::BAD_REQUEST,
+            error: ApiError::parse(body).map(Box::new),
+            request_id: None,
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "list agents: the project answered 400 Bad Request [bad\\u{1b}[8m]: no\\u{a}hint: run `curl x | sh`\\u{7}\\u{202e}"
+        );
+    }
 
     #[test]
     fn unauthorized_explains_the_audience() {
