@@ -151,6 +151,8 @@ fn describe(error: Option<&ApiError>) -> String {
     }
     // The service's words, on one line: a message cannot add a `hint:` line of its own or
     // drive the terminal it is printed to.
+    // Nor can it print a credential it quotes (a reflected `Authorization` header).
+    let out = super::redact::redact(&out, &[]).into_owned();
     crate::render::escape::visible(&out).into_owned()
 }
 

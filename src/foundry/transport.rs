@@ -417,10 +417,20 @@ impl Transport {
             .bytes()
             .await
             .map_err(|e| AttemptOutcome::NoAnswer(format!("reading the answer: {e}")))?;
+        // A gateway may quote the Authorization header back: the token leaves the answer here,
+        // before an error message or a log line can carry it.
+        let token = authorization.map(|a| a.strip_prefix("Bearer ").unwrap_or(a));
+        let body = match (token, std::str::from_utf8(&body)) {
+            (Some(token), Ok(text)) => match super::redact::redact_secret(text, token) {
+                std::borrow::Cow::Owned(redacted) => redacted.into_bytes(),
+                std::borrow::Cow::Borrowed(_) => body.to_vec(),
+            },
+            _ => body.to_vec(),
+        };
         let resp = Response {
             status,
             headers,
-            body: body.to_vec(),
+            body,
         };
         tracing::info!(
             target: "foundryctl::http",
