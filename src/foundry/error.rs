@@ -73,6 +73,24 @@ pub enum ClientError {
         source: serde_json::Error,
     },
 
+    /// A list page that says there is more but gives nothing to continue from, or a cursor
+    /// that does not move: taking it as the end would read half the project.
+    #[error("{operation}: the project sent a malformed page: {reason}")]
+    MalformedPage {
+        operation: &'static str,
+        reason: String,
+    },
+
+    /// An answer larger than the transport's limit: an error rather than unbounded memory.
+    #[error(
+        "{operation}: the project's answer is larger than the {} limit; stopped reading it",
+        size(*limit)
+    )]
+    TooLarge {
+        operation: &'static str,
+        limit: usize,
+    },
+
     #[error("{operation}: could not build the request: {reason}")]
     Request {
         operation: &'static str,
@@ -154,6 +172,15 @@ fn describe(error: Option<&ApiError>) -> String {
     // Nor can it print a credential it quotes (a reflected `Authorization` header).
     let out = super::redact::redact(&out, &[]).into_owned();
     crate::render::escape::visible(&out).into_owned()
+}
+
+/// `32 MiB`, or bytes when not a whole number of MiB.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The hint for a 403: a missing preview opt-in (`preview_feature_required`) is not a
