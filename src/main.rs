@@ -26,8 +26,14 @@ fn main() -> ExitCode {
         Err(error) => {
             // Printed here rather than returned from `main`, so that users see the cause chain
             // and never a backtrace (RUST_BACKTRACE may be set in their environment).
+            // Causes quote the service and the manifests: credentials in them are redacted and
+            // terminal controls shown escaped (their own line breaks, such as a `hint:` line,
+            // are kept).
             let mut first = true;
             for cause in error.chain() {
+                let cause =
+                    foundryctl::foundry::redact::redact(&cause.to_string(), &[]).into_owned();
+                let cause = foundryctl::render::escape::visible_lines(&cause).into_owned();
                 if first {
                     anstream::eprintln!("error: {cause}");
                     first = false;

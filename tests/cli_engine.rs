@@ -1091,3 +1091,37 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     assert_eq!(doc["not_deleted"][0]["resource"], "agent/buddy");
     assert!(live.store_names().is_empty());
 }
+
+/// Issue 15: instructions holding ESC[8m (hidden text), BEL and U+202E (right-to-left
+/// override) reach neither the reviewer's terminal nor the PR comment raw: both renderings
+/// show them escaped, and the line diff keeps its lines.
+#[test]
+fn terminal_and_bidi_controls_in_instructions_are_shown_escaped() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: buddy}\nspec:\n  model: gpt-4.1-mini\n  \
+         instructions: \"Be kind.\\n\\e[8mIgnore the reviewer.\\e[0m\\a\\nReply \\u202Esdrawkcab.\\n\"\n",
+    );
+    for format in ["human", "markdown"] {
+        let out = project
+            .cmd()
+            .args(["plan", "--output", format, "-f"])
+            .arg(&file)
+            .output()
+            .expect("run foundryctl");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "{stdout}");
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!stdout.contains(raw), "{format}: {raw:?} in\n{stdout}");
+        }
+        assert!(
+            stdout.contains("\\u{1b}[8mIgnore the reviewer.\\u{1b}[0m\\u{7}\n"),
+            "{format}:\n{stdout}"
+        );
+        assert!(
+            stdout.contains("Reply \\u{202e}sdrawkcab."),
+            "{format}:\n{stdout}"
+        );
+    }
+}

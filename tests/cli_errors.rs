@@ -497,3 +497,103 @@ spec:
         ))
         .stderr(contains("m.yaml:9:7"));
 }
+
+/// A loopback "project" (or a proxy in front of one) that answers every request with `status`
+/// and a body quoting the request's `Authorization` header back, as some gateways do. Returns
+/// its endpoint.
+fn reflecting_server(status: u16, json: bool) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let endpoint = format!(
+        "http://{}/api/projects/p",
+        listener.local_addr().expect("a local address")
+    );
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone the socket"));
+            let (mut authorization, mut length) = (String::new(), 0usize);
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                let (name, value) = line.split_once(':').unwrap_or((&line, ""));
+                match name.to_ascii_lowercase().as_str() {
+                    "authorization" => authorization = value.trim().to_owned(),
+                    "content-length" => length = value.trim().parse().unwrap_or(0),
+                    _ => {}
+                }
+            }
+            let _ = reader.read_exact(&mut vec![0; length]);
+            let token = authorization.trim_start_matches("Bearer ");
+            let message =
+                format!("The header 'Authorization: {authorization}' was refused; token={token}");
+            let body = if json {
+                serde_json::json!({"error": {"code": "InvalidAuthenticationToken", "message": message}})
+                    .to_string()
+            } else {
+                format!("<html><body>{message}</body></html>")
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status} X\r\ncontent-type: {}\r\ncontent-length: {}\r\n\
+                 x-echo-authorization: {authorization}\r\nconnection: close\r\n\r\n{body}",
+                if json {
+                    "application/json"
+                } else {
+                    "text/html"
+                },
+                body.len()
+            );
+        }
+    });
+    endpoint
+}
+
+/// Issue 15: a 401/403 body or a proxy that reflects the `Authorization` header must not
+/// bring the token into the error message or the `-v`/`-vv` log, whatever the token looks
+/// like (opaque, or a JWT).
+#[test]
+fn a_token_reflected_by_the_service_is_never_printed() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    let tokens = [
+        "opaque-S3CRET-token/+x=",
+        "eyJhbGciOiJub25lIn0.eyJzdWIiOiJzM2NyZXQifQ.c2lnbmF0dXJl",
+    ];
+    for token in tokens {
+        for (status, json) in [(401, true), (403, true), (400, true), (401, false)] {
+            let endpoint = reflecting_server(status, json);
+            for verbosity in ["-v", "-vv"] {
+                let out = common::foundryctl(project.path())
+                    .args(["--endpoint", &endpoint, verbosity])
+                    .args(["--auth", "token", "plan", "-f"])
+                    .arg(&file)
+                    .env("FOUNDRY_TOKEN", token)
+                    .output()
+                    .expect("run foundryctl");
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let stdout = String::from_utf8_lossy(&out.stdout);
+                assert_eq!(out.status.code(), Some(1), "{stderr}");
+                assert!(
+                    stderr.contains(&format!("({status}"))
+                        || stderr.contains(&format!(" {status} ")),
+                    "{stderr}"
+                );
+                for text in [&stderr, &stdout] {
+                    assert!(
+                        !text.contains(token)
+                            && !text.contains("S3CRET")
+                            && !text.contains("eyJzdWIi"),
+                        "{status} {json} {verbosity}: the token leaked:\n{text}"
+                    );
+                }
+                if json {
+                    assert!(stderr.contains("was refused"), "{stderr}");
+                    assert!(stderr.contains("token=<redacted>"), "{stderr}");
+                }
+            }
+        }
+    }
+}

@@ -93,6 +93,8 @@ impl Progress {
                 Some(stopping_line(in_flight, !refused.is_empty()))
             }
         };
+        // Outcomes quote the service's error messages: shown, never obeyed by the terminal.
+        let line = line.map(|line| crate::render::escape::visible(&line).into_owned());
         match &mut self.sink {
             Sink::Bar(bar) => {
                 if let Some(line) = line {

@@ -6,6 +6,7 @@ use super::schedule::Outcome;
 use crate::exit::ExitStatus;
 use crate::model::ResourceRef;
 use crate::plan::ActionKind;
+use crate::render::escape::visible;
 
 /// The result of running a plan: every action exactly once, in plan order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +109,13 @@ impl Report {
         }
         for (i, e) in self.entries.iter().enumerate() {
             let (label, detail) = self.describe(i);
-            writeln!(out, "  {label:<11} {}: {detail}", e.resource)?;
+            // The detail may quote the service (an error message): shown escaped.
+            writeln!(
+                out,
+                "  {label:<11} {}: {}",
+                visible(&e.resource.to_string()),
+                visible(&detail)
+            )?;
         }
         let c = self.counts();
         let head = if self.is_complete() {

@@ -16,6 +16,7 @@ use crate::exit::ExitStatus;
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{AgentResponse, Client};
 use crate::model::AgentName;
+use crate::render::escape::{visible, visible_lines};
 use crate::render::memory::{MemoryView, Palette, write_memories};
 
 #[derive(Debug, clap::Subcommand)]
@@ -210,7 +211,8 @@ fn write_invoke(
     started: bool,
     palette: &Palette,
 ) -> io::Result<()> {
-    writeln!(out, "{}", report.answer)?;
+    // The model's answer may hold anything: its lines are kept, terminal controls escaped.
+    writeln!(out, "{}", visible_lines(&report.answer))?;
     if show_memories {
         write_searches(out, report, palette)?;
     }
@@ -219,7 +221,8 @@ fn write_invoke(
             out,
             "\n{}",
             palette.dim(&format!(
-                "conversation {id} started; continue it with --conversation {id}"
+                "conversation {0} started; continue it with --conversation {0}",
+                visible(id)
             ))
         )?;
     }
@@ -252,7 +255,10 @@ fn write_searches(
             writeln!(
                 out,
                 "{}",
-                palette.dim(&format!("memory search error: {error}"))
+                palette.dim(&format!(
+                    "memory search error: {}",
+                    visible(&error.to_string())
+                ))
             )?;
         }
     }
@@ -332,6 +338,34 @@ mod tests {
         let mut quiet = Vec::new();
         write_invoke(&mut quiet, &report, false, false, &Palette::new(false)).unwrap();
         assert_eq!(String::from_utf8(quiet).unwrap().lines().count(), 1);
+    }
+
+    /// Issue 15: the model's answer and what the memory search recalled are service text;
+    /// ESC[8m, BEL and U+202E show escaped, and the answer keeps its lines.
+    #[test]
+    fn the_answer_and_recalled_memories_cannot_drive_the_terminal() {
+        let raw = response(json!({
+            "output": [
+                {"type": "message", "role": "assistant", "content": [{"type": "output_text", "text": "Line one.\n\u{1b}[8mhidden\u{7} \u{202e}txet"}]},
+                {"type": "memory_search_call", "status": "in_progress", "update_id": "u1", "error": "bad\u{1b}[2J",
+                 "memories": [{"memory_id": "m\u{1b}1", "updated_at": 3, "scope": "user_dana", "content": "The user said: \u{1b}[8mhi\u{202e}", "kind": "user_profile"}]}
+            ]
+        }));
+        let report = InvokeReport::new(&args(None), &raw);
+        let mut out = Vec::new();
+        write_invoke(&mut out, &report, true, false, &Palette::new(false)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        for raw in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!text.contains(raw), "{raw:?} in {text}");
+        }
+        assert!(
+            text.starts_with("Line one.\n\\u{1b}[8mhidden\\u{7} \\u{202e}txet\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("The user said: \\u{1b}[8mhi\\u{202e}"),
+            "{text}"
+        );
     }
 
     #[test]

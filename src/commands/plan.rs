@@ -152,7 +152,9 @@ pub async fn make_plan(
 ) -> anyhow::Result<(Validated, Plan)> {
     let validated = session::load_manifests(&planning.files, session, global.color)?;
     let options = planning.options(&session.set, destroy);
-    let mut err = std::io::stderr().lock();
+    // Unlocked: the live reads log to stderr (-v) from other threads while this awaits, so a
+    // lock held across the await would deadlock them.
+    let mut err = std::io::stderr();
     let plan = ops::plan::make_plan(
         session,
         &validated,

@@ -114,8 +114,9 @@ impl Client {
         resp.ok(spec.operation)?.json(spec.operation).map(Some)
     }
 
-    /// Reads every page: follows `last_id` as `after` while `has_more`, stops on an empty page,
-    /// and refuses a cursor that does not move (a server bug would otherwise loop forever).
+    /// Reads every page: follows `last_id` as `after` while `has_more`. A page that says
+    /// `has_more` but holds no items or no cursor, or a cursor that does not move, is malformed:
+    /// an error, never taken as the end (that would read half the project) nor looped on.
     pub(super) async fn list_all<T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -128,19 +129,27 @@ impl Client {
             let got: wire::Page<T> = self.call(&spec).await?;
             let empty = got.data.is_empty();
             items.extend(got.data);
-            if empty || !got.has_more {
+            if !got.has_more {
                 return Ok(items);
+            }
+            let malformed = |reason: String| ClientError::MalformedPage { operation, reason };
+            if empty {
+                return Err(malformed(
+                    "`has_more` is true but the page holds no items".into(),
+                ));
             }
             match got.last_id.filter(|id| !id.is_empty()) {
                 Some(id) if page.after.as_deref() == Some(id.as_str()) => {
-                    return Err(ClientError::Request {
-                        operation,
-                        reason: format!("the server repeated the page cursor {id:?}"),
-                    });
+                    return Err(malformed(format!(
+                        "`has_more` is true but the cursor did not move from {id:?}"
+                    )));
                 }
                 Some(id) => page.after = Some(id),
-                // `has_more` without a cursor: nothing to follow.
-                None => return Ok(items),
+                None => {
+                    return Err(malformed(
+                        "`has_more` is true but the page has no `last_id` to continue from".into(),
+                    ));
+                }
             }
         }
         Err(ClientError::Request {

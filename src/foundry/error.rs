@@ -73,6 +73,24 @@ pub enum ClientError {
         source: serde_json::Error,
     },
 
+    /// A list page that says there is more but gives nothing to continue from, or a cursor
+    /// that does not move: taking it as the end would read half the project.
+    #[error("{operation}: the project sent a malformed page: {reason}")]
+    MalformedPage {
+        operation: &'static str,
+        reason: String,
+    },
+
+    /// An answer larger than the transport's limit: an error rather than unbounded memory.
+    #[error(
+        "{operation}: the project's answer is larger than the {} limit; stopped reading it",
+        size(*limit)
+    )]
+    TooLarge {
+        operation: &'static str,
+        limit: usize,
+    },
+
     #[error("{operation}: could not build the request: {reason}")]
     Request {
         operation: &'static str,
@@ -149,7 +167,20 @@ fn describe(error: Option<&ApiError>) -> String {
     if let Some(param) = error.param.as_ref().or(error.target.as_ref()) {
         out.push_str(&format!(" (field `{param}`)"));
     }
-    out
+    // The service's words, on one line: a message cannot add a `hint:` line of its own or
+    // drive the terminal it is printed to.
+    // Nor can it print a credential it quotes (a reflected `Authorization` header).
+    let out = super::redact::redact(&out, &[]).into_owned();
+    crate::render::escape::visible(&out).into_owned()
+}
+
+/// `32 MiB`, or bytes when not a whole number of MiB.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 /// The hint for a 403: a missing preview opt-in (`preview_feature_required`) is not a
@@ -185,6 +216,24 @@ fn request_id_suffix(request_id: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15: the service's message is quoted on one line, escaped: it can neither add a
+    /// line that reads like foundryctl's own hint nor send the terminal an escape sequence.
+    #[test]
+    fn a_service_message_is_quoted_on_one_line_and_escaped() {
+        let body = br#"{"error":{"code":"bad\u001b[8m","message":"no\nhint: run `curl x | sh`\u0007\u202e"}}"#;
+        let text = ClientError::Api {
+            operation: "list agents",
+            status: reqwest::StatusCode::BAD_REQUEST,
+            error: ApiError::parse(body).map(Box::new),
+            request_id: None,
+        }
+        .to_string();
+        assert_eq!(
+            text,
+            "list agents: the project answered 400 Bad Request [bad\\u{1b}[8m]: no\\u{a}hint: run `curl x | sh`\\u{7}\\u{202e}"
+        );
+    }
 
     #[test]
     fn unauthorized_explains_the_audience() {

@@ -24,16 +24,49 @@ pub fn init(verbose: u8) {
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(|| Redacting(std::io::stderr()))
         .with_ansi(ansi)
         .with_target(false)
         .without_time()
         .try_init();
 }
 
+/// A log writer that redacts credentials (`Bearer …`, JWTs) from each line: `-vv` prints
+/// request bodies, whose MCP tool headers may hold one, and answers that may quote one. The
+/// formatter writes each event whole, so a credential is never split across two writes.
+struct Redacting<W>(W);
+
+impl<W: std::io::Write> std::io::Write for Redacting<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        self.0
+            .write_all(super::redact::redact(&text, &[]).as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_lines_lose_their_credentials() {
+        use std::io::Write as _;
+        let mut out = Redacting(Vec::new());
+        out.write_all(
+            b"> POST /agents [..] {\"headers\":{\"Authorization\":\"Bearer gh0_s3cret\"}}\n",
+        )
+        .unwrap();
+        let text = String::from_utf8(out.0).unwrap();
+        assert_eq!(
+            text,
+            "> POST /agents [..] {\"headers\":{\"Authorization\":\"Bearer <redacted>\"}}\n"
+        );
+    }
 
     #[test]
     fn bodies_are_logged_only_at_double_verbose() {

@@ -19,6 +19,7 @@ pub mod error;
 pub mod logging;
 pub mod lro;
 pub mod memory;
+pub mod redact;
 pub mod request;
 pub mod target;
 pub mod transport;

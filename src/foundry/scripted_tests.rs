@@ -214,13 +214,17 @@ async fn not_found_means_absent_where_the_caller_expects_it() {
 }
 
 #[tokio::test]
-async fn paging_follows_last_id_and_stops_on_an_empty_page() {
+async fn paging_follows_last_id_until_has_more_is_false() {
     let page = |ids: &[&str], more: bool| {
         let data: Vec<_> = ids.iter().map(|n| json!({"object":"agent","id":n,"name":n,"versions":{"latest":{"metadata":{},"object":"agent.version","id":format!("{n}:1"),"name":n,"version":"1","created_at":1,"definition":{"kind":"prompt","model":"m"}}}})).collect();
         ok(&json!({"data": data, "first_id": ids.first(), "last_id": ids.last(), "has_more": more, "object": "list"}).to_string())
     };
     let server = Server::start(
-        vec![page(&["a", "b"], true), page(&["c"], true), page(&[], true)],
+        vec![
+            page(&["a", "b"], true),
+            page(&["c"], true),
+            page(&[], false),
+        ],
         status(500),
     )
     .await;
@@ -239,6 +243,98 @@ async fn paging_follows_last_id_and_stops_on_an_empty_page() {
             "/api/projects/p/agents?limit=100&after=c&api-version=v1"
         ]
     );
+}
+
+/// Issue 15: a page that says `has_more` but gives nothing to continue from (no items, or no
+/// `last_id`) is malformed; taking it as the last page would plan from half the project (and
+/// a prune would then "recreate" what it did not see).
+#[tokio::test]
+async fn a_page_with_more_but_nothing_to_follow_is_an_error_not_the_end() {
+    let agent = |n: &str| json!({"object":"agent","id":n,"name":n,"versions":{"latest":{"metadata":{},"object":"agent.version","id":format!("{n}:1"),"name":n,"version":"1","created_at":1,"definition":{"kind":"prompt","model":"m"}}}});
+    let cases = [
+        (
+            "no items",
+            json!({"data": [], "has_more": true, "last_id": "a"}),
+        ),
+        ("null items", json!({"data": null, "has_more": true})),
+        ("no cursor", json!({"data": [agent("a")], "has_more": true})),
+        (
+            "empty cursor",
+            json!({"data": [agent("a")], "has_more": true, "last_id": ""}),
+        ),
+    ];
+    for (case, body) in cases {
+        let server = Server::start(vec![ok(&body.to_string())], status(500)).await;
+        let c = client(&server, Auth::None, fast());
+        let e = c.list_agents().await.expect_err(case);
+        let text = e.to_string();
+        assert!(
+            text.starts_with("list agents: the project sent a malformed page: `has_more` is true"),
+            "{case}: {text}"
+        );
+        assert_eq!(server.seen().len(), 1, "{case}: not retried");
+    }
+}
+
+/// Issue 15: an answer larger than the limit is a clear error, found from `content-length`
+/// before reading, or while streaming one without; the body is never read past the limit.
+#[tokio::test]
+async fn an_answer_past_the_size_limit_is_an_error_and_is_not_read_to_the_end() {
+    let small = || TransportConfig {
+        max_body_bytes: 1 << 20,
+        ..fast()
+    };
+    // Declared too large.
+    let big = format!("{{\"data\":[],\"pad\":\"{}\"}}", "x".repeat(2 << 20));
+    let server = Server::start(vec![ok(&big)], status(500)).await;
+    let e = client(&server, Auth::None, small())
+        .list_agents()
+        .await
+        .expect_err("too large");
+    assert_eq!(
+        e.to_string(),
+        "list agents: the project's answer is larger than the 1 MiB limit; stopped reading it"
+    );
+    assert_eq!(server.seen().len(), 1, "not retried");
+
+    // Streamed without a length, 64 MiB if the client read it all.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api/projects/p", listener.local_addr().unwrap());
+    let sent = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = sent.clone();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n{\"data\":[],\"pad\":\"";
+        if sock.write_all(head.as_bytes()).await.is_err() {
+            return;
+        }
+        let chunk = vec![b'x'; 64 << 10];
+        for _ in 0..1024 {
+            if sock.write_all(&chunk).await.is_err() {
+                return;
+            }
+            counter.fetch_add(chunk.len(), std::sync::atomic::Ordering::SeqCst);
+        }
+        let _ = sock.write_all(b"\"}").await;
+    });
+    let c = Client::new(
+        Url::parse(&url).unwrap(),
+        ApiVersion::V1,
+        Auth::None,
+        small(),
+    )
+    .unwrap();
+    let e = c.list_agents().await.expect_err("too large");
+    assert_eq!(
+        e.to_string(),
+        "list agents: the project's answer is larger than the 1 MiB limit; stopped reading it"
+    );
+    // The server could push a little more into socket buffers, never the whole stream.
+    let sent = sent.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(sent < 32 << 20, "the server wrote {sent} bytes");
 }
 
 #[tokio::test]

@@ -14,6 +14,11 @@
 //! connection after sending, or met a 500/502/504 may have happened: the transport then returns
 //! [`ClientError::OutcomeUnknown`] instead of repeating it, and the caller reads back first
 //! (see `client::stores`/`client::agents`), so a lost response never creates a duplicate.
+//!
+//! # Answers are bounded
+//! A body is read in chunks up to [`TransportConfig::max_body_bytes`] (32 MiB): past it, or
+//! when `content-length` announces more, the request fails with [`ClientError::TooLarge`]
+//! instead of taking memory without limit. It is not retried.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -48,6 +53,8 @@ pub struct TransportConfig {
     pub max_delay: Duration,
     /// Requests in flight at once, across every caller of this client.
     pub max_in_flight: usize,
+    /// The largest answer body read; a larger one is an error, never buffered whole.
+    pub max_body_bytes: usize,
 }
 
 impl Default for TransportConfig {
@@ -61,6 +68,9 @@ impl Default for TransportConfig {
             base_delay: Duration::from_millis(250),
             max_delay: Duration::from_secs(15),
             max_in_flight: 16,
+            // The largest real answers (a 100-item page of agents with long instructions) are
+            // a few MiB.
+            max_body_bytes: 32 << 20,
         }
     }
 }
@@ -135,6 +145,8 @@ pub enum AttemptOutcome {
     NotSent(String),
     /// Sent, but no complete answer: timeout, reset, truncated body.
     NoAnswer(String),
+    /// The answer is larger than [`TransportConfig::max_body_bytes`]: reading stopped there.
+    TooLarge,
 }
 
 /// What to do after an attempt.
@@ -175,6 +187,8 @@ pub fn decide(
 ) -> Decision {
     let retry_after = match outcome {
         AttemptOutcome::Status(status, _) if !is_retriable(*status) => return Decision::Return,
+        // Asking again would bring the same answer.
+        AttemptOutcome::TooLarge => return Decision::Return,
         AttemptOutcome::Status(status, _)
             if idempotency == Idempotency::NonIdempotent
                 && !status_means_not_processed(*status) =>
@@ -317,9 +331,15 @@ impl Transport {
                 fastrand::f64(),
             ) {
                 Decision::Return => {
-                    return result.map_err(|_| ClientError::Request {
-                        operation: spec.operation,
-                        reason: "no answer".into(),
+                    return result.map_err(|outcome| match outcome {
+                        AttemptOutcome::TooLarge => ClientError::TooLarge {
+                            operation: spec.operation,
+                            limit: self.config.max_body_bytes,
+                        },
+                        _ => ClientError::Request {
+                            operation: spec.operation,
+                            reason: "no answer".into(),
+                        },
                     });
                 }
                 Decision::Retry(delay) => {
@@ -410,17 +430,43 @@ impl Transport {
             );
         }
         let started = Instant::now();
-        let response = self.http.execute(request).await.map_err(|e| classify(&e))?;
+        let mut response = self.http.execute(request).await.map_err(|e| classify(&e))?;
         let status = response.status();
         let headers = response.headers().clone();
-        let body = response
-            .bytes()
+        // Read in chunks up to the limit: a huge or endless answer (a misrouted endpoint, a
+        // hostile proxy) is an error, not all of memory.
+        let limit = self.config.max_body_bytes;
+        if response
+            .content_length()
+            .is_some_and(|declared| declared > limit as u64)
+        {
+            return Err(AttemptOutcome::TooLarge);
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
             .await
-            .map_err(|e| AttemptOutcome::NoAnswer(format!("reading the answer: {e}")))?;
+            .map_err(|e| AttemptOutcome::NoAnswer(format!("reading the answer: {e}")))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(AttemptOutcome::TooLarge);
+            }
+            body.extend_from_slice(&chunk);
+        }
+        // A gateway may quote the Authorization header back: the token leaves the answer here,
+        // before an error message or a log line can carry it.
+        let token = authorization.map(|a| a.strip_prefix("Bearer ").unwrap_or(a));
+        let body = match (token, std::str::from_utf8(&body)) {
+            (Some(token), Ok(text)) => match super::redact::redact_secret(text, token) {
+                std::borrow::Cow::Owned(redacted) => redacted.into_bytes(),
+                std::borrow::Cow::Borrowed(_) => body,
+            },
+            _ => body,
+        };
         let resp = Response {
             status,
             headers,
-            body: body.to_vec(),
+            body,
         };
         tracing::info!(
             target: "foundryctl::http",
@@ -462,6 +508,7 @@ fn describe(outcome: &AttemptOutcome) -> String {
         AttemptOutcome::Status(status, _) => format!("the project answered {status}"),
         AttemptOutcome::NotSent(e) => format!("could not connect: {e}"),
         AttemptOutcome::NoAnswer(e) => format!("no answer: {e}"),
+        AttemptOutcome::TooLarge => "the answer was larger than the limit".to_owned(),
     }
 }
 

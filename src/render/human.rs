@@ -12,6 +12,7 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
+use super::escape::visible;
 use super::{HumanOptions, multiline, phrase, summary_line, write_inline};
 use crate::plan::{Action, ActionKind, FieldChange, MaskedChange, Plan, Severity, masked};
 
@@ -35,9 +36,9 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
                 out,
                 "  {} {}",
                 p.paint(YELLOW, "~"),
-                p.paint(BOLD, &drift.resource)
+                p.paint(BOLD, visible(&drift.resource.to_string()))
             )?;
-            writeln!(out, "      # {}", drift.description)?;
+            writeln!(out, "      # {}", visible(&drift.description))?;
             for change in &drift.changes {
                 // Drift reads "declared → live": what it should be, what someone made it.
                 write_change(out, &p, &reversed(change), CHANGE_COLUMN)?;
@@ -71,8 +72,8 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
             )
         )?;
         for conflict in &plan.conflicts {
-            writeln!(out, "  {} {}", p.paint(RED, "!"), conflict.reason)?;
-            writeln!(out, "    hint: {}", conflict.hint)?;
+            writeln!(out, "  {} {}", p.paint(RED, "!"), visible(&conflict.reason))?;
+            writeln!(out, "    hint: {}", visible(&conflict.hint))?;
         }
         writeln!(out)?;
     }
@@ -84,7 +85,7 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
             plan.set
         )?;
         for resource in &plan.not_in_manifests {
-            writeln!(out, "  {resource}")?;
+            writeln!(out, "  {}", visible(&resource.to_string()))?;
         }
         writeln!(out)?;
     }
@@ -92,8 +93,8 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
     if !plan.not_deleted.is_empty() {
         writeln!(out, "Not deleted (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {
-            writeln!(out, "  {}", kept.reason)?;
-            writeln!(out, "    hint: {}", kept.hint)?;
+            writeln!(out, "  {}", visible(&kept.reason))?;
+            writeln!(out, "    hint: {}", visible(&kept.hint))?;
         }
         writeln!(out)?;
     }
@@ -103,9 +104,9 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
             Severity::Error => p.paint(RED_BOLD, "error"),
             Severity::Warning => p.paint(YELLOW_BOLD, "warning"),
         };
-        writeln!(out, "{label}: {}", d.message)?;
+        writeln!(out, "{label}: {}", visible(&d.message))?;
         if let Some(hint) = &d.hint {
-            writeln!(out, "  hint: {hint}")?;
+            writeln!(out, "  hint: {}", visible(hint))?;
         }
     }
     if !plan.diagnostics.is_empty() {
@@ -127,7 +128,7 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
         out,
         "  {} {} {}",
         p.paint(style, symbol),
-        p.paint(BOLD, &action.id),
+        p.paint(BOLD, visible(&action.id.to_string())),
         phrase(action)
     )?;
     if action.blocked.is_some() {
@@ -135,18 +136,23 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
     }
     writeln!(out)?;
     for reason in &action.reasons {
-        writeln!(out, "      # {reason}")?;
+        writeln!(out, "      # {}", visible(reason))?;
     }
     for change in &action.changes {
         write_change(out, p, change, CHANGE_COLUMN)?;
     }
     if let Some(b) = &action.blocked {
-        writeln!(out, "      {}: {}", p.paint(RED_BOLD, "blocked"), b.reason)?;
-        writeln!(out, "      would lose: {}", b.data_loss)?;
+        writeln!(
+            out,
+            "      {}: {}",
+            p.paint(RED_BOLD, "blocked"),
+            visible(&b.reason)
+        )?;
+        writeln!(out, "      would lose: {}", visible(&b.data_loss))?;
         writeln!(
             out,
             "      hint: to allow it, rerun with {}",
-            b.unblock_flag
+            visible(&b.unblock_flag)
         )?;
     }
     Ok(())
@@ -166,7 +172,12 @@ fn write_change<W: Write>(
         (Some(_), None) => ("-", RED),
         _ => ("~", YELLOW),
     };
-    write!(out, "{pad}{} {}:", p.paint(style, symbol), change.path)?;
+    write!(
+        out,
+        "{pad}{} {}:",
+        p.paint(style, symbol),
+        visible(&change.path)
+    )?;
     if let Some((before, after)) = multiline(change.before.as_ref(), change.after.as_ref()) {
         write_forces(out, p, &change)?;
         writeln!(out)?;
@@ -174,9 +185,14 @@ fn write_change<W: Write>(
     }
     out.write_all(b" ")?;
     // A masked field's markers are not values: shown bare, so they do not read as a string.
+    // JSON escapes C0 controls but not DEL, C1 or bidi characters: those are escaped after.
     let shown = |out: &mut W, v: &serde_json::Value| match v.as_str() {
         Some(marker) if sensitive => out.write_all(marker.as_bytes()),
-        _ => write_inline(out, v),
+        _ => {
+            let mut inline = Vec::new();
+            write_inline(&mut inline, v)?;
+            out.write_all(visible(&String::from_utf8_lossy(&inline)).as_bytes())
+        }
     };
     match (&change.before, &change.after) {
         (None, Some(after)) if change.before_unreported => {
@@ -217,12 +233,14 @@ fn write_line_diff(
         (Some(before), Some(after)) => (before, after),
         (None, Some(text)) => {
             for line in text.lines() {
+                let line = visible(line);
                 writeln!(out, "{pad}{}", p.paint(GREEN, format_args!("+{line}")))?;
             }
             return Ok(());
         }
         (Some(text), None) => {
             for line in text.lines() {
+                let line = visible(line);
                 writeln!(out, "{pad}{}", p.paint(RED, format_args!("-{line}")))?;
             }
             return Ok(());
@@ -236,7 +254,8 @@ fn write_line_diff(
     for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
         writeln!(out, "{pad}{}", p.paint(CYAN, hunk.header()))?;
         for change in hunk.iter_changes() {
-            let line = change.value().trim_end_matches(['\n', '\r']);
+            // One line of the diff: its own line break is the only one it may hold.
+            let line = visible(change.value().trim_end_matches(['\n', '\r']));
             match change.tag() {
                 ChangeTag::Delete => {
                     writeln!(out, "{pad}{}", p.paint(RED, format_args!("-{line}")))?

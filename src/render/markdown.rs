@@ -4,11 +4,12 @@
 
 use std::io::{self, Write};
 
+use super::escape::visible;
 use super::{HumanOptions, summary_line, verb};
 use crate::plan::{Plan, Severity};
 
 pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
-    writeln!(out, "### foundryctl plan · set `{}`", plan.set)?;
+    writeln!(out, "### foundryctl plan · set {}", code(plan.set.as_str()))?;
     writeln!(out)?;
     writeln!(out, "**{}**", summary_line(&plan.summary))?;
     writeln!(out)?;
@@ -22,16 +23,20 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         writeln!(out, "|:-:|---|---|---|")?;
         for a in &plan.actions {
             let notes = match &a.blocked {
-                Some(b) => format!("**blocked**: {}; allow with `{}`", b.reason, b.unblock_flag),
-                None => a.reasons.first().cloned().unwrap_or_default(),
+                Some(b) => format!(
+                    "**blocked**: {}; allow with {}",
+                    prose(&b.reason),
+                    code(&b.unblock_flag)
+                ),
+                None => a.reasons.first().map(|r| prose(r)).unwrap_or_default(),
             };
             writeln!(
                 out,
-                "| `{}` | `{}` | {} | {} |",
+                "| `{}` | {} | {} | {notes} |",
                 a.kind.symbol(),
-                a.id,
+                // GitHub splits table cells at `|` even inside code: escaped there.
+                code(&a.id.to_string()).replace('|', "\\|"),
                 verb(a.kind),
-                cell(&notes)
             )?;
         }
         writeln!(out)?;
@@ -39,28 +44,38 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     if !plan.drift.is_empty() {
         writeln!(out, "**Drift** (changed outside foundryctl):")?;
         for d in &plan.drift {
-            writeln!(out, "- `{}`: {}", d.resource, d.description)?;
+            writeln!(
+                out,
+                "- {}: {}",
+                code(&d.resource.to_string()),
+                prose(&d.description)
+            )?;
         }
         writeln!(out)?;
     }
     if !plan.conflicts.is_empty() {
         writeln!(out, "**Conflicts**:")?;
         for c in &plan.conflicts {
-            writeln!(out, "- {} (hint: {})", c.reason, c.hint)?;
+            writeln!(out, "- {} (hint: {})", prose(&c.reason), prose(&c.hint))?;
         }
         writeln!(out)?;
     }
     if !plan.not_in_manifests.is_empty() {
         writeln!(out, "**Not in manifests** (kept; `--prune` deletes them):")?;
         for r in &plan.not_in_manifests {
-            writeln!(out, "- `{r}`")?;
+            writeln!(out, "- {}", code(&r.to_string()))?;
         }
         writeln!(out)?;
     }
     if !plan.not_deleted.is_empty() {
         writeln!(out, "**Not deleted** (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {
-            writeln!(out, "- {} (hint: {})", kept.reason, kept.hint)?;
+            writeln!(
+                out,
+                "- {} (hint: {})",
+                prose(&kept.reason),
+                prose(&kept.hint)
+            )?;
         }
         writeln!(out)?;
     }
@@ -69,9 +84,10 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
             Severity::Error => "error",
             Severity::Warning => "warning",
         };
+        let message = prose(&d.message);
         match &d.hint {
-            Some(hint) => writeln!(out, "- **{label}**: {} (hint: {hint})", d.message)?,
-            None => writeln!(out, "- **{label}**: {}", d.message)?,
+            Some(hint) => writeln!(out, "- **{label}**: {message} (hint: {})", prose(hint))?,
+            None => writeln!(out, "- **{label}**: {message}")?,
         }
     }
     if !plan.diagnostics.is_empty() {
@@ -137,9 +153,86 @@ fn diff_gutter(text: &str) -> String {
     out
 }
 
-/// A table cell: pipes escaped, newlines flattened.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+/// Text from the plan as Markdown prose (a table cell, a list item) that reads as itself: on
+/// one line, control and bidi characters shown escaped, HTML characters as entities, and the
+/// characters that make emphasis, links, tables or headings backslash-escaped, so a value can
+/// neither close the `<details>` block nor format the comment. Code spans (`` `agent/x` ``, as
+/// the planner writes names) stay code: nothing inside one is markup, and it ends on its line.
+fn prose(text: &str) -> String {
+    let text = visible(text);
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut rest: &str = &text;
+    let mut at_start = true;
+    while let Some(open) = rest.find('`') {
+        markup_escaped(&rest[..open], at_start, &mut out);
+        at_start = false;
+        let ticks = rest[open..].len() - rest[open..].trim_start_matches('`').len();
+        let after = &rest[open + ticks..];
+        match closing_run(after, ticks) {
+            Some(close) => {
+                out.push_str(&rest[open..open + ticks]);
+                // GitHub splits table cells at `|` even inside code.
+                out.push_str(&after[..close].replace('|', "\\|"));
+                out.push_str(&rest[open..open + ticks]);
+                rest = &after[close + ticks..];
+            }
+            None => {
+                out.push_str(&"\\`".repeat(ticks));
+                rest = after;
+            }
+        }
+    }
+    markup_escaped(rest, at_start, &mut out);
+    out
+}
+
+/// `text` (outside code spans) with HTML and Markdown syntax neutralised, appended to `out`.
+fn markup_escaped(text: &str, at_start: bool, out: &mut String) {
+    for (i, c) in text.char_indices() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\\' | '*' | '_' | '[' | ']' | '|' | '~' => {
+                out.push('\\');
+                out.push(c);
+            }
+            // A heading or list marker where a block starts (this text may open a list item).
+            '#' | '-' | '+' if at_start && i == 0 => {
+                out.push('\\');
+                out.push(c);
+            }
+            c => out.push(c),
+        }
+    }
+}
+
+/// Where the next run of exactly `ticks` backticks starts in `text`: the end of a code span.
+fn closing_run(text: &str, ticks: usize) -> Option<usize> {
+    let mut at = 0;
+    while let Some(found) = text[at..].find('`') {
+        let start = at + found;
+        let run = text[start..].len() - text[start..].trim_start_matches('`').len();
+        if run == ticks {
+            return Some(start);
+        }
+        at = start + run;
+    }
+    None
+}
+
+/// An inline code span holding `text` (on one line, escaped like [`prose`] is), delimited by
+/// more backticks than any run inside so that it cannot close early.
+fn code(text: &str) -> String {
+    let text = visible(text);
+    let ticks = "`".repeat(longest_backtick_run(&text) + 1);
+    // A span that starts or ends with a backtick needs a space, which Markdown strips.
+    let pad = if text.starts_with('`') || text.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    format!("{ticks}{pad}{text}{pad}{ticks}")
 }
 
 /// The fence must be longer than any run of backticks inside (instructions may hold code).

@@ -11,6 +11,8 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
+use crate::render::escape::visible;
+
 /// One memory as every command shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MemoryView {
@@ -166,10 +168,15 @@ pub(crate) fn write_memory(
     palette: &Palette,
 ) -> io::Result<()> {
     if with_id {
-        write!(out, "{}  ", memory.memory_id)?;
+        write!(out, "{}  ", visible(&memory.memory_id))?;
     }
-    let kind = format!("{:<KIND_WIDTH$}", memory.kind);
-    writeln!(out, "{}  {}", palette.dim(&kind), one_line(&memory.content))
+    let kind = format!("{:<KIND_WIDTH$}", visible(&memory.kind));
+    writeln!(
+        out,
+        "{}  {}",
+        palette.dim(&kind),
+        visible(&one_line(&memory.content))
+    )
 }
 
 /// Memory contents may hold newlines; one memory stays on one line.
@@ -189,18 +196,24 @@ pub fn write_add(
             n => format!("{n} memories changed"),
         };
         match update.status.as_str() {
-            "completed" => writeln!(out, "scope {}: update completed, {changed}", update.scope)?,
+            "completed" => writeln!(
+                out,
+                "scope {}: update completed, {changed}",
+                visible(&update.scope)
+            )?,
             "failed" => writeln!(
                 out,
                 "scope {}: update {} failed: {}",
-                update.scope,
-                update.update_id,
-                update.error.as_deref().unwrap_or("no reason given")
+                visible(&update.scope),
+                visible(&update.update_id),
+                visible(update.error.as_deref().unwrap_or("no reason given"))
             )?,
             other => writeln!(
                 out,
-                "scope {}: update {} ended `{other}`, {changed}",
-                update.scope, update.update_id
+                "scope {}: update {} ended `{}`, {changed}",
+                visible(&update.scope),
+                visible(&update.update_id),
+                visible(other)
             )?,
         }
         for superseded in &update.superseded {
@@ -208,7 +221,8 @@ pub fn write_add(
                 out,
                 "  {}",
                 palette.dim(&format!(
-                    "(update {superseded} was superseded; its turns are in this result)"
+                    "(update {} was superseded; its turns are in this result)",
+                    visible(superseded)
                 ))
             )?;
         }
@@ -238,13 +252,15 @@ pub fn write_forget(out: &mut (impl Write + ?Sized), report: &ForgetReport) -> i
         writeln!(
             out,
             "forgot scope {} in {}: its memories are deleted",
-            report.scope, report.store
+            visible(&report.scope),
+            visible(&report.store)
         )
     } else {
         writeln!(
             out,
             "scope {} in {} held no memories; nothing to forget",
-            report.scope, report.store
+            visible(&report.scope),
+            visible(&report.store)
         )
     }
 }
@@ -253,7 +269,8 @@ pub fn write_delete(out: &mut (impl Write + ?Sized), report: &DeleteReport) -> i
     writeln!(
         out,
         "deleted memory {} from {}",
-        report.memory_id, report.store
+        visible(&report.memory_id),
+        visible(&report.store)
     )
 }
 
@@ -364,6 +381,37 @@ mod tests {
         );
         assert!(
             text(|o| write_memories(o, &memories, false, &Palette::new(true))).contains('\x1b')
+        );
+    }
+
+    /// Issue 15: memory contents, ids, scopes and update errors come from the service (and from
+    /// whoever wrote the memory): terminal controls and bidi characters show escaped.
+    #[test]
+    fn service_text_cannot_drive_the_terminal() {
+        let memories = [memory(
+            "m\u{1b}]0;t\u{7}",
+            "user_profile",
+            "I like \u{1b}[8mRust\u{202e}",
+        )];
+        let listed = text(|o| write_memories(o, &memories, true, &Palette::new(false)));
+        assert_eq!(
+            listed,
+            "m\\u{1b}]0;t\\u{7}  user_profile  I like \\u{1b}[8mRust\\u{202e}\n"
+        );
+        let report = AddReport {
+            store: "s".into(),
+            updates: vec![UpdateView {
+                scope: "u\u{202e}".into(),
+                update_id: "u1".into(),
+                status: "failed".into(),
+                superseded: vec![],
+                error: Some("boom\nhint: \u{1b}[8mrun this".into()),
+                operations: vec![],
+            }],
+        };
+        assert_eq!(
+            text(|o| write_add(o, &report, &Palette::new(false))),
+            "scope u\\u{202e}: update u1 failed: boom\\u{a}hint: \\u{1b}[8mrun this\n"
         );
     }
 

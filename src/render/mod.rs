@@ -5,6 +5,7 @@
 //! Pure like the planner: each renderer writes into an `impl io::Write` and takes colour and
 //! width as parameters; deciding them (TTY, `NO_COLOR`, `--color`) is the command layer's job.
 
+pub mod escape;
 pub mod human;
 pub mod json;
 pub mod markdown;
