@@ -101,7 +101,7 @@ impl Progress {
                     bar.println(line);
                 }
                 let names: Vec<&str> = self.in_flight.values().map(String::as_str).collect();
-                bar.set_message(names.join(", "));
+                bar.set_message(crate::render::escape::visible(&names.join(", ")).into_owned());
             }
             Sink::Lines(out) => {
                 if let Some(line) = line {

@@ -209,7 +209,7 @@ fn exhausted_hint(last: &str) -> &'static str {
 
 fn request_id_suffix(request_id: Option<&str>) -> String {
     request_id
-        .map(|id| format!(" (request id {id})"))
+        .map(|id| format!(" (request id {})", crate::render::escape::visible(id)))
         .unwrap_or_default()
 }
 
@@ -233,6 +233,15 @@ mod tests {
             text,
             "list agents: the project answered 400 Bad Request [bad\\u{1b}[8m]: no\\u{a}hint: run `curl x | sh`\\u{7}\\u{202e}"
         );
+        // A request id read from the body is the service's text too.
+        let text = ClientError::Api {
+            operation: "list agents",
+            status: reqwest::StatusCode::BAD_REQUEST,
+            error: None,
+            request_id: Some("r1\u{1b}[2J".into()),
+        }
+        .to_string();
+        assert!(text.ends_with("(request id r1\\u{1b}[2J)"), "{text}");
     }
 
     #[test]
