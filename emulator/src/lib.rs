@@ -5,7 +5,7 @@
 //! Fidelity to the recorded service comes first: status codes, envelopes, id layouts, pagination
 //! and error bodies follow the recorded traffic in `tests/recordings`. The only deliberate stand-ins are the
 //! models: memory extraction and search, and the Responses answer, are deterministic (see
-//! [`extract`]).
+//! [`extract`] and [`similarity`]).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -17,7 +17,7 @@
 //!
 //! Code map: `config` (what can be configured), `server` (accept loop, faults, stats), `tls`,
 //! `db` (SQLite), `api` (routes, one module per resource), `ids` (id layouts), `extract`
-//! (the memory stand-ins). The emulator has its own wire types (JSON values shaped here) and
+//! and `similarity` (the memory stand-ins). The emulator has its own wire types (JSON values shaped here) and
 //! never imports the foundryctl client's, so a misspelt field cannot hide on both sides.
 
 pub mod api;
@@ -26,6 +26,7 @@ mod db;
 pub mod extract;
 mod ids;
 mod server;
+pub mod similarity;
 mod tls;
 
 pub use config::{

@@ -333,12 +333,15 @@ async fn handle(
     if shared.require_token && !has_bearer(&request) {
         return Ok(ApiError::unauthorized().into_response());
     }
+    let plain_json = api::answers_plain_json(request.uri().path());
     let result: Result<Response, Infallible> = router.oneshot(request).await;
     let mut response = match result {
         Ok(r) => r,
         Err(never) => match never {},
     };
-    json_charset(&mut response);
+    if !plain_json || !response.status().is_success() {
+        json_charset(&mut response);
+    }
     response.headers_mut().insert(
         "api-supported-versions",
         HeaderValue::from_static(api::SUPPORTED_VERSIONS),
@@ -346,8 +349,9 @@ async fn handle(
     Ok(response)
 }
 
-/// The service labels its JSON `application/json; charset=utf-8` (every recording); axum's
-/// `Json` says `application/json` only. (Errors set it themselves, faulted or not.)
+/// The service labels its JSON `application/json; charset=utf-8` (every recording but the
+/// Responses answers, see [`api::answers_plain_json`]); axum's `Json` says `application/json`
+/// only. (Errors set it themselves, faulted or not.)
 fn json_charset(response: &mut Response) {
     let headers = response.headers_mut();
     if headers

@@ -18,6 +18,7 @@ use crate::foundry::connect::LOCAL_DB_FILE;
 /// variables (`LATENCY_MS`, `JITTER_MS`, `ERROR_RATE`, `RATE_429`, `RATE_500`, `RATE_503`,
 /// `DROP_RATE`, `RETRY_AFTER`, `SEED`); flags win over variables.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = MODELS_HELP)]
 pub struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -60,6 +61,21 @@ pub struct Args {
     #[arg(long, value_name = "MS", default_value_t = duration_ms(foundry_emulator::DEFAULT_UPDATE_PROCESSING))]
     pub update_processing_ms: u64,
 }
+
+/// What `emulator --help` says about the stand-ins for the service's models.
+const MODELS_HELP: &str = "\
+The service's models are replaced by deterministic stand-ins; they are not language models.
+  Memory extraction: each first-person statement of the user becomes a user_profile memory
+  ('The user said: ...'), plus a chat_summary of the turn when summaries are enabled.
+  Memory search: a scope's memories ranked by a fixed text similarity (word forms, a small
+  table of related terms for programming languages, editors, operating systems, answer
+  style, food and drink, pets; character trigrams for other words), nearest first, up to
+  max_memories. A scope holding memories always answers with its nearest ones, even to a
+  question sharing no word with them; a question with no content word returns the
+  user_profile memories. It cannot see meaning outside its table or negation, so its order
+  may differ from the service's embedding model. Scopes never mix.
+  Agent answers: the agent's memory tool searches its scope, adds the user_profile memories,
+  and the answer tells back the nearest ones ('You write Rust on Linux.').";
 
 const fn duration_ms(d: Duration) -> u64 {
     d.as_millis() as u64
@@ -233,6 +249,24 @@ mod tests {
              emulator: SDKs and other tools: PROJECT_ENDPOINT=http://127.0.0.1:8080/api/projects/local (any bearer token is accepted)\n\
              hint: the official SDKs send bearer tokens only over https; restart with --tls for them\n"
         );
+    }
+
+    #[test]
+    fn long_help_says_the_models_are_stand_ins_and_how_search_ranks() {
+        use clap::Args as _;
+        let mut cmd = Args::augment_args(clap::Command::new("emulator"));
+        let help = cmd.render_long_help().to_string();
+        for expected in [
+            "deterministic stand-ins",
+            "nearest first, up to\n  max_memories",
+            "cannot see meaning outside its table",
+            "Scopes never mix",
+        ] {
+            assert!(
+                help.contains(expected),
+                "{expected:?} missing from:\n{help}"
+            );
+        }
     }
 
     #[test]

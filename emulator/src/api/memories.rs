@@ -28,7 +28,7 @@ use super::error::{ApiError, ApiResult};
 use super::items::item_json;
 use super::request::{Checked, Memory};
 use super::{ApiVersion, AppState, Ctx, stores, validate};
-use crate::{extract, ids};
+use crate::{extract, ids, similarity};
 
 /// The service's default `update_delay`, in seconds.
 const DEFAULT_UPDATE_DELAY: i64 = 300;
@@ -275,16 +275,31 @@ pub async fn get_update(
     Ok(Json(out))
 }
 
-/// The memories of `scope` relevant to `query` (see [`extract`]), best first, at most `max`.
-/// With no query words, the scope's profile memories, newest first.
-pub fn search_scope(
+/// A memory with its similarity to the query that found it.
+pub struct Found {
+    pub memory: Value,
+    pub score: f64,
+}
+
+/// The scope's static memories: its `user_profile` memories, newest first, at most `max`. A
+/// search with no query returns these, and the agent's memory tool injects them into every
+/// response (as the service documents).
+pub fn profile_memories(
     conn: &Connection,
     store: &str,
     scope: &str,
-    query: &str,
     max: usize,
 ) -> ApiResult<Vec<Value>> {
-    let words = extract::words(query);
+    Ok(scope_memories(conn, store, scope)?
+        .into_iter()
+        .filter(|m| m["kind"] == "user_profile")
+        .take(max)
+        .collect())
+}
+
+/// Every memory of one scope of one store, newest first. Scope isolation is this query's
+/// `WHERE`: no search reads memories any other way.
+fn scope_memories(conn: &Connection, store: &str, scope: &str) -> ApiResult<Vec<Value>> {
     let mut stmt = conn.prepare_cached(
         "SELECT memory_id, updated_at, scope, content, kind FROM items \
          WHERE store = ?1 AND scope = ?2 ORDER BY seq DESC",
@@ -292,26 +307,40 @@ pub fn search_scope(
     let all = stmt
         .query_map(params![store, scope], item_json)?
         .collect::<Result<Vec<_>, _>>()?;
-    if words.is_empty() {
-        return Ok(all
+    Ok(all)
+}
+
+/// The scope's nearest memories to `query`, best first, at most `max`, ranked by the stand-in
+/// similarity ([`crate::similarity`]); equal scores go to the newer memory. Like a vector store,
+/// a scope holding memories always has nearest neighbours: the answer is empty only for an empty
+/// scope. A query with no content words (or none at all) returns the static profile memories.
+pub fn search_scope(
+    conn: &Connection,
+    store: &str,
+    scope: &str,
+    query: &str,
+    max: usize,
+) -> ApiResult<Vec<Found>> {
+    if similarity::embed(query).is_empty() {
+        return Ok(profile_memories(conn, store, scope, max)?
             .into_iter()
-            .filter(|m| m["kind"] == "user_profile")
-            .take(max)
+            .map(|memory| Found { memory, score: 0.0 })
             .collect());
     }
-    let mut scored: Vec<(usize, Value)> = all
-        .into_iter()
-        .map(|m| {
-            (
-                extract::overlap(&words, m["content"].as_str().unwrap_or_default()),
-                m,
-            )
-        })
-        .filter(|(score, _)| *score > 0)
+    let all = scope_memories(conn, store, scope)?;
+    let texts: Vec<&str> = all
+        .iter()
+        .map(|m| m["content"].as_str().unwrap_or_default())
         .collect();
-    // Stable sort: equal scores keep newest-first order.
-    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-    Ok(scored.into_iter().take(max).map(|(_, m)| m).collect())
+    let order = similarity::rank(query, &texts);
+    Ok(order
+        .into_iter()
+        .take(max)
+        .map(|(i, score)| Found {
+            memory: all[i].clone(),
+            score,
+        })
+        .collect())
 }
 
 /// `POST /memory_stores/{name}:search_memories`. `previous_search_id` is accepted and only
@@ -350,7 +379,7 @@ pub async fn search_memories(
         .map(|(_, t)| t)
         .collect::<Vec<_>>()
         .join(" ");
-    let embedding = extract::words(&query).len();
+    let embedding = similarity::words(&query).len();
     let memories = state
         .db
         .write(move |tx| {
@@ -361,7 +390,7 @@ pub async fn search_memories(
         .await?;
     let memories: Vec<Value> = memories
         .into_iter()
-        .map(|m| json!({"memory_item": m}))
+        .map(|f| json!({"memory_item": f.memory}))
         .collect();
     Ok(Json(json!({
         "search_id": ids::hex32(),

@@ -42,6 +42,14 @@ pub struct AppState {
 /// recordings from before then show the preview versions alone.
 pub const SUPPORTED_VERSIONS: &str = "1.0,2025-05-15-preview,2025-11-15-preview";
 
+/// Whether a path's successful answers are labelled plain `application/json`: the Responses
+/// routes, served by the OpenAI-compatible back end (recorded on v1 and the preview, 2026),
+/// unlike every other route's `application/json; charset=utf-8`.
+pub fn answers_plain_json(path: &str) -> bool {
+    path.strip_prefix(PROJECT_PREFIX)
+        .is_some_and(|p| p == "/openai/v1/responses" || p == "/openai/responses")
+}
+
 /// The two api-versions the emulator speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApiVersion {

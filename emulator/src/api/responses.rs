@@ -1,12 +1,16 @@
-//! Responses with an agent: `POST /openai/v1/responses` (`agent_reference`) and the preview
-//! `POST /openai/responses?api-version=2025-11-15-preview` (`agent`).
+//! Responses with an agent: `POST /openai/v1/responses` (`agent_reference`, or `agent` as the
+//! JavaScript SDK sends it) and the preview `POST /openai/responses?api-version=2025-11-15-preview`
+//! (`agent`). Answers carry exactly the recorded top-level keys of each api-version
+//! (`tests/recordings/responses_*.json`).
 //!
-//! **The model is a deterministic stand-in.** The answer names the agent and version and, when
-//! the agent has a memory search tool, recalls the memories of the tool's scope relevant to the
-//! input (ranked as in [`crate::extract`]). The tool's scope `{{$userId}}` resolves to the
-//! `x-memory-user-id` header, else to [`LOCAL_USER`]. After the tool's `update_delay` the
-//! turn's user statements are written back to memory through an ordinary update, whose id the
-//! `memory_search_call` output item carries.
+//! **The model is a deterministic stand-in.** When the agent has a memory search tool, the tool
+//! searches its scope for the turn (ranked as in [`crate::similarity`]) and adds the scope's
+//! static `user_profile` memories, as the service injects them at the start of every response;
+//! the answer names the agent and version and tells back the nearest memories in the second
+//! person ("You write Rust on Linux."), or says it has none. The tool's scope `{{$userId}}`
+//! resolves to the `x-memory-user-id` header, else to [`LOCAL_USER`]; every search reads one
+//! scope only. After the tool's `update_delay` the turn's user statements are written back to
+//! memory through an ordinary update, whose id the `memory_search_call` output item carries.
 //!
 //! **Conversations are kept.** With `conversation`, an unknown id answers 404; otherwise the
 //! input items and then the output items are appended to it, the response's ids share the
@@ -86,16 +90,26 @@ fn input_items(body: &Map<String, Value>) -> ApiResult<Vec<Value>> {
     }
 }
 
-/// The agent reference of the request: `(name, version?)`.
-fn agent_ref(
-    body: &Map<String, Value>,
-    dialect: Dialect,
-) -> ApiResult<Option<(String, Option<String>)>> {
-    let field = match dialect {
-        Dialect::V1 => "agent_reference",
-        Dialect::Preview => "agent",
+/// The agent a request names.
+struct AgentRef {
+    name: String,
+    version: Option<String>,
+    /// Named with `agent` (the preview field, and what the JavaScript SDK sends to v1) rather
+    /// than `agent_reference`: a v1 answer then carries a top-level `agent` too, as recorded.
+    as_agent: bool,
+}
+
+/// The agent reference of the request. The preview takes `agent`; v1 takes `agent_reference`
+/// and, as the service does for the JavaScript SDK, `agent` (recorded March 2026).
+fn agent_ref(body: &Map<String, Value>, dialect: Dialect) -> ApiResult<Option<AgentRef>> {
+    let fields: &[&str] = match dialect {
+        Dialect::V1 => &["agent_reference", "agent"],
+        Dialect::Preview => &["agent"],
     };
-    let Some(r) = body.get(field).filter(|v| !v.is_null()) else {
+    let Some((field, r)) = fields
+        .iter()
+        .find_map(|f| body.get(*f).filter(|v| !v.is_null()).map(|v| (*f, v)))
+    else {
         return Ok(None);
     };
     let name = r
@@ -118,12 +132,24 @@ fn agent_ref(
             ));
         }
     };
-    Ok(Some((name.to_owned(), version)))
+    Ok(Some(AgentRef {
+        name: name.to_owned(),
+        version,
+        as_agent: field == "agent",
+    }))
 }
+
+/// How many static profile memories the memory tool injects at most, beside the search's
+/// `max_memories` (the service documents the injection, not its size).
+const STATIC_MEMORIES: usize = 10;
 
 /// What the memory tool did during one response.
 struct MemoryCall {
+    /// The turn's search results, best first, then the scope's static profile memories the
+    /// search did not return.
     memories: Vec<Value>,
+    /// The search results with their similarity to the turn, for the stand-in answer.
+    found: Vec<memories::Found>,
     update_id: Option<String>,
     error: Option<Value>,
 }
@@ -148,6 +174,7 @@ fn use_memory_tool(
     if super::stores::load(tx, store).is_err() {
         return Ok(MemoryCall {
             memories: Vec::new(),
+            found: Vec::new(),
             update_id: None,
             error: Some(
                 json!({"code": "not_found", "message": format!("MemoryStore '{store}' not found")}),
@@ -168,6 +195,16 @@ fn use_memory_tool(
         .collect::<Vec<_>>()
         .join(" ");
     let found = memories::search_scope(tx, store, &scope, &query, max)?;
+    // The static profile memories come with every response, whatever the question.
+    let mut recalled: Vec<Value> = found.iter().map(|f| f.memory.clone()).collect();
+    for profile in memories::profile_memories(tx, store, &scope, STATIC_MEMORIES)? {
+        if !recalled
+            .iter()
+            .any(|m| m["memory_id"] == profile["memory_id"])
+        {
+            recalled.push(profile);
+        }
+    }
     let user_items: Vec<Value> = items
         .iter()
         .filter(|i| i.get("role").and_then(Value::as_str) == Some("user"))
@@ -180,7 +217,8 @@ fn use_memory_tool(
         .max(0);
     let update_id = memories::enqueue(tx, store, &scope, user_items, delay, state.processing)?;
     Ok(MemoryCall {
-        memories: found,
+        memories: recalled,
+        found,
         update_id: Some(update_id),
         error: None,
     })
@@ -209,16 +247,82 @@ fn answer_turn(agent: Option<(&str, &str)>, model: &str, call: Option<&MemoryCal
     match call {
         None => format!("{who} (emulated) received your message."),
         Some(c) if c.memories.is_empty() => {
-            format!("{who} (emulated): I have no memories relevant to this yet.")
+            format!("{who} (emulated): I have no memories of you yet.")
         }
         Some(c) => {
-            let recalled: Vec<&str> = c
-                .memories
-                .iter()
-                .filter_map(|m| m["content"].as_str())
-                .collect();
-            format!("{who} (emulated) remembers: {}", recalled.join(" "))
+            let told: Vec<String> = relevant(c).iter().map(|m| second_person(m)).collect();
+            format!("{who} (emulated), from memory: {}", told.join(" "))
         }
+    }
+}
+
+/// How many memories the stand-in answer repeats at most.
+const ANSWER_MEMORIES: usize = 3;
+
+/// The memories the stand-in answer uses: the best match, and the next ones that score at
+/// least half as well, up to [`ANSWER_MEMORIES`]; profile memories are preferred to chat
+/// summaries, which repeat them. With no search result (a question of stop words only), the
+/// newest profile memory.
+fn relevant(call: &MemoryCall) -> Vec<&str> {
+    let profile_first = |kind: &str| {
+        call.found
+            .iter()
+            .filter(move |f| f.memory["kind"] == kind)
+            .collect::<Vec<_>>()
+    };
+    let mut pool = profile_first("user_profile");
+    if pool.is_empty() {
+        pool = profile_first("chat_summary");
+    }
+    let Some(top) = pool.first().map(|f| f.score) else {
+        return call.memories.iter().take(1).map(content).collect();
+    };
+    pool.iter()
+        .filter(|f| f.score >= top / 2.0)
+        .take(ANSWER_MEMORIES)
+        .map(|f| content(&f.memory))
+        .collect()
+}
+
+fn content(memory: &Value) -> &str {
+    memory["content"].as_str().unwrap_or_default()
+}
+
+/// A memory told back to the user: `The user said: I write Rust.` → `You write Rust.`
+fn second_person(memory: &str) -> String {
+    let text = memory
+        .strip_prefix("The user said: ")
+        .or_else(|| memory.strip_prefix("Summary: the user said "))
+        .unwrap_or(memory)
+        .trim_end_matches('.');
+    let mut out: Vec<String> = Vec::new();
+    let mut after_i = false;
+    for word in text.split(' ') {
+        let (core, tail) = word
+            .find(|c: char| !(c.is_alphanumeric() || c == '\''))
+            .map_or((word, ""), |i| word.split_at(i));
+        let swapped = match core.to_lowercase().as_str() {
+            "i" => Some("you"),
+            "i'm" => Some("you're"),
+            "i've" => Some("you've"),
+            "i'd" => Some("you'd"),
+            "i'll" => Some("you'll"),
+            "me" | "we" | "us" => Some("you"),
+            "my" | "our" => Some("your"),
+            "mine" | "ours" => Some("yours"),
+            "myself" => Some("yourself"),
+            "am" if after_i => Some("are"),
+            "was" if after_i => Some("were"),
+            _ => None,
+        };
+        after_i = core.eq_ignore_ascii_case("i");
+        out.push(format!("{}{tail}", swapped.unwrap_or(core)));
+    }
+    let sentence = out.join(" ");
+    let mut chars = sentence.chars();
+    match chars.next() {
+        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
+        None => String::new(),
     }
 }
 
@@ -279,12 +383,13 @@ async fn create(
             .collect::<ApiResult<Vec<_>>>()?,
         None => Vec::new(),
     };
+    let as_agent = reference.as_ref().is_some_and(|r| r.as_agent);
     let st = state.clone();
     let out = state
         .db
         .write(move |tx| {
             let version = reference
-                .map(|(name, wanted)| resolve_version(tx, &name, wanted.as_deref()))
+                .map(|r| resolve_version(tx, &r.name, r.version.as_deref()))
                 .transpose()?;
             let history = match &conversation {
                 Some(id) => {
@@ -317,6 +422,7 @@ async fn create(
                 dialect,
                 Turn {
                     version: version.as_ref(),
+                    as_agent,
                     model_only: model_only.as_deref(),
                     call: call.as_ref(),
                     conversation: conversation.as_deref(),
@@ -367,6 +473,8 @@ fn memory_tool(version: &Value) -> Option<Map<String, Value>> {
 /// What one response is rendered from.
 struct Turn<'a> {
     version: Option<&'a Value>,
+    /// The request named the agent with `agent` (see [`AgentRef::as_agent`]).
+    as_agent: bool,
     model_only: Option<&'a str>,
     call: Option<&'a MemoryCall>,
     conversation: Option<&'a str>,
@@ -380,6 +488,7 @@ struct Turn<'a> {
 fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
     let Turn {
         version,
+        as_agent,
         model_only,
         call,
         conversation,
@@ -416,7 +525,6 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         "role": "assistant",
         "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
     });
-    let mut output = vec![];
     let mut call_item = call.map(|c| {
         json!({
             "type": "memory_search_call",
@@ -428,34 +536,44 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
             "update_id": c.update_id,
             "usage": {
                 "embedding_tokens": 0, "input_tokens": 0,
-                "input_tokens_details": {"cached_tokens": null},
+                "input_tokens_details": {"cached_tokens": null, "reasoning_tokens": null},
                 "output_tokens": 0,
-                "output_tokens_details": {"reasoning_tokens": null},
+                "output_tokens_details": {"cached_tokens": null, "reasoning_tokens": null},
                 "total_tokens": 0,
             },
             "status": if c.error.is_some() { "failed" } else { "in_progress" },
         })
     });
-    if dialect == Dialect::V1
-        && let Some(r) = &reference
-    {
-        for item in std::iter::once(&mut message).chain(call_item.as_mut()) {
+    let agent_id = name_version
+        .as_ref()
+        .map(|(n, v)| json!({"type": "agent_id", "name": n, "version": v}));
+    // Every output item names the agent version that made it (both api-versions, as
+    // recorded); v1 items also carry the reference and the response id.
+    for item in std::iter::once(&mut message).chain(call_item.as_mut()) {
+        if let Some(agent) = &agent_id {
+            item["created_by"] = json!({"agent": agent, "response_id": id});
+        }
+        if dialect == Dialect::V1
+            && let Some(r) = &reference
+        {
             item["agent_reference"] = r.clone();
             item["response_id"] = json!(id);
         }
     }
-    output.push(message);
+    let mut output = vec![message];
     output.extend(call_item);
     let tools: Vec<Value> = definition
         .and_then(|d| d["tools"].as_array())
         .map(|tools| tools.iter().map(echo_tool).collect())
         .unwrap_or_default();
     let words = |s: &str| s.split_whitespace().count();
+    let defaults = ModelDefaults::of(&model);
     let mut out = json!({
         "id": id,
         "object": "response",
         "created_at": now,
         "status": "completed",
+        "background": false,
         "error": null,
         "incomplete_details": null,
         "instructions": definition.map(|d| d["instructions"].clone()).unwrap_or(Value::Null),
@@ -463,10 +581,12 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         "model": model,
         "output": output,
         "parallel_tool_calls": true,
-        "previous_response_id": null,
-        "temperature": definition.and_then(|d| d.get("temperature").cloned()).unwrap_or(json!(1.0)),
-        "top_p": definition.and_then(|d| d.get("top_p").cloned()).unwrap_or(json!(1.0)),
-        "text": {"format": {"type": "text"}},
+        "reasoning": defaults.reasoning,
+        "service_tier": "default",
+        "temperature": definition.and_then(|d| d.get("temperature").cloned()).unwrap_or(json!(1)),
+        "top_p": definition.and_then(|d| d.get("top_p").cloned()).unwrap_or(defaults.top_p),
+        "top_logprobs": 0,
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
         "tool_choice": "auto",
         "tools": tools,
         "truncation": "disabled",
@@ -480,18 +600,44 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         Dialect::V1 => {
             out["completed_at"] = json!(now);
             out["agent_reference"] = reference.unwrap_or(Value::Null);
+            if as_agent {
+                out["agent"] = agent_id.unwrap_or(Value::Null);
+            }
+            if let Some(c) = conversation {
+                out["conversation"] = json!({"id": c});
+            }
         }
         Dialect::Preview => {
             out["user"] = Value::Null;
-            if let Some((n, v)) = &name_version {
-                out["agent"] = json!({"type": "agent_id", "name": n, "version": v});
+            out["agent"] = agent_id.unwrap_or(Value::Null);
+            out["conversation"] = conversation.map_or(Value::Null, |c| json!({"id": c}));
+        }
+    }
+    out
+}
+
+/// What the service fills in for a model when the agent sets nothing, as recorded: the GPT-5
+/// family answers `top_p: 0.98` and `reasoning: {"effort": "none"}` (gpt-5.2, March 2026),
+/// other models `top_p: 1` and `reasoning: {}` (gpt-4o, February 2026).
+struct ModelDefaults {
+    top_p: Value,
+    reasoning: Value,
+}
+
+impl ModelDefaults {
+    fn of(model: &str) -> ModelDefaults {
+        if model.starts_with("gpt-5") {
+            ModelDefaults {
+                top_p: json!(0.98),
+                reasoning: json!({"effort": "none"}),
+            }
+        } else {
+            ModelDefaults {
+                top_p: json!(1),
+                reasoning: json!({}),
             }
         }
     }
-    if let Some(c) = conversation {
-        out["conversation"] = json!({"id": c});
-    }
-    out
 }
 
 /// Tools as the response echoes them: the memory tool loses `_preview` and `update_delay`.
