@@ -1,6 +1,6 @@
 //! A local, durable emulator of the Microsoft Foundry project API: memory stores (with items,
-//! updates, search and scopes), prompt agents (versions) and Responses with an agent reference,
-//! for api-versions `v1` and `2025-11-15-preview`.
+//! updates, search and scopes), prompt agents (versions), Responses with an agent reference and
+//! the model deployments list, for api-versions `v1` and `2025-11-15-preview`.
 //!
 //! Fidelity to the recorded service comes first: status codes, envelopes, id layouts, pagination
 //! and error bodies follow the recorded traffic in `tests/recordings`. The only deliberate stand-ins are the
@@ -30,6 +30,8 @@ pub mod similarity;
 mod tls;
 
 pub use config::{
-    Config, DEFAULT_UPDATE_PROCESSING, FaultConfig, FaultEnvError, Storage, TlsConfig,
+    Config, DEFAULT_DEPLOYMENTS, DEFAULT_UPDATE_PROCESSING, Deployment, DeploymentError,
+    FaultConfig, FaultEnvError, Storage, TlsConfig, VersionDedup, VersionDedupError,
+    default_deployments,
 };
 pub use server::{Emulator, Stats};

@@ -157,6 +157,8 @@ impl Emulator {
             db: db.clone(),
             processing: config.update_processing,
             endpoint: Arc::from(endpoint.as_str()),
+            version_dedup: config.version_dedup,
+            deployments: Arc::from(config.deployments.clone()),
         };
         let router = api::router(state.clone()).route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),

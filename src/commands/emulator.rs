@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig};
+use foundry_emulator::{
+    Config, Deployment, Emulator, FaultConfig, Storage, TlsConfig, VersionDedup,
+};
 
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
@@ -60,6 +62,16 @@ pub struct Args {
     /// milliseconds (the service takes seconds; 0 completes updates at once).
     #[arg(long, value_name = "MS", default_value_t = duration_ms(foundry_emulator::DEFAULT_UPDATE_PROCESSING))]
     pub update_processing_ms: u64,
+
+    /// `off`: every agent version request makes a new version, even one identical to the latest
+    /// (the service does not promise to merge them; `on` does, as observed).
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub version_dedup: VersionDedup,
+
+    /// A model deployment the project lists, as NAME=MODEL (or NAME); repeatable, replacing the
+    /// defaults (gpt-4.1-mini, text-embedding-3-large, gpt-4.1-nano).
+    #[arg(long = "deployment", value_name = "NAME=MODEL")]
+    pub deployments: Vec<Deployment>,
 }
 
 /// What `emulator --help` says about the stand-ins for the service's models.
@@ -130,6 +142,12 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         require_token: args.require_token,
         tls,
         update_processing: Duration::from_millis(args.update_processing_ms),
+        version_dedup: args.version_dedup,
+        deployments: if args.deployments.is_empty() {
+            foundry_emulator::default_deployments()
+        } else {
+            args.deployments.clone()
+        },
     })
 }
 
@@ -249,6 +267,47 @@ mod tests {
              emulator: SDKs and other tools: PROJECT_ENDPOINT=http://127.0.0.1:8080/api/projects/local (any bearer token is accepted)\n\
              hint: the official SDKs send bearer tokens only over https; restart with --tls for them\n"
         );
+    }
+
+    fn parse(args: &[&str]) -> Args {
+        use clap::{Args as _, FromArgMatches as _};
+        let cmd = Args::augment_args(clap::Command::new("emulator"));
+        let matches = cmd
+            .try_get_matches_from(std::iter::once("emulator").chain(args.iter().copied()))
+            .unwrap();
+        Args::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn dedup_and_deployments_reach_the_config() {
+        let config = config(&parse(&[])).unwrap();
+        assert_eq!(config.version_dedup, VersionDedup::On);
+        assert_eq!(config.deployments, foundry_emulator::default_deployments());
+        let config = config_of(&[
+            "--version-dedup",
+            "off",
+            "--deployment",
+            "chat=gpt-4o",
+            "--deployment",
+            "text-embedding-3-small",
+        ]);
+        assert_eq!(config.version_dedup, VersionDedup::Off);
+        let names: Vec<(&str, &str)> = config
+            .deployments
+            .iter()
+            .map(|d| (d.name.as_str(), d.model.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("chat", "gpt-4o"),
+                ("text-embedding-3-small", "text-embedding-3-small")
+            ]
+        );
+    }
+
+    fn config_of(args: &[&str]) -> Config {
+        config(&parse(args)).unwrap()
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::error::{ApiError, ApiResult};
 use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
 use super::request::{Checked, CheckedBody, Project};
 use super::{ApiVersion, AppState, Ctx, json_body, lookup, validate};
+use crate::config::VersionDedup;
 use crate::ids;
 
 pub(crate) fn agent_missing(name: &str) -> ApiError {
@@ -135,9 +136,10 @@ fn check_memory_tool(
     Ok(())
 }
 
-/// `POST /agents/{name}/versions`: creates the agent on first use. A request whose definition,
-/// description and metadata equal the latest version's returns that version unchanged (the
-/// recorded deduplication).
+/// `POST /agents/{name}/versions`: creates the agent on first use. With
+/// [`VersionDedup::On`] (the default), a request whose definition, description and metadata
+/// equal the latest version's returns that version unchanged (the observed deduplication, which
+/// the service does not promise); with `Off` every request makes a new version.
 pub async fn create_version(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -149,10 +151,12 @@ pub async fn create_version(
     let description = validate::description(&body)?;
     let metadata = validate::metadata(&body)?;
     check_definition(&ctx, &definition)?;
+    let dedup = state.version_dedup == VersionDedup::On;
     let out = state
         .db
         .write(move |tx| {
-            if let Some(current) = latest(tx, &name)?
+            if dedup
+                && let Some(current) = latest(tx, &name)?
                 && current["definition"] == Value::Object(definition.clone())
                 && current["description"] == Value::String(description.clone())
                 && current["metadata"] == Value::Object(metadata.clone())

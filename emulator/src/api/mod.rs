@@ -3,6 +3,7 @@
 
 pub mod agents;
 pub mod conversations;
+pub mod deployments;
 pub mod error;
 pub mod items;
 pub mod lookup;
@@ -21,6 +22,7 @@ use axum::Router;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::routing::{get, post};
 
+use crate::config::{Deployment, VersionDedup};
 use crate::db::Db;
 use error::{ApiError, ApiResult};
 
@@ -35,6 +37,10 @@ pub struct AppState {
     pub processing: Duration,
     /// The endpoint, for absolute `operation-location` URLs.
     pub endpoint: Arc<str>,
+    /// Whether an agent version identical to the latest is merged into it.
+    pub version_dedup: VersionDedup,
+    /// The model deployments the project lists.
+    pub deployments: Arc<[Deployment]>,
 }
 
 /// The `api-supported-versions` header of every answer. Since v1 exists (Feb 2026) the service
@@ -197,6 +203,8 @@ pub fn router(state: AppState) -> Router {
             "/memory_stores/{name}/updates/{id}",
             get(memories::get_update),
         )
+        .route("/deployments", get(deployments::list))
+        .route("/deployments/{name}", get(deployments::get))
         .route("/agents", get(agents::list))
         .route("/agents/{name}", get(agents::get).delete(agents::delete))
         .route(

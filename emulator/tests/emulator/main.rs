@@ -4,6 +4,7 @@ mod agents;
 mod common;
 mod contract;
 mod conversations;
+mod deployments;
 mod faults;
 mod memories;
 mod responses;
