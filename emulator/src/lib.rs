@@ -15,18 +15,23 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Code map: `config` (what can be configured), `server` (accept loop, faults, stats), `tls`,
-//! `db` (SQLite), `api` (routes, one module per resource), `ids` (id layouts), `extract`
-//! and `similarity` (the memory stand-ins). The emulator has its own wire types (JSON values shaped here) and
-//! never imports the foundryctl client's, so a misspelt field cannot hide on both sides.
+//! Code map, top to bottom (each layer uses only those below it; `tests/emulator/layers.rs`
+//! checks it): `server` (accept loop, faults, stats), `tls`; `api` (the router, one handler
+//! module per resource, the request checks they share); `agent_run` (the simulated agent run)
+//! and `recall` (memory search); `store` (SQLite: the database and the SQL of each surface);
+//! `extract` and `similarity` (the memory stand-ins), `ids` (id layouts), `config`. The emulator
+//! has its own wire types (JSON values shaped here) and never imports the foundryctl client's,
+//! so a misspelt field cannot hide on both sides.
 
+mod agent_run;
 pub mod api;
 mod config;
-mod db;
 pub mod extract;
 mod ids;
+mod recall;
 mod server;
 pub mod similarity;
+mod store;
 mod tls;
 
 pub use config::{

@@ -25,9 +25,11 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::api::error::ApiError;
-use crate::api::{self, AppState};
+use crate::api::state::AppState;
+use crate::api::{self};
 use crate::config::{Config, FaultConfig, Storage};
-use crate::db::Db;
+use crate::store::db::Db;
+use crate::store::updates;
 use crate::tls;
 
 /// Request counts, for benchmarks and tests.
@@ -172,7 +174,7 @@ impl Emulator {
             Arc::clone(&shared),
             stop_rx.clone(),
         ));
-        let worker = tokio::spawn(crate::api::memories::worker(state, stop_rx));
+        let worker = tokio::spawn(updates::worker(state.db.clone(), stop_rx));
         Ok(Emulator {
             endpoint,
             addr,

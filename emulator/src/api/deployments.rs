@@ -13,9 +13,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use serde_json::{Value, json};
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::request::{Checked, Project};
+use super::state::AppState;
 use crate::config::Deployment;
 
 /// Deployments per page (`nextLink` leads to the next).

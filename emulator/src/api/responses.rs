@@ -3,14 +3,10 @@
 //! (`agent`). Answers carry exactly the recorded top-level keys of each api-version
 //! (`tests/recordings/responses_*.json`).
 //!
-//! **The model is a deterministic stand-in.** When the agent has a memory search tool, the tool
-//! searches its scope for the turn (ranked as in [`crate::similarity`]) and adds the scope's
-//! static `user_profile` memories, as the service injects them at the start of every response;
-//! the answer names the agent and version and tells back the nearest memories in the second
-//! person ("You write Rust on Linux."), or says it has none. The tool's scope `{{$userId}}`
-//! resolves to the `x-memory-user-id` header, else to [`LOCAL_USER`]; every search reads one
-//! scope only. After the tool's `update_delay` the turn's user statements are written back to
-//! memory through an ordinary update, whose id the `memory_search_call` output item carries.
+//! **The model is a deterministic stand-in**, run by [`crate::agent_run`]: the memory tool
+//! recalls from its scope and the answer tells the nearest memories back. The tool's scope
+//! `{{$userId}}` resolves to the `x-memory-user-id` header, else to [`LOCAL_USER`]. The
+//! write-back's update id is carried by the `memory_search_call` output item.
 //!
 //! **Conversations are kept.** With `conversation`, an unknown id answers 404; otherwise the
 //! input items and then the output items are appended to it, the response's ids share the
@@ -29,7 +25,11 @@ use rusqlite::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiVersion, AppState, agents, conversations, json_body, memories, project_ctx};
+use super::request::{ApiVersion, json_body, project_ctx};
+use super::state::AppState;
+use super::validate;
+use crate::agent_run::{self, MemoryCall};
+use crate::store::{agents, conversations};
 use crate::{extract, ids};
 
 /// The identity `{{$userId}}` stands for when no `x-memory-user-id` header is sent (the real
@@ -139,193 +139,6 @@ fn agent_ref(body: &Map<String, Value>, dialect: Dialect) -> ApiResult<Option<Ag
     }))
 }
 
-/// How many static profile memories the memory tool injects at most, beside the search's
-/// `max_memories` (the service documents the injection, not its size).
-const STATIC_MEMORIES: usize = 10;
-
-/// What the memory tool did during one response.
-struct MemoryCall {
-    /// The turn's search results, best first, then the scope's static profile memories the
-    /// search did not return.
-    memories: Vec<Value>,
-    /// The search results with their similarity to the turn, for the stand-in answer.
-    found: Vec<memories::Found>,
-    update_id: Option<String>,
-    error: Option<Value>,
-}
-
-/// Searches the tool's scope and queues the write-back, in the caller's transaction.
-fn use_memory_tool(
-    tx: &Transaction<'_>,
-    state: &AppState,
-    tool: &Map<String, Value>,
-    user: &str,
-    items: &[Value],
-) -> ApiResult<MemoryCall> {
-    let store = tool
-        .get("memory_store_name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let scope = tool
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or("{{$userId}}")
-        .replace("{{$userId}}", user);
-    if super::stores::load(tx, store).is_err() {
-        return Ok(MemoryCall {
-            memories: Vec::new(),
-            found: Vec::new(),
-            update_id: None,
-            error: Some(
-                json!({"code": "not_found", "message": format!("MemoryStore '{store}' not found")}),
-            ),
-        });
-    }
-    memories::advance(tx)?;
-    let max = tool
-        .get("search_options")
-        .and_then(|o| o.get("max_memories"))
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(10);
-    let query = extract::messages(items)
-        .into_iter()
-        .filter(|(role, _)| role == "user")
-        .map(|(_, t)| t)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let found = memories::search_scope(tx, store, &scope, &query, max)?;
-    // The static profile memories come with every response, whatever the question.
-    let mut recalled: Vec<Value> = found.iter().map(|f| f.memory.clone()).collect();
-    for profile in memories::profile_memories(tx, store, &scope, STATIC_MEMORIES)? {
-        if !recalled
-            .iter()
-            .any(|m| m["memory_id"] == profile["memory_id"])
-        {
-            recalled.push(profile);
-        }
-    }
-    let user_items: Vec<Value> = items
-        .iter()
-        .filter(|i| i.get("role").and_then(Value::as_str) == Some("user"))
-        .cloned()
-        .collect();
-    let delay = tool
-        .get("update_delay")
-        .and_then(Value::as_i64)
-        .unwrap_or(300)
-        .max(0);
-    let update_id = memories::enqueue(tx, store, &scope, user_items, delay, state.processing)?;
-    Ok(MemoryCall {
-        memories: recalled,
-        found,
-        update_id: Some(update_id),
-        error: None,
-    })
-}
-
-/// The deterministic answer; `earlier` are the conversation's earlier user turns.
-fn answer(
-    agent: Option<(&str, &str)>,
-    model: &str,
-    call: Option<&MemoryCall>,
-    earlier: &[String],
-) -> String {
-    let mut text = answer_turn(agent, model, call);
-    if !earlier.is_empty() {
-        text.push_str(" Earlier in this conversation you said: ");
-        text.push_str(&earlier.join(" "));
-    }
-    text
-}
-
-fn answer_turn(agent: Option<(&str, &str)>, model: &str, call: Option<&MemoryCall>) -> String {
-    let who = match agent {
-        Some((name, version)) => format!("Agent {name} (version {version})"),
-        None => format!("Model {model}"),
-    };
-    match call {
-        None => format!("{who} (emulated) received your message."),
-        Some(c) if c.memories.is_empty() => {
-            format!("{who} (emulated): I have no memories of you yet.")
-        }
-        Some(c) => {
-            let told: Vec<String> = relevant(c).iter().map(|m| second_person(m)).collect();
-            format!("{who} (emulated), from memory: {}", told.join(" "))
-        }
-    }
-}
-
-/// How many memories the stand-in answer repeats at most.
-const ANSWER_MEMORIES: usize = 3;
-
-/// The memories the stand-in answer uses: the best match, and the next ones that score at
-/// least half as well, up to [`ANSWER_MEMORIES`]; profile memories are preferred to chat
-/// summaries, which repeat them. With no search result (a question of stop words only), the
-/// newest profile memory.
-fn relevant(call: &MemoryCall) -> Vec<&str> {
-    let profile_first = |kind: &str| {
-        call.found
-            .iter()
-            .filter(move |f| f.memory["kind"] == kind)
-            .collect::<Vec<_>>()
-    };
-    let mut pool = profile_first("user_profile");
-    if pool.is_empty() {
-        pool = profile_first("chat_summary");
-    }
-    let Some(top) = pool.first().map(|f| f.score) else {
-        return call.memories.iter().take(1).map(content).collect();
-    };
-    pool.iter()
-        .filter(|f| f.score >= top / 2.0)
-        .take(ANSWER_MEMORIES)
-        .map(|f| content(&f.memory))
-        .collect()
-}
-
-fn content(memory: &Value) -> &str {
-    memory["content"].as_str().unwrap_or_default()
-}
-
-/// A memory told back to the user: `The user said: I write Rust.` → `You write Rust.`
-fn second_person(memory: &str) -> String {
-    let text = memory
-        .strip_prefix("The user said: ")
-        .or_else(|| memory.strip_prefix("Summary: the user said "))
-        .unwrap_or(memory)
-        .trim_end_matches('.');
-    let mut out: Vec<String> = Vec::new();
-    let mut after_i = false;
-    for word in text.split(' ') {
-        let (core, tail) = word
-            .find(|c: char| !(c.is_alphanumeric() || c == '\''))
-            .map_or((word, ""), |i| word.split_at(i));
-        let swapped = match core.to_lowercase().as_str() {
-            "i" => Some("you"),
-            "i'm" => Some("you're"),
-            "i've" => Some("you've"),
-            "i'd" => Some("you'd"),
-            "i'll" => Some("you'll"),
-            "me" | "we" | "us" => Some("you"),
-            "my" | "our" => Some("your"),
-            "mine" | "ours" => Some("yours"),
-            "myself" => Some("yourself"),
-            "am" if after_i => Some("are"),
-            "was" if after_i => Some("were"),
-            _ => None,
-        };
-        after_i = core.eq_ignore_ascii_case("i");
-        out.push(format!("{}{tail}", swapped.unwrap_or(core)));
-    }
-    let sentence = out.join(" ");
-    let mut chars = sentence.chars();
-    match chars.next() {
-        Some(first) => format!("{}{}.", first.to_uppercase(), chars.as_str()),
-        None => String::new(),
-    }
-}
-
 async fn create(
     state: AppState,
     dialect: Dialect,
@@ -374,17 +187,17 @@ async fn create(
     // The ids of a response in a conversation share the conversation's group, as recorded.
     let group = conversation
         .as_deref()
-        .map_or_else(ids::group, conversations::group);
+        .map_or_else(ids::group, ids::conversation_group);
     let added = match &conversation {
         Some(_) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| conversations::input_item(item, &group, &format!("input[{i}]")))
+            .map(|(i, item)| validate::conversation_item(item, &group, &format!("input[{i}]")))
             .collect::<ApiResult<Vec<_>>>()?,
         None => Vec::new(),
     };
     let as_agent = reference.as_ref().is_some_and(|r| r.as_agent);
-    let st = state.clone();
+    let processing = state.processing;
     let out = state
         .db
         .write(move |tx| {
@@ -393,7 +206,9 @@ async fn create(
                 .transpose()?;
             let history = match &conversation {
                 Some(id) => {
-                    conversations::load(tx, id)?;
+                    if conversations::get(tx, id)?.is_none() {
+                        return Err(ApiError::conversation_missing(id));
+                    }
                     conversations::history(tx, id)?
                 }
                 None => Vec::new(),
@@ -414,9 +229,9 @@ async fn create(
                 .filter(|(role, _)| role == "user")
                 .map(|(_, text)| text)
                 .collect();
-            let tool = version.as_ref().and_then(memory_tool);
+            let tool = version.as_ref().and_then(agent_run::memory_tool);
             let call = tool
-                .map(|tool| use_memory_tool(tx, &st, &tool, &user, &turn))
+                .map(|tool| agent_run::use_memory_tool(tx, processing, &tool, &user, &turn))
                 .transpose()?;
             let out = render(
                 dialect,
@@ -444,30 +259,15 @@ async fn create(
 /// The agent version a reference names: the latest when no version is given.
 fn resolve_version(tx: &Transaction<'_>, name: &str, wanted: Option<&str>) -> ApiResult<Value> {
     match wanted {
-        None => agents::latest(tx, name)?.ok_or_else(|| agents::agent_missing(name)),
+        None => agents::latest(tx, name)?.ok_or_else(|| ApiError::agent_missing(name)),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .map(|n| agents::version(tx, name, n))
             .transpose()?
             .flatten()
-            .ok_or_else(|| agents::version_missing(name, v)),
+            .ok_or_else(|| ApiError::version_missing(name, v)),
     }
-}
-
-/// The memory search tool of an agent version, if it has one.
-fn memory_tool(version: &Value) -> Option<Map<String, Value>> {
-    version["definition"]["tools"]
-        .as_array()?
-        .iter()
-        .find(|t| {
-            matches!(
-                t["type"].as_str(),
-                Some("memory_search" | "memory_search_preview")
-            )
-        })?
-        .as_object()
-        .cloned()
 }
 
 /// What one response is rendered from.
@@ -512,7 +312,7 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
     let reference = name_version
         .as_ref()
         .map(|(n, v)| json!({"type": "agent_reference", "name": n, "version": v}));
-    let text = answer(
+    let text = agent_run::answer(
         name_version.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
         &model,
         call,

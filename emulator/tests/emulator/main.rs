@@ -6,6 +6,7 @@ mod contract;
 mod conversations;
 mod deployments;
 mod faults;
+mod layers;
 mod memories;
 mod responses;
 mod stores;
