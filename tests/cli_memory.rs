@@ -616,6 +616,57 @@ fn every_memory_and_agent_command_has_a_stable_json_shape() {
     insta::assert_json_snapshot!("memory_forget", redacted(forget));
 }
 
+/// Issue 11, as reported: a question sharing no word with what was taught answered "no memories
+/// found", and the agent said it had none. Now the search answers with the nearest memory and
+/// the agent tells it back; a user with no memories still hears that it has none.
+#[test]
+fn issue_11_a_question_in_other_words_recalls_the_memory() {
+    let p = Project::new();
+    ok(&p.run(&[
+        "memory",
+        "add",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        "--user",
+        "I work mostly in Python and I like short, code-first answers.",
+    ]));
+    let question = "What are this developer's coding preferences?";
+    let search = p.run(&[
+        "memory",
+        "search",
+        "--store",
+        STORE,
+        "--scope",
+        "user_dana",
+        question,
+    ]);
+    ok(&search);
+    assert!(
+        stdout(&search).contains("I work mostly in Python"),
+        "{}{}",
+        stdout(&search),
+        stderr(&search)
+    );
+    let invoke = p.run(&["agent", "invoke", AGENT, question, "--user-id", "user_dana"]);
+    ok(&invoke);
+    assert!(
+        stdout(&invoke)
+            .contains("You work mostly in Python and you like short, code-first answers."),
+        "{}",
+        stdout(&invoke)
+    );
+    let stranger = p.run(&["agent", "invoke", AGENT, question, "--user-id", "user_kim"]);
+    ok(&stranger);
+    let out = stdout(&stranger);
+    assert!(out.contains("I have no memories of you yet"), "{out}");
+    assert!(
+        !out.contains("Python"),
+        "Kim must not see Dana's memories: {out}"
+    );
+}
+
 #[test]
 fn a_conversation_file_teaches_several_scopes_in_one_run() {
     let p = Project::new();
