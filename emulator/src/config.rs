@@ -1,4 +1,5 @@
-//! How an emulator is configured: storage, address, faults, token and TLS requirements.
+//! How an emulator is configured: storage, address, faults, token and TLS requirements, how
+//! agent versions are created, and the model deployments the project lists.
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -155,6 +156,87 @@ impl FaultConfig {
 /// observable, as clients must expect it, without slowing a tutorial down.
 pub const DEFAULT_UPDATE_PROCESSING: Duration = Duration::from_millis(500);
 
+/// Whether creating an agent version identical to the latest (same definition, description
+/// and metadata) returns that version instead of a new one. The service has been seen to do so,
+/// but does not promise it; clients must not rely on it, and tests of races turn it off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum VersionDedup {
+    /// Return the identical latest version (the emulator's default, as observed).
+    #[default]
+    On,
+    /// Always create a new version.
+    Off,
+}
+
+/// A `--version-dedup` value that is neither `on` nor `off`.
+#[derive(Debug, thiserror::Error)]
+#[error("expected `on` or `off`, not {0:?}")]
+pub struct VersionDedupError(String);
+
+impl std::str::FromStr for VersionDedup {
+    type Err = VersionDedupError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "on" => Ok(VersionDedup::On),
+            "off" => Ok(VersionDedup::Off),
+            other => Err(VersionDedupError(other.to_owned())),
+        }
+    }
+}
+
+/// One model deployment of the emulated project: a deployment `name` (what manifests name in
+/// `chat_model`, `embedding_model` and agent `model`) serving `model`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub name: String,
+    pub model: String,
+}
+
+/// A `--deployment` value that is not `NAME=MODEL`.
+#[derive(Debug, thiserror::Error)]
+#[error("expected NAME=MODEL (or NAME, for a deployment named after its model), not {0:?}")]
+pub struct DeploymentError(String);
+
+impl std::str::FromStr for Deployment {
+    type Err = DeploymentError;
+
+    /// `NAME=MODEL`, or `NAME` alone for a deployment named after its model.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (name, model) = s.split_once('=').unwrap_or((s, s));
+        let valid = |v: &str| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        if valid(name) && valid(model) {
+            Ok(Deployment {
+                name: name.to_owned(),
+                model: model.to_owned(),
+            })
+        } else {
+            Err(DeploymentError(s.to_owned()))
+        }
+    }
+}
+
+/// The deployments an emulator lists unless told otherwise: the models the example manifests
+/// name by default (`manifests/seed`: gpt-4.1-mini and text-embedding-3-large;
+/// `manifests/workshop` adds gpt-4.1-nano), each deployed under its own name.
+pub const DEFAULT_DEPLOYMENTS: [&str; 3] =
+    ["gpt-4.1-mini", "text-embedding-3-large", "gpt-4.1-nano"];
+
+/// [`DEFAULT_DEPLOYMENTS`] as deployments.
+pub fn default_deployments() -> Vec<Deployment> {
+    DEFAULT_DEPLOYMENTS
+        .iter()
+        .map(|m| Deployment {
+            name: (*m).to_owned(),
+            model: (*m).to_owned(),
+        })
+        .collect()
+}
+
 /// Everything [`crate::Emulator::start`] needs.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -169,6 +251,10 @@ pub struct Config {
     /// completes. Zero (the default here, for fast tests) completes it at once; the shipped
     /// commands use [`DEFAULT_UPDATE_PROCESSING`].
     pub update_processing: Duration,
+    /// Whether an agent version identical to the latest is merged into it.
+    pub version_dedup: VersionDedup,
+    /// The model deployments `GET /deployments` lists, in this order.
+    pub deployments: Vec<Deployment>,
 }
 
 impl Default for Config {
@@ -180,6 +266,8 @@ impl Default for Config {
             require_token: false,
             tls: None,
             update_processing: Duration::ZERO,
+            version_dedup: VersionDedup::On,
+            deployments: default_deployments(),
         }
     }
 }
@@ -210,6 +298,21 @@ mod tests {
         assert!((f.rate_429 - 0.1).abs() < 1e-9 && (f.rate_503 - 0.1).abs() < 1e-9);
         assert_eq!(f.seed, Some(7));
         assert!(f.is_active());
+    }
+
+    #[test]
+    fn deployments_and_dedup_parse_from_flag_values() {
+        let d: Deployment = "chat=gpt-4.1".parse().unwrap();
+        assert_eq!((d.name.as_str(), d.model.as_str()), ("chat", "gpt-4.1"));
+        let d: Deployment = "gpt-4o".parse().unwrap();
+        assert_eq!((d.name.as_str(), d.model.as_str()), ("gpt-4o", "gpt-4o"));
+        for bad in ["", "=m", "n=", "a b=c", "n=m=x"] {
+            assert!(bad.parse::<Deployment>().is_err(), "{bad:?}");
+        }
+        assert_eq!("off".parse::<VersionDedup>().unwrap(), VersionDedup::Off);
+        assert_eq!("on".parse::<VersionDedup>().unwrap(), VersionDedup::On);
+        assert!("no".parse::<VersionDedup>().is_err());
+        assert_eq!(Config::default().version_dedup, VersionDedup::On);
     }
 
     #[test]

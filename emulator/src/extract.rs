@@ -7,23 +7,12 @@
 //!   one `user_profile` fact, `The user said: <statement>.`; when chat summaries
 //!   are enabled the turn also yields one `chat_summary`,
 //!   `Summary: the user said <s1>; <s2>.` Assistant messages never become memories.
-//! - *Search*: memories are ranked by lexical overlap — the number of distinct content words
-//!   (lower-cased, stop words removed, a plural `s` dropped) shared with the query — ties going
-//!   to the newer memory; memories sharing no word are not returned.
+//! - *Search* ranks a scope's memories by the deterministic similarity of
+//!   [`crate::similarity`], the stand-in for the embedding model.
 //!
 //! Enough for what the emulator must show offline: recall across calls, and scope isolation.
 
 use serde_json::Value;
-
-/// Words that carry no topic; without this list every fact would match every question on
-/// "the", "user" or "my".
-const STOP_WORDS: &[&str] = &[
-    "a", "about", "am", "an", "and", "are", "as", "at", "be", "by", "can", "could", "did", "do",
-    "does", "for", "from", "has", "have", "how", "i", "i'm", "in", "is", "it", "know", "me",
-    "mine", "my", "name", "of", "on", "or", "please", "said", "should", "summary", "tell", "that",
-    "the", "this", "to", "user", "was", "were", "what", "which", "who", "will", "with", "would",
-    "you", "your",
-];
 
 /// The `(role, text)` of each message item; content may be a string or a list of text parts
 /// (`input_text`, `output_text`, `text`). Items of other types are ignored.
@@ -107,31 +96,6 @@ pub fn extract(items: &[Value], profile: bool, summary: bool) -> Vec<Fact> {
     facts
 }
 
-/// The distinct content words of `text`.
-pub fn words(text: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
-    for raw in text.split(|c: char| !(c.is_alphanumeric() || c == '\'')) {
-        let w = raw.trim_matches('\'').to_lowercase();
-        if w.is_empty() || STOP_WORDS.contains(&w.as_str()) {
-            continue;
-        }
-        let w = match w.strip_suffix('s') {
-            Some(stem) if stem.len() >= 3 && !stem.ends_with('s') => stem.to_owned(),
-            _ => w,
-        };
-        if !out.contains(&w) {
-            out.push(w);
-        }
-    }
-    out
-}
-
-/// How many of `query`'s words `content` shares.
-pub fn overlap(query: &[String], content: &str) -> usize {
-    let have = words(content);
-    query.iter().filter(|w| have.contains(w)).count()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -160,13 +124,5 @@ mod tests {
         assert!(extract(&items, false, false).is_empty());
         let garbage = vec![json!({"role": "user", "content": "<generator object at 0x1>"})];
         assert!(extract(&garbage, true, true).is_empty());
-    }
-
-    #[test]
-    fn overlap_ignores_stop_words_and_plurals() {
-        let q = words("What are my coffee preferences?");
-        assert_eq!(q, vec!["coffee", "preference"]);
-        assert_eq!(overlap(&q, "The user said: I drink coffee daily."), 1);
-        assert_eq!(overlap(&q, "The user said: my name is Dana."), 0);
     }
 }

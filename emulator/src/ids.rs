@@ -43,6 +43,12 @@ pub fn group_of_conversation(id: &str) -> Option<&str> {
         .then_some(group)
 }
 
+/// The id group of a conversation: the 16 hex its items' and responses' ids start with (a
+/// fresh group for an id of another layout).
+pub fn conversation_group(id: &str) -> String {
+    group_of_conversation(id).map_or_else(group, str::to_owned)
+}
+
 /// Prefix + `group` + `00` + 32 mixed-case alphanumerics: items added to a conversation.
 pub fn grouped_mixed(prefix: &str, group: &str) -> String {
     format!("{prefix}{group}00{}", mixed(32))

@@ -1,11 +1,11 @@
 //! A local, durable emulator of the Microsoft Foundry project API: memory stores (with items,
-//! updates, search and scopes), prompt agents (versions) and Responses with an agent reference,
-//! for api-versions `v1` and `2025-11-15-preview`.
+//! updates, search and scopes), prompt agents (versions), Responses with an agent reference and
+//! the model deployments list, for api-versions `v1` and `2025-11-15-preview`.
 //!
 //! Fidelity to the recorded service comes first: status codes, envelopes, id layouts, pagination
 //! and error bodies follow the recorded traffic in `tests/recordings`. The only deliberate stand-ins are the
 //! models: memory extraction and search, and the Responses answer, are deterministic (see
-//! [`extract`]).
+//! [`extract`] and [`similarity`]).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -15,20 +15,28 @@
 //! # Ok(()) }
 //! ```
 //!
-//! Code map: `config` (what can be configured), `server` (accept loop, faults, stats), `tls`,
-//! `db` (SQLite), `api` (routes, one module per resource), `ids` (id layouts), `extract`
-//! (the memory stand-ins). The emulator has its own wire types (JSON values shaped here) and
-//! never imports the foundryctl client's, so a misspelt field cannot hide on both sides.
+//! Code map, top to bottom (each layer uses only those below it; `tests/emulator/layers.rs`
+//! checks it): `server` (accept loop, faults, stats), `tls`; `api` (the router, one handler
+//! module per resource, the request checks they share); `agent_run` (the simulated agent run)
+//! and `recall` (memory search); `store` (SQLite: the database and the SQL of each surface);
+//! `extract` and `similarity` (the memory stand-ins), `ids` (id layouts), `config`. The emulator
+//! has its own wire types (JSON values shaped here) and never imports the foundryctl client's,
+//! so a misspelt field cannot hide on both sides.
 
+mod agent_run;
 pub mod api;
 mod config;
-mod db;
 pub mod extract;
 mod ids;
+mod recall;
 mod server;
+pub mod similarity;
+mod store;
 mod tls;
 
 pub use config::{
-    Config, DEFAULT_UPDATE_PROCESSING, FaultConfig, FaultEnvError, Storage, TlsConfig,
+    Config, DEFAULT_DEPLOYMENTS, DEFAULT_UPDATE_PROCESSING, Deployment, DeploymentError,
+    FaultConfig, FaultEnvError, Storage, TlsConfig, VersionDedup, VersionDedupError,
+    default_deployments,
 };
 pub use server::{Emulator, Stats};

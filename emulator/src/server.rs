@@ -25,9 +25,11 @@ use tokio::sync::watch;
 use tower::ServiceExt as _;
 
 use crate::api::error::ApiError;
-use crate::api::{self, AppState};
+use crate::api::state::AppState;
+use crate::api::{self};
 use crate::config::{Config, FaultConfig, Storage};
-use crate::db::Db;
+use crate::store::db::Db;
+use crate::store::updates;
 use crate::tls;
 
 /// Request counts, for benchmarks and tests.
@@ -157,6 +159,8 @@ impl Emulator {
             db: db.clone(),
             processing: config.update_processing,
             endpoint: Arc::from(endpoint.as_str()),
+            version_dedup: config.version_dedup,
+            deployments: Arc::from(config.deployments.clone()),
         };
         let router = api::router(state.clone()).route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
@@ -170,7 +174,7 @@ impl Emulator {
             Arc::clone(&shared),
             stop_rx.clone(),
         ));
-        let worker = tokio::spawn(crate::api::memories::worker(state, stop_rx));
+        let worker = tokio::spawn(updates::worker(state.db.clone(), stop_rx));
         Ok(Emulator {
             endpoint,
             addr,
@@ -333,12 +337,15 @@ async fn handle(
     if shared.require_token && !has_bearer(&request) {
         return Ok(ApiError::unauthorized().into_response());
     }
+    let plain_json = api::answers_plain_json(request.uri().path());
     let result: Result<Response, Infallible> = router.oneshot(request).await;
     let mut response = match result {
         Ok(r) => r,
         Err(never) => match never {},
     };
-    json_charset(&mut response);
+    if !plain_json || !response.status().is_success() {
+        json_charset(&mut response);
+    }
     response.headers_mut().insert(
         "api-supported-versions",
         HeaderValue::from_static(api::SUPPORTED_VERSIONS),
@@ -346,8 +353,9 @@ async fn handle(
     Ok(response)
 }
 
-/// The service labels its JSON `application/json; charset=utf-8` (every recording); axum's
-/// `Json` says `application/json` only. (Errors set it themselves, faulted or not.)
+/// The service labels its JSON `application/json; charset=utf-8` (every recording but the
+/// Responses answers, see [`api::answers_plain_json`]); axum's `Json` says `application/json`
+/// only. (Errors set it themselves, faulted or not.)
 fn json_charset(response: &mut Response) {
     let headers = response.headers_mut();
     if headers

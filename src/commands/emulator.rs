@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig};
+use foundry_emulator::{
+    Config, Deployment, Emulator, FaultConfig, Storage, TlsConfig, VersionDedup,
+};
 
 use crate::commands::GlobalArgs;
 use crate::exit::ExitStatus;
@@ -18,6 +20,7 @@ use crate::ops::session::LOCAL_DB_FILE;
 /// variables (`LATENCY_MS`, `JITTER_MS`, `ERROR_RATE`, `RATE_429`, `RATE_500`, `RATE_503`,
 /// `DROP_RATE`, `RETRY_AFTER`, `SEED`); flags win over variables.
 #[derive(Debug, clap::Args)]
+#[command(after_long_help = MODELS_HELP)]
 pub struct Args {
     /// Port on 127.0.0.1 (0 picks a free one).
     #[arg(long, default_value_t = 0)]
@@ -59,7 +62,32 @@ pub struct Args {
     /// milliseconds (the service takes seconds; 0 completes updates at once).
     #[arg(long, value_name = "MS", default_value_t = duration_ms(foundry_emulator::DEFAULT_UPDATE_PROCESSING))]
     pub update_processing_ms: u64,
+
+    /// `off`: every agent version request makes a new version, even one identical to the latest
+    /// (the service does not promise to merge them; `on` does, as observed).
+    #[arg(long, value_name = "on|off", default_value = "on")]
+    pub version_dedup: VersionDedup,
+
+    /// A model deployment the project lists, as NAME=MODEL (or NAME); repeatable, replacing the
+    /// defaults (gpt-4.1-mini, text-embedding-3-large, gpt-4.1-nano).
+    #[arg(long = "deployment", value_name = "NAME=MODEL")]
+    pub deployments: Vec<Deployment>,
 }
+
+/// What `emulator --help` says about the stand-ins for the service's models.
+const MODELS_HELP: &str = "\
+The service's models are replaced by deterministic stand-ins; they are not language models.
+  Memory extraction: each first-person statement of the user becomes a user_profile memory
+  ('The user said: ...'), plus a chat_summary of the turn when summaries are enabled.
+  Memory search: a scope's memories ranked by a fixed text similarity (word forms, a small
+  table of related terms for programming languages, editors, operating systems, answer
+  style, food and drink, pets; character trigrams for other words), nearest first, up to
+  max_memories. A scope holding memories always answers with its nearest ones, even to a
+  question sharing no word with them; a question with no content word returns the
+  user_profile memories. It cannot see meaning outside its table or negation, so its order
+  may differ from the service's embedding model. Scopes never mix.
+  Agent answers: the agent's memory tool searches its scope, adds the user_profile memories,
+  and the answer tells back the nearest ones ('You write Rust on Linux.').";
 
 const fn duration_ms(d: Duration) -> u64 {
     d.as_millis() as u64
@@ -114,6 +142,12 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         require_token: args.require_token,
         tls,
         update_processing: Duration::from_millis(args.update_processing_ms),
+        version_dedup: args.version_dedup,
+        deployments: if args.deployments.is_empty() {
+            foundry_emulator::default_deployments()
+        } else {
+            args.deployments.clone()
+        },
     })
 }
 
@@ -233,6 +267,65 @@ mod tests {
              emulator: SDKs and other tools: PROJECT_ENDPOINT=http://127.0.0.1:8080/api/projects/local (any bearer token is accepted)\n\
              hint: the official SDKs send bearer tokens only over https; restart with --tls for them\n"
         );
+    }
+
+    fn parse(args: &[&str]) -> Args {
+        use clap::{Args as _, FromArgMatches as _};
+        let cmd = Args::augment_args(clap::Command::new("emulator"));
+        let matches = cmd
+            .try_get_matches_from(std::iter::once("emulator").chain(args.iter().copied()))
+            .unwrap();
+        Args::from_arg_matches(&matches).unwrap()
+    }
+
+    #[test]
+    fn dedup_and_deployments_reach_the_config() {
+        let config = config(&parse(&[])).unwrap();
+        assert_eq!(config.version_dedup, VersionDedup::On);
+        assert_eq!(config.deployments, foundry_emulator::default_deployments());
+        let config = config_of(&[
+            "--version-dedup",
+            "off",
+            "--deployment",
+            "chat=gpt-4o",
+            "--deployment",
+            "text-embedding-3-small",
+        ]);
+        assert_eq!(config.version_dedup, VersionDedup::Off);
+        let names: Vec<(&str, &str)> = config
+            .deployments
+            .iter()
+            .map(|d| (d.name.as_str(), d.model.as_str()))
+            .collect();
+        assert_eq!(
+            names,
+            [
+                ("chat", "gpt-4o"),
+                ("text-embedding-3-small", "text-embedding-3-small")
+            ]
+        );
+    }
+
+    fn config_of(args: &[&str]) -> Config {
+        config(&parse(args)).unwrap()
+    }
+
+    #[test]
+    fn long_help_says_the_models_are_stand_ins_and_how_search_ranks() {
+        use clap::Args as _;
+        let mut cmd = Args::augment_args(clap::Command::new("emulator"));
+        let help = cmd.render_long_help().to_string();
+        for expected in [
+            "deterministic stand-ins",
+            "nearest first, up to\n  max_memories",
+            "cannot see meaning outside its table",
+            "Scopes never mix",
+        ] {
+            assert!(
+                help.contains(expected),
+                "{expected:?} missing from:\n{help}"
+            );
+        }
     }
 
     #[test]

@@ -4,40 +4,15 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::request::{Checked, CheckedBody, Project};
-use super::{ApiVersion, AppState, Ctx, json_body, lookup, validate};
-use crate::ids;
-
-pub(crate) fn agent_missing(name: &str) -> ApiError {
-    ApiError::not_found(format!("Agent {name} doesn't exist"))
-}
-
-pub(crate) fn version_missing(name: &str, version: &str) -> ApiError {
-    ApiError::not_found(format!("Agent {name} with version {version} not found"))
-}
-
-/// The latest version's wire JSON of a visible agent.
-pub fn latest(conn: &Connection, name: &str) -> ApiResult<Option<Value>> {
-    lookup::json(
-        conn,
-        "SELECT body FROM versions WHERE agent = ?1 ORDER BY version DESC LIMIT 1",
-        [name],
-    )
-}
-
-/// One version's wire JSON.
-pub fn version(conn: &Connection, name: &str, version: i64) -> ApiResult<Option<Value>> {
-    lookup::json(
-        conn,
-        "SELECT body FROM versions WHERE agent = ?1 AND version = ?2",
-        params![name, version],
-    )
-}
+use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::request::{ApiVersion, Checked, CheckedBody, Ctx, Project, json_body};
+use super::state::AppState;
+use super::validate;
+use crate::config::VersionDedup;
+use crate::store::agents as rows;
 
 fn agent_object(name: &str, latest: Value) -> Value {
     json!({"object": "agent", "id": name, "name": name, "versions": {"latest": latest}})
@@ -135,9 +110,10 @@ fn check_memory_tool(
     Ok(())
 }
 
-/// `POST /agents/{name}/versions`: creates the agent on first use. A request whose definition,
-/// description and metadata equal the latest version's returns that version unchanged (the
-/// recorded deduplication).
+/// `POST /agents/{name}/versions`: creates the agent on first use. With
+/// [`VersionDedup::On`] (the default), a request whose definition, description and metadata
+/// equal the latest version's returns that version unchanged (the observed deduplication, which
+/// the service does not promise); with `Off` every request makes a new version.
 pub async fn create_version(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -149,47 +125,25 @@ pub async fn create_version(
     let description = validate::description(&body)?;
     let metadata = validate::metadata(&body)?;
     check_definition(&ctx, &definition)?;
+    let dedup = state.version_dedup == VersionDedup::On;
     let out = state
         .db
         .write(move |tx| {
-            if let Some(current) = latest(tx, &name)?
+            if dedup
+                && let Some(current) = rows::latest(tx, &name)?
                 && current["definition"] == Value::Object(definition.clone())
                 && current["description"] == Value::String(description.clone())
                 && current["metadata"] == Value::Object(metadata.clone())
             {
-                return Ok(current);
+                return Ok::<_, ApiError>(current);
             }
-            let last = lookup::int(
+            Ok(rows::add_version(
                 tx,
-                "SELECT last_version FROM agents WHERE name = ?1",
-                [&name],
-            )?;
-            let number = last.unwrap_or(0) + 1;
-            match last {
-                Some(_) => tx.execute(
-                    "UPDATE agents SET last_version = ?1 WHERE name = ?2",
-                    params![number, name],
-                )?,
-                None => tx.execute(
-                    "INSERT INTO agents (name, last_version) VALUES (?1, ?2)",
-                    params![name, number],
-                )?,
-            };
-            let version = json!({
-                "metadata": metadata,
-                "object": "agent.version",
-                "id": format!("{name}:{number}"),
-                "name": name,
-                "version": number.to_string(),
-                "description": description,
-                "created_at": ids::now_secs(),
-                "definition": definition,
-            });
-            tx.execute(
-                "INSERT INTO versions (agent, version, body) VALUES (?1, ?2, ?3)",
-                params![name, number, version.to_string()],
-            )?;
-            Ok(version)
+                &name,
+                Value::Object(definition),
+                &description,
+                Value::Object(metadata),
+            )?)
         })
         .await?;
     Ok(Json(out))
@@ -203,9 +157,9 @@ pub async fn get(
 ) -> ApiResult<Json<Value>> {
     let out = state
         .db
-        .read(move |conn| match latest(conn, &name)? {
+        .read(move |conn| match rows::latest(conn, &name)? {
             Some(v) => Ok(agent_object(&name, v)),
-            None => Err(agent_missing(&name)),
+            None => Err(ApiError::agent_missing(&name)),
         })
         .await?;
     Ok(Json(out))
@@ -220,9 +174,7 @@ pub async fn delete(
     let out = state
         .db
         .write(move |tx| {
-            let versions = tx.execute("DELETE FROM versions WHERE agent = ?1", [&name])?;
-            tx.execute("DELETE FROM agents WHERE name = ?1", [&name])?;
-            if versions == 0 {
+            if !rows::delete(tx, &name)? {
                 return Err(ApiError::not_found("Agent not found"));
             }
             Ok(json!({"object": "agent.deleted", "name": name, "deleted": true}))
@@ -242,25 +194,15 @@ pub async fn list(
     let rows = state
         .db
         .read(move |conn| {
-            let list = ListQuery {
-                select: "SELECT a.name, (SELECT body FROM versions v WHERE v.agent = a.name \
-                         ORDER BY v.version DESC LIMIT 1) AS latest FROM agents a \
-                         WHERE latest IS NOT NULL",
-                column: "a.seq",
-                params: Vec::new(),
-            };
-            let rows = page.fetch(
-                conn,
-                list,
-                |n| lookup::int(conn, "SELECT seq FROM agents WHERE name = ?1", [n]),
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )?;
-            rows.into_iter()
-                .map(|(name, body)| {
-                    let v: Value = serde_json::from_str(&body)?;
-                    Ok((name.clone(), agent_object(&name, v)))
-                })
-                .collect::<ApiResult<Vec<_>>>()
+            let rows = rows::list(conn, &page)?;
+            Ok::<_, ApiError>(
+                rows.into_iter()
+                    .map(|(name, v)| {
+                        let agent = agent_object(&name, v);
+                        (name, agent)
+                    })
+                    .collect::<Vec<_>>(),
+            )
         })
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::Absent)))
@@ -277,30 +219,10 @@ pub async fn list_versions(
     let rows = state
         .db
         .read(move |conn| {
-            if !lookup::exists(conn, "SELECT 1 FROM agents WHERE name = ?1", [&name])? {
-                return Err(agent_missing(&name));
+            if !rows::exists(conn, &name)? {
+                return Err(ApiError::agent_missing(&name));
             }
-            // A cursor is "<name>:<n>"; one naming another agent or not a number matches nothing.
-            let number_of = |id: &str| {
-                Ok(id
-                    .rsplit_once(':')
-                    .filter(|(n, _)| *n == name)
-                    .and_then(|(_, v)| v.parse::<i64>().ok()))
-            };
-            let list = ListQuery {
-                select: "SELECT body FROM versions WHERE agent = ?",
-                column: "version",
-                params: vec![name.clone().into()],
-            };
-            let bodies = page.fetch(conn, list, number_of, |r| r.get::<_, String>(0))?;
-            bodies
-                .into_iter()
-                .map(|b| {
-                    let v: Value = serde_json::from_str(&b)?;
-                    let id = v["id"].as_str().unwrap_or_default().to_owned();
-                    Ok((id, v))
-                })
-                .collect::<ApiResult<Vec<_>>>()
+            Ok(rows::list_versions(conn, &name, &page)?)
         })
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::Absent)))
@@ -316,10 +238,10 @@ pub async fn get_version(
         .db
         .read(move |conn| {
             let found = match number.parse::<i64>() {
-                Ok(n) => version(conn, &name, n)?,
+                Ok(n) => rows::version(conn, &name, n)?,
                 Err(_) => None,
             };
-            found.ok_or_else(|| version_missing(&name, &number))
+            found.ok_or_else(|| ApiError::version_missing(&name, &number))
         })
         .await?;
     Ok(Json(out))
@@ -334,15 +256,12 @@ pub async fn delete_version(
     let out = state
         .db
         .write(move |tx| {
-            let n = match number.parse::<i64>() {
-                Ok(n) => tx.execute(
-                    "DELETE FROM versions WHERE agent = ?1 AND version = ?2",
-                    params![name, n],
-                )?,
-                Err(_) => 0,
+            let deleted = match number.parse::<i64>() {
+                Ok(n) => rows::delete_version(tx, &name, n)?,
+                Err(_) => false,
             };
-            if n == 0 {
-                return Err(version_missing(&name, &number));
+            if !deleted {
+                return Err(ApiError::version_missing(&name, &number));
             }
             Ok(json!({
                 "object": "agent.version.deleted",

@@ -20,117 +20,23 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, params};
+use rusqlite::Connection;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::{ApiVersion, AppState, json_body, lookup, project_ctx};
+use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::request::{ApiVersion, json_body, project_ctx};
+use super::state::AppState;
+use super::validate;
 use crate::ids;
+use crate::store::conversations as rows;
 
 /// The most items one request may add ("You may add up to 20 items at a time").
 pub const MAX_ITEMS_PER_REQUEST: usize = 20;
 
-/// The roles a message item may have.
-const ROLES: [&str; 4] = ["user", "assistant", "system", "developer"];
-
-/// The 404 for an id that names no conversation.
-pub fn missing(id: &str) -> ApiError {
-    ApiError::not_found(format!("Conversation with id '{id}' not found."))
-}
-
 /// The stored conversation, or its 404.
-pub fn load(conn: &Connection, id: &str) -> ApiResult<Value> {
-    lookup::json(conn, "SELECT body FROM conversations WHERE id = ?1", [id])?
-        .ok_or_else(|| missing(id))
-}
-
-/// Every item of a conversation, oldest first.
-pub fn history(conn: &Connection, id: &str) -> ApiResult<Vec<Value>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT body FROM conversation_items WHERE conversation = ?1 ORDER BY seq ASC",
-    )?;
-    let bodies = stmt
-        .query_map([id], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(bodies
-        .iter()
-        .map(|b| serde_json::from_str(b))
-        .collect::<Result<_, _>>()?)
-}
-
-/// Appends items (already carrying their ids) to a conversation, in order.
-pub fn append(conn: &Connection, id: &str, items: &[Value]) -> ApiResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO conversation_items (conversation, item_id, body) VALUES (?1, ?2, ?3)",
-    )?;
-    for item in items {
-        let item_id = item["id"].as_str().unwrap_or_default();
-        stmt.execute(params![id, item_id, item.to_string()])?;
-    }
-    Ok(())
-}
-
-/// The id group of a conversation: the 16 hex its items' and responses' ids start with.
-pub fn group(id: &str) -> String {
-    ids::group_of_conversation(id).map_or_else(ids::group, str::to_owned)
-}
-
-/// One input item as the conversation stores it, with a fresh id in `group`. `param` names the
-/// item in errors (`items[0]`, `input[1]`).
-pub fn input_item(item: &Value, group: &str, param: &str) -> ApiResult<Value> {
-    let Some(obj) = item.as_object() else {
-        return Err(ApiError::invalid(param, "Each item must be an object."));
-    };
-    // An "easy" input message may omit `type`.
-    let kind = match obj.get("type") {
-        None | Some(Value::Null) => "message",
-        Some(Value::String(t)) => t.as_str(),
-        Some(_) => {
-            return Err(ApiError::invalid(
-                format!("{param}.type"),
-                "'type' must be a string.",
-            ));
-        }
-    };
-    if kind != "message" {
-        // Tool outputs and other items are kept as sent, under an id of the conversation.
-        let mut out = obj.clone();
-        out.insert("id".to_owned(), json!(ids::grouped_mixed("item_", group)));
-        return Ok(Value::Object(out));
-    }
-    let role = obj
-        .get("role")
-        .and_then(Value::as_str)
-        .filter(|r| ROLES.contains(r))
-        .ok_or_else(|| {
-            ApiError::invalid(
-                format!("{param}.role"),
-                format!("'role' must be one of {}.", ROLES.join(", ")),
-            )
-        })?;
-    let part = if role == "assistant" {
-        "output_text"
-    } else {
-        "input_text"
-    };
-    let content = match obj.get("content") {
-        Some(Value::String(text)) => json!([{"type": part, "text": text}]),
-        Some(Value::Array(parts)) => Value::Array(parts.clone()),
-        _ => {
-            return Err(ApiError::invalid(
-                format!("{param}.content"),
-                "'content' must be a string or an array of content parts.",
-            ));
-        }
-    };
-    Ok(json!({
-        "type": "message",
-        "id": ids::grouped_mixed("msg_", group),
-        "status": "completed",
-        "role": role,
-        "content": content,
-    }))
+fn load(conn: &Connection, id: &str) -> ApiResult<Value> {
+    rows::get(conn, id)?.ok_or_else(|| ApiError::conversation_missing(id))
 }
 
 /// `items` of a request body: absent is none; at most [`MAX_ITEMS_PER_REQUEST`].
@@ -204,11 +110,11 @@ fn metadata_field(body: &Map<String, Value>) -> ApiResult<Value> {
 
 /// Normalises a request's items into stored items of the conversation `id`.
 fn stored_items(items: &[Value], id: &str) -> ApiResult<Vec<Value>> {
-    let group = group(id);
+    let group = ids::conversation_group(id);
     items
         .iter()
         .enumerate()
-        .map(|(i, item)| input_item(item, &group, &format!("items[{i}]")))
+        .map(|(i, item)| validate::conversation_item(item, &group, &format!("items[{i}]")))
         .collect()
 }
 
@@ -251,11 +157,8 @@ pub async fn create(State(state): State<AppState>, body: Bytes) -> ApiResult<Jso
     state
         .db
         .write(move |tx| {
-            tx.execute(
-                "INSERT INTO conversations (id, body) VALUES (?1, ?2)",
-                params![id, conversation.to_string()],
-            )?;
-            append(tx, &id, &items)
+            rows::insert(tx, &id, &conversation)?;
+            Ok::<_, ApiError>(rows::append(tx, &id, &items)?)
         })
         .await?;
     Ok(Json(out))
@@ -280,11 +183,8 @@ pub async fn update(
         .write(move |tx| {
             let mut conversation = load(tx, &id)?;
             conversation["metadata"] = metadata;
-            tx.execute(
-                "UPDATE conversations SET body = ?2 WHERE id = ?1",
-                params![id, conversation.to_string()],
-            )?;
-            Ok(conversation)
+            rows::replace(tx, &id, &conversation)?;
+            Ok::<_, ApiError>(conversation)
         })
         .await?;
     Ok(Json(conversation))
@@ -299,12 +199,8 @@ pub async fn delete(
         .db
         .write(move |tx| {
             load(tx, &id)?;
-            tx.execute(
-                "DELETE FROM conversation_items WHERE conversation = ?1",
-                [&id],
-            )?;
-            tx.execute("DELETE FROM conversations WHERE id = ?1", [&id])?;
-            Ok(json!({"object": "conversation.deleted", "deleted": true, "id": id}))
+            rows::delete(tx, &id)?;
+            Ok::<_, ApiError>(json!({"object": "conversation.deleted", "deleted": true, "id": id}))
         })
         .await?;
     Ok(Json(out))
@@ -323,26 +219,7 @@ pub async fn list_items(
         .db
         .read(move |conn| {
             load(conn, &id)?;
-            let list = ListQuery {
-                select: "SELECT item_id, body FROM conversation_items WHERE conversation = ?",
-                column: "seq",
-                params: vec![id.clone().into()],
-            };
-            let rows = page.fetch(
-                conn,
-                list,
-                |item| {
-                    lookup::int(
-                        conn,
-                        "SELECT seq FROM conversation_items WHERE conversation = ?1 AND item_id = ?2",
-                        [&id, item],
-                    )
-                },
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )?;
-            rows.into_iter()
-                .map(|(item, body)| Ok((item, serde_json::from_str(&body)?)))
-                .collect::<ApiResult<Vec<_>>>()
+            Ok::<_, ApiError>(rows::list_items(conn, &id, &page)?)
         })
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::EmptyString)))
@@ -364,7 +241,7 @@ pub async fn add_items(
         .db
         .write(move |tx| {
             load(tx, &id)?;
-            append(tx, &id, &items)
+            Ok::<_, ApiError>(rows::append(tx, &id, &items)?)
         })
         .await?;
     let n = rows.len();
@@ -373,12 +250,8 @@ pub async fn add_items(
 
 fn load_item(conn: &Connection, id: &str, item: &str) -> ApiResult<Value> {
     load(conn, id)?;
-    lookup::json(
-        conn,
-        "SELECT body FROM conversation_items WHERE conversation = ?1 AND item_id = ?2",
-        [id, item],
-    )?
-    .ok_or_else(|| ApiError::not_found(format!("Item with id '{item}' not found.")))
+    rows::item(conn, id, item)?
+        .ok_or_else(|| ApiError::not_found(format!("Item with id '{item}' not found.")))
 }
 
 /// `GET /conversations/{id}/items/{item_id}`.
@@ -402,10 +275,7 @@ pub async fn delete_item(
         .db
         .write(move |tx| {
             load_item(tx, &id, &item)?;
-            tx.execute(
-                "DELETE FROM conversation_items WHERE conversation = ?1 AND item_id = ?2",
-                [&id, &item],
-            )?;
+            rows::delete_item(tx, &id, &item)?;
             load(tx, &id)
         })
         .await?;
@@ -415,33 +285,6 @@ pub async fn delete_item(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_string_message_becomes_one_text_part_in_the_conversations_group() {
-        let id = ids::conversation();
-        let g = group(&id);
-        let user = input_item(&json!({"role": "user", "content": "hi"}), &g, "items[0]").unwrap();
-        assert_eq!(
-            user["content"],
-            json!([{"type": "input_text", "text": "hi"}])
-        );
-        assert!(
-            user["id"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("msg_{g}00"))
-        );
-        let assistant = input_item(
-            &json!({"type": "message", "role": "assistant", "content": "ok"}),
-            &g,
-            "items[0]",
-        )
-        .unwrap();
-        assert_eq!(assistant["content"][0]["type"], "output_text");
-        let err =
-            input_item(&json!({"role": "robot", "content": "x"}), &g, "items[2]").unwrap_err();
-        assert_eq!(err.param.as_deref(), Some("items[2].role"));
-    }
 
     #[test]
     fn metadata_is_a_small_map_of_strings() {

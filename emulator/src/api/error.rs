@@ -10,6 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use crate::ids;
+use crate::store::error::StoreError;
 
 /// The `Content-Type` of every JSON answer, as recorded.
 pub const JSON_CONTENT_TYPE: &str = "application/json; charset=utf-8";
@@ -100,6 +101,27 @@ impl ApiError {
         }
     }
 
+    /// The 404 for a memory store, in the newest recorded wording (May 2026, which names the
+    /// request id; Feb 2026 did not).
+    pub fn store_not_found(name: &str) -> Self {
+        ApiError::not_found(format!("MemoryStore '{name}' not found")).naming_request_id()
+    }
+
+    /// The 404 for an agent with no version, as recorded.
+    pub fn agent_missing(name: &str) -> Self {
+        ApiError::not_found(format!("Agent {name} doesn't exist"))
+    }
+
+    /// The 404 for an agent version, as recorded.
+    pub fn version_missing(name: &str, version: &str) -> Self {
+        ApiError::not_found(format!("Agent {name} with version {version} not found"))
+    }
+
+    /// The 404 for a conversation id, as recorded.
+    pub fn conversation_missing(id: &str) -> Self {
+        ApiError::not_found(format!("Conversation with id '{id}' not found."))
+    }
+
     /// 500 for a storage failure: the emulator's own fault, never the client's.
     pub fn internal(message: impl Into<String>) -> Self {
         ApiError {
@@ -152,15 +174,9 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::internal(format!("emulator storage failed: {e}"))
-    }
-}
-
-impl From<serde_json::Error> for ApiError {
-    fn from(e: serde_json::Error) -> Self {
-        ApiError::internal(format!("emulator storage holds malformed JSON: {e}"))
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::internal(e.to_string())
     }
 }
 

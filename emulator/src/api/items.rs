@@ -1,85 +1,34 @@
 //! Memory items (v1 only): create, get, update, delete, and `POST items:list` for one scope.
-//! Items are ordered by insertion, since the wire item has no `created_at`.
-
-use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::request::{Checked, CheckedBody, Items};
-use super::{ApiVersion, AppState, Ctx, json_body, lookup, memory_ctx, stores, validate};
-use crate::ids;
+use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::request::{Checked, CheckedBody, Items, json_body};
+use super::state::AppState;
+use super::validate;
+use crate::store::{items as rows, stores};
 
 /// The kinds an item may have on the wire (lower case, as item CRUD and search return them).
 pub const KINDS: [&str; 3] = ["user_profile", "chat_summary", "procedural"];
 
-/// Item routes exist only on `v1`; on the preview version the service has no such route.
-pub(super) fn items_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
-    let ctx = memory_ctx(query, headers)?;
-    if ctx.version == ApiVersion::Preview {
-        return Err(ApiError {
-            status: StatusCode::NOT_FOUND,
-            code: "api_version_not_supported",
-            message: format!(
-                "Memory item operations are not available in api-version {}; use v1.",
-                ApiVersion::PREVIEW
-            ),
-            kind: "invalid_request_error",
-            param: Some("api-version".to_owned()),
-        });
-    }
-    Ok(ctx)
-}
-
-/// Reads an item row (`memory_id, updated_at, scope, content, kind`) as its wire JSON.
-pub fn item_json(row: &Row<'_>) -> rusqlite::Result<Value> {
-    Ok(json!({
-        "memory_id": row.get::<_, String>(0)?,
-        "updated_at": row.get::<_, i64>(1)?,
-        "scope": row.get::<_, String>(2)?,
-        "content": row.get::<_, String>(3)?,
-        "kind": row.get::<_, String>(4)?,
-    }))
-}
-
 fn ensure_store(conn: &Connection, name: &str) -> ApiResult<()> {
-    stores::load(conn, name).map(|_| ())
+    if stores::exists(conn, name)? {
+        Ok(())
+    } else {
+        Err(ApiError::store_not_found(name))
+    }
+}
+
+fn item_missing(id: &str) -> ApiError {
+    ApiError::not_found(format!("MemoryItem '{id}' not found"))
 }
 
 fn load_item(conn: &Connection, store: &str, id: &str) -> ApiResult<Value> {
-    conn.query_row(
-        "SELECT memory_id, updated_at, scope, content, kind FROM items \
-         WHERE store = ?1 AND memory_id = ?2",
-        params![store, id],
-        item_json,
-    )
-    .optional()?
-    .ok_or_else(|| ApiError::not_found(format!("MemoryItem '{id}' not found")))
-}
-
-/// Inserts one item and returns its wire JSON; used by item create and by update extraction.
-pub fn insert(
-    conn: &Connection,
-    store: &str,
-    scope: &str,
-    kind: &str,
-    content: &str,
-) -> ApiResult<Value> {
-    let id = ids::memory_item(scope);
-    let now = ids::now_secs();
-    conn.execute(
-        "INSERT INTO items (store, scope, memory_id, kind, content, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![store, scope, id, kind, content, now],
-    )?;
-    Ok(
-        json!({"memory_id": id, "updated_at": now, "scope": scope, "content": content, "kind": kind}),
-    )
+    rows::get(conn, store, id)?.ok_or_else(|| item_missing(id))
 }
 
 fn kind_of(body: &serde_json::Map<String, Value>) -> ApiResult<String> {
@@ -113,7 +62,7 @@ pub async fn create(
         .db
         .write(move |tx| {
             ensure_store(tx, &name)?;
-            insert(tx, &name, &scope, &kind, &content)
+            Ok::<_, ApiError>(rows::insert(tx, &name, &scope, &kind, &content)?)
         })
         .await?;
     Ok(Json(item))
@@ -159,10 +108,7 @@ pub async fn update(
                     "'kind' cannot be changed; only 'content' can be updated.",
                 ));
             }
-            tx.execute(
-                "UPDATE items SET content = ?1, updated_at = ?2 WHERE store = ?3 AND memory_id = ?4",
-                params![content, ids::now_secs(), name, id],
-            )?;
+            rows::set_content(tx, &name, &id, &content)?;
             load_item(tx, &name, &id)
         })
         .await?;
@@ -179,12 +125,8 @@ pub async fn delete(
         .db
         .write(move |tx| {
             ensure_store(tx, &name)?;
-            let n = tx.execute(
-                "DELETE FROM items WHERE store = ?1 AND memory_id = ?2",
-                params![name, id],
-            )?;
-            if n == 0 {
-                return Err(ApiError::not_found(format!("MemoryItem '{id}' not found")));
+            if !rows::delete(tx, &name, &id)? {
+                return Err(item_missing(&id));
             }
             Ok(json!({"object": "memory_store.item.deleted", "memory_id": id, "deleted": true}))
         })
@@ -208,29 +150,7 @@ pub async fn list(
         .db
         .read(move |conn| {
             ensure_store(conn, &name)?;
-            let mut select = "SELECT memory_id, updated_at, scope, content, kind FROM items \
-                              WHERE store = ? AND scope = ?"
-                .to_owned();
-            let mut params = vec![name.into(), scope.into()];
-            if let Some(kind) = kind {
-                select.push_str(" AND kind = ?");
-                params.push(kind.into());
-            }
-            let list = ListQuery {
-                select: &select,
-                column: "seq",
-                params,
-            };
-            let items = page.fetch(
-                conn,
-                list,
-                |id| lookup::int(conn, "SELECT seq FROM items WHERE memory_id = ?1", [id]),
-                item_json,
-            )?;
-            Ok(items
-                .into_iter()
-                .map(|v| (v["memory_id"].as_str().unwrap_or_default().to_owned(), v))
-                .collect())
+            Ok::<_, ApiError>(rows::list(conn, &name, &scope, kind.as_deref(), &page)?)
         })
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::EmptyString)))

@@ -1,180 +1,29 @@
-//! `:update_memories` and its state machine, `updates/{id}`, `:search_memories` and
-//! `:delete_scope`.
-//!
-//! # Expected flow of an update
-//! `queued` (until `update_delay` has passed) → `in_progress` (for `AppState::processing`) →
-//! `completed`, with the extracted memories written in the same transaction as the status. A new
-//! update for the same store and scope supersedes every update of that scope still `queued`: the
-//! old one ends `superseded` with `superseded_by`, and its messages move into the new one so no
-//! turn is lost. `:delete_scope` ends the scope's pending updates `superseded` with no
-//! `superseded_by`: their turns are dropped with the scope.
-//!
-//! # Guarantees
-//! Progress is computed from stored times, so it is the same whoever advances it: the
-//! background [`worker`], a poll, a search, or another process sharing the file. Each step is
-//! one transaction that re-checks the status, so an update is processed exactly once.
-
-use std::time::Duration;
+//! The memory actions on a store's path segment: `:update_memories`, `:search_memories` and
+//! `:delete_scope`, and the update poll `updates/{id}`. The update state machine is
+//! `store::updates`; the search ranking is `recall`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::Connection;
 use serde_json::{Map, Value, json};
-use tokio::sync::watch;
 
 use super::error::{ApiError, ApiResult};
-use super::items::item_json;
-use super::request::{Checked, Memory};
-use super::{ApiVersion, AppState, Ctx, stores, validate};
-use crate::{extract, ids};
+use super::request::{ApiVersion, Checked, Memory};
+use super::state::AppState;
+use super::validate;
+use crate::store::{items, stores, updates};
+use crate::{extract, ids, recall, similarity};
 
 /// The service's default `update_delay`, in seconds.
 const DEFAULT_UPDATE_DELAY: i64 = 300;
 
-/// Deterministic token counts for `usage` (words, not real tokens).
-fn usage(input: usize, output: usize, embedding: usize) -> Value {
-    json!({
-        "embedding_tokens": embedding,
-        "input_tokens": input,
-        "input_tokens_details": {"cached_tokens": 0},
-        "output_tokens": output,
-        "output_tokens_details": {"reasoning_tokens": 0},
-        "total_tokens": input + output + embedding,
-    })
-}
-
-/// Queues an update; returns its id. Shared with Responses write-back.
-pub fn enqueue(
-    tx: &Transaction<'_>,
-    store: &str,
-    scope: &str,
-    items: Vec<Value>,
-    delay_secs: i64,
-    processing: Duration,
-) -> ApiResult<String> {
-    let now = ids::now_millis();
-    advance_in(tx, now)?;
-    let id = ids::uuid();
-    let mut all: Vec<Value> = Vec::new();
-    {
-        let mut stmt = tx.prepare_cached(
-            "SELECT update_id, items FROM updates WHERE store = ?1 AND scope = ?2 \
-             AND status = 'queued' ORDER BY seq",
-        )?;
-        let rows = stmt
-            .query_map(params![store, scope], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        for (old, old_items) in rows {
-            if let Value::Array(a) = serde_json::from_str(&old_items)? {
-                all.extend(a);
-            }
-            tx.execute(
-                "UPDATE updates SET status = 'superseded', superseded_by = ?1 WHERE update_id = ?2",
-                params![id, old],
-            )?;
-        }
-    }
-    all.extend(items);
-    let due = now + delay_secs.saturating_mul(1000);
-    let done = due + i64::try_from(processing.as_millis()).unwrap_or(i64::MAX / 2);
-    tx.execute(
-        "INSERT INTO updates (update_id, store, scope, status, items, due_ms, done_ms) \
-         VALUES (?1, ?2, ?3, 'queued', ?4, ?5, ?6)",
-        params![id, store, scope, Value::Array(all).to_string(), due, done],
-    )?;
-    Ok(id)
-}
-
-/// Moves every update whose time has come: `queued` → `in_progress` → `completed`.
-pub fn advance_in(tx: &Connection, now_ms: i64) -> ApiResult<()> {
-    tx.execute(
-        "UPDATE updates SET status = 'in_progress' WHERE status = 'queued' AND due_ms <= ?1",
-        [now_ms],
-    )?;
-    let due: Vec<(String, String, String, String)> = {
-        let mut stmt = tx.prepare_cached(
-            "SELECT update_id, store, scope, items FROM updates \
-             WHERE status = 'in_progress' AND done_ms <= ?1 ORDER BY seq",
-        )?;
-        stmt.query_map([now_ms], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-        })?
-        .collect::<Result<Vec<_>, _>>()?
-    };
-    for (id, store, scope, items) in due {
-        let result = process(tx, &store, &scope, &items)?;
-        tx.execute(
-            "UPDATE updates SET status = 'completed', result = ?1 WHERE update_id = ?2",
-            params![result.to_string(), id],
-        )?;
-    }
-    Ok(())
-}
-
-/// Extracts and writes the memories of one update; returns its `result`.
-fn process(tx: &Connection, store: &str, scope: &str, items: &str) -> ApiResult<Value> {
-    let items: Vec<Value> = match serde_json::from_str(items)? {
-        Value::Array(a) => a,
-        _ => Vec::new(),
-    };
-    let definition = stores::load(tx, store)?;
-    let options = &definition["definition"]["options"];
-    let profile = options["user_profile_enabled"].as_bool().unwrap_or(true);
-    let summary = options["chat_summary_enabled"].as_bool().unwrap_or(true);
-    let facts = extract::extract(&items, profile, summary);
-    let mut operations = Vec::new();
-    for (kind, content) in facts {
-        let mut item = super::items::insert(tx, store, scope, kind, &content)?;
-        // Update results spell kinds in upper case, as recorded (search and CRUD do not).
-        item["kind"] = json!(kind.to_uppercase());
-        operations.push(json!({"kind": "created", "memory_item": item}));
-    }
-    let input: usize = extract::messages(&items)
-        .iter()
-        .map(|(_, t)| t.split_whitespace().count())
-        .sum();
-    let output = operations.len() * 10;
-    Ok(json!({"memory_operations": operations, "usage": usage(input, output, output)}))
-}
-
-/// Advances updates if any is due; cheap when none is.
-pub fn advance(tx: &Transaction<'_>) -> ApiResult<()> {
-    advance_in(tx, ids::now_millis())
-}
-
-/// Background progress, so memories appear after `update_delay` even when nobody polls.
-pub async fn worker(state: AppState, mut stop: watch::Receiver<bool>) {
-    let mut tick = tokio::time::interval(Duration::from_millis(50));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stop.changed() => return,
-        }
-        let pending = state
-            .db
-            .read(|conn| {
-                let now = ids::now_millis();
-                Ok(conn
-                    .query_row(
-                        "SELECT 1 FROM updates WHERE (status = 'queued' AND due_ms <= ?1) \
-                         OR (status = 'in_progress' AND done_ms <= ?1) LIMIT 1",
-                        [now],
-                        |_| Ok(true),
-                    )
-                    .optional()?
-                    .unwrap_or(false))
-            })
-            .await;
-        if matches!(pending, Ok(true))
-            && let Err(e) = state.db.write(advance).await
-        {
-            tracing::warn!("emulator failed to advance memory updates: {}", e.message);
-        }
+fn ensure_store(conn: &Connection, name: &str) -> ApiResult<()> {
+    if stores::exists(conn, name)? {
+        Ok(())
+    } else {
+        Err(ApiError::store_not_found(name))
     }
 }
 
@@ -191,7 +40,6 @@ fn items_of(body: &Map<String, Value>) -> ApiResult<Vec<Value>> {
 /// absolute `operation-location` that, as recorded, names the preview api-version.
 pub async fn update_memories(
     state: AppState,
-    _ctx: Ctx,
     name: String,
     body: Map<String, Value>,
 ) -> ApiResult<Response> {
@@ -219,8 +67,10 @@ pub async fn update_memories(
     let id = state
         .db
         .write(move |tx| {
-            stores::load(tx, &store)?;
-            enqueue(tx, &store, &scope, items, delay, processing)
+            ensure_store(tx, &store)?;
+            Ok::<_, ApiError>(updates::enqueue(
+                tx, &store, &scope, items, delay, processing,
+            )?)
         })
         .await?;
     let location = format!(
@@ -249,69 +99,13 @@ pub async fn get_update(
     let out = state
         .db
         .write(move |tx| {
-            stores::load(tx, &name)?;
-            advance(tx)?;
-            let row: Option<(String, Option<String>, Option<String>)> = tx
-                .query_row(
-                    "SELECT status, superseded_by, result FROM updates \
-                     WHERE store = ?1 AND update_id = ?2",
-                    params![name, id],
-                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-                )
-                .optional()?;
-            let Some((status, superseded_by, result)) = row else {
-                return Err(ApiError::not_found(format!("Update '{id}' not found")));
-            };
-            let mut out = json!({"update_id": id, "status": status});
-            if let Some(by) = superseded_by {
-                out["superseded_by"] = json!(by);
-            }
-            if let Some(r) = result {
-                out["result"] = serde_json::from_str(&r)?;
-            }
-            Ok(out)
+            ensure_store(tx, &name)?;
+            updates::advance(tx)?;
+            updates::get(tx, &name, &id)?
+                .ok_or_else(|| ApiError::not_found(format!("Update '{id}' not found")))
         })
         .await?;
     Ok(Json(out))
-}
-
-/// The memories of `scope` relevant to `query` (see [`extract`]), best first, at most `max`.
-/// With no query words, the scope's profile memories, newest first.
-pub fn search_scope(
-    conn: &Connection,
-    store: &str,
-    scope: &str,
-    query: &str,
-    max: usize,
-) -> ApiResult<Vec<Value>> {
-    let words = extract::words(query);
-    let mut stmt = conn.prepare_cached(
-        "SELECT memory_id, updated_at, scope, content, kind FROM items \
-         WHERE store = ?1 AND scope = ?2 ORDER BY seq DESC",
-    )?;
-    let all = stmt
-        .query_map(params![store, scope], item_json)?
-        .collect::<Result<Vec<_>, _>>()?;
-    if words.is_empty() {
-        return Ok(all
-            .into_iter()
-            .filter(|m| m["kind"] == "user_profile")
-            .take(max)
-            .collect());
-    }
-    let mut scored: Vec<(usize, Value)> = all
-        .into_iter()
-        .map(|m| {
-            (
-                extract::overlap(&words, m["content"].as_str().unwrap_or_default()),
-                m,
-            )
-        })
-        .filter(|(score, _)| *score > 0)
-        .collect();
-    // Stable sort: equal scores keep newest-first order.
-    scored.sort_by_key(|s| std::cmp::Reverse(s.0));
-    Ok(scored.into_iter().take(max).map(|(_, m)| m).collect())
 }
 
 /// `POST /memory_stores/{name}:search_memories`. `previous_search_id` is accepted and only
@@ -350,23 +144,23 @@ pub async fn search_memories(
         .map(|(_, t)| t)
         .collect::<Vec<_>>()
         .join(" ");
-    let embedding = extract::words(&query).len();
+    let embedding = similarity::words(&query).len();
     let memories = state
         .db
         .write(move |tx| {
-            stores::load(tx, &name)?;
-            advance(tx)?;
-            search_scope(tx, &name, &scope, &query, max)
+            ensure_store(tx, &name)?;
+            updates::advance(tx)?;
+            Ok::<_, ApiError>(recall::search_scope(tx, &name, &scope, &query, max)?)
         })
         .await?;
     let memories: Vec<Value> = memories
         .into_iter()
-        .map(|m| json!({"memory_item": m}))
+        .map(|f| json!({"memory_item": f.memory}))
         .collect();
     Ok(Json(json!({
         "search_id": ids::hex32(),
         "memories": memories,
-        "usage": usage(0, 0, embedding),
+        "usage": updates::usage(0, 0, embedding),
         "error": null,
     }))
     .into_response())
@@ -389,18 +183,11 @@ pub async fn delete_scope(
     let out = state
         .db
         .write(move |tx| {
-            stores::load(tx, &name)?;
-            advance(tx)?;
-            let n = tx.execute(
-                "DELETE FROM items WHERE store = ?1 AND scope = ?2",
-                params![name, scope],
-            )?;
-            tx.execute(
-                "UPDATE updates SET status = 'superseded' \
-                 WHERE store = ?1 AND scope = ?2 AND status IN ('queued', 'in_progress')",
-                params![name, scope],
-            )?;
-            Ok(json!({
+            ensure_store(tx, &name)?;
+            updates::advance(tx)?;
+            let n = items::delete_scope(tx, &name, &scope)?;
+            updates::cancel_scope(tx, &name, &scope)?;
+            Ok::<_, ApiError>(json!({
                 "object": "memory_store.scope.deleted",
                 "name": name,
                 "scope": scope,

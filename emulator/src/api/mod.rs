@@ -1,151 +1,45 @@
-//! The HTTP surface: routing, the api-version and `Foundry-Features` rules shared by every route,
-//! and one module per resource.
+//! The HTTP surface: the routes, and one module per resource. Handlers depend on the store
+//! layer (`crate::store`), on the request checks (`request`, `validate`, `paging`) and on
+//! `error` and `state`, never on one another nor on this module; only the router here knows
+//! them all.
 
 pub mod agents;
 pub mod conversations;
+pub mod deployments;
 pub mod error;
 pub mod items;
-pub mod lookup;
 pub mod memories;
 pub mod paging;
 pub mod request;
 pub mod responses;
+pub mod state;
 pub mod stores;
 pub mod validate;
 
-use std::collections::HashMap;
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::Router;
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::extract::{Path, State};
+use axum::http::{Method, StatusCode, Uri};
+use axum::response::Response;
 use axum::routing::{get, post};
 
-use crate::db::Db;
 use error::{ApiError, ApiResult};
+use request::{CheckedBody, Memory, json_body};
+use state::AppState;
 
 /// The path prefix of the emulated project (project name `local`).
 pub const PROJECT_PREFIX: &str = "/api/projects/local";
-
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Db,
-    /// How long an update stays `in_progress` once its `update_delay` has passed.
-    pub processing: Duration,
-    /// The endpoint, for absolute `operation-location` URLs.
-    pub endpoint: Arc<str>,
-}
 
 /// The `api-supported-versions` header of every answer. Since v1 exists (Feb 2026) the service
 /// sends this list whichever api-version a request names (recorded on preview polls too); only
 /// recordings from before then show the preview versions alone.
 pub const SUPPORTED_VERSIONS: &str = "1.0,2025-05-15-preview,2025-11-15-preview";
 
-/// The two api-versions the emulator speaks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiVersion {
-    /// `v1`: memory routes require `Foundry-Features: MemoryStores=V1Preview`.
-    V1,
-    /// `2025-11-15-preview`: no feature header, no memory-item routes.
-    Preview,
-}
-
-impl ApiVersion {
-    pub const PREVIEW: &'static str = "2025-11-15-preview";
-
-    /// The memory tool type that belongs to this version.
-    pub fn memory_tool_type(self) -> &'static str {
-        match self {
-            ApiVersion::V1 => "memory_search_preview",
-            ApiVersion::Preview => "memory_search",
-        }
-    }
-}
-
-/// Per-request facts derived from the query string and headers.
-#[derive(Debug, Clone)]
-pub struct Ctx {
-    pub version: ApiVersion,
-    features: String,
-}
-
-impl Ctx {
-    /// Whether the comma-separated `Foundry-Features` header opts into `feature`.
-    pub fn has_feature(&self, feature: &str) -> bool {
-        self.features
-            .split(',')
-            .any(|f| f.trim().eq_ignore_ascii_case(feature))
-    }
-}
-
-/// The api-version rule of the project routes: required; `v1` or `2025-11-15-preview`.
-/// Missing answers 400 as observed; an unknown version answers 404, as the service does for a
-/// version a route does not support.
-pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
-    let version = match query.get("api-version").map(String::as_str) {
-        None | Some("") => {
-            return Err(ApiError {
-                status: StatusCode::BAD_REQUEST,
-                code: "missing_required_parameter",
-                message: "Missing required query parameter: api-version".to_owned(),
-                kind: "invalid_request_error",
-                param: Some("api-version".to_owned()),
-            });
-        }
-        Some("v1") => ApiVersion::V1,
-        Some(ApiVersion::PREVIEW) => ApiVersion::Preview,
-        Some(other) => {
-            return Err(ApiError {
-                status: StatusCode::NOT_FOUND,
-                code: "api_version_not_supported",
-                message: format!(
-                    "The api-version '{other}' is not supported by this route. Supported versions: v1, {}.",
-                    ApiVersion::PREVIEW
-                ),
-                kind: "invalid_request_error",
-                param: Some("api-version".to_owned()),
-            });
-        }
-    };
-    let features = headers
-        .get_all("foundry-features")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .collect::<Vec<_>>()
-        .join(",");
-    Ok(Ctx { version, features })
-}
-
-/// [`project_ctx`] plus the memory-store gate: on `v1` the request must opt into
-/// `MemoryStores=V1Preview` (403 `preview_feature_required` otherwise).
-pub fn memory_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
-    let ctx = project_ctx(query, headers)?;
-    if ctx.version == ApiVersion::V1 && !ctx.has_feature("MemoryStores=V1Preview") {
-        return Err(ApiError::preview_required(
-            "Memory stores",
-            "MemoryStores=V1Preview",
-        ));
-    }
-    Ok(ctx)
-}
-
-/// Parses a JSON object body; an empty body counts as `{}` (the SDKs omit bodies on some POSTs).
-pub fn json_body(bytes: &[u8]) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Ok(serde_json::Map::new());
-    }
-    match serde_json::from_slice::<serde_json::Value>(bytes) {
-        Ok(serde_json::Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid(
-            "body",
-            "The request body must be a JSON object.",
-        )),
-        Err(e) => Err(ApiError::invalid(
-            "body",
-            format!("The request body is not valid JSON: {e}"),
-        )),
-    }
+/// Whether a path's successful answers are labelled plain `application/json`: the Responses
+/// routes, served by the OpenAI-compatible back end (recorded on v1 and the preview, 2026),
+/// unlike every other route's `application/json; charset=utf-8`.
+pub fn answers_plain_json(path: &str) -> bool {
+    path.strip_prefix(PROJECT_PREFIX)
+        .is_some_and(|p| p == "/openai/v1/responses" || p == "/openai/responses")
 }
 
 /// The conversation routes, relative to `/openai/v1/conversations` (no api-version) or to the
@@ -175,9 +69,7 @@ pub fn router(state: AppState) -> Router {
         .route("/memory_stores", post(stores::create).get(stores::list))
         .route(
             "/memory_stores/{name}",
-            get(stores::get)
-                .post(stores::post_action)
-                .delete(stores::delete),
+            get(stores::get).post(store_action).delete(stores::delete),
         )
         .route("/memory_stores/{name}/items", post(items::create))
         .route("/memory_stores/{name}/items:list", post(items::list))
@@ -189,6 +81,8 @@ pub fn router(state: AppState) -> Router {
             "/memory_stores/{name}/updates/{id}",
             get(memories::get_update),
         )
+        .route("/deployments", get(deployments::list))
+        .route("/deployments/{name}", get(deployments::get))
         .route("/agents", get(agents::list))
         .route("/agents/{name}", get(agents::get).delete(agents::delete))
         .route(
@@ -212,6 +106,30 @@ pub fn router(state: AppState) -> Router {
         .nest(PROJECT_PREFIX, project)
         .fallback(no_route)
         .with_state(state)
+}
+
+/// `POST /memory_stores/{segment}`: an update when the segment is a bare name, else one of the
+/// `:update_memories`, `:search_memories`, `:delete_scope` actions that share the store's path
+/// segment (axum cannot route on the part after the colon).
+async fn store_action(
+    State(state): State<AppState>,
+    Path(segment): Path<String>,
+    CheckedBody { body, .. }: CheckedBody<Memory>,
+) -> ApiResult<Response> {
+    let body = json_body(&body)?;
+    match segment.split_once(':') {
+        None => stores::update(state, segment, body).await,
+        Some((name, "update_memories")) => {
+            memories::update_memories(state, name.to_owned(), body).await
+        }
+        Some((name, "search_memories")) => {
+            memories::search_memories(state, name.to_owned(), body).await
+        }
+        Some((name, "delete_scope")) => memories::delete_scope(state, name.to_owned(), body).await,
+        Some((_, verb)) => Err(ApiError::not_found(format!(
+            "Unknown memory store operation '{verb}'"
+        ))),
+    }
 }
 
 /// A path no route serves: 404 in the error envelope (axum's default has an empty body, which

@@ -2,6 +2,9 @@
 //! `Foundry-Features` gates — as extractors, so a handler's parameters say which rules apply
 //! and its body says only what the route does.
 //!
+//! The rules themselves are here too ([`project_ctx`], [`memory_ctx`], [`items_ctx`]), with
+//! [`json_body`], so handlers depend on this module and never on one another.
+//!
 //! They run exactly where the handlers used to run them by hand: after the path, and for routes
 //! with a body after the body is read, so which error a doubly wrong request gets is unchanged.
 
@@ -14,8 +17,133 @@ use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 
-use super::error::ApiResult;
-use super::{Ctx, items, memory_ctx, project_ctx};
+use axum::http::StatusCode;
+
+use super::error::{ApiError, ApiResult};
+
+/// The two api-versions the emulator speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiVersion {
+    /// `v1`: memory routes require `Foundry-Features: MemoryStores=V1Preview`.
+    V1,
+    /// `2025-11-15-preview`: no feature header, no memory-item routes.
+    Preview,
+}
+
+impl ApiVersion {
+    pub const PREVIEW: &'static str = "2025-11-15-preview";
+
+    /// The memory tool type that belongs to this version.
+    pub fn memory_tool_type(self) -> &'static str {
+        match self {
+            ApiVersion::V1 => "memory_search_preview",
+            ApiVersion::Preview => "memory_search",
+        }
+    }
+}
+
+/// Per-request facts derived from the query string and headers.
+#[derive(Debug, Clone)]
+pub struct Ctx {
+    pub version: ApiVersion,
+    features: String,
+}
+
+impl Ctx {
+    /// Whether the comma-separated `Foundry-Features` header opts into `feature`.
+    pub fn has_feature(&self, feature: &str) -> bool {
+        self.features
+            .split(',')
+            .any(|f| f.trim().eq_ignore_ascii_case(feature))
+    }
+}
+
+/// The api-version rule of the project routes: required; `v1` or `2025-11-15-preview`.
+/// Missing answers 400 as observed; an unknown version answers 404, as the service does for a
+/// version a route does not support.
+pub fn project_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
+    let version = match query.get("api-version").map(String::as_str) {
+        None | Some("") => {
+            return Err(ApiError {
+                status: StatusCode::BAD_REQUEST,
+                code: "missing_required_parameter",
+                message: "Missing required query parameter: api-version".to_owned(),
+                kind: "invalid_request_error",
+                param: Some("api-version".to_owned()),
+            });
+        }
+        Some("v1") => ApiVersion::V1,
+        Some(ApiVersion::PREVIEW) => ApiVersion::Preview,
+        Some(other) => {
+            return Err(ApiError {
+                status: StatusCode::NOT_FOUND,
+                code: "api_version_not_supported",
+                message: format!(
+                    "The api-version '{other}' is not supported by this route. Supported versions: v1, {}.",
+                    ApiVersion::PREVIEW
+                ),
+                kind: "invalid_request_error",
+                param: Some("api-version".to_owned()),
+            });
+        }
+    };
+    let features = headers
+        .get_all("foundry-features")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect::<Vec<_>>()
+        .join(",");
+    Ok(Ctx { version, features })
+}
+
+/// [`project_ctx`] plus the memory-store gate: on `v1` the request must opt into
+/// `MemoryStores=V1Preview` (403 `preview_feature_required` otherwise).
+pub fn memory_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
+    let ctx = project_ctx(query, headers)?;
+    if ctx.version == ApiVersion::V1 && !ctx.has_feature("MemoryStores=V1Preview") {
+        return Err(ApiError::preview_required(
+            "Memory stores",
+            "MemoryStores=V1Preview",
+        ));
+    }
+    Ok(ctx)
+}
+
+/// Parses a JSON object body; an empty body counts as `{}` (the SDKs omit bodies on some POSTs).
+pub fn json_body(bytes: &[u8]) -> ApiResult<serde_json::Map<String, serde_json::Value>> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(serde_json::Map::new());
+    }
+    match serde_json::from_slice::<serde_json::Value>(bytes) {
+        Ok(serde_json::Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::invalid(
+            "body",
+            "The request body must be a JSON object.",
+        )),
+        Err(e) => Err(ApiError::invalid(
+            "body",
+            format!("The request body is not valid JSON: {e}"),
+        )),
+    }
+}
+
+/// Item routes exist only on `v1`; on the preview version the service has no such route.
+pub fn items_ctx(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
+    let ctx = memory_ctx(query, headers)?;
+    if ctx.version == ApiVersion::Preview {
+        return Err(ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: "api_version_not_supported",
+            message: format!(
+                "Memory item operations are not available in api-version {}; use v1.",
+                ApiVersion::PREVIEW
+            ),
+            kind: "invalid_request_error",
+            param: Some("api-version".to_owned()),
+        });
+    }
+    Ok(ctx)
+}
 
 /// Which api-version and feature rule a route follows.
 pub trait Gate {
@@ -45,7 +173,7 @@ impl Gate for Memory {
 
 impl Gate for Items {
     fn check(query: &HashMap<String, String>, headers: &HeaderMap) -> ApiResult<Ctx> {
-        items::items_ctx(query, headers)
+        items_ctx(query, headers)
     }
 }
 

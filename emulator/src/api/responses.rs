@@ -1,12 +1,12 @@
-//! Responses with an agent: `POST /openai/v1/responses` (`agent_reference`) and the preview
-//! `POST /openai/responses?api-version=2025-11-15-preview` (`agent`).
+//! Responses with an agent: `POST /openai/v1/responses` (`agent_reference`, or `agent` as the
+//! JavaScript SDK sends it) and the preview `POST /openai/responses?api-version=2025-11-15-preview`
+//! (`agent`). Answers carry exactly the recorded top-level keys of each api-version
+//! (`tests/recordings/responses_*.json`).
 //!
-//! **The model is a deterministic stand-in.** The answer names the agent and version and, when
-//! the agent has a memory search tool, recalls the memories of the tool's scope relevant to the
-//! input (ranked as in [`crate::extract`]). The tool's scope `{{$userId}}` resolves to the
-//! `x-memory-user-id` header, else to [`LOCAL_USER`]. After the tool's `update_delay` the
-//! turn's user statements are written back to memory through an ordinary update, whose id the
-//! `memory_search_call` output item carries.
+//! **The model is a deterministic stand-in**, run by [`crate::agent_run`]: the memory tool
+//! recalls from its scope and the answer tells the nearest memories back. The tool's scope
+//! `{{$userId}}` resolves to the `x-memory-user-id` header, else to [`LOCAL_USER`]. The
+//! write-back's update id is carried by the `memory_search_call` output item.
 //!
 //! **Conversations are kept.** With `conversation`, an unknown id answers 404; otherwise the
 //! input items and then the output items are appended to it, the response's ids share the
@@ -25,7 +25,11 @@ use rusqlite::Transaction;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::{ApiVersion, AppState, agents, conversations, json_body, memories, project_ctx};
+use super::request::{ApiVersion, json_body, project_ctx};
+use super::state::AppState;
+use super::validate;
+use crate::agent_run::{self, MemoryCall};
+use crate::store::{agents, conversations};
 use crate::{extract, ids};
 
 /// The identity `{{$userId}}` stands for when no `x-memory-user-id` header is sent (the real
@@ -86,16 +90,26 @@ fn input_items(body: &Map<String, Value>) -> ApiResult<Vec<Value>> {
     }
 }
 
-/// The agent reference of the request: `(name, version?)`.
-fn agent_ref(
-    body: &Map<String, Value>,
-    dialect: Dialect,
-) -> ApiResult<Option<(String, Option<String>)>> {
-    let field = match dialect {
-        Dialect::V1 => "agent_reference",
-        Dialect::Preview => "agent",
+/// The agent a request names.
+struct AgentRef {
+    name: String,
+    version: Option<String>,
+    /// Named with `agent` (the preview field, and what the JavaScript SDK sends to v1) rather
+    /// than `agent_reference`: a v1 answer then carries a top-level `agent` too, as recorded.
+    as_agent: bool,
+}
+
+/// The agent reference of the request. The preview takes `agent`; v1 takes `agent_reference`
+/// and, as the service does for the JavaScript SDK, `agent` (recorded March 2026).
+fn agent_ref(body: &Map<String, Value>, dialect: Dialect) -> ApiResult<Option<AgentRef>> {
+    let fields: &[&str] = match dialect {
+        Dialect::V1 => &["agent_reference", "agent"],
+        Dialect::Preview => &["agent"],
     };
-    let Some(r) = body.get(field).filter(|v| !v.is_null()) else {
+    let Some((field, r)) = fields
+        .iter()
+        .find_map(|f| body.get(*f).filter(|v| !v.is_null()).map(|v| (*f, v)))
+    else {
         return Ok(None);
     };
     let name = r
@@ -118,108 +132,11 @@ fn agent_ref(
             ));
         }
     };
-    Ok(Some((name.to_owned(), version)))
-}
-
-/// What the memory tool did during one response.
-struct MemoryCall {
-    memories: Vec<Value>,
-    update_id: Option<String>,
-    error: Option<Value>,
-}
-
-/// Searches the tool's scope and queues the write-back, in the caller's transaction.
-fn use_memory_tool(
-    tx: &Transaction<'_>,
-    state: &AppState,
-    tool: &Map<String, Value>,
-    user: &str,
-    items: &[Value],
-) -> ApiResult<MemoryCall> {
-    let store = tool
-        .get("memory_store_name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let scope = tool
-        .get("scope")
-        .and_then(Value::as_str)
-        .unwrap_or("{{$userId}}")
-        .replace("{{$userId}}", user);
-    if super::stores::load(tx, store).is_err() {
-        return Ok(MemoryCall {
-            memories: Vec::new(),
-            update_id: None,
-            error: Some(
-                json!({"code": "not_found", "message": format!("MemoryStore '{store}' not found")}),
-            ),
-        });
-    }
-    memories::advance(tx)?;
-    let max = tool
-        .get("search_options")
-        .and_then(|o| o.get("max_memories"))
-        .and_then(Value::as_u64)
-        .and_then(|n| usize::try_from(n).ok())
-        .unwrap_or(10);
-    let query = extract::messages(items)
-        .into_iter()
-        .filter(|(role, _)| role == "user")
-        .map(|(_, t)| t)
-        .collect::<Vec<_>>()
-        .join(" ");
-    let found = memories::search_scope(tx, store, &scope, &query, max)?;
-    let user_items: Vec<Value> = items
-        .iter()
-        .filter(|i| i.get("role").and_then(Value::as_str) == Some("user"))
-        .cloned()
-        .collect();
-    let delay = tool
-        .get("update_delay")
-        .and_then(Value::as_i64)
-        .unwrap_or(300)
-        .max(0);
-    let update_id = memories::enqueue(tx, store, &scope, user_items, delay, state.processing)?;
-    Ok(MemoryCall {
-        memories: found,
-        update_id: Some(update_id),
-        error: None,
-    })
-}
-
-/// The deterministic answer; `earlier` are the conversation's earlier user turns.
-fn answer(
-    agent: Option<(&str, &str)>,
-    model: &str,
-    call: Option<&MemoryCall>,
-    earlier: &[String],
-) -> String {
-    let mut text = answer_turn(agent, model, call);
-    if !earlier.is_empty() {
-        text.push_str(" Earlier in this conversation you said: ");
-        text.push_str(&earlier.join(" "));
-    }
-    text
-}
-
-fn answer_turn(agent: Option<(&str, &str)>, model: &str, call: Option<&MemoryCall>) -> String {
-    let who = match agent {
-        Some((name, version)) => format!("Agent {name} (version {version})"),
-        None => format!("Model {model}"),
-    };
-    match call {
-        None => format!("{who} (emulated) received your message."),
-        Some(c) if c.memories.is_empty() => {
-            format!("{who} (emulated): I have no memories relevant to this yet.")
-        }
-        Some(c) => {
-            let recalled: Vec<&str> = c
-                .memories
-                .iter()
-                .filter_map(|m| m["content"].as_str())
-                .collect();
-            format!("{who} (emulated) remembers: {}", recalled.join(" "))
-        }
-    }
+    Ok(Some(AgentRef {
+        name: name.to_owned(),
+        version,
+        as_agent: field == "agent",
+    }))
 }
 
 async fn create(
@@ -270,25 +187,28 @@ async fn create(
     // The ids of a response in a conversation share the conversation's group, as recorded.
     let group = conversation
         .as_deref()
-        .map_or_else(ids::group, conversations::group);
+        .map_or_else(ids::group, ids::conversation_group);
     let added = match &conversation {
         Some(_) => items
             .iter()
             .enumerate()
-            .map(|(i, item)| conversations::input_item(item, &group, &format!("input[{i}]")))
+            .map(|(i, item)| validate::conversation_item(item, &group, &format!("input[{i}]")))
             .collect::<ApiResult<Vec<_>>>()?,
         None => Vec::new(),
     };
-    let st = state.clone();
+    let as_agent = reference.as_ref().is_some_and(|r| r.as_agent);
+    let processing = state.processing;
     let out = state
         .db
         .write(move |tx| {
             let version = reference
-                .map(|(name, wanted)| resolve_version(tx, &name, wanted.as_deref()))
+                .map(|r| resolve_version(tx, &r.name, r.version.as_deref()))
                 .transpose()?;
             let history = match &conversation {
                 Some(id) => {
-                    conversations::load(tx, id)?;
+                    if conversations::get(tx, id)?.is_none() {
+                        return Err(ApiError::conversation_missing(id));
+                    }
                     conversations::history(tx, id)?
                 }
                 None => Vec::new(),
@@ -309,14 +229,15 @@ async fn create(
                 .filter(|(role, _)| role == "user")
                 .map(|(_, text)| text)
                 .collect();
-            let tool = version.as_ref().and_then(memory_tool);
+            let tool = version.as_ref().and_then(agent_run::memory_tool);
             let call = tool
-                .map(|tool| use_memory_tool(tx, &st, &tool, &user, &turn))
+                .map(|tool| agent_run::use_memory_tool(tx, processing, &tool, &user, &turn))
                 .transpose()?;
             let out = render(
                 dialect,
                 Turn {
                     version: version.as_ref(),
+                    as_agent,
                     model_only: model_only.as_deref(),
                     call: call.as_ref(),
                     conversation: conversation.as_deref(),
@@ -338,35 +259,22 @@ async fn create(
 /// The agent version a reference names: the latest when no version is given.
 fn resolve_version(tx: &Transaction<'_>, name: &str, wanted: Option<&str>) -> ApiResult<Value> {
     match wanted {
-        None => agents::latest(tx, name)?.ok_or_else(|| agents::agent_missing(name)),
+        None => agents::latest(tx, name)?.ok_or_else(|| ApiError::agent_missing(name)),
         Some(v) => v
             .parse::<i64>()
             .ok()
             .map(|n| agents::version(tx, name, n))
             .transpose()?
             .flatten()
-            .ok_or_else(|| agents::version_missing(name, v)),
+            .ok_or_else(|| ApiError::version_missing(name, v)),
     }
-}
-
-/// The memory search tool of an agent version, if it has one.
-fn memory_tool(version: &Value) -> Option<Map<String, Value>> {
-    version["definition"]["tools"]
-        .as_array()?
-        .iter()
-        .find(|t| {
-            matches!(
-                t["type"].as_str(),
-                Some("memory_search" | "memory_search_preview")
-            )
-        })?
-        .as_object()
-        .cloned()
 }
 
 /// What one response is rendered from.
 struct Turn<'a> {
     version: Option<&'a Value>,
+    /// The request named the agent with `agent` (see [`AgentRef::as_agent`]).
+    as_agent: bool,
     model_only: Option<&'a str>,
     call: Option<&'a MemoryCall>,
     conversation: Option<&'a str>,
@@ -380,6 +288,7 @@ struct Turn<'a> {
 fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
     let Turn {
         version,
+        as_agent,
         model_only,
         call,
         conversation,
@@ -403,7 +312,7 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
     let reference = name_version
         .as_ref()
         .map(|(n, v)| json!({"type": "agent_reference", "name": n, "version": v}));
-    let text = answer(
+    let text = agent_run::answer(
         name_version.as_ref().map(|(n, v)| (n.as_str(), v.as_str())),
         &model,
         call,
@@ -416,7 +325,6 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         "role": "assistant",
         "content": [{"type": "output_text", "text": text, "annotations": [], "logprobs": []}],
     });
-    let mut output = vec![];
     let mut call_item = call.map(|c| {
         json!({
             "type": "memory_search_call",
@@ -428,34 +336,44 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
             "update_id": c.update_id,
             "usage": {
                 "embedding_tokens": 0, "input_tokens": 0,
-                "input_tokens_details": {"cached_tokens": null},
+                "input_tokens_details": {"cached_tokens": null, "reasoning_tokens": null},
                 "output_tokens": 0,
-                "output_tokens_details": {"reasoning_tokens": null},
+                "output_tokens_details": {"cached_tokens": null, "reasoning_tokens": null},
                 "total_tokens": 0,
             },
             "status": if c.error.is_some() { "failed" } else { "in_progress" },
         })
     });
-    if dialect == Dialect::V1
-        && let Some(r) = &reference
-    {
-        for item in std::iter::once(&mut message).chain(call_item.as_mut()) {
+    let agent_id = name_version
+        .as_ref()
+        .map(|(n, v)| json!({"type": "agent_id", "name": n, "version": v}));
+    // Every output item names the agent version that made it (both api-versions, as
+    // recorded); v1 items also carry the reference and the response id.
+    for item in std::iter::once(&mut message).chain(call_item.as_mut()) {
+        if let Some(agent) = &agent_id {
+            item["created_by"] = json!({"agent": agent, "response_id": id});
+        }
+        if dialect == Dialect::V1
+            && let Some(r) = &reference
+        {
             item["agent_reference"] = r.clone();
             item["response_id"] = json!(id);
         }
     }
-    output.push(message);
+    let mut output = vec![message];
     output.extend(call_item);
     let tools: Vec<Value> = definition
         .and_then(|d| d["tools"].as_array())
         .map(|tools| tools.iter().map(echo_tool).collect())
         .unwrap_or_default();
     let words = |s: &str| s.split_whitespace().count();
+    let defaults = ModelDefaults::of(&model);
     let mut out = json!({
         "id": id,
         "object": "response",
         "created_at": now,
         "status": "completed",
+        "background": false,
         "error": null,
         "incomplete_details": null,
         "instructions": definition.map(|d| d["instructions"].clone()).unwrap_or(Value::Null),
@@ -463,10 +381,12 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         "model": model,
         "output": output,
         "parallel_tool_calls": true,
-        "previous_response_id": null,
-        "temperature": definition.and_then(|d| d.get("temperature").cloned()).unwrap_or(json!(1.0)),
-        "top_p": definition.and_then(|d| d.get("top_p").cloned()).unwrap_or(json!(1.0)),
-        "text": {"format": {"type": "text"}},
+        "reasoning": defaults.reasoning,
+        "service_tier": "default",
+        "temperature": definition.and_then(|d| d.get("temperature").cloned()).unwrap_or(json!(1)),
+        "top_p": definition.and_then(|d| d.get("top_p").cloned()).unwrap_or(defaults.top_p),
+        "top_logprobs": 0,
+        "text": {"format": {"type": "text"}, "verbosity": "medium"},
         "tool_choice": "auto",
         "tools": tools,
         "truncation": "disabled",
@@ -480,18 +400,44 @@ fn render(dialect: Dialect, turn: Turn<'_>) -> Value {
         Dialect::V1 => {
             out["completed_at"] = json!(now);
             out["agent_reference"] = reference.unwrap_or(Value::Null);
+            if as_agent {
+                out["agent"] = agent_id.unwrap_or(Value::Null);
+            }
+            if let Some(c) = conversation {
+                out["conversation"] = json!({"id": c});
+            }
         }
         Dialect::Preview => {
             out["user"] = Value::Null;
-            if let Some((n, v)) = &name_version {
-                out["agent"] = json!({"type": "agent_id", "name": n, "version": v});
+            out["agent"] = agent_id.unwrap_or(Value::Null);
+            out["conversation"] = conversation.map_or(Value::Null, |c| json!({"id": c}));
+        }
+    }
+    out
+}
+
+/// What the service fills in for a model when the agent sets nothing, as recorded: the GPT-5
+/// family answers `top_p: 0.98` and `reasoning: {"effort": "none"}` (gpt-5.2, March 2026),
+/// other models `top_p: 1` and `reasoning: {}` (gpt-4o, February 2026).
+struct ModelDefaults {
+    top_p: Value,
+    reasoning: Value,
+}
+
+impl ModelDefaults {
+    fn of(model: &str) -> ModelDefaults {
+        if model.starts_with("gpt-5") {
+            ModelDefaults {
+                top_p: json!(0.98),
+                reasoning: json!({"effort": "none"}),
+            }
+        } else {
+            ModelDefaults {
+                top_p: json!(1),
+                reasoning: json!({}),
             }
         }
     }
-    if let Some(c) = conversation {
-        out["conversation"] = json!({"id": c});
-    }
-    out
 }
 
 /// Tools as the response echoes them: the memory tool loses `_preview` and `update_delay`.

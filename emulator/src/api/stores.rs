@@ -1,29 +1,18 @@
-//! Memory stores: create, get, list, update (description and metadata only), delete, and the
-//! `{name}:verb` actions that share the store's path segment.
+//! Memory stores: create, get, list, update (description and metadata only), delete. The
+//! `{name}:verb` actions that share the store's path segment are in `memories`.
 
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
-use rusqlite::{Connection, params};
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, ListQuery, Order, PageParams, envelope};
-use super::request::{Checked, CheckedBody, Memory};
-use super::{ApiVersion, AppState, json_body, lookup, memories, validate};
+use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::request::{ApiVersion, Checked, CheckedBody, Memory, json_body};
+use super::state::AppState;
+use super::validate;
 use crate::ids;
-
-/// The not-found error for a store, in the newest recorded wording (May 2026, which names the
-/// request id; Feb 2026 did not).
-pub fn store_not_found(name: &str) -> ApiError {
-    ApiError::not_found(format!("MemoryStore '{name}' not found")).naming_request_id()
-}
-
-/// Loads a store's wire JSON, or 404.
-pub fn load(conn: &Connection, name: &str) -> ApiResult<Value> {
-    lookup::json(conn, "SELECT body FROM stores WHERE name = ?1", [name])?
-        .ok_or_else(|| store_not_found(name))
-}
+use crate::store::stores as rows;
 
 /// Validates `definition` and fills the option defaults the service echoes: both enabled flags,
 /// and (v1, May 2026 on) `default_ttl_seconds: 0`. `procedural_memory_enabled` and
@@ -122,19 +111,16 @@ pub async fn create(
         "metadata": metadata,
         "definition": definition,
     });
-    let text = store.to_string();
+    let row = store.clone();
     state
         .db
         .write(move |tx| {
-            if lookup::exists(tx, "SELECT 1 FROM stores WHERE name = ?1", [&name])? {
+            if rows::exists(tx, &name)? {
                 return Err(ApiError::conflict(format!(
                     "MemoryStore '{name}' already exists"
                 )));
             }
-            tx.execute(
-                "INSERT INTO stores (id, name, body) VALUES (?1, ?2, ?3)",
-                params![id, name, text],
-            )?;
+            rows::insert(tx, &id, &name, &row)?;
             Ok(())
         })
         .await?;
@@ -147,7 +133,10 @@ pub async fn get(
     Path(name): Path<String>,
     _: Checked<Memory>,
 ) -> ApiResult<Json<Value>> {
-    let store = state.db.read(move |conn| load(conn, &name)).await?;
+    let store = state
+        .db
+        .read(move |conn| rows::get(conn, &name)?.ok_or_else(|| ApiError::store_not_found(&name)))
+        .await?;
     Ok(Json(store))
 }
 
@@ -161,52 +150,18 @@ pub async fn list(
     let limit = page.limit;
     let rows = state
         .db
-        .read(move |conn| {
-            let list = ListQuery {
-                select: "SELECT id, body FROM stores WHERE 1=1",
-                column: "seq",
-                params: Vec::new(),
-            };
-            let rows = page.fetch(
-                conn,
-                list,
-                |id| lookup::int(conn, "SELECT seq FROM stores WHERE id = ?1", [id]),
-                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
-            )?;
-            rows.into_iter()
-                .map(|(id, body)| Ok((id, serde_json::from_str(&body)?)))
-                .collect::<ApiResult<Vec<_>>>()
-        })
+        .read(move |conn| rows::list(conn, &page).map_err(ApiError::from))
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::EmptyString)))
 }
 
-/// `POST /memory_stores/{segment}`: an update when the segment is a bare name, else one of the
-/// `:update_memories`, `:search_memories`, `:delete_scope` actions.
-pub async fn post_action(
-    State(state): State<AppState>,
-    Path(segment): Path<String>,
-    CheckedBody { ctx, body, .. }: CheckedBody<Memory>,
-) -> ApiResult<Response> {
-    let body = json_body(&body)?;
-    match segment.split_once(':') {
-        None => update(state, segment, body).await,
-        Some((name, "update_memories")) => {
-            memories::update_memories(state, ctx, name.to_owned(), body).await
-        }
-        Some((name, "search_memories")) => {
-            memories::search_memories(state, name.to_owned(), body).await
-        }
-        Some((name, "delete_scope")) => memories::delete_scope(state, name.to_owned(), body).await,
-        Some((_, verb)) => Err(ApiError::not_found(format!(
-            "Unknown memory store operation '{verb}'"
-        ))),
-    }
-}
-
 /// Update in place: only `description` and `metadata` may change; `updated_at` moves forward
 /// (the May 2026 behaviour).
-async fn update(state: AppState, name: String, body: Map<String, Value>) -> ApiResult<Response> {
+pub async fn update(
+    state: AppState,
+    name: String,
+    body: Map<String, Value>,
+) -> ApiResult<Response> {
     if body.contains_key("definition") || body.contains_key("name") {
         let field = if body.contains_key("definition") {
             "definition"
@@ -231,7 +186,8 @@ async fn update(state: AppState, name: String, body: Map<String, Value>) -> ApiR
     let store = state
         .db
         .write(move |tx| {
-            let mut store = load(tx, &name)?;
+            let mut store =
+                rows::get(tx, &name)?.ok_or_else(|| ApiError::store_not_found(&name))?;
             if let Some(obj) = store.as_object_mut() {
                 if let Some(d) = description {
                     obj.insert("description".to_owned(), Value::String(d));
@@ -241,11 +197,8 @@ async fn update(state: AppState, name: String, body: Map<String, Value>) -> ApiR
                 }
                 obj.insert("updated_at".to_owned(), json!(ids::now_secs()));
             }
-            tx.execute(
-                "UPDATE stores SET body = ?1 WHERE name = ?2",
-                params![store.to_string(), name],
-            )?;
-            Ok(store)
+            rows::replace(tx, &name, &store)?;
+            Ok::<_, ApiError>(store)
         })
         .await?;
     Ok(Json(store).into_response())
@@ -260,12 +213,9 @@ pub async fn delete(
     let out = state
         .db
         .write(move |tx| {
-            let n = tx.execute("DELETE FROM stores WHERE name = ?1", [&name])?;
-            if n == 0 {
-                return Err(store_not_found(&name));
+            if !rows::delete(tx, &name)? {
+                return Err(ApiError::store_not_found(&name));
             }
-            tx.execute("DELETE FROM items WHERE store = ?1", [&name])?;
-            tx.execute("DELETE FROM updates WHERE store = ?1", [&name])?;
             Ok(json!({"object": "memory_store.deleted", "name": name, "deleted": true}))
         })
         .await?;

@@ -1,9 +1,10 @@
 //! Field validation shared by the resources. Limits come from the specs (see the reference
 //! documents); every failure names its field in `param`.
 
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
+use crate::ids;
 
 /// Agent names: 1–63 characters, alphanumeric at both ends, hyphens inside.
 pub fn agent_name(name: &str) -> ApiResult<()> {
@@ -166,6 +167,66 @@ pub fn number_in(
     }
 }
 
+/// The roles a message item may have.
+const ROLES: [&str; 4] = ["user", "assistant", "system", "developer"];
+
+/// One input item as a conversation stores it, with a fresh id in `group`. `param` names the
+/// item in errors (`items[0]`, `input[1]`).
+pub fn conversation_item(item: &Value, group: &str, param: &str) -> ApiResult<Value> {
+    let Some(obj) = item.as_object() else {
+        return Err(ApiError::invalid(param, "Each item must be an object."));
+    };
+    // An "easy" input message may omit `type`.
+    let kind = match obj.get("type") {
+        None | Some(Value::Null) => "message",
+        Some(Value::String(t)) => t.as_str(),
+        Some(_) => {
+            return Err(ApiError::invalid(
+                format!("{param}.type"),
+                "'type' must be a string.",
+            ));
+        }
+    };
+    if kind != "message" {
+        // Tool outputs and other items are kept as sent, under an id of the conversation.
+        let mut out = obj.clone();
+        out.insert("id".to_owned(), json!(ids::grouped_mixed("item_", group)));
+        return Ok(Value::Object(out));
+    }
+    let role = obj
+        .get("role")
+        .and_then(Value::as_str)
+        .filter(|r| ROLES.contains(r))
+        .ok_or_else(|| {
+            ApiError::invalid(
+                format!("{param}.role"),
+                format!("'role' must be one of {}.", ROLES.join(", ")),
+            )
+        })?;
+    let part = if role == "assistant" {
+        "output_text"
+    } else {
+        "input_text"
+    };
+    let content = match obj.get("content") {
+        Some(Value::String(text)) => json!([{"type": part, "text": text}]),
+        Some(Value::Array(parts)) => Value::Array(parts.clone()),
+        _ => {
+            return Err(ApiError::invalid(
+                format!("{param}.content"),
+                "'content' must be a string or an array of content parts.",
+            ));
+        }
+    };
+    Ok(json!({
+        "type": "message",
+        "id": ids::grouped_mixed("msg_", group),
+        "status": "completed",
+        "role": role,
+        "content": content,
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,5 +267,32 @@ mod tests {
         assert!(metadata(&obj(json!({"metadata": {"k": 1}}))).is_err());
         assert_eq!(metadata(&obj(json!({}))).unwrap(), Map::new());
         assert!(description(&obj(json!({"description": "d".repeat(513)}))).is_err());
+    }
+    #[test]
+    fn a_string_message_becomes_one_text_part_in_the_conversations_group() {
+        let id = ids::conversation();
+        let g = ids::conversation_group(&id);
+        let user =
+            conversation_item(&json!({"role": "user", "content": "hi"}), &g, "items[0]").unwrap();
+        assert_eq!(
+            user["content"],
+            json!([{"type": "input_text", "text": "hi"}])
+        );
+        assert!(
+            user["id"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("msg_{g}00"))
+        );
+        let assistant = conversation_item(
+            &json!({"type": "message", "role": "assistant", "content": "ok"}),
+            &g,
+            "items[0]",
+        )
+        .unwrap();
+        assert_eq!(assistant["content"][0]["type"], "output_text");
+        let err = conversation_item(&json!({"role": "robot", "content": "x"}), &g, "items[2]")
+            .unwrap_err();
+        assert_eq!(err.param.as_deref(), Some("items[2].role"));
     }
 }

@@ -50,6 +50,27 @@ async fn identical_definition_returns_latest_and_a_change_makes_a_new_version() 
     assert_eq!(v3["version"], "3");
 }
 
+/// Issue 15: the service does not promise to merge identical versions, so the emulator can
+/// stop doing it; every request then makes a new version.
+#[tokio::test]
+async fn with_version_dedup_off_an_identical_definition_makes_a_new_version() {
+    let env = Env::with(foundry_emulator::Config {
+        version_dedup: foundry_emulator::VersionDedup::Off,
+        ..foundry_emulator::Config::default()
+    })
+    .await;
+    for expected in ["1", "2", "3"] {
+        let r = env
+            .post("/agents/a/versions?api-version=v1", prompt("x"))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert_eq!(r.body["version"], expected);
+        assert_eq!(r.body["id"], format!("a:{expected}"));
+    }
+    let versions = env.get("/agents/a/versions?api-version=v1").await;
+    assert_eq!(ids(&versions.body, "version"), ["3", "2", "1"]);
+}
+
 #[tokio::test]
 async fn version_numbers_are_never_reused_after_delete() {
     let env = Env::start().await;

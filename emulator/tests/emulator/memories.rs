@@ -116,7 +116,7 @@ async fn a_newer_update_supersedes_a_queued_one_and_keeps_its_messages() {
 }
 
 #[tokio::test]
-async fn search_ranks_by_overlap_honours_max_and_scope_only_gives_profile() {
+async fn search_ranks_nearest_first_honours_max_and_scope_only_gives_profile() {
     let env = Env::start().await;
     create_store(&env, "s").await;
     for text in [
@@ -140,27 +140,35 @@ async fn search_ranks_by_overlap_honours_max_and_scope_only_gives_profile() {
             r.body
         }
     };
+    let contents = |r: &Value| -> Vec<String> {
+        r["memories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["memory_item"]["content"].as_str().unwrap().to_owned())
+            .collect()
+    };
     let r = search(json!({"scope": "u", "items": turn("coffee in the morning?"), "options": {"max_memories": 1}})).await;
     assert_eq!(r["error"], Value::Null);
     assert_eq!(r["search_id"].as_str().unwrap().len(), 32);
-    let mems = r["memories"].as_array().unwrap();
+    let mems = contents(&r);
     assert_eq!(mems.len(), 1);
-    assert!(
-        mems[0]["memory_item"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("every morning")
-    );
+    assert!(mems[0].contains("every morning"), "{mems:?}");
+    // Like a vector store: every memory of the scope is a neighbour (3 profile memories and 3
+    // summaries here), nearest first, so the one about the dog alone comes after the coffee.
     let r = search(
         json!({"scope": "u", "items": turn("coffee"), "previous_search_id": r["search_id"]}),
     )
     .await;
-    assert!(r["memories"].as_array().unwrap().iter().all(|m| {
-        m["memory_item"]["content"]
-            .as_str()
-            .unwrap()
-            .contains("coffee")
-    }));
+    let mems = contents(&r);
+    assert_eq!(mems.len(), 6, "{mems:?}");
+    let rex = mems
+        .iter()
+        .position(|m| m == "The user said: My dog is called Rex.");
+    let roast = mems
+        .iter()
+        .position(|m| m == "The user said: I prefer dark roast coffee.");
+    assert!(rex.unwrap() > roast.unwrap(), "{mems:?}");
     let r = search(json!({"scope": "u"})).await;
     let mems = r["memories"].as_array().unwrap();
     assert_eq!(mems.len(), 3);
@@ -170,6 +178,61 @@ async fn search_ranks_by_overlap_honours_max_and_scope_only_gives_profile() {
     );
     let r = search(json!({"scope": "other", "items": turn("coffee")})).await;
     assert_eq!(r["memories"], json!([]));
+}
+
+/// The issue-11 report: a question sharing no word with what was taught found nothing. Now the
+/// nearest memory comes first, and a scope with memories never answers empty.
+#[tokio::test]
+async fn a_question_sharing_no_word_with_the_memory_still_finds_it_first() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    for (scope, text) in [
+        (
+            "user_dana",
+            "I work mostly in Python and I like short, code-first answers.",
+        ),
+        ("user_dana", "My cat sleeps on the sofa."),
+        ("user_sam", "I write Go on macOS."),
+    ] {
+        env.post(
+            "/memory_stores/s/items?api-version=v1",
+            json!({"scope": scope, "content": format!("The user said: {text}"), "kind": "user_profile"}),
+        )
+        .await;
+    }
+    let r = env
+        .post(
+            "/memory_stores/s:search_memories?api-version=v1",
+            json!({"scope": "user_dana", "items": turn("What are this developer's coding preferences?")}),
+        )
+        .await;
+    let mems = r.body["memories"].as_array().unwrap();
+    assert_eq!(mems.len(), 2, "{}", r.body);
+    assert!(
+        mems[0]["memory_item"]["content"]
+            .as_str()
+            .unwrap()
+            .contains("Python"),
+        "{}",
+        r.body
+    );
+    assert!(
+        mems.iter()
+            .all(|m| m["memory_item"]["scope"] == "user_dana"),
+        "another scope's memory leaked: {}",
+        r.body
+    );
+    let r = env
+        .post(
+            "/memory_stores/s:search_memories?api-version=v1",
+            json!({"scope": "user_kim", "items": turn("What are this developer's coding preferences?")}),
+        )
+        .await;
+    assert_eq!(
+        r.body["memories"],
+        json!([]),
+        "an empty scope answers empty"
+    );
 }
 
 #[tokio::test]

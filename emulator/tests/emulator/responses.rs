@@ -53,7 +53,7 @@ async fn seed_tutorial_recalls_across_calls_and_isolates_users() {
     let found = env
         .post(
             "/memory_stores/dev-prefs:search_memories?api-version=v1",
-            json!({"scope": "user_dana", "items": [{"type": "message", "role": "user", "content": "Which language do I write?"}], "options": {"max_memories": 5}}),
+            json!({"scope": "user_dana", "items": [{"type": "message", "role": "user", "content": "What coding language fits this developer?"}], "options": {"max_memories": 5}}),
         )
         .await;
     assert!(
@@ -99,12 +99,12 @@ async fn seed_tutorial_recalls_across_calls_and_isolates_users() {
         "/openai/v1/responses",
         Some("user_dana"),
         json!({"agent_reference": {"type": "agent_reference", "name": "dev-buddy", "version": "1"}, "input": [
-            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Which editor is my favourite?"}]}
+            {"type": "message", "role": "user", "content": [{"type": "input_text", "text": "Which IDE should I open?"}]}
         ]}),
     )
     .await;
     let text = answer_text(&second);
-    assert!(text.contains("Helix"), "{text}");
+    assert!(text.contains("Your favourite editor is Helix."), "{text}");
     assert!(
         text.contains("dev-buddy") && text.contains("version 1"),
         "{text}"
@@ -179,4 +179,242 @@ async fn preview_dialect_uses_agent_and_omits_item_references() {
     )
     .await;
     assert_eq!(status, 404);
+}
+
+/// The top-level keys of a response, sorted.
+fn keys(r: &Value) -> Vec<&str> {
+    let mut k: Vec<&str> = r.as_object().unwrap().keys().map(String::as_str).collect();
+    k.sort_unstable();
+    k
+}
+
+/// The recorded key sets (live service, 2026): a missing or an extra key fails.
+const V1_KEYS: &[&str] = &[
+    "agent_reference",
+    "background",
+    "completed_at",
+    "created_at",
+    "error",
+    "id",
+    "incomplete_details",
+    "instructions",
+    "metadata",
+    "model",
+    "object",
+    "output",
+    "parallel_tool_calls",
+    "reasoning",
+    "service_tier",
+    "status",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "truncation",
+    "usage",
+];
+const PREVIEW_KEYS: &[&str] = &[
+    "agent",
+    "background",
+    "conversation",
+    "created_at",
+    "error",
+    "id",
+    "incomplete_details",
+    "instructions",
+    "metadata",
+    "model",
+    "object",
+    "output",
+    "parallel_tool_calls",
+    "reasoning",
+    "service_tier",
+    "status",
+    "temperature",
+    "text",
+    "tool_choice",
+    "tools",
+    "top_logprobs",
+    "top_p",
+    "truncation",
+    "usage",
+    "user",
+];
+
+fn with(base: &[&'static str], extra: &[&'static str]) -> Vec<&'static str> {
+    let mut k: Vec<&str> = base.iter().chain(extra).copied().collect();
+    k.sort_unstable();
+    k
+}
+
+#[tokio::test]
+async fn responses_carry_exactly_the_recorded_key_sets_for_both_api_versions() {
+    let env = Env::start().await;
+    env.post(
+        "/agents/a/versions?api-version=v1",
+        json!({"definition": {"kind": "prompt", "model": "gpt-4.1-mini"}}),
+    )
+    .await;
+    let reference = json!({"type": "agent_reference", "name": "a"});
+    let (status, r) = respond(
+        &env,
+        "/openai/v1/responses",
+        None,
+        json!({"agent_reference": reference, "input": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(keys(&r), with(V1_KEYS, &[]));
+    assert_eq!(r["background"], false);
+    assert_eq!(r["service_tier"], "default");
+    assert_eq!(r["top_logprobs"], 0);
+    assert_eq!(r["reasoning"], json!({}));
+    assert_eq!(
+        r["text"],
+        json!({"format": {"type": "text"}, "verbosity": "medium"})
+    );
+
+    let conv = env.post("/openai/v1/conversations", json!({})).await;
+    let conv = conv.body["id"].as_str().unwrap().to_owned();
+    let (_, r) = respond(
+        &env,
+        "/openai/v1/responses",
+        None,
+        json!({"agent_reference": reference, "input": "hi", "conversation": conv}),
+    )
+    .await;
+    assert_eq!(keys(&r), with(V1_KEYS, &["conversation"]));
+
+    // The JavaScript SDK's shape: `agent` on v1 (recorded March 2026).
+    let (status, r) = respond(
+        &env,
+        "/openai/v1/responses",
+        None,
+        json!({"agent": reference, "input": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(keys(&r), with(V1_KEYS, &["agent"]));
+    assert_eq!(
+        r["agent"],
+        json!({"type": "agent_id", "name": "a", "version": "1"})
+    );
+    assert_eq!(
+        r["agent_reference"],
+        json!({"type": "agent_reference", "name": "a", "version": "1"})
+    );
+    assert_eq!(
+        r["output"][0]["created_by"],
+        json!({"agent": r["agent"], "response_id": r["id"]})
+    );
+
+    let (status, r) = respond(
+        &env,
+        "/openai/responses?api-version=2025-11-15-preview",
+        None,
+        json!({"agent": reference, "input": "hi"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(keys(&r), with(PREVIEW_KEYS, &[]));
+    assert_eq!(r["conversation"], Value::Null);
+    assert!(r["output"][0]["created_by"]["agent"].is_object());
+}
+
+/// An agent whose tool scope holds memories of two users.
+async fn two_users(env: &Env, max_memories: u64) {
+    create_store(env, "prefs").await;
+    for (scope, text) in [
+        (
+            "user_dana",
+            "I work mostly in Python and I like short, code-first answers.",
+        ),
+        ("user_dana", "My cat is called Miso."),
+        ("user_sam", "I write Go on macOS."),
+    ] {
+        env.post(
+            "/memory_stores/prefs/items?api-version=v1",
+            json!({"scope": scope, "content": format!("The user said: {text}"), "kind": "user_profile"}),
+        )
+        .await;
+    }
+    env.post(
+        "/agents/buddy/versions?api-version=v1",
+        json!({"definition": {"kind": "prompt", "model": "gpt-4.1-mini",
+            "tools": [{"type": "memory_search_preview", "memory_store_name": "prefs", "scope": "{{$userId}}", "update_delay": 300,
+                "search_options": {"max_memories": max_memories}}]}}),
+    )
+    .await;
+}
+
+async fn ask(env: &Env, user: &str, question: &str) -> Value {
+    let (status, r) = respond(
+        env,
+        "/openai/v1/responses",
+        Some(user),
+        json!({"agent_reference": {"type": "agent_reference", "name": "buddy"}, "input": question}),
+    )
+    .await;
+    assert_eq!(status, 200, "{r}");
+    r
+}
+
+#[tokio::test]
+async fn the_answer_uses_the_nearest_memories_and_never_another_users() {
+    let env = Env::start().await;
+    two_users(&env, 10).await;
+    let r = ask(
+        &env,
+        "user_dana",
+        "What are this developer's coding preferences?",
+    )
+    .await;
+    let text = answer_text(&r);
+    assert!(
+        text.contains("You work mostly in Python and you like short, code-first answers."),
+        "{text}"
+    );
+    assert!(
+        !text.contains("Miso"),
+        "an unrelated memory is not told: {text}"
+    );
+    let r = ask(&env, "user_sam", "Which operating system?").await;
+    let text = answer_text(&r);
+    assert!(text.contains("You write Go on macOS."), "{text}");
+    let recalled = r["output"][1]["memories"].as_array().unwrap();
+    assert!(
+        recalled.iter().all(|m| m["scope"] == "user_sam"),
+        "{recalled:?}"
+    );
+    let r = ask(&env, "user_kim", "What are my coding preferences?").await;
+    assert_eq!(r["output"][1]["memories"], json!([]));
+    let text = answer_text(&r);
+    assert!(text.contains("I have no memories of you yet"), "{text}");
+    assert!(!text.contains("Python") && !text.contains("Go"), "{text}");
+}
+
+/// Static profile memories come with every response, beside the per-turn search: with a
+/// search limited to one memory, the profile the search left out is still recalled.
+#[tokio::test]
+async fn profile_memories_are_injected_beside_the_search() {
+    let env = Env::start().await;
+    two_users(&env, 1).await;
+    let r = ask(&env, "user_dana", "Any pets at home?").await;
+    let recalled: Vec<&str> = r["output"][1]["memories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        recalled,
+        [
+            "The user said: My cat is called Miso.",
+            "The user said: I work mostly in Python and I like short, code-first answers."
+        ]
+    );
+    let text = answer_text(&r);
+    assert!(text.contains("Your cat is called Miso."), "{text}");
 }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::api::error::{ApiError, ApiResult};
+use crate::store::error::StoreError;
 
 /// The schema. Resources are stored as their wire JSON (`body`) beside the columns that queries
 /// need; `seq` is the creation order that lists and cursors use.
@@ -166,40 +166,41 @@ impl Db {
 
     /// Runs `f` on the connection in the blocking pool (reads; several statements may run, but
     /// without a transaction they may see different snapshots, which no reader here needs).
-    pub async fn read<T, F>(&self, f: F) -> ApiResult<T>
+    /// `f` may fail with the caller's own error type, which storage failures convert into.
+    pub async fn read<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Connection) -> ApiResult<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let guard = conn
-                .lock()
-                .map_err(|_| ApiError::internal("emulator storage lock poisoned"))?;
+            let guard = conn.lock().map_err(|_| StoreError::Poisoned)?;
             f(&guard)
         })
         .await
-        .map_err(|e| ApiError::internal(format!("emulator storage task failed: {e}")))?
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Runs `f` inside one immediate transaction, committed only when `f` succeeds.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>) -> ApiResult<T> + Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T, E> + Send + 'static,
     {
         let conn = Arc::clone(&self.conn);
         tokio::task::spawn_blocking(move || {
-            let mut guard = conn
-                .lock()
-                .map_err(|_| ApiError::internal("emulator storage lock poisoned"))?;
-            let tx = guard.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let mut guard = conn.lock().map_err(|_| StoreError::Poisoned)?;
+            let tx = guard
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(StoreError::from)?;
             let out = f(&tx)?;
-            tx.commit()?;
+            tx.commit().map_err(StoreError::from)?;
             Ok(out)
         })
         .await
-        .map_err(|e| ApiError::internal(format!("emulator storage task failed: {e}")))?
+        .map_err(|e| StoreError::Task(e.to_string()))?
     }
 }
 
