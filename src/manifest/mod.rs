@@ -12,6 +12,7 @@
 
 mod diagnostic;
 mod export;
+mod interpolate;
 mod load;
 pub mod raw;
 mod render;

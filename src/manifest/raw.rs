@@ -178,7 +178,8 @@ pub struct AgentSpec {
     /// The model deployment name.
     #[schemars(with = "String", length(min = 1))]
     pub model: Spanned<String>,
-    /// The system prompt.
+    /// The system prompt. `${VAR}` is expanded here as in every value, block scalars (`|`)
+    /// included; write `$$` for a literal `$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
     /// Sampling temperature, 0 to 2.
@@ -220,7 +221,8 @@ pub struct MemorySearchTool {
     /// The store to search; declare it in the manifests or have it in the project.
     #[schemars(length(min = 1))]
     pub memory_store_name: String,
-    /// Whose memories: `{{$userId}}` resolves per caller at run time.
+    /// Whose memories: `{{$userId}}` resolves per caller at run time (it is not a `${VAR}`
+    /// reference, so it is kept as written).
     #[schemars(length(min = 1))]
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,7 +269,8 @@ struct OtherTool {
     rest: BTreeMap<String, serde_json::Value>,
 }
 
-/// What a manifest document may be: the schema's root.
+/// A foundryctl manifest document: a `MemoryStore` or an `Agent`. Any value (plain, quoted or
+/// block) may use `${VAR}`, `${VAR:-default}` and `$$` for a literal `$`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "foundryctl manifest")]

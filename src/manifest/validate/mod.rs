@@ -3,7 +3,7 @@
 //! Each file is split into documents; each document is parsed twice, first for its header
 //! (`apiVersion`, `kind`), then as the type its kind names. A syntax error ends that document
 //! only; shape errors (unknown fields, wrong types, unset variables) are all reported, by
-//! parsing again past each one ([`repair`]); limits, names and cross-document checks
+//! parsing again past each one ([`repair`]), and every `${…}` that cannot be expanded; limits, names and cross-document checks
 //! (duplicates, store references) are collected for everything that parsed. Nothing here does
 //! I/O.
 
@@ -76,10 +76,12 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
         let mut resources = 0usize;
         let errors_before = errors.len();
         for doc in document::split(file) {
+            let doc_errors = errors.len();
             let mut check = Checker {
                 doc,
                 errors: &mut errors,
-                warnings: &mut warnings,
+                failed: Vec::new(),
+                interpolation: Vec::new(),
             };
             if let Some(found) = check_document(
                 &mut check,
@@ -90,6 +92,16 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
                 &mut tool_refs,
             ) {
                 resources += found;
+            }
+            let failed = std::mem::take(&mut check.failed);
+            let interpolation = std::mem::take(&mut check.interpolation);
+            if !interpolation.is_empty() {
+                let mut index = 0;
+                errors.retain(|d| {
+                    index += 1;
+                    index <= doc_errors || !failed.contains(&(d.line, d.column))
+                });
+                errors.extend(interpolation);
             }
         }
         // Within a file, in reading order (repairs and limit checks find them out of order).
@@ -159,7 +171,7 @@ fn check_document(
     tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
 ) -> Option<usize> {
     let doc = check.doc;
-    let header = match yaml::from_document::<Header>(doc.text, None) {
+    let header = match yaml::from_document::<Header>(doc.text) {
         Ok(Some(header)) => header,
         Ok(None) => return Some(0),
         Err(error) => {
@@ -245,24 +257,32 @@ fn parse<T: serde::de::DeserializeOwned>(
     vars: &Variables,
 ) -> Option<T> {
     let doc = check.doc;
+    let interpolated = yaml::interpolate(doc.text, vars.as_map());
+    for error in &interpolated.errors {
+        check.interpolation.push(doc.yaml_error(error));
+    }
+    check.failed.extend(
+        interpolated
+            .failed
+            .iter()
+            .map(|&(line, column)| (line + doc.line_offset, column)),
+    );
+    let source: &str = &interpolated.text;
     let mut repair: Option<Repair> = None;
     for _ in 0..=repair::MAX_REPAIRS {
         let text = repair.as_ref().map(Repair::text);
-        let error = match yaml::from_document::<T>(
-            text.as_deref().unwrap_or(doc.text),
-            Some(vars.as_map()),
-        ) {
+        let error = match yaml::from_document::<T>(text.as_deref().unwrap_or(source)) {
             // The header parsed, so the document is not empty; an empty result would simply
             // be nothing to add.
             Ok(value) => return value,
             Err(error) => error,
         };
-        let repair = repair.get_or_insert_with(|| Repair::new(doc.text));
+        let repair = repair.get_or_insert_with(|| Repair::new(source));
         if repair.caused(&error) {
             return None;
         }
         check.errors.push(doc.yaml_error(&error));
-        if doc.text.len() > repair::MAX_REPAIRED_LEN || !repair.blank_for(&error) {
+        if source.len() > repair::MAX_REPAIRED_LEN || !repair.blank_for(&error) {
             return None;
         }
     }
