@@ -54,7 +54,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Log each HTTP request (-v), and bodies too (-vv). Tokens are always redacted.
+    /// Log each HTTP request and the files a `-f DIR` walk skipped (-v), and bodies too (-vv).
+    /// Tokens are always redacted.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }

@@ -74,7 +74,7 @@ fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitS
             ExitStatus::Error,
         )
     };
-    let (report, status) = match (env, manifest::read_inputs(paths)) {
+    let (report, status) = match (env, manifest::read_inputs_skipping(paths)) {
         (Err(error), _) => unreadable(".env", error),
         (_, Err(error)) if !error.is_content_error() => {
             let path = error.path().to_owned();
@@ -90,20 +90,25 @@ fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitS
                 ExitStatus::InvalidManifests,
             )
         }
-        (Ok(env), Ok(files)) => {
+        (Ok(env), Ok((files, skipped))) => {
+            let mut skipped = manifest::skipped_warnings(&skipped);
             match manifest::validate(&files, &manifest::Variables::from(&env)) {
                 Ok(v) => {
+                    skipped.extend(v.warnings.iter().cloned());
                     let json = report(
                         true,
                         v.file_count,
                         v.resource_count(),
                         Some(v.digest.clone()),
-                        v.warnings,
+                        skipped,
                     );
                     (json, ExitStatus::Success)
                 }
                 Err(diagnostics) => (
-                    report(false, files.len(), 0, None, diagnostics.0),
+                    report(false, files.len(), 0, None, {
+                        skipped.extend(diagnostics.0);
+                        skipped
+                    }),
                     ExitStatus::InvalidManifests,
                 ),
             }
