@@ -469,6 +469,81 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
 
 // --- saved plans ----------------------------------------------------------------------------
 
+/// Issue 12: `--var` wins over the environment, which wins over `--env-file` (read instead of
+/// `.env`), in `validate` and `plan` alike; a saved plan records the variables that were set,
+/// never the value of one whose name looks like a credential's.
+#[test]
+fn var_flags_and_env_files_feed_interpolation_and_saved_plans_name_them() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata:
+  name: "${ATTENDEE}-memory"
+  labels: {event: "${EVENT}", region: "${REGION}", key: "${SERVICE_API_KEY}"}
+spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
+"#,
+    );
+    project.write(
+        "vars.env",
+        "ATTENDEE=from-file\nEVENT=from-file\nREGION=from-file\nSERVICE_API_KEY=hunter2\n",
+    );
+    project.write(".env", "REGION=from-dotenv\nCHAT_MODEL=from-dotenv\n");
+    let file = file.to_str().unwrap();
+
+    // Without the flags, CHAT_MODEL comes from .env but ATTENDEE is set nowhere.
+    project
+        .cmd()
+        .args(["validate", "-f", file])
+        .assert()
+        .code(3)
+        .stderr(contains("variable `ATTENDEE` is not set"));
+    // --env-file stands in for .env, so CHAT_MODEL is now unset until --var sets it.
+    project
+        .cmd()
+        .args(["validate", "--env-file", "vars.env", "-f", file])
+        .assert()
+        .code(3)
+        .stderr(contains("variable `CHAT_MODEL` is not set"));
+
+    let plan_path = project.path().join("plan.json");
+    project
+        .cmd()
+        .env("EVENT", "from-env")
+        .env("ATTENDEE", "from-env")
+        .args(["plan", "--env-file", "vars.env", "-f", file])
+        .args([
+            "--var",
+            "ATTENDEE=att01",
+            "--var",
+            "CHAT_MODEL=gpt-4o",
+            "-o",
+        ])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    let action = &saved["plan"]["actions"][0];
+    assert_eq!(action["id"], "memory_store/att01-memory", "{action}");
+    let text = action.to_string();
+    for expected in ["from-env", "from-file", "gpt-4o"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert!(!text.contains("from-dotenv"), "{text}");
+    assert_eq!(
+        saved["variables"],
+        serde_json::json!([
+            {"name": "ATTENDEE", "value": "att01"},
+            {"name": "CHAT_MODEL", "value": "gpt-4o"},
+            {"name": "EVENT", "value": "from-env"},
+            {"name": "REGION", "value": "from-file"},
+            {"name": "SERVICE_API_KEY"},
+        ])
+    );
+}
+
 #[test]
 fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     let live = Live::start(FaultConfig::default());

@@ -14,7 +14,7 @@ use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::connect::Connection;
 use crate::foundry::{Client, Target, TransportConfig};
-use crate::manifest::{self, Validated, Variables};
+use crate::manifest::{self, Validated};
 use crate::model::{DesiredState, LiveState, ResourceRef, SetName};
 use crate::plan::{self, Plan, PlanOptions, Prepared};
 use crate::render::{self, HumanOptions};
@@ -240,6 +240,9 @@ pub struct PlanningArgs {
     /// Allow deleting this memory store and every memory in it. Repeatable.
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
+
+    #[command(flatten)]
+    pub variables: manifest::VariableArgs,
 }
 
 impl PlanningArgs {
@@ -256,9 +259,13 @@ impl PlanningArgs {
 }
 
 /// Loads the manifests (exit 3 when invalid, diagnostics on stderr, coloured as `--color`
-/// says).
-pub fn load_manifests(files: &[PathBuf], session: &Session) -> anyhow::Result<Validated> {
-    let vars = Variables::from(&session.env);
+/// says), with `--var` and `--env-file` over the session's environment.
+pub fn load_manifests(
+    files: &[PathBuf],
+    variables: &manifest::VariableArgs,
+    session: &Session,
+) -> anyhow::Result<Validated> {
+    let vars = variables.resolve(&session.env)?;
     manifest::load(files, &vars, stderr_color(session.color))
 }
 

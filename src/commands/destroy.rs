@@ -20,6 +20,9 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub variables: crate::manifest::VariableArgs,
+
     /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
     /// run does not delete is warned about.
     #[arg(long, value_name = "memory_store/NAME")]
@@ -44,7 +47,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {
-        context::load_manifests(&args.files, &session)?.desired
+        context::load_manifests(&args.files, &args.variables, &session)?.desired
     };
     let options = PlanOptions {
         set: session.set.clone(),

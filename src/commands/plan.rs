@@ -148,7 +148,7 @@ pub async fn make_plan(
     global: &GlobalArgs,
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
-    let validated = context::load_manifests(&planning.files, session)?;
+    let validated = context::load_manifests(&planning.files, &planning.variables, session)?;
     let options = planning.options(&session.set, destroy);
     let (live, prepared) = session.read_live(&validated.desired, &options).await?;
     check_targets(planning, &validated, &live)?;
@@ -223,6 +223,11 @@ fn save(
         endpoint: session.endpoint_id(),
         set: plan.set.clone(),
         manifest_digest: validated.digest.clone(),
+        variables: validated
+            .variables
+            .iter()
+            .map(|(name, value)| crate::plan::PlanVariable::new(name, value))
+            .collect(),
         plan: plan.clone(),
     };
     let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;

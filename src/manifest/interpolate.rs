@@ -13,7 +13,7 @@
 //! Variable names are ASCII letters, digits and `_`, not starting with a digit.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// How deeply operator text may nest references.
 pub const MAX_DEPTH: usize = 8;
@@ -80,12 +80,24 @@ impl Error {
 }
 
 /// Expands `input` with `vars`. Borrowed when there is nothing to expand.
+#[cfg(test)]
 pub fn expand<'a>(input: &'a str, vars: &HashMap<String, String>) -> Result<Cow<'a, str>, Error> {
+    expand_noting(input, vars, &mut BTreeSet::new())
+}
+
+/// [`expand`], adding to `used` the name of every variable that was set where it was looked
+/// up (saved plans record them).
+pub fn expand_noting<'a>(
+    input: &'a str,
+    vars: &HashMap<String, String>,
+    used: &mut BTreeSet<String>,
+) -> Result<Cow<'a, str>, Error> {
     if !input.contains('$') {
         return Ok(Cow::Borrowed(input));
     }
     let mut out = String::with_capacity(input.len());
-    expand_into(input, vars, 0, &mut out)?;
+    let mut ctx = Ctx { vars, used };
+    expand_into(input, &mut ctx, 0, &mut out)?;
     if out == input {
         Ok(Cow::Borrowed(input))
     } else {
@@ -93,9 +105,15 @@ pub fn expand<'a>(input: &'a str, vars: &HashMap<String, String>) -> Result<Cow<
     }
 }
 
+/// What expansion reads and notes.
+struct Ctx<'v, 'u> {
+    vars: &'v HashMap<String, String>,
+    used: &'u mut BTreeSet<String>,
+}
+
 fn expand_into(
     input: &str,
-    vars: &HashMap<String, String>,
+    ctx: &mut Ctx<'_, '_>,
     depth: usize,
     out: &mut String,
 ) -> Result<(), Error> {
@@ -120,7 +138,7 @@ fn expand_into(
                 });
             };
             let body = &body_and_rest[..close];
-            reference(body, vars, depth, out)?;
+            reference(body, ctx, depth, out)?;
             rest = &body_and_rest[close + 1..];
         } else {
             out.push('$');
@@ -156,7 +174,7 @@ fn closing_brace(text: &str) -> Option<usize> {
 /// Expands the body of one `${…}`.
 fn reference(
     body: &str,
-    vars: &HashMap<String, String>,
+    ctx: &mut Ctx<'_, '_>,
     depth: usize,
     out: &mut String,
 ) -> Result<(), Error> {
@@ -174,12 +192,17 @@ fn reference(
     if name.is_empty() {
         return Err(invalid());
     }
+    let vars = ctx.vars;
     let value = vars.get(name).map(String::as_str);
+    if value.is_some() {
+        ctx.used.insert(name.to_owned());
+    }
     let set_nonempty = value.is_some_and(|v| !v.is_empty());
-    let text = |t: &str, out: &mut String| expand_into(t, vars, depth + 1, out);
-    let required = |message: &str| -> Result<(), Error> {
+    let text =
+        |t: &str, ctx: &mut Ctx<'_, '_>, out: &mut String| expand_into(t, ctx, depth + 1, out);
+    let required = |message: &str, ctx: &mut Ctx<'_, '_>| -> Result<(), Error> {
         let mut expanded = String::new();
-        expand_into(message, vars, depth + 1, &mut expanded)?;
+        expand_into(message, ctx, depth + 1, &mut expanded)?;
         Err(Error {
             problem: Problem::Required {
                 name: name.to_owned(),
@@ -205,30 +228,30 @@ fn reference(
     if let Some(t) = op.strip_prefix(":-") {
         match value {
             Some(v) if !v.is_empty() => out.push_str(v),
-            _ => text(t, out)?,
+            _ => text(t, ctx, out)?,
         }
     } else if let Some(t) = op.strip_prefix('-') {
         match value {
             Some(v) => out.push_str(v),
-            None => text(t, out)?,
+            None => text(t, ctx, out)?,
         }
     } else if let Some(t) = op.strip_prefix(":+") {
         if set_nonempty {
-            text(t, out)?;
+            text(t, ctx, out)?;
         }
     } else if let Some(t) = op.strip_prefix('+') {
         if value.is_some() {
-            text(t, out)?;
+            text(t, ctx, out)?;
         }
     } else if let Some(m) = op.strip_prefix(":?") {
         match value {
             Some(v) if !v.is_empty() => out.push_str(v),
-            _ => required(m)?,
+            _ => required(m, ctx)?,
         }
     } else if let Some(m) = op.strip_prefix('?') {
         match value {
             Some(v) => out.push_str(v),
-            None => required(m)?,
+            None => required(m, ctx)?,
         }
     } else {
         return Err(invalid());
@@ -318,6 +341,13 @@ mod tests {
             let error = expand(input, &vars()).unwrap_err();
             assert!(error.hint().contains("$$"), "{input}: {}", error.hint());
         }
+    }
+
+    #[test]
+    fn the_variables_that_were_set_are_noted() {
+        let mut used = BTreeSet::new();
+        expand_noting("${SET} ${UNSET:-${EMPTY}} $${NOT}", &vars(), &mut used).unwrap();
+        assert_eq!(used, BTreeSet::from(["EMPTY".to_owned(), "SET".to_owned()]));
     }
 
     #[test]

@@ -34,4 +34,4 @@ pub use source::{
     read_inputs_skipping,
 };
 pub use validate::{UndeclaredStore, Validated, validate};
-pub use variables::Variables;
+pub use variables::{VariableArgs, Variables};

@@ -14,7 +14,7 @@
 //! - The library's budgets stay on (alias bombs, deep nesting) and duplicate keys are errors.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -182,6 +182,8 @@ pub struct Interpolated<'a> {
     /// Where those scalars start; they are left as written, so whatever else is found wrong
     /// with them there is a consequence, not a problem of its own.
     pub failed: Vec<(usize, usize)>,
+    /// The variables that were set where a reference looked them up.
+    pub used: BTreeSet<String>,
 }
 
 /// Expands `${…}` in every scalar value of `text`, whatever its style. Keys, comments and
@@ -199,6 +201,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
         text: Cow::Borrowed(text),
         errors: Vec::new(),
         failed: Vec::new(),
+        used: BTreeSet::new(),
     };
     if !text.contains('$') {
         return unchanged(text);
@@ -208,6 +211,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut errors = Vec::new();
     let mut failed = Vec::new();
+    let mut used = BTreeSet::new();
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else {
             return unchanged(text);
@@ -246,7 +250,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
                 let Some(region) = text.get(start..end) else {
                     continue;
                 };
-                match super::interpolate::expand(&value, vars) {
+                match super::interpolate::expand_noting(&value, vars, &mut used) {
                     Ok(Cow::Borrowed(_)) => {}
                     Ok(Cow::Owned(expanded)) => {
                         let body = region.trim_end_matches([' ', '\t', '\r', '\n']);
@@ -290,6 +294,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
             text: Cow::Borrowed(text),
             errors,
             failed,
+            used,
         };
     }
     let mut out = String::with_capacity(text.len());
@@ -304,6 +309,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
         text: Cow::Owned(out),
         errors,
         failed,
+        used,
     }
 }
 

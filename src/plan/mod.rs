@@ -27,7 +27,7 @@ pub use planner::{
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
-    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,
+    Op, Plan, PlanOptions, PlanVariable, Precondition, SavedPlan, Severity, Summary,
 };
 
 #[cfg(test)]

@@ -395,8 +395,17 @@ fn saved_plan_round_trips_through_json() {
         endpoint: "local".to_owned(),
         set: p.set.clone(),
         manifest_digest: "abc".to_owned(),
+        variables: vec![
+            PlanVariable::new("CHAT_MODEL", "gpt-4o"),
+            PlanVariable::new("MCP_API_KEY", "hunter2"),
+        ],
         plan: p,
     };
+    assert_eq!(saved.variables[0].value.as_deref(), Some("gpt-4o"));
+    assert_eq!(
+        saved.variables[1].value, None,
+        "a credential-like name keeps no value"
+    );
     let text = serde_json::to_string(&saved).unwrap();
     let back: SavedPlan = serde_json::from_str(&text).unwrap();
     assert_eq!(back, saved);

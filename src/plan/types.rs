@@ -360,7 +360,32 @@ pub struct SavedPlan {
     pub set: SetName,
     /// sha256 of the manifests the plan was made from.
     pub manifest_digest: String,
+    /// The variables the manifests' `${…}` found set (`--var`, environment, env file), so a
+    /// reviewer sees what shaped the plan. A name that looks like a credential's is recorded
+    /// without its value.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<PlanVariable>,
     pub plan: Plan,
+}
+
+/// One variable of [`SavedPlan::variables`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanVariable {
+    pub name: String,
+    /// Absent when the name looks like a credential's (`API_TOKEN`, `DB_PASSWORD`…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+impl PlanVariable {
+    /// The record of `name` set to `value`, keeping the value only if the name does not look
+    /// like a credential's (the words of [`super::secrets`]).
+    pub fn new(name: &str, value: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            value: (!super::secrets::is_credential_name(name)).then(|| value.to_owned()),
+        }
+    }
 }
 
 impl SavedPlan {

@@ -25,6 +25,8 @@ pub struct Checker<'a, 'd> {
     pub failed: Vec<(usize, usize)>,
     /// The errors about those values, added after the rest of the document is checked.
     pub interpolation: Vec<Diagnostic>,
+    /// The variables the document's references found set.
+    pub used: std::collections::BTreeSet<String>,
 }
 
 impl Checker<'_, '_> {

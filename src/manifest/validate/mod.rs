@@ -37,6 +37,9 @@ pub struct Validated {
     pub digest: String,
     pub warnings: Vec<Diagnostic>,
     pub file_count: usize,
+    /// The variables the manifests' references found set, with their values (a saved plan
+    /// records them, masking the ones whose names look like credentials).
+    pub variables: BTreeMap<String, String>,
     /// Memory search tools naming a store the manifests do not declare. At `validate` these
     /// are warnings (already in `warnings`); `plan` checks them against the live project and
     /// turns the ones it cannot find into errors with [`UndeclaredStore::diagnostic`].
@@ -71,6 +74,7 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
     let mut desired = DesiredState::default();
     let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
     let mut tool_refs = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
 
     for (file_index, file) in files.iter().enumerate() {
         let mut resources = 0usize;
@@ -82,6 +86,7 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
                 errors: &mut errors,
                 failed: Vec::new(),
                 interpolation: Vec::new(),
+                used: std::collections::BTreeSet::new(),
             };
             if let Some(found) = check_document(
                 &mut check,
@@ -93,6 +98,7 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
             ) {
                 resources += found;
             }
+            used.append(&mut check.used);
             let failed = std::mem::take(&mut check.failed);
             let interpolation = std::mem::take(&mut check.interpolation);
             if !interpolation.is_empty() {
@@ -156,6 +162,10 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
         digest,
         warnings,
         file_count: files.len(),
+        variables: used
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), vars.get(&name)?.to_owned())))
+            .collect(),
         undeclared_stores,
     })
 }
@@ -257,7 +267,8 @@ fn parse<T: serde::de::DeserializeOwned>(
     vars: &Variables,
 ) -> Option<T> {
     let doc = check.doc;
-    let interpolated = yaml::interpolate(doc.text, vars.as_map());
+    let mut interpolated = yaml::interpolate(doc.text, vars.as_map());
+    check.used.append(&mut interpolated.used);
     for error in &interpolated.errors {
         check.interpolation.push(doc.yaml_error(error));
     }
