@@ -679,6 +679,59 @@ fn apply_under_injected_faults_converges_without_duplicate_versions() {
         .code(0);
 }
 
+/// Issue 12: the workshop example declares a store and a tutor per attendee with one
+/// `for_each` template each (20 attendees in `attendees.txt`); the plan shows every copy and
+/// one line per template, apply creates them all, the next plan is empty, destroy removes all.
+#[test]
+fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
+    let project = Project::new();
+    let workshop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/workshop");
+    let out = project
+        .cmd()
+        .args(["plan", "-f"])
+        .arg(&workshop)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "memory_store/att01-memory will be created",
+        "memory_store/att20-memory will be created",
+        "agent/att20-tutor will be created",
+        "Plan: 43 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "stores.yaml:10: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "agents.yaml:9: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0)
+        .stdout(contains("No changes"));
+    // The stores are disposable, so the manifests are all destroy needs.
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["get", "-o", "json"])
+        .assert()
+        .code(0)
+        .stdout(contains("\"items\": []"));
+}
+
 #[test]
 fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
     let project = Project::new();

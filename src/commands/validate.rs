@@ -102,7 +102,7 @@ fn run_json(
         }
         (Ok(vars), Ok((files, skipped))) => {
             let mut skipped = manifest::skipped_warnings(&skipped);
-            match manifest::validate(&files, &vars) {
+            match manifest::validate_files(&files, &vars) {
                 Ok(v) => {
                     skipped.extend(v.warnings.iter().cloned());
                     let json = report(

@@ -94,6 +94,7 @@ fn store_document(store: &model::MemoryStore) -> raw::MemoryStore {
         metadata: raw::StoreMetadata {
             name: s(store.name.as_str()),
             labels: labels(&spec.labels),
+            for_each: None,
         },
         spec: raw::MemoryStoreSpec {
             description: description(&spec.description),
@@ -115,6 +116,7 @@ fn agent_document(agent: &model::Agent) -> raw::Agent {
         metadata: raw::AgentMetadata {
             name: s(agent.name.as_str()),
             labels: labels(&spec.labels),
+            for_each: None,
         },
         spec: raw::AgentSpec {
             description: description(&spec.description),
@@ -177,8 +179,13 @@ mod tests {
     fn exported_examples_validate_to_the_same_model() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
         let files = crate::manifest::read_inputs(&[root]).unwrap();
-        let desired = validate(&files, &Variables::default()).unwrap().desired;
+        let mut desired = crate::manifest::validate_files(&files, &Variables::default())
+            .unwrap()
+            .desired;
         assert!(desired.agents.len() >= 3);
+        // Exported, each `for_each` copy is a document of its own.
+        assert!(!desired.templates.is_empty());
+        desired.templates.clear();
         assert_eq!(round_trip(&desired), desired);
     }
 

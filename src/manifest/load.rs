@@ -9,8 +9,9 @@ use crate::exit::{ExitStatus, StatusError};
 
 use super::diagnostic::Diagnostic;
 use super::render::render_diagnostics;
+use super::source::read_list_files;
 use super::source::{InputError, SkipReason, read_inputs_skipping};
-use super::validate::{Validated, validate};
+use super::validate::{Validated, validate_with};
 use super::variables::Variables;
 
 /// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every
@@ -34,7 +35,7 @@ pub fn load_with(
         Err(error) => return Err(input_failure(error, diagnostics_out, color)),
     };
     let skipped = skipped_warnings(&skipped);
-    match validate(&files, vars) {
+    match validate_files(&files, vars) {
         Ok(validated) => {
             if !validated.warnings.is_empty() || !skipped.is_empty() {
                 render_diagnostics(
@@ -60,6 +61,16 @@ pub fn load_with(
             .into())
         }
     }
+}
+
+/// Validates `files` after reading the list files their `for_each: {file: …}` documents name
+/// (relative to each manifest; `-` is relative to the working directory).
+pub fn validate_files(
+    files: &[super::source::SourceFile],
+    vars: &Variables,
+) -> Result<Validated, super::diagnostic::Diagnostics> {
+    let lists = read_list_files(&super::validate::list_files(files));
+    validate_with(files, vars, &lists)
 }
 
 /// What a directory walk skipped: non-regular files as warnings (someone put them there, and a

@@ -25,7 +25,7 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use export::{agent_document_json, export, store_document_json};
-pub use load::{load, load_with, skipped_warnings};
+pub use load::{load, load_with, skipped_warnings, validate_files};
 pub use raw::API_VERSION;
 pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};
@@ -33,5 +33,5 @@ pub use source::{
     InputError, MAX_FILE_BYTES, SkipReason, Skipped, SourceFile, looks_like_manifest, read_inputs,
     read_inputs_skipping,
 };
-pub use validate::{UndeclaredStore, Validated, validate};
+pub use validate::{ForEachLists, UndeclaredStore, Validated, list_files, validate, validate_with};
 pub use variables::{VariableArgs, Variables};

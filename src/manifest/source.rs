@@ -212,6 +212,36 @@ pub fn read_inputs_skipping(
     Ok((files, skipped))
 }
 
+/// Reads the list files of `for_each: {file: …}`: each (manifest name, path as written) is read
+/// relative to the manifest's directory, bounded like a manifest. Failures are kept as text,
+/// for validation to report at the `for_each` that names the file.
+pub fn read_list_files(refs: &[(String, String)]) -> super::validate::ForEachLists {
+    let mut lists = super::validate::ForEachLists::default();
+    for (manifest, file) in refs {
+        let base = match manifest.as_str() {
+            "-" => Path::new(""),
+            name => Path::new(name).parent().unwrap_or(Path::new("")),
+        };
+        let path = base.join(file);
+        let read = std::fs::metadata(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|meta| {
+                if meta.is_file() {
+                    std::fs::File::open(&path).map_err(|e| e.to_string())
+                } else {
+                    Err(format!("{} is not a regular file", path.display()))
+                }
+            })
+            .and_then(|f| {
+                read_bounded(path.display().to_string(), f)
+                    .map(|source| source.text)
+                    .map_err(|e| e.to_string())
+            });
+        lists.0.insert((manifest.clone(), file.clone()), read);
+    }
+    lists
+}
+
 /// Whether a file found in a directory walk is meant for foundryctl: a line `apiVersion:
 /// foundryctl/…`, or a `kind:` foundryctl manages (so a document that lost its `apiVersion`
 /// is still checked and reported). Anything else in the tree (CI workflows, compose files,

@@ -28,6 +28,7 @@ pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
     Op, Plan, PlanOptions, PlanVariable, Precondition, SavedPlan, Severity, Summary,
+    TemplateSummary,
 };
 
 #[cfg(test)]

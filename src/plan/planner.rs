@@ -27,7 +27,7 @@ use super::decide::{ConflictKind, Decision, Facts, Owner, decide};
 use super::diff::additions;
 use super::types::{
     Action, ActionKind, Blocked, Conflict, Diagnostic, NotDeleted, Op, Plan, PlanOptions,
-    Precondition, Severity, Summary, action_id, resource_order,
+    Precondition, Severity, Summary, TemplateSummary, action_id, resource_order,
 };
 use super::{agent, order, store};
 use crate::model::{
@@ -149,6 +149,7 @@ pub fn plan_prepared(
     out.not_deleted
         .sort_by(|a, b| resource_order(&a.resource).cmp(&resource_order(&b.resource)));
     let summary = Summary::of(&out.actions, out.conflicts.len());
+    let templates = TemplateSummary::of(desired, &out.actions);
     Plan {
         set: options.set.clone(),
         prune: options.prune,
@@ -160,6 +161,7 @@ pub fn plan_prepared(
         not_deleted: out.not_deleted,
         diagnostics: out.diagnostics,
         summary,
+        templates,
     }
 }
 

@@ -10,6 +10,7 @@
 mod agent;
 mod common;
 mod document;
+mod for_each;
 mod repair;
 mod store;
 
@@ -26,6 +27,7 @@ use super::suggest::did_you_mean;
 use super::variables::Variables;
 use super::yaml::{self, Pos};
 use common::Checker;
+pub use for_each::{ForEachLists, list_files};
 use repair::Repair;
 
 /// Valid manifests: the desired state and what else commands need to know about them.
@@ -67,8 +69,19 @@ struct Declared {
     location: String,
 }
 
-/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment.
+/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment. A
+/// `for_each: {file: …}` is an error here; see [`validate_with`].
 pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Diagnostics> {
+    validate_with(files, vars, &ForEachLists::default())
+}
+
+/// [`validate`], with the list files that `for_each: {file: …}` documents name (read by the
+/// edge, see [`list_files`]).
+pub fn validate_with(
+    files: &[SourceFile],
+    vars: &Variables,
+    lists: &ForEachLists,
+) -> Result<Validated, Diagnostics> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut desired = DesiredState::default();
@@ -92,6 +105,7 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
                 &mut check,
                 file_index,
                 vars,
+                lists,
                 &mut desired,
                 &mut declared,
                 &mut tool_refs,
@@ -109,6 +123,13 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
                 });
                 errors.extend(interpolation);
             }
+            // The copies of a `for_each` document repeat the template's problems: once each.
+            let mut seen = std::collections::BTreeSet::new();
+            let mut index = 0;
+            errors.retain(|d| {
+                index += 1;
+                index <= doc_errors || seen.insert((d.line, d.column, d.message.clone()))
+            });
         }
         // Within a file, in reading order (repairs and limit checks find them out of order).
         errors[errors_before..].sort_by_key(|d: &Diagnostic| (d.line, d.column));
@@ -176,6 +197,7 @@ fn check_document(
     check: &mut Checker<'_, '_>,
     file_index: usize,
     vars: &Variables,
+    lists: &ForEachLists,
     desired: &mut DesiredState,
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
     tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
@@ -221,13 +243,72 @@ fn check_document(
         }
         Some(_) => {}
     }
+    let Ok(copies) = for_each::values(check, lists) else {
+        return None;
+    };
+    let Some((values, template)) = copies else {
+        return declare(
+            check, &kind, file_index, vars, None, desired, declared, tool_refs,
+        );
+    };
+    let mut count = 0;
+    for value in values {
+        let copy = Copy {
+            each: &value,
+            template: &template,
+        };
+        let vars = vars.with("each", &value);
+        count += declare(
+            check,
+            &kind,
+            file_index,
+            &vars,
+            Some(copy),
+            desired,
+            declared,
+            tool_refs,
+        )
+        .unwrap_or(0);
+    }
+    Some(count)
+}
+
+/// One copy of a `for_each` document: its value and its template's identity.
+#[derive(Debug, Clone, Copy)]
+struct Copy<'a> {
+    each: &'a str,
+    template: &'a str,
+}
+
+/// Parses and checks the document as its `kind` (once, or once per `for_each` copy) and adds
+/// the resource to `desired`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the validation state, passed down one level"
+)]
+fn declare(
+    check: &mut Checker<'_, '_>,
+    kind: &yaml::Spanned<String>,
+    file_index: usize,
+    vars: &Variables,
+    copy: Option<Copy<'_>>,
+    desired: &mut DesiredState,
+    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
+    tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+) -> Option<usize> {
     match kind.value.as_str() {
         "MemoryStore" => {
             let raw = parse::<raw::MemoryStore>(check, vars)?;
             let store = store::convert(check, &raw)?;
             let key = (ResourceKind::MemoryStore, store.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name) {
+            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
+            }
+            if let Some(copy) = copy {
+                desired.templates.insert(
+                    crate::model::ResourceRef::MemoryStore(store.name.clone()),
+                    copy.template.to_owned(),
+                );
             }
             desired.stores.insert(store.name.clone(), store);
             Some(1)
@@ -237,13 +318,19 @@ fn check_document(
             let mut refs = Vec::new();
             let agent = agent::convert(check, &raw, &mut refs)?;
             let key = (ResourceKind::Agent, agent.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name) {
+            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
             }
             tool_refs.extend(
                 refs.into_iter()
                     .map(|r| (agent.name.clone(), file_index, r)),
             );
+            if let Some(copy) = copy {
+                desired.templates.insert(
+                    crate::model::ResourceRef::Agent(agent.name.clone()),
+                    copy.template.to_owned(),
+                );
+            }
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)
         }
@@ -252,7 +339,7 @@ fn check_document(
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "foundryctl manages `MemoryStore` and `Agent`".to_owned(),
             };
-            check.error_hint(&kind, format!("unknown kind `{other}`"), hint);
+            check.error_hint(kind, format!("unknown kind `{other}`"), hint);
             None
         }
     }
@@ -307,17 +394,32 @@ fn first_declaration(
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
     key: (ResourceKind, String),
     name: &yaml::Spanned<String>,
+    copy: Option<Copy<'_>>,
 ) -> bool {
     let here = Diagnostic::error(check.doc.file, check.doc.at(name), "").location();
     if let Some(first) = declared.get(&key) {
-        check.error_hint(
-            name,
-            format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
-            format!(
-                "first declared at {}; each resource must be declared once",
-                first.location
+        let (message, hint) = match copy {
+            Some(copy) => (
+                format!(
+                    "{} `{}` is declared twice: the `for_each` value `{}` gives a name already taken",
+                    key.0.manifest_kind(),
+                    key.1,
+                    copy.each
+                ),
+                format!(
+                    "first declared at {}; put ${{each}} in the name so that every copy has its own",
+                    first.location
+                ),
             ),
-        );
+            None => (
+                format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
+                format!(
+                    "first declared at {}; each resource must be declared once",
+                    first.location
+                ),
+            ),
+        };
+        check.error_hint(name, message, hint);
         return false;
     }
     declared.insert(key, Declared { location: here });
