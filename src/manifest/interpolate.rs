@@ -64,6 +64,11 @@ impl Error {
     /// never meant as a variable is the other common cause.
     pub fn hint(&self) -> String {
         match &self.problem {
+            Problem::Unset { name } if name == "each" => {
+                "`${each}` is bound in the copies of a document with `metadata.for_each`; add \
+                 `for_each` to this document, or write $$ for a literal $"
+                    .to_owned()
+            }
             Problem::Unset { name } | Problem::Required { name, .. } => format!(
                 "set {name} (environment, .env, --env-file or --var {name}=…) or give a default: \
                  ${{{name}:-value}}; write $$ for a literal $"
@@ -348,6 +353,16 @@ mod tests {
         let mut used = BTreeSet::new();
         expand_noting("${SET} ${UNSET:-${EMPTY}} $${NOT}", &vars(), &mut used).unwrap();
         assert_eq!(used, BTreeSet::from(["EMPTY".to_owned(), "SET".to_owned()]));
+    }
+
+    #[test]
+    fn each_outside_a_for_each_document_says_where_it_is_bound() {
+        let error = expand("${each}-memory", &vars()).unwrap_err();
+        assert!(
+            error.hint().contains("metadata.for_each"),
+            "{}",
+            error.hint()
+        );
     }
 
     #[test]
