@@ -97,6 +97,18 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, String>, ReadError> {
     }
 }
 
+/// Reads and parses the dotenv file at `path` (`--env-file`); unlike `.env`, it must exist.
+pub fn load_file(path: &Path) -> Result<BTreeMap<String, String>, ReadError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    parse(&text).map_err(|source| ReadError::Syntax {
+        path: path.to_owned(),
+        source,
+    })
+}
+
 /// Why `.env` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {

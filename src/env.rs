@@ -28,6 +28,14 @@ impl Env {
         Ok(Env::merge(process, dotenv::load(dir)?))
     }
 
+    /// The process environment merged over the dotenv file at `path` (`--env-file`, which
+    /// then stands in for `.env`); the file must exist.
+    pub fn load_file(path: &Path) -> Result<Env, ReadError> {
+        let process = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Ok(Env::merge(process, dotenv::load_file(path)?))
+    }
+
     /// `process` (wins) merged over the `.env` pairs `file`.
     pub fn merge(
         process: impl IntoIterator<Item = (String, String)>,

@@ -469,6 +469,81 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
 
 // --- saved plans ----------------------------------------------------------------------------
 
+/// Issue 12: `--var` wins over the environment, which wins over `--env-file` (read instead of
+/// `.env`), in `validate` and `plan` alike; a saved plan records the variables that were set,
+/// never the value of one whose name looks like a credential's.
+#[test]
+fn var_flags_and_env_files_feed_interpolation_and_saved_plans_name_them() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata:
+  name: "${ATTENDEE}-memory"
+  labels: {event: "${EVENT}", region: "${REGION}", key: "${SERVICE_API_KEY}"}
+spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
+"#,
+    );
+    project.write(
+        "vars.env",
+        "ATTENDEE=from-file\nEVENT=from-file\nREGION=from-file\nSERVICE_API_KEY=hunter2\n",
+    );
+    project.write(".env", "REGION=from-dotenv\nCHAT_MODEL=from-dotenv\n");
+    let file = file.to_str().unwrap();
+
+    // Without the flags, CHAT_MODEL comes from .env but ATTENDEE is set nowhere.
+    project
+        .cmd()
+        .args(["validate", "-f", file])
+        .assert()
+        .code(3)
+        .stderr(contains("variable `ATTENDEE` is not set"));
+    // --env-file stands in for .env, so CHAT_MODEL is now unset until --var sets it.
+    project
+        .cmd()
+        .args(["validate", "--env-file", "vars.env", "-f", file])
+        .assert()
+        .code(3)
+        .stderr(contains("variable `CHAT_MODEL` is not set"));
+
+    let plan_path = project.path().join("plan.json");
+    project
+        .cmd()
+        .env("EVENT", "from-env")
+        .env("ATTENDEE", "from-env")
+        .args(["plan", "--env-file", "vars.env", "-f", file])
+        .args([
+            "--var",
+            "ATTENDEE=att01",
+            "--var",
+            "CHAT_MODEL=gpt-4o",
+            "-o",
+        ])
+        .arg(&plan_path)
+        .assert()
+        .code(0);
+    let saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&plan_path).unwrap()).unwrap();
+    let action = &saved["plan"]["actions"][0];
+    assert_eq!(action["id"], "memory_store/att01-memory", "{action}");
+    let text = action.to_string();
+    for expected in ["from-env", "from-file", "gpt-4o"] {
+        assert!(text.contains(expected), "{expected} in {text}");
+    }
+    assert!(!text.contains("from-dotenv"), "{text}");
+    assert_eq!(
+        saved["variables"],
+        serde_json::json!([
+            "ATTENDEE",
+            "CHAT_MODEL",
+            "EVENT",
+            "REGION",
+            "SERVICE_API_KEY"
+        ])
+    );
+}
+
 #[test]
 fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     let live = Live::start(FaultConfig::default());
@@ -602,6 +677,59 @@ fn apply_under_injected_faults_converges_without_duplicate_versions() {
         .args(["plan", "--detailed-exitcode", "-f", &file])
         .assert()
         .code(0);
+}
+
+/// Issue 12: the workshop example declares a store and a tutor per attendee with one
+/// `for_each` template each (20 attendees in `attendees.txt`); the plan shows every copy and
+/// one line per template, apply creates them all, the next plan is empty, destroy removes all.
+#[test]
+fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
+    let project = Project::new();
+    let workshop = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests/workshop");
+    let out = project
+        .cmd()
+        .args(["plan", "-f"])
+        .arg(&workshop)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    for expected in [
+        "memory_store/att01-memory will be created",
+        "memory_store/att20-memory will be created",
+        "agent/att20-tutor will be created",
+        "Plan: 43 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "stores.yaml:10: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "agents.yaml:9: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+    ] {
+        assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
+    }
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0)
+        .stdout(contains("No changes"));
+    // The stores are disposable, so the manifests are all destroy needs.
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "-f"])
+        .arg(&workshop)
+        .assert()
+        .code(0);
+    project
+        .cmd()
+        .args(["get", "-o", "json"])
+        .assert()
+        .code(0)
+        .stdout(contains("\"items\": []"));
 }
 
 #[test]

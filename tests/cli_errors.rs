@@ -130,7 +130,7 @@ fn a_directory_without_manifests_says_which_files_are_read() {
         .args(["plan", "-f", "empty"])
         .assert()
         .code(1)
-        .stderr(contains("empty contains no *.yaml or *.yml files"))
+        .stderr(contains("empty contains no foundryctl manifests"))
         .stderr(contains("hint: pass the file or directory"));
 }
 

@@ -119,6 +119,85 @@ fn valid_manifests_print_a_summary_on_stdout_and_exit_0() {
     );
 }
 
+/// Issue 15: a FIFO named `*.yaml` in a `-f` directory made every command wait forever for a
+/// writer. It is skipped and named; the run is bounded here by a deadline, not by the test
+/// harness.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_a_manifest_directory_is_skipped_and_named_instead_of_hanging() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        root().join("manifests/seed/seed.yaml"),
+        dir.path().join("seed.yaml"),
+    )
+    .unwrap();
+    let fifo = dir.path().join("pipe.yaml");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+        .args(["validate", "-f"])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("validate still waits on the FIFO after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("pipe.yaml") && stderr.contains("a FIFO, not a regular file"),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "2 resources in 1 file are valid\n"
+    );
+}
+
+#[test]
+fn a_directory_walk_reads_manifests_only_and_names_what_it_skipped_with_v() {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = std::fs::read_to_string(root().join("manifests/seed/seed.yaml")).unwrap();
+    std::fs::write(dir.path().join("seed.yaml"), &seed).unwrap();
+    for hidden in [".github/workflows", ".foundryctl", ".git"] {
+        std::fs::create_dir_all(dir.path().join(hidden)).unwrap();
+        // Would be a duplicate declaration if it were read.
+        std::fs::write(dir.path().join(hidden).join("copy.yaml"), &seed).unwrap();
+    }
+    std::fs::write(dir.path().join("compose.yaml"), "services: {}\n").unwrap();
+    let dir_arg = dir.path().to_str().unwrap();
+
+    let out = foundryctl(&["validate", "-f", dir_arg], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains("compose.yaml"), "{stderr}");
+
+    let out = foundryctl(&["validate", "-v", "-f", dir_arg], None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("compose.yaml"), "{stderr}");
+    assert!(!stderr.contains("copy.yaml"), "{stderr}");
+
+    // Named explicitly, the same file is read and checked.
+    let compose = dir.path().join("compose.yaml");
+    let out = foundryctl(&["validate", "-f", compose.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(3));
+}
+
 #[test]
 fn stdin_is_read_with_dash() {
     let text = std::fs::read(root().join("manifests/seed/seed.yaml")).unwrap();
@@ -211,10 +290,12 @@ fn every_example_validates_and_matches_the_json_schema() {
         );
         assert_eq!(first, expected, "{name} carries the modeline");
         let file = SourceFile::new(name.clone(), text.clone());
-        if let Err(diagnostics) = manifest::validate(&[file], &vars) {
+        if let Err(diagnostics) = manifest::validate_files(&[file], &vars) {
             panic!("{name} is invalid: {diagnostics:?}");
         }
-        for document in manifest::json_documents(&text, &vars).unwrap() {
+        // A `for_each` document is checked as one of its copies would be.
+        let copy = vars.with("each", "att01");
+        for document in manifest::json_documents(&text, &copy).unwrap() {
             let errors: Vec<String> = validator
                 .iter_errors(&document)
                 .map(|e| e.to_string())

@@ -42,7 +42,8 @@ pub struct GlobalArgs {
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
 
-    /// Log each HTTP request (-v), and bodies too (-vv). Tokens are always redacted.
+    /// Log each HTTP request and the files a `-f DIR` walk skipped (-v), and bodies too (-vv).
+    /// Tokens are always redacted.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
@@ -93,6 +94,9 @@ pub struct PlanningArgs {
     /// Allow deleting this memory store and every memory in it. Repeatable.
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
+
+    #[command(flatten)]
+    pub variables: crate::manifest::VariableArgs,
 }
 
 impl PlanningArgs {

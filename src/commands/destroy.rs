@@ -21,6 +21,9 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub variables: crate::manifest::VariableArgs,
+
     /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
     /// run does not delete is warned about.
     #[arg(long, value_name = "memory_store/NAME")]
@@ -45,7 +48,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {
-        session::load_manifests(&args.files, &session, global.color)?.desired
+        session::load_manifests(&args.files, &args.variables, &session, global.color)?.desired
     };
     let options = PlanOptions {
         set: session.set.clone(),

@@ -25,6 +25,9 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<std::path::PathBuf>,
 
+    #[command(flatten)]
+    pub variables: crate::manifest::VariableArgs,
+
     /// Import without asking. Required off a terminal.
     #[arg(long)]
     pub auto_approve: bool,
@@ -45,7 +48,7 @@ pub struct Args {
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     require_files(&args.files)?;
     let session = session::connect(global).await?;
-    let validated = session::load_manifests(&args.files, &session, global.color)?;
+    let validated = session::load_manifests(&args.files, &args.variables, &session, global.color)?;
     let options = PlanOptions {
         set: session.set.clone(),
         ..PlanOptions::default()

@@ -150,7 +150,8 @@ pub async fn make_plan(
     global: &GlobalArgs,
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
-    let validated = session::load_manifests(&planning.files, session, global.color)?;
+    let validated =
+        session::load_manifests(&planning.files, &planning.variables, session, global.color)?;
     let options = planning.options(&session.set, destroy);
     // Unlocked: the live reads log to stderr (-v) from other threads while this awaits, so a
     // lock held across the await would deadlock them.
@@ -206,6 +207,7 @@ fn save(
         endpoint: session.endpoint_id(),
         set: plan.set.clone(),
         manifest_digest: validated.digest.clone(),
+        variables: validated.variables.keys().cloned().collect(),
         plan: plan.clone(),
     };
     let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;

@@ -10,7 +10,7 @@ use super::args::GlobalArgs;
 use super::output::{ColorChoice, stderr_color};
 use crate::env::Env;
 use crate::foundry::TransportConfig;
-use crate::manifest::{self, Validated, Variables};
+use crate::manifest::{self, Validated};
 use crate::ops::Session;
 
 /// Resolves the target, prints `target: …` to stderr, and connects with the default transport
@@ -47,9 +47,10 @@ async fn connect_with(global: &GlobalArgs, transport: TransportConfig) -> anyhow
 /// stderr, coloured as `--color` says).
 pub fn load_manifests(
     files: &[PathBuf],
+    variables: &manifest::VariableArgs,
     session: &Session,
     color: ColorChoice,
 ) -> anyhow::Result<Validated> {
-    let vars = Variables::from(&session.env);
+    let vars = variables.resolve(&session.env)?;
     manifest::load(files, &vars, stderr_color(color))
 }

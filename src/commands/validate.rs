@@ -19,6 +19,9 @@ pub struct Args {
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR", required = true)]
     pub files: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub variables: manifest::VariableArgs,
+
     /// `human` writes the result to stdout and problems to stderr; `json` writes one JSON
     /// object (result and every diagnostic) to stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
@@ -45,24 +48,34 @@ struct JsonReport {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
-    let env = Env::load(&cwd).map_err(anyhow::Error::from);
+    let vars = Env::load(&cwd)
+        .map_err(anyhow::Error::from)
+        .and_then(|env| Ok(args.variables.resolve(&env)?));
     match args.output {
         OutputFormat::Human => {
-            let vars = manifest::Variables::from(&env?);
+            let vars = vars?;
             let color = stderr_color(global.color);
             let validated = manifest::load_with(&args.files, &vars, &mut std::io::stderr(), color)?;
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", summary(&validated))?;
             Ok(ExitStatus::Success)
         }
-        OutputFormat::Json => run_json(&args.files, env),
+        OutputFormat::Json => {
+            let env_file = args.variables.env_file.as_ref();
+            let label = env_file.map_or_else(|| ".env".to_owned(), |p| p.display().to_string());
+            run_json(&args.files, vars, &label)
+        }
     }
 }
 
 /// One JSON report on stdout whatever happens, so a script always has something to parse:
 /// invalid manifests end with exit 3, inputs that cannot be read (a missing file, a broken
 /// `.env`) with exit 1, and either way the report's diagnostics say why.
-fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitStatus> {
+fn run_json(
+    paths: &[PathBuf],
+    vars: anyhow::Result<manifest::Variables>,
+    env_label: &str,
+) -> anyhow::Result<ExitStatus> {
     let unreadable = |path: &str, error: anyhow::Error| {
         (
             report(
@@ -75,8 +88,8 @@ fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitS
             ExitStatus::Error,
         )
     };
-    let (report, status) = match (env, manifest::read_inputs(paths)) {
-        (Err(error), _) => unreadable(".env", error),
+    let (report, status) = match (vars, manifest::read_inputs_skipping(paths)) {
+        (Err(error), _) => unreadable(env_label, error),
         (_, Err(error)) if !error.is_content_error() => {
             let path = error.path().to_owned();
             unreadable(
@@ -91,20 +104,25 @@ fn run_json(paths: &[PathBuf], env: anyhow::Result<Env>) -> anyhow::Result<ExitS
                 ExitStatus::InvalidManifests,
             )
         }
-        (Ok(env), Ok(files)) => {
-            match manifest::validate(&files, &manifest::Variables::from(&env)) {
+        (Ok(vars), Ok((files, skipped))) => {
+            let mut skipped = manifest::skipped_warnings(&skipped);
+            match manifest::validate_files(&files, &vars) {
                 Ok(v) => {
+                    skipped.extend(v.warnings.iter().cloned());
                     let json = report(
                         true,
                         v.file_count,
                         v.resource_count(),
                         Some(v.digest.clone()),
-                        v.warnings,
+                        skipped,
                     );
                     (json, ExitStatus::Success)
                 }
                 Err(diagnostics) => (
-                    report(false, files.len(), 0, None, diagnostics.0),
+                    report(false, files.len(), 0, None, {
+                        skipped.extend(diagnostics.0);
+                        skipped
+                    }),
                     ExitStatus::InvalidManifests,
                 ),
             }

@@ -1,5 +1,6 @@
 //! `-v` / `-vv`: what the client logs, to stderr. `-v` shows one line per HTTP request
-//! (method, path, status, duration, request id) and credential choices; `-vv` adds retries,
+//! (method, path, status, duration, request id), credential choices and the files a `-f DIR`
+//! walk skipped; `-vv` adds retries,
 //! request headers (Authorization redacted) and bodies. Without a flag only warnings show.
 //! `RUST_LOG`, when set, replaces these defaults.
 
@@ -9,7 +10,7 @@ use std::io::IsTerminal;
 pub fn filter_for(verbose: u8) -> &'static str {
     match verbose {
         0 => "warn",
-        1 => "warn,foundryctl::http=info,foundryctl::auth=info",
+        1 => "warn,foundryctl::http=info,foundryctl::auth=info,foundryctl::manifests=info",
         _ => "info,foundryctl=debug,foundryctl::http::body=debug",
     }
 }

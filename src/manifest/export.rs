@@ -1,8 +1,8 @@
 //! Model resources back to manifest YAML (`foundryctl get --output yaml`): the inverse of
 //! validation, so that exporting a project and validating the result gives the same model.
 //!
-//! Two details keep the round trip exact: `$` in values that will be written as plain
-//! scalars is escaped as `$$` (plain scalars are interpolated when read back), and the memory
+//! Two details keep the round trip exact: `$` is escaped as `$$` in every string that would
+//! otherwise hold a `${` or `$$` (every scalar value is interpolated when read back), and the memory
 //! search tool is written as `memory_search`, which reads back as the same typed tool.
 
 use std::collections::BTreeMap;
@@ -45,14 +45,16 @@ fn plain_value<T: serde::Serialize>(document: &T) -> Result<serde_json::Value, Y
         message: e.to_string(),
         pos: None,
         kind: yaml::YamlErrorKind::Shape,
+        hint: None,
     })
 }
 
-/// `$` → `$$` in every string that will be written plain, recursively.
+/// `$` → `$$`, recursively, in every string that interpolation would change when read back
+/// (one holding `${` or `$$`); `{{$userId}}` and `$5` are left as they are.
 fn escape_value(value: serde_json::Value) -> serde_json::Value {
     use serde_json::Value;
     match value {
-        Value::String(s) if s.contains('$') && yaml::is_plain_scalar(&s) => {
+        Value::String(s) if s.contains("${") || s.contains("$$") => {
             Value::String(s.replace('$', "$$"))
         }
         Value::Array(items) => Value::Array(items.into_iter().map(escape_value).collect()),
@@ -92,6 +94,7 @@ fn store_document(store: &model::MemoryStore) -> raw::MemoryStore {
         metadata: raw::StoreMetadata {
             name: s(store.name.as_str()),
             labels: labels(&spec.labels),
+            for_each: None,
         },
         spec: raw::MemoryStoreSpec {
             description: description(&spec.description),
@@ -113,6 +116,7 @@ fn agent_document(agent: &model::Agent) -> raw::Agent {
         metadata: raw::AgentMetadata {
             name: s(agent.name.as_str()),
             labels: labels(&spec.labels),
+            for_each: None,
         },
         spec: raw::AgentSpec {
             description: description(&spec.description),
@@ -175,8 +179,13 @@ mod tests {
     fn exported_examples_validate_to_the_same_model() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests");
         let files = crate::manifest::read_inputs(&[root]).unwrap();
-        let desired = validate(&files, &Variables::default()).unwrap().desired;
+        let mut desired = crate::manifest::validate_files(&files, &Variables::default())
+            .unwrap()
+            .desired;
         assert!(desired.agents.len() >= 3);
+        // Exported, each `for_each` copy is a document of its own.
+        assert!(!desired.templates.is_empty());
+        desired.templates.clear();
         assert_eq!(round_trip(&desired), desired);
     }
 

@@ -9,8 +9,9 @@ use crate::exit::{ExitStatus, StatusError};
 
 use super::diagnostic::Diagnostic;
 use super::render::render_diagnostics;
-use super::source::{InputError, read_inputs};
-use super::validate::{Validated, validate};
+use super::source::read_list_files;
+use super::source::{InputError, SkipReason, read_inputs_skipping};
+use super::validate::{Validated, validate_with};
 use super::variables::Variables;
 
 /// Reads, interpolates and validates the manifests at `paths`. Warnings and, on failure, every
@@ -29,20 +30,29 @@ pub fn load_with(
     diagnostics_out: &mut impl Write,
     color: bool,
 ) -> anyhow::Result<Validated> {
-    let files = match read_inputs(paths) {
-        Ok(files) => files,
+    let (files, skipped) = match read_inputs_skipping(paths) {
+        Ok(read) => read,
         Err(error) => return Err(input_failure(error, diagnostics_out, color)),
     };
-    match validate(&files, vars) {
+    let skipped = skipped_warnings(&skipped);
+    match validate_files(&files, vars) {
         Ok(validated) => {
-            if !validated.warnings.is_empty() {
-                render_diagnostics(diagnostics_out, &validated.warnings, color)?;
+            if !validated.warnings.is_empty() || !skipped.is_empty() {
+                render_diagnostics(
+                    diagnostics_out,
+                    skipped.iter().chain(&validated.warnings),
+                    color,
+                )?;
                 writeln!(diagnostics_out)?;
             }
             Ok(validated)
         }
         Err(diagnostics) => {
-            render_diagnostics(diagnostics_out, diagnostics.iter(), color)?;
+            render_diagnostics(
+                diagnostics_out,
+                skipped.iter().chain(diagnostics.iter()),
+                color,
+            )?;
             writeln!(diagnostics_out)?;
             Err(StatusError::new(
                 ExitStatus::InvalidManifests,
@@ -51,6 +61,40 @@ pub fn load_with(
             .into())
         }
     }
+}
+
+/// Validates `files` after reading the list files their `for_each: {file: …}` documents name
+/// (relative to each manifest; `-` is relative to the working directory).
+pub fn validate_files(
+    files: &[super::source::SourceFile],
+    vars: &Variables,
+) -> Result<Validated, super::diagnostic::Diagnostics> {
+    let lists = read_list_files(&super::validate::list_files(files));
+    validate_with(files, vars, &lists)
+}
+
+/// What a directory walk skipped: non-regular files as warnings (someone put them there, and a
+/// command that silently ignored a `*.yaml` would puzzle them); other tools' YAML only in the
+/// `-v` log, since a repository is full of it.
+pub fn skipped_warnings(skipped: &[super::source::Skipped]) -> Vec<Diagnostic> {
+    let mut warnings = Vec::new();
+    for skip in skipped {
+        match skip.reason {
+            SkipReason::NotRegular(_) => {
+                let mut diagnostic = Diagnostic::about_input(skip.path.clone(), skip.to_string());
+                diagnostic.severity = super::diagnostic::Severity::Warning;
+                diagnostic.hint = Some(
+                    "only regular files are read in a directory; name it explicitly to read it"
+                        .to_owned(),
+                );
+                warnings.push(diagnostic);
+            }
+            SkipReason::NotManifest => {
+                tracing::info!(target: "foundryctl::manifests", "{skip}");
+            }
+        }
+    }
+    warnings
 }
 
 /// Content problems (too large, not text) are invalid manifests (exit 3); anything else is an

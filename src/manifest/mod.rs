@@ -12,6 +12,7 @@
 
 mod diagnostic;
 mod export;
+mod interpolate;
 mod load;
 pub mod raw;
 mod render;
@@ -24,10 +25,13 @@ pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use export::{agent_document_json, export, store_document_json};
-pub use load::{load, load_with};
+pub use load::{load, load_with, skipped_warnings, validate_files};
 pub use raw::API_VERSION;
 pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};
-pub use source::{InputError, MAX_FILE_BYTES, SourceFile, read_inputs};
-pub use validate::{UndeclaredStore, Validated, validate};
-pub use variables::Variables;
+pub use source::{
+    InputError, MAX_FILE_BYTES, SkipReason, Skipped, SourceFile, looks_like_manifest, read_inputs,
+    read_inputs_skipping,
+};
+pub use validate::{ForEachLists, UndeclaredStore, Validated, list_files, validate, validate_with};
+pub use variables::{VariableArgs, Variables};

@@ -22,6 +22,20 @@ pub(super) struct Header {
     pub kind: Option<Spanned<String>>,
 }
 
+/// A second look at a document, for `metadata.for_each` before the document is expanded. A
+/// document this does not fit is reported by the typed parse, not here.
+#[derive(Debug, Deserialize)]
+pub(super) struct ForEachHeader {
+    #[serde(default)]
+    pub metadata: Option<ForEachMetadata>,
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct ForEachMetadata {
+    #[serde(default)]
+    pub for_each: Option<Spanned<serde_json::Value>>,
+}
+
 /// `apiVersion: foundryctl/v1`.
 #[derive(JsonSchema)]
 #[expect(dead_code, reason = "exists only to describe the schema")]
@@ -87,6 +101,12 @@ pub struct StoreMetadata {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(with = "Labels")]
     pub labels: BTreeMap<String, Spanned<String>>,
+    /// Expands this document into one copy per value, with `${each}` bound to the value
+    /// wherever `${…}` is allowed: a list (`[att01, att02]`), or `{file: PATH}` (one value a
+    /// line, `#` comments, PATH relative to this manifest). Names must differ between copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ForEachSchema>")]
+    pub for_each: Option<serde_json::Value>,
 }
 
 /// Name and labels of an agent.
@@ -105,6 +125,37 @@ pub struct AgentMetadata {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(with = "Labels")]
     pub labels: BTreeMap<String, Spanned<String>>,
+    /// Expands this document into one copy per value, with `${each}` bound to the value
+    /// wherever `${…}` is allowed: a list (`[att01, att02]`), or `{file: PATH}` (one value a
+    /// line, `#` comments, PATH relative to this manifest). Names must differ between copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ForEachSchema>")]
+    pub for_each: Option<serde_json::Value>,
+}
+
+/// The schema of `for_each`: values, or the file that lists them.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[expect(dead_code, reason = "exists only to describe the schema")]
+enum ForEachSchema {
+    Values(#[schemars(length(min = 1))] Vec<ForEachValue>),
+    File(ForEachFile),
+}
+
+/// One `for_each` value: what `${each}` stands for in one copy.
+#[derive(JsonSchema)]
+#[expect(dead_code, reason = "exists only to describe the schema")]
+struct ForEachValue(#[schemars(length(min = 1))] String);
+
+/// `for_each: {file: PATH}`.
+#[derive(JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[expect(dead_code, reason = "exists only to describe the schema")]
+struct ForEachFile {
+    /// A text file, one value a line; blank lines and `#` comments are skipped. Relative to
+    /// the manifest that names it.
+    #[schemars(length(min = 1))]
+    file: String,
 }
 
 /// The schema of `labels`: a small string map.
@@ -178,7 +229,8 @@ pub struct AgentSpec {
     /// The model deployment name.
     #[schemars(with = "String", length(min = 1))]
     pub model: Spanned<String>,
-    /// The system prompt.
+    /// The system prompt. `${VAR}` is expanded here as in every value, block scalars (`|`)
+    /// included; write `$$` for a literal `$`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<String>,
     /// Sampling temperature, 0 to 2.
@@ -220,7 +272,8 @@ pub struct MemorySearchTool {
     /// The store to search; declare it in the manifests or have it in the project.
     #[schemars(length(min = 1))]
     pub memory_store_name: String,
-    /// Whose memories: `{{$userId}}` resolves per caller at run time.
+    /// Whose memories: `{{$userId}}` resolves per caller at run time (it is not a `${VAR}`
+    /// reference, so it is kept as written).
     #[schemars(length(min = 1))]
     pub scope: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -267,7 +320,8 @@ struct OtherTool {
     rest: BTreeMap<String, serde_json::Value>,
 }
 
-/// What a manifest document may be: the schema's root.
+/// A foundryctl manifest document: a `MemoryStore` or an `Agent`. Any value (plain, quoted or
+/// block) may use `${VAR}`, `${VAR:-default}` and `$$` for a literal `$`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[schemars(title = "foundryctl manifest")]

@@ -20,5 +20,5 @@ pub fn schema_json() -> String {
 /// The documents of a manifest as JSON values, interpolated with `vars`: what the JSON Schema
 /// describes (editors check the same shape).
 pub fn json_documents(text: &str, vars: &Variables) -> Result<Vec<serde_json::Value>, YamlError> {
-    yaml::to_json_documents(text, Some(vars.as_map()))
+    yaml::to_json_documents(text, vars.as_map())
 }

@@ -71,10 +71,12 @@ pub enum InputError {
         column: usize,
     },
     #[error(
-        "{path} contains no *.yaml or *.yml files\n\
-         hint: pass the file or directory that holds the manifests (only .yaml and .yml are read)"
+        "{path} contains no foundryctl manifests{}\n\
+         hint: pass the file or directory that holds the manifests (only .yaml and .yml files \
+         with `apiVersion: foundryctl/…` documents are read; -v names the files skipped)",
+        skipped_note(*skipped)
     )]
-    EmptyDirectory { path: String },
+    EmptyDirectory { path: String, skipped: usize },
     #[error("more than {MAX_FILES} manifest files found under the given paths")]
     TooManyFiles,
     #[error("no manifests given")]
@@ -99,16 +101,65 @@ impl InputError {
             InputError::Io { path, .. }
             | InputError::TooLarge { path, .. }
             | InputError::NotUtf8 { path, .. }
-            | InputError::EmptyDirectory { path } => path,
+            | InputError::EmptyDirectory { path, .. } => path,
             InputError::TooManyFiles | InputError::NoInputs | InputError::StdinTwice => "",
+        }
+    }
+}
+
+fn skipped_note(skipped: usize) -> String {
+    match skipped {
+        0 => String::new(),
+        1 => " (1 YAML file skipped)".to_owned(),
+        n => format!(" ({n} YAML files skipped)"),
+    }
+}
+
+/// A file a directory walk passed over, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: SkipReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SkipReason {
+    /// A FIFO, socket or device named like a manifest: reading it could block forever.
+    NotRegular(&'static str),
+    /// YAML with no `apiVersion: foundryctl/…` document (a workflow, a compose file…).
+    NotManifest,
+}
+
+impl std::fmt::Display for Skipped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.reason {
+            SkipReason::NotRegular(kind) => {
+                write!(f, "skipped {}: {kind}, not a regular file", self.path)
+            }
+            SkipReason::NotManifest => write!(
+                f,
+                "skipped {}: no `apiVersion: foundryctl/…` document in it",
+                self.path
+            ),
         }
     }
 }
 
 /// Reads every manifest named by `paths`: files as given, directories recursively (`*.yaml`
 /// and `*.yml`, sorted by path so the result never depends on directory order), `-` as
-/// stdin. Each file is refused above [`MAX_FILE_BYTES`] before it is read.
+/// stdin. Each file is refused above [`MAX_FILE_BYTES`] before it is read. What a directory
+/// walk passes over is dropped; [`read_inputs_skipping`] says what.
 pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
+    read_inputs_skipping(paths).map(|(files, _)| files)
+}
+
+/// [`read_inputs`], also returning what directory walks skipped: hidden directories (`.git`,
+/// `.github`, `.foundryctl`) are not entered and not listed; FIFOs and other non-regular files
+/// named `*.yaml` are not opened (opening a FIFO blocks); YAML files with no foundryctl
+/// document are read but not returned. A file named explicitly is always read and checked.
+pub fn read_inputs_skipping(
+    paths: &[PathBuf],
+) -> Result<(Vec<SourceFile>, Vec<Skipped>), InputError> {
     if paths.is_empty() {
         return Err(InputError::NoInputs);
     }
@@ -116,6 +167,7 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
         return Err(InputError::StdinTwice);
     }
     let mut files = Vec::new();
+    let mut skipped = Vec::new();
     for path in paths {
         if path.as_os_str() == "-" {
             files.push(read_stdin()?);
@@ -128,25 +180,89 @@ pub fn read_inputs(paths: &[PathBuf]) -> Result<Vec<SourceFile>, InputError> {
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
-            collect_dir(path, &mut found)?;
-            if found.is_empty() {
-                return Err(InputError::EmptyDirectory { path: display });
-            }
+            let skipped_before = skipped.len();
+            collect_dir(path, &mut found, &mut skipped)?;
             found.sort();
+            let mut read = 0usize;
             for file in found {
-                files.push(read_file(&file)?);
+                let file = read_file(&file)?;
+                if !looks_like_manifest(&file.text) {
+                    skipped.push(Skipped {
+                        path: file.name,
+                        reason: SkipReason::NotManifest,
+                    });
+                    continue;
+                }
+                files.push(file);
+                read += 1;
                 if files.len() > MAX_FILES {
                     return Err(InputError::TooManyFiles);
                 }
+            }
+            if read == 0 {
+                return Err(InputError::EmptyDirectory {
+                    path: display,
+                    skipped: skipped.len() - skipped_before,
+                });
             }
         } else {
             files.push(read_file(path)?);
         }
     }
-    Ok(files)
+    Ok((files, skipped))
 }
 
-fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
+/// Reads the list files of `for_each: {file: …}`: each (manifest name, path as written) is read
+/// relative to the manifest's directory, bounded like a manifest. Failures are kept as text,
+/// for validation to report at the `for_each` that names the file.
+pub fn read_list_files(refs: &[(String, String)]) -> super::validate::ForEachLists {
+    let mut lists = super::validate::ForEachLists::default();
+    for (manifest, file) in refs {
+        let base = match manifest.as_str() {
+            "-" => Path::new(""),
+            name => Path::new(name).parent().unwrap_or(Path::new("")),
+        };
+        let path = base.join(file);
+        let read = std::fs::metadata(&path)
+            .map_err(|e| e.to_string())
+            .and_then(|meta| {
+                if meta.is_file() {
+                    std::fs::File::open(&path).map_err(|e| e.to_string())
+                } else {
+                    Err(format!("{} is not a regular file", path.display()))
+                }
+            })
+            .and_then(|f| {
+                read_bounded(path.display().to_string(), f)
+                    .map(|source| source.text)
+                    .map_err(|e| e.to_string())
+            });
+        lists.0.insert((manifest.clone(), file.clone()), read);
+    }
+    lists
+}
+
+/// Whether a file found in a directory walk is meant for foundryctl: a line `apiVersion:
+/// foundryctl/…`, or a `kind:` foundryctl manages (so a document that lost its `apiVersion`
+/// is still checked and reported). Anything else in the tree (CI workflows, compose files,
+/// other tools' manifests) is not ours to judge.
+pub fn looks_like_manifest(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim_end();
+        let value = |key: &str| {
+            line.strip_prefix(key)
+                .map(|v| v.trim_start().trim_matches(['"', '\'']))
+        };
+        value("apiVersion:").is_some_and(|v| v.starts_with("foundryctl/"))
+            || value("kind:").is_some_and(|v| matches!(v, "MemoryStore" | "Agent"))
+    })
+}
+
+fn collect_dir(
+    dir: &Path,
+    found: &mut Vec<PathBuf>,
+    skipped: &mut Vec<Skipped>,
+) -> Result<(), InputError> {
     let io = |source| InputError::Io {
         path: dir.display().to_string(),
         source,
@@ -154,10 +270,25 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
     for entry in std::fs::read_dir(dir).map_err(io)? {
         let entry = entry.map_err(io)?;
         let path = entry.path();
-        let kind = entry.file_type().map_err(io)?;
+        let mut kind = entry.file_type().map_err(io)?;
         if kind.is_dir() {
-            collect_dir(&path, found)?;
+            if !entry.file_name().to_string_lossy().starts_with('.') {
+                collect_dir(&path, found, skipped)?;
+            }
         } else if is_manifest_name(&path) {
+            if kind.is_symlink() {
+                // What the link points at decides; a dangling link fails when read, as before.
+                if let Ok(meta) = std::fs::metadata(&path) {
+                    kind = meta.file_type();
+                }
+            }
+            if !kind.is_file() && !kind.is_symlink() {
+                skipped.push(Skipped {
+                    path: path.display().to_string(),
+                    reason: SkipReason::NotRegular(file_kind(kind)),
+                });
+                continue;
+            }
             found.push(path);
             if found.len() > MAX_FILES {
                 return Err(InputError::TooManyFiles);
@@ -165,6 +296,27 @@ fn collect_dir(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), InputError> {
         }
     }
     Ok(())
+}
+
+/// What a non-regular file is, in words.
+fn file_kind(kind: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            return "a FIFO";
+        }
+        if kind.is_socket() {
+            return "a socket";
+        }
+        if kind.is_block_device() || kind.is_char_device() {
+            return "a device";
+        }
+    }
+    if kind.is_dir() {
+        return "a directory";
+    }
+    "a special file"
 }
 
 fn is_manifest_name(path: &Path) -> bool {
@@ -271,16 +423,69 @@ mod tests {
         assert!(!e.is_content_error());
     }
 
+    const M: &str = "apiVersion: foundryctl/v1\n";
+
     #[test]
     fn directories_are_read_recursively_in_sorted_order() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("sub")).unwrap();
-        std::fs::write(dir.path().join("b.yaml"), "b").unwrap();
-        std::fs::write(dir.path().join("a.yml"), "a").unwrap();
-        std::fs::write(dir.path().join("sub/c.yaml"), "c").unwrap();
+        std::fs::write(dir.path().join("b.yaml"), format!("{M}# b")).unwrap();
+        std::fs::write(dir.path().join("a.yml"), format!("{M}# a")).unwrap();
+        std::fs::write(dir.path().join("sub/c.yaml"), format!("{M}# c")).unwrap();
         std::fs::write(dir.path().join("notes.txt"), "x").unwrap();
         let files = read_inputs(&[dir.path().to_path_buf()]).unwrap();
-        let texts: Vec<_> = files.iter().map(|f| f.text.as_str()).collect();
-        assert_eq!(texts, ["a", "b", "c"]);
+        let texts: Vec<_> = files.iter().map(|f| f.text.replace(M, "")).collect();
+        assert_eq!(texts, ["# a", "# b", "# c"]);
+    }
+
+    #[test]
+    fn a_walk_skips_hidden_directories_and_other_tools_yaml_but_not_named_files() {
+        let dir = tempfile::tempdir().unwrap();
+        for hidden in [".git", ".github/workflows", ".foundryctl"] {
+            std::fs::create_dir_all(dir.path().join(hidden)).unwrap();
+            std::fs::write(dir.path().join(hidden).join("x.yaml"), M).unwrap();
+        }
+        std::fs::write(dir.path().join("store.yaml"), M).unwrap();
+        std::fs::write(dir.path().join("lost.yaml"), "kind: Agent\n").unwrap();
+        let compose = dir.path().join("compose.yaml");
+        std::fs::write(&compose, "services: {}\n").unwrap();
+        let (files, skipped) = read_inputs_skipping(&[dir.path().to_path_buf()]).unwrap();
+        let names: Vec<_> = files
+            .iter()
+            .map(|f| Path::new(&f.name).file_name().unwrap().to_owned())
+            .collect();
+        assert_eq!(names, ["lost.yaml", "store.yaml"]);
+        assert_eq!(
+            skipped,
+            [Skipped {
+                path: compose.display().to_string(),
+                reason: SkipReason::NotManifest
+            }]
+        );
+        // Named explicitly, it is read (and validation says what is wrong with it).
+        let files = read_inputs(&[compose]).unwrap();
+        assert_eq!(files[0].text, "services: {}\n");
+    }
+
+    #[test]
+    fn a_directory_of_other_tools_yaml_is_an_error_that_counts_the_skipped_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ci.yaml"), "on: push\n").unwrap();
+        let e = read_inputs(&[dir.path().to_path_buf()]).unwrap_err();
+        assert!(
+            matches!(e, InputError::EmptyDirectory { skipped: 1, .. }),
+            "{e}"
+        );
+        assert!(e.to_string().contains("1 YAML file skipped"), "{e}");
+    }
+
+    #[test]
+    fn manifests_are_recognised_by_api_version_or_kind() {
+        assert!(looks_like_manifest("# x\napiVersion: \"foundryctl/v2\"\n"));
+        assert!(looks_like_manifest("kind: MemoryStore\n"));
+        assert!(!looks_like_manifest(
+            "apiVersion: apps/v1\nkind: Deployment\n"
+        ));
+        assert!(!looks_like_manifest("  apiVersion: foundryctl/v1\n"));
     }
 }

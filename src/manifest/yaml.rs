@@ -6,12 +6,15 @@
 //! - YAML 1.2 booleans only (`strict_booleans`): `on`/`no`/`yes` stay strings where a string is
 //!   expected and are refused where a boolean is, instead of silently becoming `true`/`false`.
 //! - Leading-zero numbers stay strings in untyped values (`0755` is not `755`).
-//! - `${VAR}`, `${VAR:-default}` and `$$` are expanded by the parser in plain (unquoted)
-//!   scalars, with the scalar's location on an unset variable. Quoted and block scalars are
-//!   left untouched, which is what keeps `"{{$userId}}"` and prompt text verbatim.
+//! - `${VAR}`, `${VAR:-default}` and `$$` are expanded in every scalar value, plain, quoted
+//!   and block alike ([`interpolate`], rules in [`super::interpolate`]), before the typed
+//!   parse: an expanded value is written back into the text as a scalar over the same lines,
+//!   so every position found afterwards is still a position in the file. Keys are never
+//!   expanded. `{{$userId}}` is not a reference and stays verbatim.
 //! - The library's budgets stay on (alias bombs, deep nesting) and duplicate keys are errors.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -64,14 +67,16 @@ pub struct YamlError {
     pub pos: Option<Pos>,
     /// What kind of problem it is, for hints.
     pub kind: YamlErrorKind,
+    /// The fix, when this layer knows it.
+    pub hint: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum YamlErrorKind {
     /// The text is not well-formed YAML; nothing after it in the same text can be trusted.
     Syntax,
-    /// A property (`${VAR}`) was referenced but not set.
-    UnsetVariable,
+    /// A `${…}` reference that cannot be expanded (unset, unterminated, invalid).
+    Interpolation,
     /// A resource limit of the parser (aliases, depth, size) was exceeded.
     Budget,
     /// Well-formed YAML that does not fit the expected shape (types, fields).
@@ -85,26 +90,21 @@ impl std::fmt::Display for YamlError {
 }
 
 /// Parser options for manifests. Built per parse because the library's options are `!Send`.
-fn options(vars: Option<&HashMap<String, String>>) -> serde_saphyr::Options {
+/// The library's own interpolation stays off: it expands plain scalars only.
+fn options() -> serde_saphyr::Options {
     let mut options = serde_saphyr::Options::default();
     options.strict_booleans = true;
     options.leading_zero_numbers_as_strings = true;
     options.with_snippet = false;
     options.reject_unsupported_tags = true;
     options.merge_keys = serde_saphyr::MergeKeyPolicy::Error;
-    if let Some(vars) = vars {
-        options = options.with_properties(vars.clone());
-    }
     options
 }
 
-/// Parses one YAML document (the text may carry a leading `---`) into `T`, expanding
-/// variables from `vars` when given. An empty or null document is `Ok(None)`.
-pub fn from_document<T: DeserializeOwned>(
-    text: &str,
-    vars: Option<&HashMap<String, String>>,
-) -> Result<Option<T>, YamlError> {
-    serde_saphyr::from_str_with_options::<Option<T>>(text, options(vars)).map_err(convert)
+/// Parses one YAML document (the text may carry a leading `---`) into `T`, as written (run
+/// [`interpolate`] first to expand variables). An empty or null document is `Ok(None)`.
+pub fn from_document<T: DeserializeOwned>(text: &str) -> Result<Option<T>, YamlError> {
+    serde_saphyr::from_str_with_options::<Option<T>>(text, options()).map_err(convert)
 }
 
 fn convert(error: serde_saphyr::Error) -> YamlError {
@@ -124,6 +124,7 @@ fn convert(error: serde_saphyr::Error) -> YamlError {
         message: sanitize(&message),
         pos: error.location().and_then(from_location),
         kind,
+        hint: None,
     }
 }
 
@@ -137,8 +138,6 @@ fn classify(error: &serde_saphyr::Error, message: &str) -> YamlErrorKind {
         || (message.contains("limit") && message.contains("alias"))
     {
         YamlErrorKind::Budget
-    } else if message.contains("missing property") {
-        YamlErrorKind::UnsetVariable
     } else if message.starts_with("unknown field")
         || message.starts_with("missing field")
         || message.starts_with("invalid")
@@ -163,19 +162,244 @@ fn sanitize(message: &str) -> String {
 /// JSON Schema), with the same options and interpolation as typed parsing.
 pub fn to_json_documents(
     text: &str,
-    vars: Option<&HashMap<String, String>>,
+    vars: &HashMap<String, String>,
 ) -> Result<Vec<serde_json::Value>, YamlError> {
-    serde_saphyr::from_multiple_with_options::<serde_json::Value>(text, options(vars))
+    let interpolated = interpolate(text, vars);
+    if let Some(error) = interpolated.errors.into_iter().next() {
+        return Err(error);
+    }
+    serde_saphyr::from_multiple_with_options::<serde_json::Value>(&interpolated.text, options())
         .map_err(convert)
 }
 
-/// Whether the serialiser writes `value` as a plain (unquoted, non-block) scalar. Only plain
-/// scalars are interpolated when read back, so export escapes `$` exactly in those.
-pub fn is_plain_scalar(value: &str) -> bool {
-    serde_saphyr::to_string(&value)
-        .ok()
-        .and_then(|text| text.chars().next())
-        .is_some_and(|first| !matches!(first, '\'' | '"' | '|' | '>'))
+/// A text with its scalar values expanded, and the references that could not be.
+#[derive(Debug)]
+pub struct Interpolated<'a> {
+    /// The text to parse: the input with each expanded scalar rewritten over the same lines.
+    pub text: Cow<'a, str>,
+    /// One error per scalar that could not be expanded, located at the reference.
+    pub errors: Vec<YamlError>,
+    /// Where those scalars start; they are left as written, so whatever else is found wrong
+    /// with them there is a consequence, not a problem of its own.
+    pub failed: Vec<(usize, usize)>,
+    /// The variables that were set where a reference looked them up.
+    pub used: BTreeSet<String>,
+}
+
+/// Expands `${…}` in every scalar value of `text`, whatever its style. Keys, comments and
+/// tags are left alone. A text the YAML parser cannot read is returned as is (the typed parse
+/// reports the syntax error).
+///
+/// A rewritten scalar keeps its first line and column and covers exactly as many lines as
+/// before: a plain one-line scalar whose value is still a safe plain scalar is written plain
+/// (so `${TEMPERATURE}` can still be a number); anything else is written double-quoted, padded
+/// with escaped line breaks. Only text after a rewritten scalar on its own last line moves.
+pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpolated<'a> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+    let unchanged = |text: &'a str| Interpolated {
+        text: Cow::Borrowed(text),
+        errors: Vec::new(),
+        failed: Vec::new(),
+        used: BTreeSet::new(),
+    };
+    if !text.contains('$') {
+        return unchanged(text);
+    }
+    // For each open collection: `Some(expecting_key)` for a mapping, `None` for a sequence.
+    let mut stack: Vec<Option<bool>> = Vec::new();
+    let mut edits: Vec<(usize, usize, String)> = Vec::new();
+    let mut errors = Vec::new();
+    let mut failed = Vec::new();
+    let mut used = BTreeSet::new();
+    for item in Parser::new_from_str(text) {
+        let Ok((event, span)) = item else {
+            return unchanged(text);
+        };
+        let is_key = match &event {
+            Event::Scalar(..)
+            | Event::Alias(..)
+            | Event::MappingStart(..)
+            | Event::SequenceStart(..) => match stack.last_mut() {
+                Some(Some(expecting_key)) => {
+                    let was = *expecting_key;
+                    *expecting_key = !was;
+                    was
+                }
+                _ => false,
+            },
+            _ => false,
+        };
+        match event {
+            Event::MappingStart(..) => stack.push(Some(true)),
+            Event::SequenceStart(..) => stack.push(None),
+            Event::MappingEnd | Event::SequenceEnd => {
+                stack.pop();
+            }
+            Event::Scalar(value, style, _, _) if !is_key && value.contains('$') => {
+                let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
+                else {
+                    continue;
+                };
+                let block = matches!(style, ScalarStyle::Literal | ScalarStyle::Folded);
+                let start = if block {
+                    block_indicator(text, start).unwrap_or(start)
+                } else {
+                    start
+                };
+                let Some(region) = text.get(start..end) else {
+                    continue;
+                };
+                match super::interpolate::expand_noting(&value, vars, &mut used) {
+                    Ok(Cow::Borrowed(_)) => {}
+                    Ok(Cow::Owned(expanded)) => {
+                        let body = region.trim_end_matches([' ', '\t', '\r', '\n']);
+                        let trailing = &region[body.len()..];
+                        let lines = body.matches('\n').count();
+                        let mut replacement = if style == ScalarStyle::Plain
+                            && lines == 0
+                            && is_safe_plain(&expanded)
+                        {
+                            expanded
+                        } else {
+                            double_quoted(&expanded, lines, span.start.col())
+                        };
+                        replacement.push_str(trailing);
+                        edits.push((start, end, replacement));
+                    }
+                    Err(error) => {
+                        let at = region
+                            .find(&error.needle)
+                            .map_or(start, |offset| start + offset);
+                        let (line, column) = line_column(text, at);
+                        errors.push(YamlError {
+                            message: sanitize(&error.message()),
+                            pos: Some(Pos {
+                                line,
+                                column,
+                                len: error.needle.chars().count().max(1),
+                            }),
+                            kind: YamlErrorKind::Interpolation,
+                            hint: Some(error.hint()),
+                        });
+                        failed.push((span.start.line(), span.start.col() + 1));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if edits.is_empty() {
+        return Interpolated {
+            text: Cow::Borrowed(text),
+            errors,
+            failed,
+            used,
+        };
+    }
+    let mut out = String::with_capacity(text.len());
+    let mut copied = 0;
+    for (start, end, replacement) in edits {
+        out.push_str(text.get(copied..start).unwrap_or_default());
+        out.push_str(&replacement);
+        copied = end;
+    }
+    out.push_str(text.get(copied..).unwrap_or_default());
+    Interpolated {
+        text: Cow::Owned(out),
+        errors,
+        failed,
+        used,
+    }
+}
+
+/// The byte offset of the `|` or `>` header of the block scalar whose content starts at
+/// `content`: the last indicator on the last line before it that is not blank or a comment.
+fn block_indicator(text: &str, content: usize) -> Option<usize> {
+    let before = text.get(..content)?;
+    let mut end = before.len();
+    loop {
+        let line_start = before[..end].rfind('\n').map_or(0, |i| i + 1);
+        let line = &before[line_start..end];
+        // A comment after the header starts at ` #`; the header itself has no `#`.
+        let code = line.split(" #").next().unwrap_or(line);
+        if let Some(i) = code.rfind(['|', '>']) {
+            return Some(line_start + i);
+        }
+        if line_start == 0 {
+            return None;
+        }
+        end = line_start - 1;
+    }
+}
+
+/// 1-based line and column (in characters) of byte offset `at`.
+fn line_column(text: &str, at: usize) -> (usize, usize) {
+    let before = text.get(..at).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Whether `value` reads back as itself (or as the number, boolean or null it spells) when
+/// written as a plain scalar in any context.
+fn is_safe_plain(value: &str) -> bool {
+    let Some(first) = value.chars().next() else {
+        return false;
+    };
+    let indicator = matches!(
+        first,
+        '?' | ':'
+            | ','
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '#'
+            | '&'
+            | '*'
+            | '!'
+            | '|'
+            | '>'
+            | '\''
+            | '"'
+            | '%'
+            | '@'
+            | '`'
+    ) || (first == '-' && value.chars().nth(1).is_none_or(char::is_whitespace));
+    !indicator
+        && value.trim() == value
+        && !value.ends_with(':')
+        && !value.contains(": ")
+        && !value.contains(" #")
+        && !value.contains(['$', ',', '[', ']', '{', '}', '\t'])
+        && !value.chars().any(char::is_control)
+}
+
+/// `value` as a double-quoted scalar that covers `lines` more lines (escaped line breaks, each
+/// next line indented by `indent` spaces).
+fn double_quoted(value: &str, lines: usize, indent: usize) -> String {
+    let mut out = String::with_capacity(value.len() + 2);
+    out.push('"');
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    for _ in 0..lines {
+        out.push_str("\\\n");
+        out.extend(std::iter::repeat_n(' ', indent));
+    }
+    out.push('"');
+    out
 }
 
 /// Serialises documents as multi-document YAML (export).
@@ -189,6 +413,7 @@ pub fn to_multi_document<T: Serialize>(documents: &[T]) -> Result<String, YamlEr
             message: sanitize(&e.to_string()),
             pos: None,
             kind: YamlErrorKind::Shape,
+            hint: None,
         })?;
         out.push_str(&text);
         if !out.ends_with('\n') {
@@ -221,7 +446,11 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<Option<Probe>, YamlError> {
-        from_document::<Probe>(text, Some(&vars(&[("SET", "v")])))
+        let interpolated = interpolate(text, &vars(&[("SET", "v"), ("TEMP", "0.5")]));
+        if let Some(error) = interpolated.errors.into_iter().next() {
+            return Err(error);
+        }
+        from_document::<Probe>(&interpolated.text)
     }
 
     #[test]
@@ -233,18 +462,72 @@ mod tests {
     }
 
     #[test]
-    fn quoted_scalars_are_not_interpolated() {
-        let probe = parse("name: \"{{$userId}} ${UNSET}\"\n").unwrap().unwrap();
-        assert_eq!(probe.name.value, "{{$userId}} ${UNSET}");
+    fn quoted_and_block_scalars_are_interpolated_like_plain_ones() {
+        for text in [
+            "name: \"${SET}-memory\"\n",
+            "name: '${SET}-memory'\n",
+            "name: |-\n  ${SET}-memory\n",
+            "name: >- # folded\n  ${SET}-memory\n",
+        ] {
+            let probe = parse(text).unwrap().unwrap();
+            assert_eq!(probe.name.value, "v-memory", "{text}");
+        }
+        let probe = parse("name: \"{{$userId}} costs $5, $$ ${UNSET:-x}\"\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(probe.name.value, "{{$userId}} costs $5, $ x");
     }
 
     #[test]
-    fn unset_variables_are_located_errors() {
+    fn a_rewritten_scalar_keeps_every_later_position() {
+        let text =
+            "name: |\n  one ${SET}\n  \"two\"\\\n\n  three\nflag: true\ntemperature: ${TEMP}\n";
+        let interpolated = interpolate(text, &vars(&[("SET", "v\n\"x\""), ("TEMP", "1")]));
+        assert!(interpolated.errors.is_empty());
+        assert_eq!(
+            interpolated.text.lines().count(),
+            text.lines().count(),
+            "{}",
+            interpolated.text
+        );
+        let probe = from_document::<Probe>(&interpolated.text).unwrap().unwrap();
+        assert_eq!(probe.name.value, "one v\n\"x\"\n\"two\"\\\n\nthree\n");
+        let err = from_document::<Probe>(&interpolated.text.replace("flag: true", "flag: 3"))
+            .unwrap_err();
+        assert_eq!(err.pos.unwrap().line, 6);
+    }
+
+    #[test]
+    fn a_plain_reference_can_still_be_a_number() {
+        let probe = parse("name: a\ntemperature: ${TEMP}\n").unwrap().unwrap();
+        assert_eq!(probe.temperature.unwrap().value, 0.5);
+    }
+
+    #[test]
+    fn keys_are_not_interpolated() {
+        let interpolated = interpolate("${SET}: ${SET}\n", &vars(&[("SET", "v")]));
+        assert_eq!(interpolated.text, "${SET}: v\n");
+    }
+
+    #[test]
+    fn unset_variables_are_located_errors_in_every_style() {
         let err = parse("flag: true\nname: ${UNSET}\n").unwrap_err();
-        assert_eq!(err.kind, YamlErrorKind::UnsetVariable);
+        assert_eq!(err.kind, YamlErrorKind::Interpolation);
         assert!(err.message.contains("UNSET"), "{err}");
+        assert!(err.hint.as_deref().unwrap().contains("$$"), "{err:?}");
         let pos = err.pos.unwrap();
         assert_eq!((pos.line, pos.column), (2, 7));
+        let err = parse("flag: true\nname: |\n  text\n  more ${UNSET} here\n").unwrap_err();
+        let pos = err.pos.unwrap();
+        assert_eq!((pos.line, pos.column), (4, 8));
+    }
+
+    #[test]
+    fn unterminated_references_are_located_errors() {
+        let err = parse("name: \"${unterminated\"\n").unwrap_err();
+        assert_eq!(err.kind, YamlErrorKind::Interpolation);
+        assert!(err.message.contains("not closed"), "{err}");
+        assert_eq!(err.pos.unwrap().column, 8);
     }
 
     #[test]

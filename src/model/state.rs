@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::agent::{Agent, AgentSpec};
-use super::names::{AgentName, MemoryStoreName};
+use super::names::{AgentName, MemoryStoreName, ResourceRef};
 use super::ownership::Ownership;
 use super::store::{MemoryStore, MemoryStoreSpec};
 
@@ -15,6 +15,10 @@ use super::store::{MemoryStore, MemoryStoreSpec};
 pub struct DesiredState {
     pub stores: BTreeMap<MemoryStoreName, MemoryStore>,
     pub agents: BTreeMap<AgentName, Agent>,
+    /// The resources that are copies of a `for_each` document, with their template's identity
+    /// (`FILE:LINE`), so a plan can sum up each template in one line.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub templates: BTreeMap<ResourceRef, String>,
 }
 
 /// Everything the project reports, read with one paged list per kind.

@@ -142,6 +142,7 @@ pub fn plan_import(
         not_in_manifests: Vec::new(),
         not_deleted: Vec::new(),
         diagnostics: Vec::new(),
+        templates: Vec::new(),
     })
 }
 

@@ -29,7 +29,7 @@ pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
-    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,
+    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary, TemplateSummary,
 };
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::collections::BTreeSet;
 
 use super::build::Accumulator;
 use super::prepare::{Declared, Prepared, prepare};
-use super::types::{Plan, PlanOptions, Summary, resource_order};
+use super::types::{Plan, PlanOptions, Summary, TemplateSummary, resource_order};
 use super::{agent, order, references, store};
 use crate::model::{AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef};
 
@@ -102,6 +102,7 @@ pub fn plan_indexed(
     out.not_deleted
         .sort_by(|a, b| resource_order(&a.resource).cmp(&resource_order(&b.resource)));
     let summary = Summary::of(&out.actions, out.conflicts.len());
+    let templates = TemplateSummary::of(desired, &out.actions);
     Plan {
         set: options.set.clone(),
         prune: options.prune,
@@ -113,6 +114,7 @@ pub fn plan_indexed(
         not_deleted: out.not_deleted,
         diagnostics: out.diagnostics,
         summary,
+        templates,
     }
 }
 

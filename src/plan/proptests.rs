@@ -132,6 +132,7 @@ fn desired_state() -> impl Strategy<Value = DesiredState> {
                     (name.clone(), Agent { name, spec })
                 })
                 .collect(),
+            templates: std::collections::BTreeMap::new(),
         })
 }
 

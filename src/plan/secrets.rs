@@ -242,7 +242,7 @@ const CREDENTIAL_WORDS: [&str; 6] = [
 /// `project_connection_id` or `token_limit`-like names that merely start with a credential word.
 /// Compared ignoring ASCII case and reading `-` as `_`, without building the folded name: every
 /// path of every change is checked when a plan is rendered.
-fn is_credential_name(key: &str) -> bool {
+pub fn is_credential_name(key: &str) -> bool {
     let folded = |b: u8| {
         if b == b'-' {
             b'_'

@@ -57,6 +57,7 @@ pub(crate) fn desired(stores: &[MemoryStore], agents: &[Agent]) -> DesiredState 
     DesiredState {
         stores: stores.iter().map(|s| (s.name.clone(), s.clone())).collect(),
         agents: agents.iter().map(|a| (a.name.clone(), a.clone())).collect(),
+        templates: BTreeMap::new(),
     }
 }
 
@@ -395,6 +396,7 @@ fn saved_plan_round_trips_through_json() {
         endpoint: "local".to_owned(),
         set: p.set.clone(),
         manifest_digest: "abc".to_owned(),
+        variables: vec!["CHAT_MODEL".to_owned(), "MCP_API_KEY".to_owned()],
         plan: p,
     };
     let text = serde_json::to_string(&saved).unwrap();

@@ -62,6 +62,44 @@ pub struct Plan {
     /// Problems found while planning (dangling store references, unverifiable options).
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
+    /// One entry per `for_each` template of the manifests: how many copies it declares and
+    /// what the plan does to them (each copy is also its own action above).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub templates: Vec<TemplateSummary>,
+}
+
+/// What a plan does to the copies of one `for_each` template.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateSummary {
+    /// The template's `FILE:LINE` (of its `for_each`).
+    pub template: String,
+    /// How many resources it declares.
+    pub copies: usize,
+    /// The actions on those resources, counted as in [`Plan::summary`].
+    pub summary: Summary,
+}
+
+impl TemplateSummary {
+    /// Per template of `desired`, in template order, the actions of `actions` on its copies.
+    pub fn of(desired: &crate::model::DesiredState, actions: &[Action]) -> Vec<TemplateSummary> {
+        let mut out: std::collections::BTreeMap<&str, (usize, Vec<Action>)> =
+            std::collections::BTreeMap::new();
+        for template in desired.templates.values() {
+            out.entry(template).or_default().0 += 1;
+        }
+        for action in actions {
+            if let Some(template) = desired.templates.get(&action.resource) {
+                out.entry(template).or_default().1.push(action.clone());
+            }
+        }
+        out.into_iter()
+            .map(|(template, (copies, actions))| TemplateSummary {
+                template: template.to_owned(),
+                copies,
+                summary: Summary::of(&actions, 0),
+            })
+            .collect()
+    }
 }
 
 impl Plan {
@@ -364,6 +402,11 @@ pub struct SavedPlan {
     pub set: SetName,
     /// sha256 of the manifests the plan was made from.
     pub manifest_digest: String,
+    /// The names of the variables the manifests' `${…}` found set (`--var`, environment, env
+    /// file), so a reviewer sees what shaped the plan. Names only: a value may be a credential
+    /// whatever its variable is called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variables: Vec<String>,
     pub plan: Plan,
 }
 

@@ -113,7 +113,11 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
         writeln!(out)?;
     }
 
-    writeln!(out, "{}", p.paint(BOLD, &summary_line(&plan.summary)))
+    writeln!(out, "{}", p.paint(BOLD, &summary_line(&plan.summary)))?;
+    for line in super::template_lines(plan) {
+        writeln!(out, "  {line}")?;
+    }
+    Ok(())
 }
 
 fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Result<()> {

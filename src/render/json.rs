@@ -16,6 +16,34 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// The JSON document for a plan.
 pub fn to_value(plan: &Plan) -> Value {
+    let mut document = document(plan);
+    // Only plans of `for_each` manifests have templates; other documents stay as they were.
+    if !plan.templates.is_empty()
+        && let Value::Object(map) = &mut document
+    {
+        map.insert(
+            "templates".to_owned(),
+            plan.templates
+                .iter()
+                .map(|t| {
+                    json!({
+                        "template": t.template,
+                        "copies": t.copies,
+                        "to_add": t.summary.to_add,
+                        "to_change": t.summary.to_change,
+                        "to_replace": t.summary.to_replace,
+                        "to_destroy": t.summary.to_destroy,
+                        "to_import": t.summary.to_import,
+                        "blocked": t.summary.blocked,
+                    })
+                })
+                .collect(),
+        );
+    }
+    document
+}
+
+fn document(plan: &Plan) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
         "set": plan.set.as_str(),

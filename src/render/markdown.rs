@@ -13,6 +13,13 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
     writeln!(out)?;
     writeln!(out, "**{}**", summary_line(&plan.summary))?;
     writeln!(out)?;
+    let templates = super::template_lines(plan);
+    for line in &templates {
+        writeln!(out, "- {}", prose(line))?;
+    }
+    if !templates.is_empty() {
+        writeln!(out)?;
+    }
 
     if plan.actions.is_empty() && plan.conflicts.is_empty() {
         writeln!(out, "No changes. The project matches the manifests.")?;

@@ -57,6 +57,19 @@ pub fn summary_line(s: &Summary) -> String {
     line
 }
 
+/// One line per `for_each` template: `for_each FILE:LINE: N copies; Plan: …`.
+pub fn template_lines(plan: &crate::plan::Plan) -> Vec<String> {
+    plan.templates
+        .iter()
+        .map(|t| {
+            let copies = plural(t.copies, "copy", "copies");
+            let line = summary_line(&t.summary);
+            let counts = line.strip_prefix("Plan: ").unwrap_or(&line);
+            format!("for_each {}: {copies}; {counts}", t.template)
+        })
+        .collect()
+}
+
 /// What happens to the resource, as a phrase after its `KIND/NAME`.
 pub fn phrase(action: &Action) -> &'static str {
     match (action.kind, action.resource.kind()) {

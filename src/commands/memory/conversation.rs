@@ -51,11 +51,11 @@ impl File {
     /// further into the text: it names the actual problem (an unknown role, a misspelt key)
     /// where "matches neither shape" would not.
     fn parse(text: &str) -> Result<Option<File>, yaml::YamlError> {
-        let list = match yaml::from_document::<Vec<Turn>>(text, None) {
+        let list = match yaml::from_document::<Vec<Turn>>(text) {
             Ok(turns) => return Ok(turns.map(File::Turns)),
             Err(e) => e,
         };
-        let map = match yaml::from_document::<BTreeMap<String, Vec<Turn>>>(text, None) {
+        let map = match yaml::from_document::<BTreeMap<String, Vec<Turn>>>(text) {
             Ok(scopes) => return Ok(scopes.map(File::Scopes)),
             Err(e) => e,
         };

@@ -172,6 +172,18 @@ fn convert_tool(
             )
             .with_hint("use \"{{$userId}}\" for per-user memory"),
         );
+    } else if let Some(c) = parsed.scope.chars().find(|c| c.is_control()) {
+        check.errors.push(
+            Diagnostic::error(
+                check.doc.file,
+                located("scope"),
+                format!(
+                    "`scope` contains the control character {}",
+                    c.escape_unicode()
+                ),
+            )
+            .with_hint("a scope names whose memories: \"{{$userId}}\" or printable text"),
+        );
     }
     refs.push(ToolStoreRef {
         store: store.clone(),

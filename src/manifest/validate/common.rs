@@ -20,7 +20,13 @@ pub const MAX_DESCRIPTION_CHARS: usize = 512;
 pub struct Checker<'a, 'd> {
     pub doc: Document<'a>,
     pub errors: &'d mut Vec<Diagnostic>,
-    pub warnings: &'d mut Vec<Diagnostic>,
+    /// File positions (line, column) of values whose `${…}` could not be expanded: they were
+    /// reported once, and whatever else is found wrong there follows from it.
+    pub failed: Vec<(usize, usize)>,
+    /// The errors about those values, added after the rest of the document is checked.
+    pub interpolation: Vec<Diagnostic>,
+    /// The variables the document's references found set.
+    pub used: std::collections::BTreeSet<String>,
 }
 
 impl Checker<'_, '_> {
@@ -120,7 +126,8 @@ impl Checker<'_, '_> {
         description.value.clone()
     }
 
-    /// A string the service requires to be non-empty (model deployment names).
+    /// A model deployment name: required non-empty, and free of control characters (which
+    /// could only be a mistake, and would be sent to the service as they are).
     pub fn required(&mut self, value: &Spanned<String>, field: &str) -> String {
         if value.value.trim().is_empty() {
             self.error_hint(
@@ -128,37 +135,16 @@ impl Checker<'_, '_> {
                 format!("`{field}` must not be empty"),
                 "name a model deployment of the project, for example gpt-4.1-mini",
             );
-        } else {
-            self.not_interpolated(value, field);
-        }
-        value.value.clone()
-    }
-
-    /// Warns about `${VAR}` inside a quoted or block scalar: interpolation applies to plain
-    /// scalars only (so prompts and `{{$userId}}` stay verbatim), which surprises people who
-    /// quoted a model name out of habit.
-    fn not_interpolated(&mut self, value: &Spanned<String>, field: &str) {
-        if !value.value.contains("${") {
-            return;
-        }
-        let Some(pos) = self.doc.at(value) else {
-            return;
-        };
-        let quoted = self
-            .doc
-            .file
-            .line(pos.line)
-            .and_then(|l| l.chars().nth(pos.column.saturating_sub(1)))
-            .is_some_and(|c| matches!(c, '"' | '\'' | '|' | '>'));
-        if quoted {
-            self.warnings.push(
-                Diagnostic::warning(
-                    self.doc.file,
-                    Some(pos),
-                    format!("`{field}` contains `${{` inside quotes, so it is not interpolated"),
-                )
-                .with_hint("variables are expanded in unquoted values only; remove the quotes"),
+        } else if let Some(c) = value.value.chars().find(|c| c.is_control()) {
+            self.error_hint(
+                value,
+                format!(
+                    "`{field}` contains the control character {}",
+                    c.escape_unicode()
+                ),
+                "a deployment name is printable text; check the quoting and escapes",
             );
         }
+        value.value.clone()
     }
 }

@@ -122,12 +122,8 @@ impl<'a> Document<'a> {
         if let Some((name, expected)) = parse_unknown_field(&error.message) {
             message = format!("unknown field `{name}`");
             hint = Some(unknown_field_hint(&name, &expected));
-        } else if error.kind == YamlErrorKind::UnsetVariable {
-            let name = message.split('`').nth(1).unwrap_or("VAR").to_owned();
-            message = format!("variable `{name}` is not set");
-            hint = Some(format!(
-                "set {name} in the environment or in .env, or give a default: ${{{name}:-value}}"
-            ));
+        } else if error.kind == YamlErrorKind::Interpolation {
+            hint.clone_from(&error.hint);
         } else if error.kind == YamlErrorKind::Budget {
             message = format!("document is too large or too deeply nested to read ({message})");
             hint = Some(

@@ -3,13 +3,14 @@
 //! Each file is split into documents; each document is parsed twice, first for its header
 //! (`apiVersion`, `kind`), then as the type its kind names. A syntax error ends that document
 //! only; shape errors (unknown fields, wrong types, unset variables) are all reported, by
-//! parsing again past each one ([`repair`]); limits, names and cross-document checks
+//! parsing again past each one ([`repair`]), and every `${…}` that cannot be expanded; limits, names and cross-document checks
 //! (duplicates, store references) are collected for everything that parsed. Nothing here does
 //! I/O.
 
 mod agent;
 mod common;
 mod document;
+mod for_each;
 mod repair;
 mod store;
 
@@ -26,6 +27,7 @@ use super::suggest::did_you_mean;
 use super::variables::Variables;
 use super::yaml::{self, Pos};
 use common::Checker;
+pub use for_each::{ForEachLists, list_files};
 use repair::Repair;
 
 /// Valid manifests: the desired state and what else commands need to know about them.
@@ -37,6 +39,9 @@ pub struct Validated {
     pub digest: String,
     pub warnings: Vec<Diagnostic>,
     pub file_count: usize,
+    /// The variables the manifests' references found set, with their values (a saved plan
+    /// records their names).
+    pub variables: BTreeMap<String, String>,
     /// Memory search tools naming a store the manifests do not declare. At `validate` these
     /// are warnings (already in `warnings`); `plan` checks them against the live project and
     /// turns the ones it cannot find into errors with [`UndeclaredStore::diagnostic`].
@@ -64,33 +69,67 @@ struct Declared {
     location: String,
 }
 
-/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment.
+/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment. A
+/// `for_each: {file: …}` is an error here; see [`validate_with`].
 pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Diagnostics> {
+    validate_with(files, vars, &ForEachLists::default())
+}
+
+/// [`validate`], with the list files that `for_each: {file: …}` documents name (read by the
+/// edge, see [`list_files`]).
+pub fn validate_with(
+    files: &[SourceFile],
+    vars: &Variables,
+    lists: &ForEachLists,
+) -> Result<Validated, Diagnostics> {
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut desired = DesiredState::default();
     let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
     let mut tool_refs = Vec::new();
+    let mut used = std::collections::BTreeSet::new();
 
     for (file_index, file) in files.iter().enumerate() {
         let mut resources = 0usize;
         let errors_before = errors.len();
         for doc in document::split(file) {
+            let doc_errors = errors.len();
             let mut check = Checker {
                 doc,
                 errors: &mut errors,
-                warnings: &mut warnings,
+                failed: Vec::new(),
+                interpolation: Vec::new(),
+                used: std::collections::BTreeSet::new(),
             };
             if let Some(found) = check_document(
                 &mut check,
                 file_index,
                 vars,
+                lists,
                 &mut desired,
                 &mut declared,
                 &mut tool_refs,
             ) {
                 resources += found;
             }
+            used.append(&mut check.used);
+            let failed = std::mem::take(&mut check.failed);
+            let interpolation = std::mem::take(&mut check.interpolation);
+            if !interpolation.is_empty() {
+                let mut index = 0;
+                errors.retain(|d| {
+                    index += 1;
+                    index <= doc_errors || !failed.contains(&(d.line, d.column))
+                });
+                errors.extend(interpolation);
+            }
+            // The copies of a `for_each` document repeat the template's problems: once each.
+            let mut seen = std::collections::BTreeSet::new();
+            let mut index = 0;
+            errors.retain(|d| {
+                index += 1;
+                index <= doc_errors || seen.insert((d.line, d.column, d.message.clone()))
+            });
         }
         // Within a file, in reading order (repairs and limit checks find them out of order).
         errors[errors_before..].sort_by_key(|d: &Diagnostic| (d.line, d.column));
@@ -153,6 +192,10 @@ pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Dia
         digest,
         warnings,
         file_count: files.len(),
+        variables: used
+            .into_iter()
+            .filter_map(|name| Some((name.clone(), vars.get(&name)?.to_owned())))
+            .collect(),
         undeclared_stores,
     })
 }
@@ -163,12 +206,13 @@ fn check_document(
     check: &mut Checker<'_, '_>,
     file_index: usize,
     vars: &Variables,
+    lists: &ForEachLists,
     desired: &mut DesiredState,
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
     tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
 ) -> Option<usize> {
     let doc = check.doc;
-    let header = match yaml::from_document::<Header>(doc.text, None) {
+    let header = match yaml::from_document::<Header>(doc.text) {
         Ok(Some(header)) => header,
         Ok(None) => return Some(0),
         Err(error) => {
@@ -208,13 +252,72 @@ fn check_document(
         }
         Some(_) => {}
     }
+    let Ok(copies) = for_each::values(check, lists) else {
+        return None;
+    };
+    let Some((values, template)) = copies else {
+        return declare(
+            check, &kind, file_index, vars, None, desired, declared, tool_refs,
+        );
+    };
+    let mut count = 0;
+    for value in values {
+        let copy = Copy {
+            each: &value,
+            template: &template,
+        };
+        let vars = vars.with("each", &value);
+        count += declare(
+            check,
+            &kind,
+            file_index,
+            &vars,
+            Some(copy),
+            desired,
+            declared,
+            tool_refs,
+        )
+        .unwrap_or(0);
+    }
+    Some(count)
+}
+
+/// One copy of a `for_each` document: its value and its template's identity.
+#[derive(Debug, Clone, Copy)]
+struct Copy<'a> {
+    each: &'a str,
+    template: &'a str,
+}
+
+/// Parses and checks the document as its `kind` (once, or once per `for_each` copy) and adds
+/// the resource to `desired`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the validation state, passed down one level"
+)]
+fn declare(
+    check: &mut Checker<'_, '_>,
+    kind: &yaml::Spanned<String>,
+    file_index: usize,
+    vars: &Variables,
+    copy: Option<Copy<'_>>,
+    desired: &mut DesiredState,
+    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
+    tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+) -> Option<usize> {
     match kind.value.as_str() {
         "MemoryStore" => {
             let raw = parse::<raw::MemoryStore>(check, vars)?;
             let store = store::convert(check, &raw)?;
             let key = (ResourceKind::MemoryStore, store.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name) {
+            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
+            }
+            if let Some(copy) = copy {
+                desired.templates.insert(
+                    crate::model::ResourceRef::MemoryStore(store.name.clone()),
+                    copy.template.to_owned(),
+                );
             }
             desired.stores.insert(store.name.clone(), store);
             Some(1)
@@ -224,13 +327,19 @@ fn check_document(
             let mut refs = Vec::new();
             let agent = agent::convert(check, &raw, &mut refs)?;
             let key = (ResourceKind::Agent, agent.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name) {
+            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
             }
             tool_refs.extend(
                 refs.into_iter()
                     .map(|r| (agent.name.clone(), file_index, r)),
             );
+            if let Some(copy) = copy {
+                desired.templates.insert(
+                    crate::model::ResourceRef::Agent(agent.name.clone()),
+                    copy.template.to_owned(),
+                );
+            }
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)
         }
@@ -239,7 +348,7 @@ fn check_document(
                 Some(near) => format!("did you mean `{near}`?"),
                 None => "foundryctl manages `MemoryStore` and `Agent`".to_owned(),
             };
-            check.error_hint(&kind, format!("unknown kind `{other}`"), hint);
+            check.error_hint(kind, format!("unknown kind `{other}`"), hint);
             None
         }
     }
@@ -254,24 +363,33 @@ fn parse<T: serde::de::DeserializeOwned>(
     vars: &Variables,
 ) -> Option<T> {
     let doc = check.doc;
+    let mut interpolated = yaml::interpolate(doc.text, vars.as_map());
+    check.used.append(&mut interpolated.used);
+    for error in &interpolated.errors {
+        check.interpolation.push(doc.yaml_error(error));
+    }
+    check.failed.extend(
+        interpolated
+            .failed
+            .iter()
+            .map(|&(line, column)| (line + doc.line_offset, column)),
+    );
+    let source: &str = &interpolated.text;
     let mut repair: Option<Repair> = None;
     for _ in 0..=repair::MAX_REPAIRS {
         let text = repair.as_ref().map(Repair::text);
-        let error = match yaml::from_document::<T>(
-            text.as_deref().unwrap_or(doc.text),
-            Some(vars.as_map()),
-        ) {
+        let error = match yaml::from_document::<T>(text.as_deref().unwrap_or(source)) {
             // The header parsed, so the document is not empty; an empty result would simply
             // be nothing to add.
             Ok(value) => return value,
             Err(error) => error,
         };
-        let repair = repair.get_or_insert_with(|| Repair::new(doc.text));
+        let repair = repair.get_or_insert_with(|| Repair::new(source));
         if repair.caused(&error) {
             return None;
         }
         check.errors.push(doc.yaml_error(&error));
-        if doc.text.len() > repair::MAX_REPAIRED_LEN || !repair.blank_for(&error) {
+        if source.len() > repair::MAX_REPAIRED_LEN || !repair.blank_for(&error) {
             return None;
         }
     }
@@ -285,17 +403,32 @@ fn first_declaration(
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
     key: (ResourceKind, String),
     name: &yaml::Spanned<String>,
+    copy: Option<Copy<'_>>,
 ) -> bool {
     let here = Diagnostic::error(check.doc.file, check.doc.at(name), "").location();
     if let Some(first) = declared.get(&key) {
-        check.error_hint(
-            name,
-            format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
-            format!(
-                "first declared at {}; each resource must be declared once",
-                first.location
+        let (message, hint) = match copy {
+            Some(copy) => (
+                format!(
+                    "{} `{}` is declared twice: the `for_each` value `{}` gives a name already taken",
+                    key.0.manifest_kind(),
+                    key.1,
+                    copy.each
+                ),
+                format!(
+                    "first declared at {}; put ${{each}} in the name so that every copy has its own",
+                    first.location
+                ),
             ),
-        );
+            None => (
+                format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
+                format!(
+                    "first declared at {}; each resource must be declared once",
+                    first.location
+                ),
+            ),
+        };
+        check.error_hint(name, message, hint);
         return false;
     }
     declared.insert(key, Declared { location: here });

@@ -2,7 +2,7 @@
 //! first one.
 //!
 //! # Expected flow
-//! Parse; on a located shape problem (unknown field, wrong type, unset variable), report it,
+//! Parse; on a located shape problem (unknown field, wrong type), report it,
 //! blank the entry it is on out of a working copy of the text, and parse the copy again,
 //! until it parses or a problem cannot be repaired this way.
 //!
@@ -68,10 +68,7 @@ impl Repair {
     /// Blanks the entry on 1-based `line` and the block nested under it, if `error` is a
     /// problem of that entry that blanking can get past. Returns whether it did.
     pub fn blank_for(&mut self, error: &YamlError) -> bool {
-        let repairable = matches!(
-            error.kind,
-            YamlErrorKind::Shape | YamlErrorKind::UnsetVariable
-        );
+        let repairable = matches!(error.kind, YamlErrorKind::Shape);
         match error.pos {
             Some(pos) if repairable && !error.message.starts_with("missing field") => {
                 self.blank_entry(pos.line)
@@ -182,6 +179,7 @@ mod tests {
                 len: 1,
             }),
             kind: YamlErrorKind::Shape,
+            hint: None,
         }
     }
 

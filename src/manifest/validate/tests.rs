@@ -1,6 +1,8 @@
 //! Unit tests of validation: what valid manifests become, and that every problem is found.
 
 use super::*;
+use std::collections::BTreeSet;
+
 use crate::model::{AgentName, MemoryStoreName, Tool};
 
 fn files(texts: &[(&str, &str)]) -> Vec<SourceFile> {
@@ -246,5 +248,119 @@ spec:
             "7:35 invalid boolean (strict mode expects true/false)"
         ],
         "{found:#?}"
+    );
+}
+
+const FOR_EACH: &str = "apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata:
+  name: ${each}-memory
+  for_each: [att01, att02]
+spec: {chat_model: m, embedding_model: e, description: \"for ${each}\"}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata:
+  name: ${each}-tutor
+  for_each: {file: attendees.txt}
+spec:
+  model: m
+  instructions: |
+    You teach ${each}.
+  tools:
+    - type: memory_search
+      memory_store_name: ${each}-memory
+      scope: \"{{$userId}}\"
+";
+
+fn lists(text: &str) -> ForEachLists {
+    ForEachLists(BTreeMap::from([(
+        ("w.yaml".to_owned(), "attendees.txt".to_owned()),
+        Ok(text.to_owned()),
+    )]))
+}
+
+#[test]
+fn for_each_declares_one_resource_per_value_and_copies_reference_each_other() {
+    let v = validate_with(
+        &files(&[("w.yaml", FOR_EACH)]),
+        &vars(),
+        &lists("# attendees\natt01\natt02\n"),
+    )
+    .unwrap();
+    assert!(v.warnings.is_empty(), "{:?}", v.warnings);
+    let stores: Vec<_> = v.desired.stores.keys().map(|n| n.as_str()).collect();
+    assert_eq!(stores, ["att01-memory", "att02-memory"]);
+    let store = &v.desired.stores[&MemoryStoreName::new("att02-memory").unwrap()];
+    assert_eq!(store.spec.description, "for att02");
+    let tutor = &v.desired.agents[&AgentName::new("att01-tutor").unwrap()];
+    assert_eq!(
+        tutor.spec.instructions.as_deref(),
+        Some("You teach att01.\n")
+    );
+    let Tool::MemorySearch(tool) = &tutor.spec.tools[0] else {
+        panic!("{:?}", tutor.spec.tools);
+    };
+    assert_eq!(tool.memory_store_name.as_str(), "att01-memory");
+    let templates: BTreeSet<_> = v.desired.templates.values().cloned().collect();
+    assert_eq!(
+        templates,
+        BTreeSet::from(["w.yaml:5".into(), "w.yaml:12".into()])
+    );
+    assert_eq!(v.desired.templates.len(), 4);
+}
+
+#[test]
+fn a_for_each_value_that_repeats_a_name_is_an_error_at_the_template_naming_it() {
+    let got = messages(validate_with(
+        &files(&[("w.yaml", FOR_EACH)]),
+        &vars(),
+        &lists("att01\natt03\natt01\n"),
+    ));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].starts_with("11:9 Agent `att01-tutor` is declared twice"),
+        "{got:?}"
+    );
+    assert!(got[0].contains("`for_each` value `att01`"), "{got:?}");
+    // The tutor of att03 names a store nobody declares: a warning, not an error.
+}
+
+#[test]
+fn a_template_problem_is_reported_once_not_once_per_copy() {
+    let text = FOR_EACH.replace("model: m\n", "model: m\n  temperature: 9\n");
+    let got = messages(validate_with(
+        &files(&[("w.yaml", &text)]),
+        &vars(),
+        &lists("a\nb\nc\n"),
+    ));
+    assert_eq!(got.len(), 1, "{got:?}");
+}
+
+#[test]
+fn for_each_must_list_values_and_its_file_must_have_been_read() {
+    let empty = FOR_EACH.replace("[att01, att02]", "[]");
+    let got = messages(validate_with(
+        &files(&[("w.yaml", &empty)]),
+        &vars(),
+        &lists("a\n"),
+    ));
+    assert_eq!(got, ["5:13 `for_each` has no values"]);
+    let got = messages(validate(&files(&[("w.yaml", FOR_EACH)]), &vars()));
+    assert_eq!(
+        got,
+        ["12:13 the `for_each` file attendees.txt was not read"]
+    );
+    let got = messages(validate_with(
+        &files(&[("w.yaml", FOR_EACH)]),
+        &vars(),
+        &ForEachLists(BTreeMap::from([(
+            ("w.yaml".to_owned(), "attendees.txt".to_owned()),
+            Err("no such file".to_owned()),
+        )])),
+    ));
+    assert_eq!(
+        got,
+        ["12:13 cannot read the `for_each` file attendees.txt: no such file"]
     );
 }
