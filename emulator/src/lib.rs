@@ -16,6 +16,7 @@
 //! ```
 //!
 //! Code map: `config` (what can be configured), `server` (accept loop, faults, stats), `tls`,
+//! `tokens` (loopback token endpoints for credential tests: GitHub-Actions-shaped OIDC, Entra),
 //! `db` (SQLite), `api` (routes, one module per resource), `ids` (id layouts), `extract`
 //! (the memory stand-ins). The emulator has its own wire types (JSON values shaped here) and
 //! never imports the foundryctl client's, so a misspelt field cannot hide on both sides.
@@ -27,8 +28,10 @@ pub mod extract;
 mod ids;
 mod server;
 mod tls;
+pub mod tokens;
 
 pub use config::{
     Config, DEFAULT_UPDATE_PROCESSING, FaultConfig, FaultEnvError, Storage, TlsConfig,
 };
 pub use server::{Emulator, Stats};
+pub use tokens::TokenEndpoints;

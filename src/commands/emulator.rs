@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
-use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig};
+use foundry_emulator::{Config, Emulator, FaultConfig, Storage, TlsConfig, TokenEndpoints};
 
 use crate::cli::GlobalArgs;
 use crate::exit::ExitStatus;
@@ -47,7 +47,9 @@ pub struct Args {
     #[arg(long)]
     pub seed: Option<u64>,
 
-    /// Reject requests that carry no bearer token (401).
+    /// Accept only bearer tokens this emulator issued, for https://ai.azure.com, unexpired
+    /// (401 otherwise). Its loopback token endpoints (Entra-shaped, and GitHub-Actions-shaped
+    /// OIDC) are printed at startup; see docs/authentication.md.
     #[arg(long)]
     pub require_token: bool,
 
@@ -112,6 +114,8 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         faults,
         require_token: args.require_token,
+        require_issued_token: args.require_token,
+        token_lifetime: Config::default().token_lifetime,
         tls,
         update_processing: Duration::from_millis(args.update_processing_ms),
     })
@@ -170,6 +174,29 @@ fn startup_notes(endpoint: &str, data_dir: Option<&Path>, cert: Option<&Path>) -
     notes
 }
 
+/// How to use the loopback token endpoints: the variables the credential flows read. The
+/// secrets are per run and for this emulator only.
+fn token_notes(endpoints: &TokenEndpoints, required: bool) -> String {
+    let host = &endpoints.authority_host;
+    let mut notes = format!(
+        "emulator: token endpoints (test tokens, loopback only): AZURE_AUTHORITY_HOST={host} \
+         AZURE_TENANT_ID=emulator AZURE_CLIENT_ID=emulator AZURE_CLIENT_SECRET={} \
+         ACTIONS_ID_TOKEN_REQUEST_URL={} ACTIONS_ID_TOKEN_REQUEST_TOKEN={}\n",
+        endpoints.client_secret, endpoints.oidc_request_url, endpoints.oidc_request_token
+    );
+    if required {
+        notes.push_str(
+            "emulator: --require-token: only tokens issued above are accepted (FOUNDRY_TOKEN=local is refused)\n",
+        );
+    }
+    if !host.starts_with("https:") {
+        notes.push_str(
+            "hint: the Azure SDKs and foundryctl accept only an https authority host; restart with --tls\n",
+        );
+    }
+    notes
+}
+
 /// Waits for Ctrl-C, or SIGTERM on Unix (what `docker stop`, systemd and `kill` send), so both
 /// stop the emulator cleanly.
 async fn stop_requested() -> anyhow::Result<()> {
@@ -206,6 +233,9 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
         "{}",
         startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref())
     );
+    if let Some(endpoints) = emulator.token_endpoints() {
+        eprint!("{}", token_notes(&endpoints, args.require_token));
+    }
     if faults.is_active() {
         eprintln!("emulator: injecting faults: {faults:?}");
     }
@@ -232,6 +262,39 @@ mod tests {
              emulator:   or, same data without this server: foundryctl --endpoint local:/srv/foundry COMMAND\n\
              emulator: SDKs and other tools: PROJECT_ENDPOINT=http://127.0.0.1:8080/api/projects/local (any bearer token is accepted)\n\
              hint: the official SDKs send bearer tokens only over https; restart with --tls for them\n"
+        );
+    }
+
+    #[test]
+    fn token_notes_give_every_variable_and_warn_about_plain_http() {
+        let endpoints = TokenEndpoints {
+            authority_host: "http://127.0.0.1:8080".into(),
+            oidc_request_url: "http://127.0.0.1:8080/oidc/token".into(),
+            oidc_request_token: "rt".into(),
+            client_secret: "cs".into(),
+        };
+        let notes = token_notes(&endpoints, true);
+        for expected in [
+            "AZURE_AUTHORITY_HOST=http://127.0.0.1:8080 ",
+            "AZURE_CLIENT_SECRET=cs ",
+            "ACTIONS_ID_TOKEN_REQUEST_URL=http://127.0.0.1:8080/oidc/token ",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN=rt\n",
+            "FOUNDRY_TOKEN=local is refused",
+            "restart with --tls",
+        ] {
+            assert!(
+                notes.contains(expected),
+                "{expected:?} missing from:\n{notes}"
+            );
+        }
+        let https = TokenEndpoints {
+            authority_host: "https://127.0.0.1:8080".into(),
+            ..endpoints
+        };
+        let notes = token_notes(&https, false);
+        assert!(
+            !notes.contains("--tls") && !notes.contains("refused"),
+            "{notes}"
         );
     }
 

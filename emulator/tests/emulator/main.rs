@@ -8,3 +8,4 @@ mod faults;
 mod memories;
 mod responses;
 mod stores;
+mod tokens;
