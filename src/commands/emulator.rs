@@ -229,10 +229,14 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let data_dir = args.data.as_deref().map(absolute);
     let cert = emulator.certificate_path().map(absolute);
-    eprint!(
-        "{}",
-        startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref())
-    );
+    let mut notes = startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref());
+    if args.require_token {
+        notes = notes.replace(
+            "(any bearer token is accepted)",
+            "(with a token from the endpoints below)",
+        );
+    }
+    eprint!("{notes}");
     if let Some(endpoints) = emulator.token_endpoints() {
         eprint!("{}", token_notes(&endpoints, args.require_token));
     }
