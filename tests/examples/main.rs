@@ -303,6 +303,32 @@ fn a_pull_request_is_planned_in_one_comment_updated_on_each_push() {
 }
 
 #[test]
+fn a_pull_request_fails_on_a_conflict_and_says_so_in_its_comment() {
+    let w = World::start();
+    w.write_manifests(&world::seed_manifests());
+    w.create_unmanaged_store("dev-prefs-memory");
+    let run = github::run(
+        &w,
+        "plan.yml",
+        &Event::pull_request(9, "eee555"),
+        &github_vars(&w),
+    );
+    let job = run.job("plan");
+    assert!(!job.ok);
+    assert_eq!(job.step("Plan").outputs["exitcode"], "6");
+    assert_eq!(job.step("Pass on 0 or 2, fail on 3, 4 or 6").code, Some(6));
+    let comment = &w.comments()["1"];
+    assert!(
+        comment.contains("### foundryctl plan: conflict"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("foundryctl output"),
+        "the reason is in the comment: {comment}"
+    );
+}
+
+#[test]
 fn a_pull_request_fails_on_invalid_manifests_and_on_a_blocked_plan() {
     let w = World::start();
     let vars = github_vars(&w);

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use foundry_emulator::{Config, Emulator, Storage, TlsConfig, TokenEndpoints};
 use foundryctl::foundry::{ApiVersion, Auth, Client, TransportConfig};
-use foundryctl::model::MemoryStoreName;
+use foundryctl::model::{MemoryStoreName, MemoryStoreSpec};
 use reqwest::Url;
 use serde_json::Value;
 
@@ -159,6 +159,22 @@ impl World {
                 self.client
                     .update_store(&name, description, &store.metadata),
             )
+            .unwrap();
+    }
+
+    /// Creates a store nobody stamped, as someone in the portal would.
+    pub fn create_unmanaged_store(&self, name: &str) {
+        let spec = MemoryStoreSpec {
+            chat_model: "gpt-4.1-mini".into(),
+            embedding_model: "text-embedding-3-large".into(),
+            ..MemoryStoreSpec::default()
+        };
+        self.rt
+            .block_on(self.client.create_store(
+                &MemoryStoreName::new(name).unwrap(),
+                &spec,
+                &BTreeMap::new(),
+            ))
             .unwrap();
     }
 
