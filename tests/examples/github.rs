@@ -248,6 +248,18 @@ fn job_order(jobs: &serde_json::Map<String, Value>) -> Vec<String> {
 
 /// Runs `examples/github-actions/FILE` for `event` with repository `vars`.
 pub fn run(world: &World, file: &str, event: &Event, vars: &HashMap<String, String>) -> Run {
+    run_with(world, file, event, vars, |_| {})
+}
+
+/// [`run`], calling `before_job(job id)` before each job that runs: the moment a reviewer
+/// approves, or someone else changes the project.
+pub fn run_with(
+    world: &World,
+    file: &str,
+    event: &Event,
+    vars: &HashMap<String, String>,
+    mut before_job: impl FnMut(&str),
+) -> Run {
     let wf = world::load(&format!("examples/github-actions/{file}"));
     let dir = world.run_dir();
     let artifacts = dir.join("artifacts");
@@ -275,6 +287,7 @@ pub fn run(world: &World, file: &str, event: &Event, vars: &HashMap<String, Stri
             done.insert(job_id, Job::default());
             continue;
         }
+        before_job(&job_id);
         let mut base = ctx.env(wf.get("env"));
         base.extend(ctx.env(spec.get("env")));
         let job = run_job(

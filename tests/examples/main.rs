@@ -394,6 +394,34 @@ fn a_merge_applies_the_reviewed_plan_and_the_next_finds_nothing_to_do() {
 }
 
 #[test]
+fn a_plan_made_stale_while_awaiting_approval_is_refused_not_applied() {
+    let w = World::start();
+    w.write_manifests(&world::seed_manifests());
+    let vars = github_vars(&w);
+    assert_ok(github::run(&w, "apply.yml", &Event::push(), &vars).job("apply"));
+    w.write_manifests(&world::seed_manifests().replace(
+        "Developer preferences and working context.",
+        "Reviewed description.",
+    ));
+    let run = github::run_with(&w, "apply.yml", &Event::push(), &vars, |job| {
+        if job == "apply" {
+            w.edit_store_behind_foundryctls_back("dev-prefs-memory", "Someone else's edit.");
+        }
+    });
+    assert_eq!(run.job("plan").outputs["changes"], "true");
+    let apply = run.job("apply");
+    assert!(!apply.ok);
+    assert_eq!(apply.step("Apply the saved plan").outputs["exitcode"], "6");
+    let report: Value =
+        serde_json::from_str(&run.artifact("foundryctl-apply-report")["apply-report.json"])
+            .unwrap();
+    assert_eq!(
+        report["exit_code"], 6,
+        "the report is uploaded anyway: {report}"
+    );
+}
+
+#[test]
 fn drift_opens_one_issue_updates_it_and_closes_it_when_converged() {
     let w = World::start();
     w.write_manifests(&world::seed_manifests());
