@@ -335,3 +335,88 @@ fn azd_is_asked_as_azd_is() {
         "auth token -o json --no-prompt --scope https://ai.azure.com/.default"
     );
 }
+
+/// `foundryctl emulator --tls --require-token`, as docs/authentication.md tells a user to try
+/// the flows: the variables it prints are enough for `--auth client-secret`, and a token it did
+/// not issue is refused.
+#[test]
+fn the_served_emulator_prints_what_the_credential_flows_need() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+        .args([
+            "emulator",
+            "--port",
+            "0",
+            "--tls",
+            "--require-token",
+            "--data",
+        ])
+        .arg(dir.path())
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        let mut endpoint = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut endpoint);
+        let mut notes = String::new();
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let done = line.contains("press Ctrl-C");
+            notes.push_str(&line);
+            notes.push('\n');
+            if done {
+                break;
+            }
+        }
+        let _ = tx.send((endpoint.trim().to_owned(), notes));
+    });
+    let received = rx.recv_timeout(Duration::from_secs(30));
+    let (endpoint, notes) = match received {
+        Ok(r) => r,
+        Err(_) => {
+            let _ = child.kill();
+            panic!("foundryctl emulator printed no notes within 30 s");
+        }
+    };
+    assert!(endpoint.starts_with("https://127.0.0.1:"), "{endpoint}");
+    assert!(!notes.contains("any bearer token is accepted"), "{notes}");
+    let cert = notes
+        .lines()
+        .find_map(|l| l.strip_prefix("emulator: TLS certificate "))
+        .and_then(|l| l.split(" (").next())
+        .expect("the certificate is named")
+        .to_owned();
+    let vars: Vec<(String, String)> = notes
+        .lines()
+        .find_map(|l| l.split_once("(test tokens, loopback only): "))
+        .expect("the token endpoints are named")
+        .1
+        .split(' ')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    let run = |mode: &str, extra: &[(&str, &str)]| {
+        let mut cmd = common::foundryctl(dir.path());
+        cmd.env_remove("FOUNDRY_TOKEN")
+            .env("SSL_CERT_FILE", &cert)
+            .envs(vars.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(extra.iter().copied())
+            .args(["--endpoint", &endpoint, "--auth", mode, "get"]);
+        cmd.assert()
+    };
+    run("client-secret", &[]).code(0);
+    run("github-oidc", &[]).code(0);
+    run("token", &[("FOUNDRY_TOKEN", "local")])
+        .code(1)
+        .stderr(contains("401"));
+    let _ = child.kill();
+    let _ = child.wait();
+}
