@@ -593,7 +593,8 @@ impl Chain {
 
 impl Chain {
     /// See [`Auth::refresh`]. When the cached token is no longer `rejected` (a concurrent
-    /// request refreshed it already), the new one is kept.
+    /// request that met the same 401 refreshed it already), the cache is left as it is: the
+    /// retry takes the new token, or fetches one if none is cached yet.
     pub async fn refresh(&self, rejected: &str) -> bool {
         let mut cache = self.cache.lock().await;
         let still_cached = cache
@@ -601,7 +602,7 @@ impl Chain {
             .as_ref()
             .is_some_and(|(token, _)| token.secret() == rejected);
         if !still_cached {
-            return cache.token.is_some();
+            return true;
         }
         cache.token = None;
         if let Some(winner) = cache.winner

@@ -277,6 +277,8 @@ async fn a_refused_token_is_replaced_by_one_from_a_rebuilt_credential() {
     }))];
     assert_eq!(chain.token().await.unwrap(), "old");
     assert!(chain.refresh("old").await);
+    // Requests that met the same 401 meanwhile retry too, without another rebuild.
+    assert!(chain.refresh("old").await);
     assert_eq!(chain.token().await.unwrap(), "new");
     // A refusal of a token already replaced (a concurrent request) keeps the new one.
     assert!(chain.refresh("old").await);
