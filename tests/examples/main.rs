@@ -282,7 +282,7 @@ fn a_pull_request_is_planned_in_one_comment_updated_on_each_push() {
     );
     let comments = w.comments();
     assert_eq!(comments.len(), 1);
-    assert!(comments["1"].contains("changes pending") && comments["1"].contains("aaa111"));
+    assert!(comments["1"].contains("**Changes pending**") && comments["1"].contains("aaa111"));
 
     // A second push: the same comment, edited.
     w.write_manifests(&world::seed_manifests().replace(
@@ -319,7 +319,7 @@ fn a_pull_request_fails_on_a_conflict_and_says_so_in_its_comment() {
     assert_eq!(job.step("Pass on 0 or 2, fail on 3, 4 or 6").code, Some(6));
     let comment = &w.comments()["1"];
     assert!(
-        comment.contains("### foundryctl plan: conflict"),
+        comment.contains("**Conflict** (exit 6)"),
         "{comment}"
     );
     assert!(
@@ -360,7 +360,7 @@ fn a_pull_request_fails_on_invalid_manifests_and_on_a_blocked_plan() {
         Some(0)
     );
     assert_eq!(job.step("Pass on 0 or 2, fail on 3, 4 or 6").code, Some(4));
-    assert!(w.comments()["1"].contains("blocked by protection"));
+    assert!(w.comments()["1"].contains("**Blocked by protection** (exit 4)"));
     assert!(
         !run.artifact("foundryctl-plan").contains_key("plan.json"),
         "no plan that apply would refuse"
