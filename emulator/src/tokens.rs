@@ -87,22 +87,34 @@ fn now_secs() -> u64 {
         .unwrap_or(0)
 }
 
-fn random_text(rng: &mut fastrand::Rng, len: usize) -> String {
-    (0..len).map(|_| rng.alphanumeric()).collect()
+/// `len` random bytes from the operating system's generator (the key and secrets guard a
+/// loopback port, but nothing about them should be guessable), else from fastrand.
+fn random_bytes(len: usize) -> Vec<u8> {
+    let mut bytes = vec![0; len];
+    if aws_lc_rs::rand::fill(&mut bytes).is_err() {
+        bytes.iter_mut().for_each(|b| *b = fastrand::u8(..));
+    }
+    bytes
+}
+
+fn random_text(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    random_bytes(len)
+        .into_iter()
+        .map(|b| char::from(ALPHABET[usize::from(b) % ALPHABET.len()]))
+        .collect()
 }
 
 impl Tokens {
     /// A new issuer for the emulator at `base` (`scheme://addr`). Access tokens live
     /// `lifetime` (at least a second).
     pub fn new(base: &str, lifetime: Duration) -> Tokens {
-        let mut rng = fastrand::Rng::new();
-        let key_bytes: Vec<u8> = (0..32).map(|_| rng.u8(..)).collect();
         Tokens {
-            key: hmac::Key::new(hmac::HMAC_SHA256, &key_bytes),
+            key: hmac::Key::new(hmac::HMAC_SHA256, &random_bytes(32)),
             base: base.to_owned(),
             lifetime: lifetime.max(Duration::from_secs(1)),
-            request_token: random_text(&mut rng, 32),
-            client_secret: random_text(&mut rng, 32),
+            request_token: random_text(32),
+            client_secret: random_text(32),
         }
     }
 

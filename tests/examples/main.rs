@@ -318,10 +318,7 @@ fn a_pull_request_fails_on_a_conflict_and_says_so_in_its_comment() {
     assert_eq!(job.step("Plan").outputs["exitcode"], "6");
     assert_eq!(job.step("Pass on 0 or 2, fail on 3, 4 or 6").code, Some(6));
     let comment = &w.comments()["1"];
-    assert!(
-        comment.contains("**Conflict** (exit 6)"),
-        "{comment}"
-    );
+    assert!(comment.contains("**Conflict** (exit 6)"), "{comment}");
     assert!(
         comment.contains("foundryctl output"),
         "the reason is in the comment: {comment}"
