@@ -246,6 +246,13 @@ pub struct Config {
     pub faults: FaultConfig,
     /// Reject requests without `Authorization: Bearer <token>` (401). Tokens are never logged.
     pub require_token: bool,
+    /// Accept on the project routes only access tokens this emulator's Entra-shaped endpoint
+    /// issued for `https://ai.azure.com`, unexpired (see `tokens`); `foundryctl emulator
+    /// --require-token` sets both this and `require_token`.
+    pub require_issued_token: bool,
+    /// How long the access tokens the Entra-shaped endpoint issues live; short ones exercise
+    /// client refresh.
+    pub token_lifetime: Duration,
     pub tls: Option<TlsConfig>,
     /// How long an update stays `in_progress` after its `update_delay` has passed, before it
     /// completes. Zero (the default here, for fast tests) completes it at once; the shipped
@@ -264,6 +271,8 @@ impl Default for Config {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             faults: FaultConfig::default(),
             require_token: false,
+            require_issued_token: false,
+            token_lifetime: Duration::from_secs(3600),
             tls: None,
             update_processing: Duration::ZERO,
             version_dedup: VersionDedup::On,

@@ -19,7 +19,9 @@
 //! checks it): `server` (accept loop, faults, stats), `tls`; `api` (the router, one handler
 //! module per resource, the request checks they share); `agent_run` (the simulated agent run)
 //! and `recall` (memory search); `store` (SQLite: the database and the SQL of each surface);
-//! `extract` and `similarity` (the memory stand-ins), `ids` (id layouts), `config`. The emulator
+//! `extract` and `similarity` (the memory stand-ins), `ids` (id layouts), `config`;
+//! beside them `tokens` (loopback token endpoints for credential tests: GitHub-Actions-shaped
+//! OIDC, Entra). The emulator
 //! has its own wire types (JSON values shaped here) and never imports the foundryctl client's,
 //! so a misspelt field cannot hide on both sides.
 
@@ -33,6 +35,7 @@ mod server;
 pub mod similarity;
 mod store;
 mod tls;
+pub mod tokens;
 
 pub use config::{
     Config, DEFAULT_DEPLOYMENTS, DEFAULT_UPDATE_PROCESSING, Deployment, DeploymentError,
@@ -40,3 +43,4 @@ pub use config::{
     default_deployments,
 };
 pub use server::{Emulator, Stats};
+pub use tokens::TokenEndpoints;

@@ -1,9 +1,10 @@
 //! The running server: an accept loop over hyper, so that faults can act below HTTP (a dropped
 //! connection is a closed socket with no response, which axum's own `serve` cannot express).
 //!
-//! Per request, in order: count it, check the bearer token (`require_token`), apply injected
-//! faults (latency, then drop / 429 / 500 / 503), route through axum, add the
-//! `api-supported-versions` header the service sends.
+//! Per request, in order: count it, apply injected faults (latency, then drop / 429 / 500 /
+//! 503), check the bearer token of project routes (`require_token`; with
+//! `require_issued_token`, one this emulator's token endpoint issued), route through axum, add
+//! the `api-supported-versions` header the service sends.
 
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -31,6 +32,7 @@ use crate::config::{Config, FaultConfig, Storage};
 use crate::store::db::Db;
 use crate::store::updates;
 use crate::tls;
+use crate::tokens::{self, TokenEndpoints, Tokens};
 
 /// Request counts, for benchmarks and tests.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -53,6 +55,10 @@ struct Shared {
     rng: Mutex<fastrand::Rng>,
     stats: Mutex<Stats>,
     require_token: bool,
+    /// The token issuer when token endpoints are served (loopback binds only), and whether
+    /// project routes accept only its tokens.
+    tokens: Option<Arc<Tokens>>,
+    require_issued_token: bool,
 }
 
 /// The error that makes hyper close a connection without answering: an injected drop.
@@ -148,12 +154,25 @@ impl Emulator {
         };
         let scheme = if acceptor.is_some() { "https" } else { "http" };
         let endpoint = format!("{scheme}://{addr}{}", api::PROJECT_PREFIX);
+        // Token endpoints hand out credentials to whoever asks, so only on loopback.
+        let tokens = addr.ip().is_loopback().then(|| {
+            Arc::new(Tokens::new(
+                &format!("{scheme}://{addr}"),
+                config.token_lifetime,
+            ))
+        });
+        anyhow::ensure!(
+            tokens.is_some() || !config.require_issued_token,
+            "the emulator issues tokens on loopback only, so it cannot require them on {addr}"
+        );
         let seed = config.faults.seed.unwrap_or_else(|| fastrand::u64(..));
         let shared = Arc::new(Shared {
             faults: RwLock::new(config.faults.clone()),
             rng: Mutex::new(fastrand::Rng::with_seed(seed)),
             stats: Mutex::new(Stats::default()),
             require_token: config.require_token,
+            tokens: tokens.clone(),
+            require_issued_token: config.require_issued_token,
         });
         let state = AppState {
             db: db.clone(),
@@ -162,7 +181,11 @@ impl Emulator {
             version_dedup: config.version_dedup,
             deployments: Arc::from(config.deployments.clone()),
         };
-        let router = api::router(state.clone()).route_layer(axum::middleware::from_fn_with_state(
+        let mut router = api::router(state.clone());
+        if let Some(tokens) = &tokens {
+            router = router.merge(tokens::router(Arc::clone(tokens)));
+        }
+        let router = router.route_layer(axum::middleware::from_fn_with_state(
             Arc::clone(&shared),
             count_route,
         ));
@@ -199,6 +222,18 @@ impl Emulator {
     /// The self-signed certificate (PEM) clients must trust, when serving TLS.
     pub fn certificate_path(&self) -> Option<&std::path::Path> {
         self.cert_path.as_deref()
+    }
+
+    /// The token endpoints and their secrets; `None` when not bound to loopback.
+    pub fn token_endpoints(&self) -> Option<TokenEndpoints> {
+        self.shared.tokens.as_ref().map(|t| t.endpoints())
+    }
+
+    /// An access token as the Entra-shaped endpoint would issue it, for tests that need one
+    /// without a token request (a fake `az`).
+    pub fn issue_access_token(&self, audience: &str) -> Option<String> {
+        let tokens = self.shared.tokens.as_ref()?;
+        Some(tokens.access_token("emulator-tenant", "emulator-client", audience))
     }
 
     /// Replaces the fault configuration; requests already delayed keep their old decision.
@@ -334,8 +369,20 @@ async fn handle(
             return Ok(response);
         }
     }
-    if shared.require_token && !has_bearer(&request) {
-        return Ok(ApiError::unauthorized().into_response());
+    // The token routes take their own credentials; the checks are for the project.
+    if request.uri().path().starts_with(api::PROJECT_PREFIX) {
+        if shared.require_token && !has_bearer(&request) {
+            return Ok(ApiError::unauthorized().into_response());
+        }
+        if shared.require_issued_token
+            && let Some(tokens) = &shared.tokens
+            && let Err(refusal) =
+                tokens.verify_access(tokens::bearer(request.headers()).unwrap_or_default())
+        {
+            let mut error = ApiError::unauthorized();
+            error.message = format!("{} ({refusal})", error.message);
+            return Ok(error.into_response());
+        }
     }
     let plain_json = api::answers_plain_json(request.uri().path());
     let result: Result<Response, Infallible> = router.oneshot(request).await;
@@ -369,15 +416,7 @@ fn json_charset(response: &mut Response) {
     }
 }
 
-/// `Authorization: Bearer <something>`; the token itself is never inspected or logged.
+/// `Authorization: Bearer <something>`; the token is never logged.
 fn has_bearer(request: &Request) -> bool {
-    request
-        .headers()
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .is_some_and(|t| !t.trim().is_empty())
+    tokens::bearer(request.headers()).is_some()
 }

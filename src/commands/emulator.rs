@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use foundry_emulator::{
-    Config, Deployment, Emulator, FaultConfig, Storage, TlsConfig, VersionDedup,
+    Config, Deployment, Emulator, FaultConfig, Storage, TlsConfig, TokenEndpoints, VersionDedup,
 };
 
 use crate::commands::GlobalArgs;
@@ -50,7 +50,9 @@ pub struct Args {
     #[arg(long)]
     pub seed: Option<u64>,
 
-    /// Reject requests that carry no bearer token (401).
+    /// Accept only bearer tokens this emulator issued, for https://ai.azure.com, unexpired
+    /// (401 otherwise). Its loopback token endpoints (Entra-shaped, and GitHub-Actions-shaped
+    /// OIDC) are printed at startup; see docs/authentication.md.
     #[arg(long)]
     pub require_token: bool,
 
@@ -140,6 +142,8 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         bind: SocketAddr::from((Ipv4Addr::LOCALHOST, args.port)),
         faults,
         require_token: args.require_token,
+        require_issued_token: args.require_token,
+        token_lifetime: Config::default().token_lifetime,
         tls,
         update_processing: Duration::from_millis(args.update_processing_ms),
         version_dedup: args.version_dedup,
@@ -204,6 +208,29 @@ fn startup_notes(endpoint: &str, data_dir: Option<&Path>, cert: Option<&Path>) -
     notes
 }
 
+/// How to use the loopback token endpoints: the variables the credential flows read. The
+/// secrets are per run and for this emulator only.
+fn token_notes(endpoints: &TokenEndpoints, required: bool) -> String {
+    let host = &endpoints.authority_host;
+    let mut notes = format!(
+        "emulator: token endpoints (test tokens, loopback only): AZURE_AUTHORITY_HOST={host} \
+         AZURE_TENANT_ID=emulator AZURE_CLIENT_ID=emulator AZURE_CLIENT_SECRET={} \
+         ACTIONS_ID_TOKEN_REQUEST_URL={} ACTIONS_ID_TOKEN_REQUEST_TOKEN={}\n",
+        endpoints.client_secret, endpoints.oidc_request_url, endpoints.oidc_request_token
+    );
+    if required {
+        notes.push_str(
+            "emulator: --require-token: only tokens issued above are accepted (FOUNDRY_TOKEN=local is refused)\n",
+        );
+    }
+    if !host.starts_with("https:") {
+        notes.push_str(
+            "hint: the Azure SDKs and foundryctl accept only an https authority host; restart with --tls\n",
+        );
+    }
+    notes
+}
+
 /// Waits for Ctrl-C, or SIGTERM on Unix (what `docker stop`, systemd and `kill` send), so both
 /// stop the emulator cleanly.
 async fn stop_requested() -> anyhow::Result<()> {
@@ -236,10 +263,17 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let data_dir = args.data.as_deref().map(absolute);
     let cert = emulator.certificate_path().map(absolute);
-    eprint!(
-        "{}",
-        startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref())
-    );
+    let mut notes = startup_notes(&endpoint, data_dir.as_deref(), cert.as_deref());
+    if args.require_token {
+        notes = notes.replace(
+            "(any bearer token is accepted)",
+            "(with a token from the endpoints below)",
+        );
+    }
+    eprint!("{notes}");
+    if let Some(endpoints) = emulator.token_endpoints() {
+        eprint!("{}", token_notes(&endpoints, args.require_token));
+    }
     if faults.is_active() {
         eprintln!("emulator: injecting faults: {faults:?}");
     }
@@ -326,6 +360,39 @@ mod tests {
                 "{expected:?} missing from:\n{help}"
             );
         }
+    }
+
+    #[test]
+    fn token_notes_give_every_variable_and_warn_about_plain_http() {
+        let endpoints = TokenEndpoints {
+            authority_host: "http://127.0.0.1:8080".into(),
+            oidc_request_url: "http://127.0.0.1:8080/oidc/token".into(),
+            oidc_request_token: "rt".into(),
+            client_secret: "cs".into(),
+        };
+        let notes = token_notes(&endpoints, true);
+        for expected in [
+            "AZURE_AUTHORITY_HOST=http://127.0.0.1:8080 ",
+            "AZURE_CLIENT_SECRET=cs ",
+            "ACTIONS_ID_TOKEN_REQUEST_URL=http://127.0.0.1:8080/oidc/token ",
+            "ACTIONS_ID_TOKEN_REQUEST_TOKEN=rt\n",
+            "FOUNDRY_TOKEN=local is refused",
+            "restart with --tls",
+        ] {
+            assert!(
+                notes.contains(expected),
+                "{expected:?} missing from:\n{notes}"
+            );
+        }
+        let https = TokenEndpoints {
+            authority_host: "https://127.0.0.1:8080".into(),
+            ..endpoints
+        };
+        let notes = token_notes(&https, false);
+        assert!(
+            !notes.contains("--tls") && !notes.contains("refused"),
+            "{notes}"
+        );
     }
 
     #[test]

@@ -7,21 +7,30 @@
 //! machines that have none); it is used only when asked for.
 //!
 //! Tokens are cached here and refreshed five minutes before they expire (the CLI credentials do
-//! not cache, and spawning `az` per request would dominate a plan). They are never printed or
-//! logged: the only place a token becomes text is the `Authorization` header, which is marked
-//! sensitive and redacted in logs.
+//! not cache, and spawning `az` per request would dominate a plan). When the project refuses a
+//! cached token anyway (401: revoked, or a clock skew), [`Auth::refresh`] drops it and rebuilds
+//! the credential, whose own cache would otherwise hand the same token back; the transport
+//! retries that request once. Tokens are never printed or logged: the only place a token
+//! becomes text is the `Authorization` header, which is marked sensitive and redacted in logs.
+//!
+//! The Entra credentials (client secret, workload identity, GitHub OIDC) ask the authority host
+//! `AZURE_AUTHORITY_HOST` when set (read from the environment snapshot, so `.env` counts), else
+//! the public cloud's, as azure_identity does; it must be https.
 
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::ClientOptions;
 use azure_core::time::OffsetDateTime;
 use azure_identity::{
     AzureCliCredential, AzureDeveloperCliCredential, ClientAssertion, ClientAssertionCredential,
-    ClientSecretCredential, ManagedIdentityCredential, ManagedIdentityCredentialOptions,
-    UserAssignedId, WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
+    ClientAssertionCredentialOptions, ClientSecretCredential, ClientSecretCredentialOptions,
+    ManagedIdentityCredential, ManagedIdentityCredentialOptions, UserAssignedId,
+    WorkloadIdentityCredential, WorkloadIdentityCredentialOptions,
 };
 
 use crate::env::Env;
@@ -152,7 +161,9 @@ impl Auth {
             AuthMode::Auto => Ok(Auth::Entra(Chain::auto(env))),
             other => {
                 let (name, credential) = single(other, env)?;
-                Ok(Auth::Entra(Chain::new(vec![Link::Ready(name, credential)])))
+                let mut chain = Chain::new(vec![Link::Ready(name, credential)]);
+                chain.rebuild = vec![Some(rebuilder(other, env))];
+                Ok(Auth::Entra(chain))
             }
         }
     }
@@ -160,6 +171,16 @@ impl Auth {
     /// Whether requests carry a bearer token at all.
     pub fn needs_token(&self) -> bool {
         !matches!(self, Auth::None)
+    }
+
+    /// After the project refused `rejected` (401): forget it and make the next [`Auth::bearer`]
+    /// fetch a new token from a fresh credential. Whether asking again can help: never for a
+    /// fixed token (or none).
+    pub async fn refresh(&self, rejected: &str) -> bool {
+        match self {
+            Auth::None | Auth::Static(_) => false,
+            Auth::Entra(chain) => chain.refresh(rejected).await,
+        }
     }
 
     /// The bearer token to send, fetched or refreshed when needed.
@@ -260,6 +281,29 @@ fn require<'a>(
     })
 }
 
+/// Options pointing an Entra credential at `AZURE_AUTHORITY_HOST` when it is set (azure_identity
+/// would read the process environment only; this reads the snapshot, `.env` included).
+fn client_options(env: &Env, mode: &'static str) -> Result<ClientOptions, AuthError> {
+    let Some(host) = env.get("AZURE_AUTHORITY_HOST").map(str::trim) else {
+        return Ok(ClientOptions::default());
+    };
+    if !host.starts_with("https://") {
+        return Err(AuthError::NotConfigured {
+            mode,
+            problem: format!("AZURE_AUTHORITY_HOST is {host}, not an https URL"),
+            hint: "unset it for the public cloud, or give the https authority host of your cloud \
+                   (https://login.microsoftonline.us, https://login.chinacloudapi.cn)"
+                .into(),
+        });
+    }
+    let mut custom = CustomConfiguration::default();
+    custom.authority_host = host.trim_end_matches('/').to_owned();
+    Ok(ClientOptions {
+        cloud: Some(Arc::new(CloudConfiguration::from(custom))),
+        ..Default::default()
+    })
+}
+
 fn client_secret(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
     let mode = "client secret";
     let vars = require(
@@ -268,11 +312,14 @@ fn client_secret(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
         &["AZURE_TENANT_ID", "AZURE_CLIENT_ID", "AZURE_CLIENT_SECRET"],
         "set the app registration's tenant id, client id and secret",
     )?;
+    let options = ClientSecretCredentialOptions {
+        client_options: client_options(env, mode)?,
+    };
     ClientSecretCredential::new(
         vars[0],
         vars[1].to_owned(),
         Secret::new(vars[2].to_owned()),
-        None,
+        Some(options),
     )
     .map(|c| c as Arc<dyn TokenCredential>)
     .map_err(|e| {
@@ -308,10 +355,12 @@ fn workload_identity(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
         });
     }
     let options = WorkloadIdentityCredentialOptions {
+        credential_options: ClientAssertionCredentialOptions {
+            client_options: client_options(env, mode)?,
+        },
         tenant_id: Some(vars[0].to_owned()),
         client_id: Some(vars[1].to_owned()),
         token_file_path: Some(file),
-        ..Default::default()
     };
     WorkloadIdentityCredential::new(Some(options))
         .map(|c| c as Arc<dyn TokenCredential>)
@@ -346,9 +395,17 @@ fn github_oidc(env: &Env) -> Result<Arc<dyn TokenCredential>, AuthError> {
                 .to_owned(),
         ),
     };
-    ClientAssertionCredential::new(vars[0].to_owned(), vars[1].to_owned(), assertion, None)
-        .map(|c| c as Arc<dyn TokenCredential>)
-        .map_err(|e| not_configured(mode, e, "check AZURE_TENANT_ID and AZURE_CLIENT_ID"))
+    let options = ClientAssertionCredentialOptions {
+        client_options: client_options(env, mode)?,
+    };
+    ClientAssertionCredential::new(
+        vars[0].to_owned(),
+        vars[1].to_owned(),
+        assertion,
+        Some(options),
+    )
+    .map(|c| c as Arc<dyn TokenCredential>)
+    .map_err(|e| not_configured(mode, e, "check AZURE_TENANT_ID and AZURE_CLIENT_ID"))
 }
 
 /// Fetches the GitHub Actions ID token (audience `api://AzureADTokenExchange`) each time Entra
@@ -407,7 +464,18 @@ pub struct Chain {
     /// Every credential considered, in order; the skipped ones are kept in place so that the
     /// final error lists them where they were considered.
     links: Vec<Link>,
+    /// Indexed like `links`: how to build that credential afresh, with an empty cache of its
+    /// own, after the project refused its token. `None`: asked again as it is.
+    rebuild: Vec<Option<Rebuild>>,
     cache: tokio::sync::Mutex<Cache>,
+}
+
+/// Builds a credential again from the same configuration.
+type Rebuild = Box<dyn Fn() -> Option<Arc<dyn TokenCredential>> + Send + Sync>;
+
+fn rebuilder(mode: AuthMode, env: &Env) -> Rebuild {
+    let env = env.clone();
+    Box::new(move || single(mode, &env).ok().map(|(_, credential)| credential))
 }
 
 /// One place in a [`Chain`].
@@ -422,11 +490,14 @@ pub enum Link {
 struct Cache {
     token: Option<(Secret, OffsetDateTime)>,
     winner: Option<usize>,
+    /// Credentials rebuilt by [`Chain::refresh`], in place of the link's own.
+    renewed: std::collections::HashMap<usize, Arc<dyn TokenCredential>>,
 }
 
 impl Chain {
     pub fn new(links: Vec<Link>) -> Self {
         Self {
+            rebuild: links.iter().map(|_| None).collect(),
             links,
             cache: tokio::sync::Mutex::new(Cache::default()),
         }
@@ -437,6 +508,7 @@ impl Chain {
     /// with its problem; neither stops the chain.
     pub fn auto(env: &Env) -> Self {
         let mut links = Vec::new();
+        let mut rebuild = Vec::new();
         let candidates: [(AuthMode, &str); 3] = [
             (AuthMode::ClientSecret, "AZURE_CLIENT_SECRET"),
             (AuthMode::WorkloadIdentity, "AZURE_FEDERATED_TOKEN_FILE"),
@@ -448,14 +520,21 @@ impl Chain {
                     label(mode),
                     format!("not configured ({trigger} is not set)"),
                 )));
+                rebuild.push(None);
                 continue;
             }
             links.push(Self::link(mode, env));
+            rebuild.push(Some(rebuilder(mode, env)));
         }
         for mode in [AuthMode::Cli, AuthMode::Azd] {
             links.push(Self::link(mode, env));
+            // The CLI credentials keep no cache: asking again runs the tool again.
+            rebuild.push(None);
         }
-        Self::new(links)
+        Self {
+            rebuild,
+            ..Self::new(links)
+        }
     }
 
     fn link(mode: AuthMode, env: &Env) -> Link {
@@ -505,6 +584,7 @@ impl Chain {
             let Link::Ready(name, credential) = &self.links[index] else {
                 continue;
             };
+            let credential = cache.renewed.get(&index).unwrap_or(credential).clone();
             let result =
                 tokio::time::timeout(CREDENTIAL_TIMEOUT, credential.get_token(&[SCOPE], None))
                     .await;
@@ -530,6 +610,31 @@ impl Chain {
         Err(AuthError::NoCredential {
             attempts: attempts.into_iter().flatten().collect(),
         })
+    }
+}
+
+impl Chain {
+    /// See [`Auth::refresh`]. When the cached token is no longer `rejected` (a concurrent
+    /// request that met the same 401 refreshed it already), the cache is left as it is: the
+    /// retry takes the new token, or fetches one if none is cached yet.
+    pub async fn refresh(&self, rejected: &str) -> bool {
+        let mut cache = self.cache.lock().await;
+        let still_cached = cache
+            .token
+            .as_ref()
+            .is_some_and(|(token, _)| token.secret() == rejected);
+        if !still_cached {
+            return true;
+        }
+        cache.token = None;
+        if let Some(winner) = cache.winner
+            && let Some(Some(rebuild)) = self.rebuild.get(winner)
+            && let Some(fresh) = rebuild()
+        {
+            cache.renewed.insert(winner, fresh);
+        }
+        tracing::debug!(target: "foundryctl::auth", "the project refused the cached token; fetching a new one");
+        true
     }
 }
 

@@ -596,6 +596,71 @@ async fn a_401_explains_the_audience() {
     assert_eq!(server.seen().len(), 1, "a 401 is not retried");
 }
 
+/// An Entra-like credential handing out `token-0`, `token-1`, … (an hour each).
+#[derive(Debug, Default)]
+struct Counting(std::sync::atomic::AtomicUsize);
+
+#[async_trait::async_trait]
+impl azure_core::credentials::TokenCredential for Counting {
+    async fn get_token(
+        &self,
+        _: &[&str],
+        _: Option<azure_core::credentials::TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<azure_core::credentials::AccessToken> {
+        let n = self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(azure_core::credentials::AccessToken::new(
+            format!("token-{n}"),
+            azure_core::time::OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        ))
+    }
+}
+
+fn entra() -> Auth {
+    Auth::Entra(super::auth::Chain::new(vec![super::auth::Link::Ready(
+        "counting",
+        Arc::new(Counting::default()),
+    )]))
+}
+
+fn authorizations(server: &Server) -> Vec<String> {
+    server
+        .seen()
+        .iter()
+        .filter_map(|s| {
+            s.headers
+                .iter()
+                .find(|(k, _)| k == "authorization")
+                .map(|(_, v)| v.clone())
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_401_to_an_entra_token_is_retried_once_with_a_new_token() {
+    let refused = Action::Reply(
+        401,
+        Vec::new(),
+        r#"{"error":{"code":"PermissionDenied","message":"token expired"}}"#.into(),
+    );
+    let server = Server::start(vec![refused.clone()], ok(STORE)).await;
+    let c = client(&server, entra(), fast());
+    c.get_store(&name()).await.unwrap();
+    assert_eq!(
+        authorizations(&server),
+        ["Bearer token-0", "Bearer token-1"]
+    );
+
+    // Refused again with the new token: that is the answer, not a loop.
+    let server = Server::start(Vec::new(), refused).await;
+    let c = client(&server, entra(), fast());
+    let e = c.get_store(&name()).await.unwrap_err();
+    assert!(matches!(e, ClientError::Unauthorized { .. }), "{e}");
+    assert_eq!(
+        authorizations(&server),
+        ["Bearer token-0", "Bearer token-1"]
+    );
+}
+
 #[tokio::test]
 async fn update_memories_polls_until_a_terminal_status() {
     let loc = |server_url: &str| {

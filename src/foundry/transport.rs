@@ -301,14 +301,41 @@ impl Transport {
 
     /// Sends `spec`, retrying as the module documentation describes. Returns the final answer
     /// whatever its status (map it with [`Response::ok`]), or the error that ended the loop.
+    ///
+    /// A 401 to a token the credential can replace is retried once with a new token (the
+    /// project acted on nothing, so even a write is safe to repeat); a second 401 is returned.
     pub async fn send(&self, spec: &RequestSpec) -> Result<Response, ClientError> {
         let authorization = self.authorization(&spec.url).await?;
+        let response = self.send_as(spec, authorization.as_deref()).await?;
+        if response.status == StatusCode::UNAUTHORIZED
+            && let Some(rejected) = authorization
+                .as_deref()
+                .and_then(|a| a.strip_prefix("Bearer "))
+            && self.auth.refresh(rejected).await
+        {
+            tracing::debug!(
+                target: "foundryctl::http",
+                "{} {}: 401; retrying once with a new token",
+                spec.method, spec.url.path()
+            );
+            let authorization = self.authorization(&spec.url).await?;
+            return self.send_as(spec, authorization.as_deref()).await;
+        }
+        Ok(response)
+    }
+
+    /// [`Transport::send`] with a given `Authorization` value.
+    async fn send_as(
+        &self,
+        spec: &RequestSpec,
+        authorization: Option<&str>,
+    ) -> Result<Response, ClientError> {
         let started = Instant::now();
         let mut attempt = 0;
         let mut connect_failures = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(spec, authorization.as_deref()).await;
+            let result = self.attempt(spec, authorization).await;
             let outcome = match &result {
                 Ok(resp) => AttemptOutcome::Status(
                     resp.status,

@@ -10,3 +10,4 @@ mod layers;
 mod memories;
 mod responses;
 mod stores;
+mod tokens;

@@ -246,3 +246,72 @@ fn auto_skips_unconfigured_credentials_and_keeps_the_developer_tools() {
             .any(|a| a.credential == "workload identity" && a.reason.contains("not set"))
     );
 }
+
+/// A credential with a cache of its own, as azure_identity's have: the same token until the
+/// credential is built again.
+#[derive(Debug)]
+struct Cached(&'static str);
+
+#[async_trait::async_trait]
+impl TokenCredential for Cached {
+    async fn get_token(
+        &self,
+        _: &[&str],
+        _: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        Ok(AccessToken::new(
+            self.0,
+            OffsetDateTime::now_utc() + Duration::from_secs(3600),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_refused_token_is_replaced_by_one_from_a_rebuilt_credential() {
+    let mut chain = Chain::new(vec![Link::Ready("cached", Arc::new(Cached("old")))]);
+    let builds = Arc::new(AtomicUsize::new(0));
+    let counter = builds.clone();
+    chain.rebuild = vec![Some(Box::new(move || {
+        counter.fetch_add(1, Ordering::SeqCst);
+        Some(Arc::new(Cached("new")) as Arc<dyn TokenCredential>)
+    }))];
+    assert_eq!(chain.token().await.unwrap(), "old");
+    assert!(chain.refresh("old").await);
+    // Requests that met the same 401 meanwhile retry too, without another rebuild.
+    assert!(chain.refresh("old").await);
+    assert_eq!(chain.token().await.unwrap(), "new");
+    // A refusal of a token already replaced (a concurrent request) keeps the new one.
+    assert!(chain.refresh("old").await);
+    assert_eq!(chain.token().await.unwrap(), "new");
+    assert_eq!(builds.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_fixed_token_is_never_refreshed() {
+    let auth =
+        Auth::from_mode(AuthMode::Token, &Env::from_pairs([("FOUNDRY_TOKEN", "t")])).unwrap();
+    assert!(!auth.refresh("t").await);
+    assert!(!Auth::None.refresh("t").await);
+}
+
+#[test]
+fn the_authority_host_comes_from_the_environment_and_must_be_https() {
+    let base = [
+        ("AZURE_CLIENT_ID", "id"),
+        ("AZURE_TENANT_ID", "contoso.onmicrosoft.com"),
+        ("AZURE_CLIENT_SECRET", "s"),
+    ];
+    let with = |host: &'static str| {
+        let mut pairs = base.to_vec();
+        pairs.push(("AZURE_AUTHORITY_HOST", host));
+        Env::from_pairs(pairs)
+    };
+    let e = Auth::from_mode(AuthMode::ClientSecret, &with("http://127.0.0.1:1"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("AZURE_AUTHORITY_HOST is http://127.0.0.1:1, not an https URL"),
+        "{e}"
+    );
+    assert!(Auth::from_mode(AuthMode::ClientSecret, &with("https://127.0.0.1:1/")).is_ok());
+}
