@@ -79,9 +79,53 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error;
+
     #[test]
     fn the_command_line_is_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    /// `main` prints an error and then each `caused by:`; a message that already holds its
+    /// source's text would print that cause twice.
+    fn assert_each_cause_printed_once(error: &(dyn Error + 'static)) {
+        let mut current = error;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(
+                !outer.contains(&inner),
+                "`{outer}` repeats its source `{inner}`"
+            );
+            current = source;
+        }
+    }
+
+    #[test]
+    fn no_error_repeats_its_cause() {
+        use crate::foundry::ClientError;
+        use crate::model::{AgentName, ResourceRef};
+
+        let decode = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_each_cause_printed_once(&ClientError::Decode {
+            operation: "list memory stores",
+            error: decode,
+        });
+        let name_error = AgentName::new("no spaces allowed").unwrap_err();
+        assert_each_cause_printed_once(&crate::foundry::convert::UnmanageableName {
+            name: "no spaces allowed".into(),
+            reason: name_error,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".env")).unwrap();
+        let dotenv = crate::dotenv::load(dir.path()).unwrap_err();
+        assert!(dotenv.to_string().starts_with("read "), "{dotenv}");
+        assert_each_cause_printed_once(&dotenv);
+        let bad_ref = "agent/no spaces".parse::<ResourceRef>().unwrap_err();
+        assert!(
+            bad_ref.to_string().starts_with("invalid name: "),
+            "{bad_ref}"
+        );
+        assert_each_cause_printed_once(&bad_ref);
     }
 }

@@ -82,7 +82,7 @@ fn read(dir: &Path) -> Result<Option<String>, ReadError> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReadError::Io { path, source }),
+        Err(error) => Err(ReadError::Io { path, error }),
     }
 }
 
@@ -100,11 +100,11 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, String>, ReadError> {
 /// Why `.env` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("read {}: {source}", path.display())]
+    /// The I/O error is part of the message, not also a source: a cause is printed once.
+    #[error("read {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} is not a valid .env file", path.display())]
     Syntax {

@@ -35,6 +35,10 @@ fn main() -> ExitCode {
                     anstream::eprintln!("  caused by: {cause}");
                 }
             }
+            // Hints are data: printed once, after the whole chain, in one style.
+            for hint in exit::hints(&error) {
+                anstream::eprintln!("hint: {hint}");
+            }
             exit::status_of(&error).into()
         }
     }

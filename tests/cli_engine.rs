@@ -975,7 +975,7 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     assert_eq!(doc["result"], "refused");
     assert_eq!(doc["blocked"], true);
     assert!(
-        doc["message"]
+        doc["hints"][0]
             .as_str()
             .unwrap()
             .contains("--allow-replace memory_store/prefs"),

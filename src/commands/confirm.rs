@@ -38,11 +38,9 @@ pub fn confirm(
         };
         return Err(StatusError::new(
             ExitStatus::Error,
-            format!(
-                "no confirmation possible: {reason}, so nothing was changed\n\
-                 hint: pass --auto-approve{alternative}"
-            ),
+            format!("no confirmation possible: {reason}, so nothing was changed"),
         )
+        .with_hint(format!("pass --auto-approve{alternative}"))
         .into());
     }
     dialoguer::Confirm::new()

@@ -77,9 +77,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     run.go(session, &plan, |refusal| {
         if refusal.status == ExitStatus::Blocked && no_manifests {
             // Without manifests, destroy cannot know which stores were declared disposable.
-            refusal.message.push_str(
-                "\nhint: stores declared `lifecycle: {disposable: true}` are deleted without \
-                 --allow-delete when the manifests are passed with -f",
+            refusal.hints.push(
+                "stores declared `lifecycle: {disposable: true}` are deleted without \
+                 --allow-delete when the manifests are passed with -f"
+                    .to_owned(),
             );
         }
     })

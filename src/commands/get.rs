@@ -91,10 +91,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     {
         return Err(StatusError::new(
             ExitStatus::Error,
-            format!(
-                "{one} does not exist in the project\nhint: `foundryctl get` lists every resource"
-            ),
+            format!("{one} does not exist in the project"),
         )
+        .with_hint("`foundryctl get` lists every resource")
         .into());
     }
 

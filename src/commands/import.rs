@@ -72,14 +72,13 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                         saved_plan: false,
                         ending: Ending::NothingToDo,
                         message: Some(message),
+                        hints: vec![ALREADY_MANAGED_HINT.to_owned()],
                     };
                     write_report(&empty_plan(&session), &run)?;
                 }
             }
             session.close().await;
-            anstream::eprintln!(
-                "hint: `foundryctl plan -f …` shows how it differs from the manifests"
-            );
+            anstream::eprintln!("hint: {ALREADY_MANAGED_HINT}");
             return Ok(ExitStatus::Success);
         }
         Err(e) => return Err(import_failure(&args.resource, &e)),
@@ -118,6 +117,9 @@ fn empty_plan(session: &Session) -> Plan {
     )
 }
 
+/// What to do when the resource is already this set's.
+const ALREADY_MANAGED_HINT: &str = "`foundryctl plan -f …` shows how it differs from the manifests";
+
 fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error {
     let hint = match error {
         ImportError::NotDeclared => Some(format!(
@@ -127,14 +129,15 @@ fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error 
         ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
         ImportError::NotPromptAgent | ImportError::AlreadyManaged(_) => None,
     };
-    let mut message = format!("failed to import {resource}: {error}");
-    if let Some(hint) = hint {
-        message.push_str("\nhint: ");
-        message.push_str(&hint);
-    }
+    let message = format!("failed to import {resource}: {error}");
     let status = match error {
         ImportError::OtherSet(_) => ExitStatus::StaleOrConflict,
         _ => ExitStatus::Error,
     };
-    StatusError::new(status, message).into()
+    let refusal = StatusError::new(status, message);
+    match hint {
+        Some(hint) => refusal.with_hint(hint),
+        None => refusal,
+    }
+    .into()
 }

@@ -113,9 +113,12 @@ fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
         ExitStatus::Error,
         format!(
             "refusing to write the plan to a file named `{name}`: that is an output format, not \
-             a file name\nhint: {hint}; to write a file of that name, pass -o ./{name}"
+             a file name"
         ),
     )
+    .with_hint(format!(
+        "{hint}; to write a file of that name, pass -o ./{name}"
+    ))
     .into())
 }
 
@@ -134,11 +137,9 @@ fn unsaved_reason(status: ExitStatus) -> &'static str {
 /// `-f` is required wherever manifests are planned against.
 pub fn require_files(files: &[PathBuf]) -> anyhow::Result<()> {
     if files.is_empty() {
-        return Err(StatusError::new(
-            ExitStatus::Error,
-            "no manifests given\nhint: pass -f FILE|DIR (repeatable), e.g. -f manifests/",
-        )
-        .into());
+        return Err(StatusError::new(ExitStatus::Error, "no manifests given")
+            .with_hint("pass -f FILE|DIR (repeatable), e.g. -f manifests/")
+            .into());
     }
     Ok(())
 }
@@ -188,13 +189,15 @@ fn save(
             ExitStatus::Error,
             format!(
                 "refusing to save the plan to {}: it would hold credential-like values of \
-                 pass-through tools ({}), and plan files hold no secrets\n\
-                 hint: keep the credential in a project connection and name it with \
-                 `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
-                 instead of a saved plan",
+                 pass-through tools ({}), and plan files hold no secrets",
                 path.display(),
                 fields.join(", ")
             ),
+        )
+        .with_hint(
+            "keep the credential in a project connection and name it with \
+             `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
+             instead of a saved plan",
         )
         .into());
     }
@@ -223,12 +226,18 @@ mod tests {
             let err = check_out_path(Path::new(name)).unwrap_err();
             let status = crate::exit::status_of(&err);
             assert_eq!(status, ExitStatus::Error, "{name}");
-            assert!(err.to_string().contains(&format!("-o ./{name}")), "{err}");
+            let hints = crate::exit::hints(&err).join("\n");
+            assert!(hints.contains(&format!("-o ./{name}")), "{hints}");
         }
-        let json = check_out_path(Path::new("json")).unwrap_err().to_string();
+        let json = check_out_path(Path::new("json")).unwrap_err();
+        let hint = json
+            .downcast_ref::<StatusError>()
+            .and_then(|e| e.hints.first().cloned());
         assert!(
-            json.contains("hint: did you mean --output json? -o names the plan file"),
-            "{json}"
+            hint.as_deref().is_some_and(
+                |h| h.starts_with("did you mean --output json? -o names the plan file")
+            ),
+            "{hint:?}"
         );
         for fine in [
             "./json",

@@ -66,11 +66,12 @@ pub enum ClientError {
         reason: String,
     },
 
-    #[error("{operation}: could not read the project's answer: {source}")]
+    /// The decoder's message is part of this one (reports print an error on one line), so it is
+    /// not also returned as the source: a cause is printed once.
+    #[error("{operation}: could not read the project's answer: {error}")]
     Decode {
         operation: &'static str,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 
     #[error("{operation}: could not build the request: {reason}")]
