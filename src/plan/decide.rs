@@ -68,9 +68,13 @@ pub enum Decision {
     Ignore,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whose a declared resource is when it is not this set's to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
+    /// Not stamped by foundryctl: someone made it by hand or with another tool.
     Unmanaged,
+    /// Stamped by foundryctl for another set (or for no set).
     OtherSet,
 }
 

@@ -28,8 +28,9 @@ pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unm
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
-    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary,
+    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
+    Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan, Severity,
+    Summary,
 };
 
 #[cfg(test)]
