@@ -109,9 +109,13 @@ fn locate_reference_problems(
         .diagnostics
         .iter()
         .filter(|d| d.severity == plan::Severity::Error)
-        .filter_map(|d| match (&d.resource, &d.store) {
-            (Some(ResourceRef::Agent(agent)), Some(store)) => Some((d, agent, store)),
-            _ => None,
+        .filter_map(|d| {
+            let store = d.store.as_ref()?;
+            match d.resource.as_ref()? {
+                ResourceRef::Agent(agent) => Some((d, agent, store)),
+                // Only an agent's memory tool references a store.
+                ResourceRef::MemoryStore(_) => None,
+            }
         })
         .flat_map(|(d, agent, store)| {
             validated
