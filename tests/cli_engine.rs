@@ -197,7 +197,7 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
     );
     // A blocked plan is not saved (apply would refuse the file), and not advertised.
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(4)
         .stdout(contains("[BLOCKED]"))
@@ -210,13 +210,13 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
     // Nor does it leave an earlier plan there to be applied by mistake.
     let unchanged = live.write(&default_manifests());
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &unchanged])
+        .args(["plan", "--out", "plan.json", "-f", &unchanged])
         .assert()
         .code(0);
     assert!(live.project.path().join("plan.json").exists());
     let file = live.write(&manifests("gpt-4.1", "You are helpful."));
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(4)
         .stderr(contains(
@@ -383,7 +383,7 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         "nothing applied past a conflict"
     );
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(6)
         .stderr(contains(
@@ -475,7 +475,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     let file = live.write(&default_manifests());
     let plan_path = live.project.path().join("plan.json");
     live.cmd()
-        .args(["plan", "-f", &file, "-o"])
+        .args(["plan", "-f", &file, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -489,7 +489,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     // A second plan, then someone changes the agent before it is applied.
     let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
     live.cmd()
-        .args(["plan", "-f", &edited, "-o"])
+        .args(["plan", "-f", &edited, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -532,7 +532,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
         manifests("gpt-4.1-mini", "New instructions.").replace("Preferences.", "Revised.");
     let store_file = live.write(&store_edit);
     live.cmd()
-        .args(["plan", "-f", &store_file, "-o"])
+        .args(["plan", "-f", &store_file, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -618,7 +618,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .code(1)
         .stderr(contains("stdin is not a terminal"))
         .stderr(contains(
-            "hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json`",
+            "hint: pass --auto-approve, or save a plan with `foundryctl plan --out plan.json`",
         ));
     project
         .cmd()
@@ -990,7 +990,7 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
     let plan_path = live.project.path().join("plan.json");
     live.cmd()
-        .args(["plan", "-f", &edited, "-o"])
+        .args(["plan", "-f", &edited, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);

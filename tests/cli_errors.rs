@@ -257,7 +257,14 @@ fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling(
     let project = Project::new();
     let file = project.write("m.yaml", SEED);
     common::foundryctl(project.path())
-        .args(["--endpoint", "local:proj", "plan", "-o", "plan.json", "-f"])
+        .args([
+            "--endpoint",
+            "local:proj",
+            "plan",
+            "--out",
+            "plan.json",
+            "-f",
+        ])
         .arg(&file)
         .assert()
         .code(0);
@@ -355,7 +362,7 @@ spec:
     project
         .cmd()
         .env("MCP_TOKEN", "s3cret-value")
-        .args(["plan", "-o", "plan.json", "-f"])
+        .args(["plan", "--out", "plan.json", "-f"])
         .arg(&file)
         .assert()
         .code(1)
@@ -371,30 +378,71 @@ spec:
     assert!(!project.path().join("plan.json").exists());
 }
 
-/// `-o` is the plan file, `--output` the format: `plan -o json` would silently write a file
-/// named `json`. It is refused before anything is read, and `-o ./json` is taken as meant.
+/// `--out` is the plan file, `-o`/`--output` the format: `plan --out json` would silently write
+/// a file named `json`. It is refused before anything is read, and `--out ./json` is taken as
+/// meant.
 #[test]
-fn plan_o_with_a_format_name_is_refused_as_a_mistyped_output() {
+fn plan_out_with_a_format_name_is_refused_as_a_mistyped_output() {
     let project = Project::new();
     let file = project.write("m.yaml", SEED);
     project
         .cmd()
-        .args(["plan", "-o", "json", "-f"])
+        .args(["plan", "--out", "json", "-f"])
         .arg(&file)
         .assert()
         .code(1)
         .stdout("")
         .stderr(contains(
-            "hint: did you mean --output json? -o names the plan file",
+            "hint: did you mean --output json? --out names the plan file",
         ));
     assert!(!project.path().join("json").exists());
     project
         .cmd()
-        .args(["plan", "-o", "./json", "-f"])
+        .args(["plan", "--out", "./json", "-f"])
         .arg(&file)
         .assert()
         .code(0);
     assert!(project.path().join("json").exists());
+}
+
+/// `-o` is the output format in every command; `plan -o plan.json` (the old spelling of the
+/// plan file) is refused with an error that names `--out`, and writes nothing.
+#[test]
+fn plan_o_with_a_file_name_names_out() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("to save the plan to a file, use --out plan.json"));
+    assert!(!project.path().join("plan.json").exists());
+    project
+        .cmd()
+        .args(["plan", "-o", "json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains("\"format_version\": 1"));
+    for command in [
+        &["apply", "--help"][..],
+        &["destroy", "--help"],
+        &["import", "--help"],
+        &["memory", "search", "--help"],
+        &["agent", "invoke", "--help"],
+        &["validate", "--help"],
+        &["get", "--help"],
+    ] {
+        project
+            .cmd()
+            .args(command)
+            .assert()
+            .code(0)
+            .stdout(contains("-o, --output <"));
+    }
 }
 
 /// A misspelled `--allow-*` name used to be silently ignored; it is warned about (the exit

@@ -1,5 +1,5 @@
 //! `foundryctl apply`: plan against the live project and carry the plan out, or carry out a
-//! plan saved by `plan -o FILE` (checking each action's precondition right before its write).
+//! plan saved by `plan --out FILE` (checking each action's precondition right before its write).
 
 use std::path::{Path, PathBuf};
 
@@ -20,7 +20,7 @@ use crate::render::{self, HumanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A plan saved by `foundryctl plan -o FILE`, applied as it is (no new planning, no
+    /// A plan saved by `foundryctl plan --out FILE`, applied as it is (no new planning, no
     /// question: the file is the approval). Refused when the project changed since.
     #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete"])]
     pub plan_file: Option<PathBuf>,
@@ -282,7 +282,7 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
     let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
         failure(
             format!(
-                "failed to read the plan file {}: it is not a plan saved by `foundryctl plan -o`",
+                "failed to read the plan file {}: it is not a plan saved by `foundryctl plan --out`",
                 path.display(),
             ),
             manifests_hint(path, Some(&text)),

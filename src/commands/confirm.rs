@@ -32,7 +32,7 @@ pub fn confirm(
     };
     if let Some(reason) = refusal {
         let alternative = if saved_plan_alternative {
-            ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
+            ", or save a plan with `foundryctl plan --out plan.json` and apply that file"
         } else {
             ""
         };

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::args::{GlobalArgs, PlanningArgs};
-use super::output::{self, PlanFormat, stderr_color};
+use super::output::{self, PlanFormat, PlanFormatParser, stderr_color};
 use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
@@ -18,12 +18,12 @@ pub struct Args {
     pub planning: PlanningArgs,
 
     /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
-    /// Not the output format (that is `--output`): a bare `json`, `markdown`, … is refused.
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    /// Not the output format (that is `-o`/`--output`): a bare `json`, `markdown`, … is refused.
+    #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 
     /// How to show the plan on stdout.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    #[arg(short, long, value_parser = PlanFormatParser, default_value = "human")]
     pub output: PlanFormat,
 
     /// Exit 2 when there are changes to apply (0 when there are none).
@@ -93,11 +93,11 @@ fn remove_earlier_plan(path: &std::path::Path) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Output format names that `-o` is mistaken for (`-o` is `--out`, the plan file; the format is
-/// `--output`). `get` takes `-o yaml`, hence `yaml`.
+/// Output format names that `--out` is mistaken for (`--out` is the plan file; the format is
+/// `-o`/`--output`). `get` takes `-o yaml`, hence `yaml`.
 const FORMAT_NAMES: [&str; 4] = ["human", "json", "markdown", "yaml"];
 
-/// Refuses `-o json` and the like: a bare output format name with no extension or directory
+/// Refuses `--out json` and the like: a bare output format name with no extension or directory
 /// is almost certainly `--output` mistyped, and would silently write a plan file named `json`.
 /// `./json` (or any path with a separator or an extension) is taken as meant.
 fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
@@ -107,7 +107,7 @@ fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
     let hint = if name == "yaml" {
         "plan has no YAML output; `--output` takes human, json or markdown".to_owned()
     } else {
-        format!("did you mean --output {name}? -o names the plan file")
+        format!("did you mean --output {name}? --out names the plan file")
     };
     Err(StatusError::new(
         ExitStatus::Error,
@@ -117,7 +117,7 @@ fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
         ),
     )
     .with_hint(format!(
-        "{hint}; to write a file of that name, pass -o ./{name}"
+        "{hint}; to write a file of that name, pass --out ./{name}"
     ))
     .into())
 }
@@ -227,7 +227,7 @@ mod tests {
             let status = crate::exit::status_of(&err);
             assert_eq!(status, ExitStatus::Error, "{name}");
             let hints = crate::exit::hints(&err).join("\n");
-            assert!(hints.contains(&format!("-o ./{name}")), "{hints}");
+            assert!(hints.contains(&format!("--out ./{name}")), "{hints}");
         }
         let json = check_out_path(Path::new("json")).unwrap_err();
         let hint = json
@@ -235,7 +235,7 @@ mod tests {
             .and_then(|e| e.hints.first().cloned());
         assert!(
             hint.as_deref().is_some_and(
-                |h| h.starts_with("did you mean --output json? -o names the plan file")
+                |h| h.starts_with("did you mean --output json? --out names the plan file")
             ),
             "{hint:?}"
         );

@@ -1,7 +1,7 @@
 //! The plan: what the planner decided, with everything the executor needs and nothing left for
 //! it to decide (omicron's "no meaningful choices" rule).
 //!
-//! These types are `Serialize + Deserialize` because a saved plan (`plan -o plan.json`) is this
+//! These types are `Serialize + Deserialize` because a saved plan (`plan --out plan.json`) is this
 //! structure wrapped in [`SavedPlan`]. The JSON *output* format (`--output json`) is a separate,
 //! documented view in `render::json`, so the internal shape can move without breaking users.
 
@@ -379,7 +379,7 @@ impl Summary {
     }
 }
 
-/// A plan written by `plan -o FILE`, to be applied later by `apply FILE`. The command layer
+/// A plan written by `plan --out FILE`, to be applied later by `apply FILE`. The command layer
 /// fills the provenance fields; the executor refuses the file if any precondition fails.
 /// Holds no secrets: no token, no endpoint credentials, only names, specs and fingerprints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
