@@ -1,4 +1,4 @@
-//! Exit codes: one documented table (DESIGN §3), one place that maps outcomes to them.
+//! Exit codes: one documented table (docs/exit-codes.md), one place that maps outcomes to them.
 
 use std::fmt;
 

@@ -745,8 +745,8 @@ fn get_yaml_exports_manifests_that_validate_and_plan_clean() {
         "stamps are not labels"
     );
     let path = project.write("exported/all.yaml", &exported);
-    project
-        .cmd()
+    // `validate` talks to no project, so it takes no --endpoint.
+    common::foundryctl(project.path())
         .args(["validate", "-f"])
         .arg(&path)
         .assert()

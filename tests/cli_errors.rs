@@ -545,3 +545,106 @@ spec:
         ))
         .stderr(contains("m.yaml:9:7"));
 }
+
+/// Help lists only what a command uses: the target options where a project is talked to,
+/// `--set` where resources are owned, neither on `validate`, `schema` or `emulator`. Given before
+/// a command that would ignore them, they are refused rather than dropped.
+#[test]
+fn help_lists_only_the_options_a_command_uses() {
+    let project = Project::new();
+    let help = |args: &[&str]| -> String {
+        let out = common::foundryctl(project.path())
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in [&["validate"][..], &["schema"], &["emulator"]] {
+        let text = help(command);
+        for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
+            assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
+        }
+        assert!(text.contains("--color"), "{command:?}");
+    }
+    for command in [&["plan"][..], &["apply"], &["destroy"], &["import"]] {
+        let text = help(command);
+        for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
+            assert!(text.contains(flag), "{command:?} lacks {flag}:\n{text}");
+        }
+    }
+    for command in [&["get"][..], &["memory", "search"], &["agent", "invoke"]] {
+        let text = help(command);
+        assert!(text.contains("--endpoint"), "{command:?}");
+        assert!(!text.contains("--set"), "{command:?} lists --set:\n{text}");
+    }
+    assert!(help(&["plan"]).contains("Usage: foundryctl plan -f <FILE|DIR>..."));
+    assert!(help(&["apply"]).contains("docs/apply-json.md"));
+
+    common::foundryctl(project.path())
+        .args(["--endpoint", "local:proj", "validate", "-f", "m.yaml"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "error: --endpoint has no effect on `validate`, which talks to no project",
+        ));
+    common::foundryctl(project.path())
+        .args(["--set", "blue", "get"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "--set has no effect on `get`, which owns no resources",
+        ));
+    // After the command, where its help lists them, and before it: the same.
+    let file = project.write("m.yaml", SEED);
+    for args in [
+        vec!["plan", "--set", "blue", "--endpoint", "local:proj", "-f"],
+        vec!["--set", "blue", "--endpoint", "local:proj", "plan", "-f"],
+    ] {
+        common::foundryctl(project.path())
+            .args(&args)
+            .arg(&file)
+            .assert()
+            .code(0)
+            .stderr(contains("target: local emulator (proj)"));
+    }
+    // `memory` takes them before or after its subcommand.
+    common::foundryctl(project.path())
+        .args(["memory", "list", "--endpoint", "local:proj", "--store", "x"])
+        .args(["--scope", "s"])
+        .assert()
+        .stderr(contains("target: local emulator (proj)"));
+}
+
+/// No document in the repository cites one that is not in it.
+#[test]
+fn no_doc_cites_a_document_outside_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.to_path_buf()];
+    let mut cited = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".md") || name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let design = ["DESIGN", ".md"].concat();
+                let section = ['D', 'E', 'S', 'I', 'G', 'N', ' ', '§']
+                    .iter()
+                    .collect::<String>();
+                if text.contains(&design) || text.contains(&section) {
+                    cited.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        cited.is_empty(),
+        "cite a document not in the repository: {cited:?}"
+    );
+}

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use super::args::{GlobalArgs, PlanningArgs};
 use super::confirm::{cancelled, confirm};
 use super::output::{
-    self, ColorChoice, OutputArgs, OutputFormat, PlanFormat, stderr_color, terminal_width,
+    self, ColorChoice, OutputFormat, PlanFormat, ReportArgs, stderr_color, terminal_width,
 };
 use super::plan::{make_plan, require_files};
 use super::session;
@@ -28,6 +28,12 @@ pub struct Args {
     #[command(flatten)]
     pub planning: PlanningArgs,
 
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
+
     /// Apply without asking. Required off a terminal unless a plan file is given.
     #[arg(long)]
     pub auto_approve: bool,
@@ -39,7 +45,7 @@ pub struct Args {
     /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
     /// and nothing is asked (pass --auto-approve, or a plan file).
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {

@@ -20,6 +20,9 @@ use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
     /// `memory_store`, `agent`, or one resource as KIND/NAME. All resources when omitted.
     #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
     pub selector: Option<Selector>,

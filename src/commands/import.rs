@@ -4,7 +4,7 @@
 
 use super::apply::{Approval, Run, write_report};
 use super::args::GlobalArgs;
-use super::output::{OutputArgs, OutputFormat};
+use super::output::{OutputFormat, ReportArgs};
 use super::plan::require_files;
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
@@ -15,6 +15,12 @@ use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
+
     /// The resource to adopt, as KIND/NAME (e.g. memory_store/dev-prefs-memory).
     #[arg(value_name = "KIND/NAME")]
     pub resource: ResourceRef,
@@ -39,7 +45,7 @@ pub struct Args {
     /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
     /// and nothing is asked (pass --auto-approve).
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {

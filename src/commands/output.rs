@@ -52,7 +52,7 @@ pub enum OutputFormat {
     /// Text for people.
     #[default]
     Human,
-    /// One JSON document on stdout (each command's shape is documented in docs/).
+    /// One JSON document on stdout.
     Json,
 }
 
@@ -60,6 +60,15 @@ pub enum OutputFormat {
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
     /// Output format.
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `-o`/`--output` for the commands that carry a plan out (`apply`, `destroy`, `import`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format. `json`: one report on stdout (docs/apply-json.md); the plan and progress
+    /// go to stderr, and nothing is asked (pass --auto-approve, or for apply a plan file).
     #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }

@@ -13,9 +13,16 @@ use crate::ops::{self, Session};
 use crate::plan::{self, Plan, SavedPlan};
 
 #[derive(Debug, clap::Args)]
+#[command(override_usage = "foundryctl plan -f <FILE|DIR>... [OPTIONS]")]
 pub struct Args {
     #[command(flatten)]
     pub planning: PlanningArgs,
+
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
 
     /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
     /// Not the output format (that is `-o`/`--output`): a bare `json`, `markdown`, … is refused.

@@ -1,4 +1,4 @@
-//! Which project a command talks to (DESIGN §4), and the one-line description every command
+//! Which project a command talks to (README.md, "The local emulator"), and the one-line description every command
 //! prints first.
 //!
 //! In order: `--endpoint URL|local[:DIR]`; `PROJECT_ENDPOINT` from the environment; the same

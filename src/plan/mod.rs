@@ -1,5 +1,5 @@
 //! The planner: compares the desired state with the live state and decides everything
-//! (DESIGN §3). Pure: no I/O, clock, environment or async; same inputs, byte-identical plan.
+//! (see ARCHITECTURE.md). Pure: no I/O, clock, environment or async; same inputs, byte-identical plan.
 //!
 //! - [`decide`]: the per-resource decision table (create, reconcile, delete, conflict, …).
 //! - `store`, `agent`: the kind-specific comparison on normalised values and stamps.
