@@ -137,6 +137,36 @@ impl Cli {
     }
 }
 
+/// Every hint of an error's chain, each once, in order: those of the command layer's refusals
+/// ([`exit::hints`](crate::exit::hints)) and those the library's errors carry as data. `main`
+/// prints them after the chain.
+pub fn hints(error: &anyhow::Error) -> Vec<String> {
+    let mut hints = crate::exit::hints(error);
+    for cause in error.chain() {
+        let hint = if let Some(e) = cause.downcast_ref::<crate::ops::session::ConnectError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::ClientError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::AuthError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::TargetError>() {
+            e.hint()
+        } else if let Some(e) =
+            cause.downcast_ref::<commands::memory::conversation::ConversationError>()
+        {
+            e.hint().map(str::to_owned)
+        } else {
+            None
+        };
+        if let Some(hint) = hint
+            && !hints.contains(&hint)
+        {
+            hints.push(hint);
+        }
+    }
+    hints
+}
+
 fn ignored(flag: &str, command: &str, why: &str) -> StatusError {
     StatusError::new(
         ExitStatus::Error,

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
                 }
             }
             // Hints are data: printed once, after the whole chain, in one style.
-            for hint in exit::hints(&error) {
+            for hint in cli::hints(&error) {
                 anstream::eprintln!("hint: {hint}");
             }
             exit::status_of(&error).into()

@@ -648,3 +648,28 @@ fn no_doc_cites_a_document_outside_the_repository() {
         "cite a document not in the repository: {cited:?}"
     );
 }
+
+/// Hints are printed once, after the whole error chain, in one style.
+#[test]
+fn hints_follow_the_error_chain_once() {
+    let project = Project::new();
+    let out = project
+        .cmd()
+        .args(["apply", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let error = lines
+        .iter()
+        .position(|l| l.starts_with("error: failed to read the plan file"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(lines[error + 1].starts_with("  caused by: "), "{stderr}");
+    assert_eq!(
+        lines.last().copied(),
+        Some("hint: to apply manifests, pass them with -f: `foundryctl apply -f missing.yaml`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
+}

@@ -6,7 +6,7 @@
 //! [`lookup`] turns bare 404s into errors that name what exists.
 
 mod add;
-mod conversation;
+pub mod conversation;
 pub(crate) mod lookup;
 mod read;
 mod remove;
