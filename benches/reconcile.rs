@@ -1,4 +1,4 @@
-//! What plan and apply cost, beside their lower bound and a naive client (issue 7, DESIGN §7).
+//! What plan and apply cost, beside their lower bound and a naive client (BENCHMARKS.md).
 //!
 //! Run: `cargo bench --bench reconcile [-- --n 10,100,1000 --latency-ms 25 --parallelism 8
 //! --runs K --naive-runs K]` (or the `RECONCILE_N`, `RECONCILE_LATENCY_MS`,

@@ -3,10 +3,12 @@
 //! its implementation in `commands/<verb>.rs`.
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 
+use crate::commands::args::{CommonArgs, SetArg, TargetArgs};
 use crate::commands::{self, GlobalArgs};
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::{ApiVersion, AuthMode};
 
 /// Declarative reconciler for Microsoft Foundry memory stores and prompt agents.
 ///
@@ -22,9 +24,157 @@ use crate::exit::ExitStatus;
 )]
 pub struct Cli {
     #[command(flatten)]
-    pub global: GlobalArgs,
+    pub common: CommonArgs,
+    #[command(flatten)]
+    pub before: BeforeCommand,
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// The options of the commands that talk to a project, given before the command
+/// (`foundryctl --endpoint URL plan …`). Each such command lists them in its own help; a
+/// command that would ignore them refuses them instead.
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Before a command that talks to a project (see its help)")]
+pub struct BeforeCommand {
+    /// Project endpoint, or `local[:DIR]` for the embedded emulator.
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// REST api-version to speak.
+    #[arg(long, value_enum)]
+    pub api_version: Option<ApiVersion>,
+    /// How to authenticate to Azure.
+    #[arg(long, value_enum)]
+    pub auth: Option<AuthMode>,
+    /// The set of resources this run owns (plan, apply, destroy, import).
+    #[arg(long = "set", value_name = "NAME")]
+    pub set: Option<String>,
+}
+
+impl Command {
+    /// This command's target options, or `None` when it talks to no project.
+    fn target(&self) -> Option<&TargetArgs> {
+        match self {
+            Command::Plan(args) => Some(&args.target),
+            Command::Apply(args) => Some(&args.target),
+            Command::Destroy(args) => Some(&args.target),
+            Command::Get(args) => Some(&args.target),
+            Command::Import(args) => Some(&args.target),
+            Command::Memory(args) => Some(&args.target),
+            Command::Agent(args) => Some(&args.target),
+            Command::Validate(_) | Command::Schema(_) | Command::Emulator(_) => None,
+        }
+    }
+
+    /// This command's `--set`, or `None` when it owns no resources.
+    fn set(&self) -> Option<&SetArg> {
+        match self {
+            Command::Plan(args) => Some(&args.set),
+            Command::Apply(args) => Some(&args.set),
+            Command::Destroy(args) => Some(&args.set),
+            Command::Import(args) => Some(&args.set),
+            Command::Get(_)
+            | Command::Memory(_)
+            | Command::Agent(_)
+            | Command::Validate(_)
+            | Command::Schema(_)
+            | Command::Emulator(_) => None,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Command::Validate(_) => "validate",
+            Command::Schema(_) => "schema",
+            Command::Plan(_) => "plan",
+            Command::Apply(_) => "apply",
+            Command::Destroy(_) => "destroy",
+            Command::Get(_) => "get",
+            Command::Import(_) => "import",
+            Command::Memory(_) => "memory",
+            Command::Agent(_) => "agent",
+            Command::Emulator(_) => "emulator",
+        }
+    }
+}
+
+impl Cli {
+    /// What the command runs with: its own options, else those given before it. Options given
+    /// before a command that would ignore them are refused, so nothing is silently dropped.
+    pub fn resolve(&self) -> Result<GlobalArgs, StatusError> {
+        let before = TargetArgs {
+            endpoint: self.before.endpoint.clone(),
+            api_version: self.before.api_version,
+            auth: self.before.auth,
+        };
+        let command = &self.command;
+        let target = match command.target() {
+            Some(own) => own.or(&before),
+            None => {
+                if let Some(flag) = before.given() {
+                    return Err(ignored(flag, command.name(), "talks to no project"));
+                }
+                TargetArgs::default()
+            }
+        };
+        let set = match command.set() {
+            Some(own) => own.set.clone().or_else(|| self.before.set.clone()),
+            None => {
+                if self.before.set.is_some() {
+                    return Err(ignored("--set", command.name(), "owns no resources"));
+                }
+                None
+            }
+        };
+        Ok(GlobalArgs {
+            endpoint: target.endpoint,
+            api_version: target.api_version.unwrap_or_default(),
+            auth: target.auth.unwrap_or_default(),
+            set: set.unwrap_or_else(|| crate::model::SetName::default().as_str().to_owned()),
+            color: self.common.color,
+            verbose: self.common.verbose,
+        })
+    }
+}
+
+/// Every hint of an error's chain, each once, in order: those of the command layer's refusals
+/// ([`exit::hints`](crate::exit::hints)) and those the library's errors carry as data. `main`
+/// prints them after the chain.
+pub fn hints(error: &anyhow::Error) -> Vec<String> {
+    let mut hints = crate::exit::hints(error);
+    for cause in error.chain() {
+        let hint = if let Some(e) = cause.downcast_ref::<crate::ops::session::ConnectError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::ClientError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::AuthError>() {
+            e.hint()
+        } else if let Some(e) = cause.downcast_ref::<crate::foundry::TargetError>() {
+            e.hint()
+        } else if let Some(e) =
+            cause.downcast_ref::<commands::memory::conversation::ConversationError>()
+        {
+            e.hint().map(str::to_owned)
+        } else {
+            None
+        };
+        if let Some(hint) = hint
+            && !hints.contains(&hint)
+        {
+            hints.push(hint);
+        }
+    }
+    hints
+}
+
+fn ignored(flag: &str, command: &str, why: &str) -> StatusError {
+    StatusError::new(
+        ExitStatus::Error,
+        format!("{flag} has no effect on `{command}`, which {why}"),
+    )
+    .with_hint(format!(
+        "drop {flag}; `foundryctl {command} --help` lists what it takes"
+    ))
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,11 +194,9 @@ pub enum Command {
     /// Adopt an existing, unmanaged resource into this set.
     Import(commands::import::Args),
     /// Write, search, list and forget memories.
-    #[command(subcommand)]
-    Memory(commands::memory::Command),
+    Memory(commands::memory::Args),
     /// Work with agents directly.
-    #[command(subcommand)]
-    Agent(commands::agent::Command),
+    Agent(commands::agent::Args),
     /// Serve the local Foundry emulator over HTTP.
     Emulator(commands::emulator::Args),
 }
@@ -59,7 +207,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         .enable_all()
         .build()
         .context("failed to start the async runtime")?;
-    let global = cli.global;
+    let global = cli.resolve()?;
     crate::foundry::logging::init(global.verbose);
     runtime.block_on(async move {
         match cli.command {
@@ -70,8 +218,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Destroy(args) => commands::destroy::run(&global, args).await,
             Command::Get(args) => commands::get::run(&global, args).await,
             Command::Import(args) => commands::import::run(&global, args).await,
-            Command::Memory(cmd) => commands::memory::run(&global, cmd).await,
-            Command::Agent(cmd) => commands::agent::run(&global, cmd).await,
+            Command::Memory(args) => commands::memory::run(&global, args.command).await,
+            Command::Agent(args) => commands::agent::run(&global, args.command).await,
             Command::Emulator(args) => commands::emulator::run(&global, args).await,
         }
     })
@@ -79,9 +227,53 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
 
 #[cfg(test)]
 mod tests {
+    use std::error::Error;
+
     #[test]
     fn the_command_line_is_consistent() {
         use clap::CommandFactory as _;
         super::Cli::command().debug_assert();
+    }
+
+    /// `main` prints an error and then each `caused by:`; a message that already holds its
+    /// source's text would print that cause twice.
+    fn assert_each_cause_printed_once(error: &(dyn Error + 'static)) {
+        let mut current = error;
+        while let Some(source) = current.source() {
+            let (outer, inner) = (current.to_string(), source.to_string());
+            assert!(
+                !outer.contains(&inner),
+                "`{outer}` repeats its source `{inner}`"
+            );
+            current = source;
+        }
+    }
+
+    #[test]
+    fn no_error_repeats_its_cause() {
+        use crate::foundry::ClientError;
+        use crate::model::{AgentName, ResourceRef};
+
+        let decode = serde_json::from_str::<u8>("x").unwrap_err();
+        assert_each_cause_printed_once(&ClientError::Decode {
+            operation: "list memory stores",
+            error: decode,
+        });
+        let name_error = AgentName::new("no spaces allowed").unwrap_err();
+        assert_each_cause_printed_once(&crate::foundry::convert::UnmanageableName {
+            name: "no spaces allowed".into(),
+            reason: name_error,
+        });
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join(".env")).unwrap();
+        let dotenv = crate::dotenv::load(dir.path()).unwrap_err();
+        assert!(dotenv.to_string().starts_with("read "), "{dotenv}");
+        assert_each_cause_printed_once(&dotenv);
+        let bad_ref = "agent/no spaces".parse::<ResourceRef>().unwrap_err();
+        assert!(
+            bad_ref.to_string().starts_with("invalid name: "),
+            "{bad_ref}"
+        );
+        assert_each_cause_printed_once(&bad_ref);
     }
 }

@@ -82,7 +82,7 @@ fn read(dir: &Path) -> Result<Option<String>, ReadError> {
     match std::fs::read_to_string(&path) {
         Ok(text) => Ok(Some(text)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(source) => Err(ReadError::Io { path, source }),
+        Err(error) => Err(ReadError::Io { path, error }),
     }
 }
 
@@ -99,9 +99,9 @@ pub fn load(dir: &Path) -> Result<BTreeMap<String, String>, ReadError> {
 
 /// Reads and parses the dotenv file at `path` (`--env-file`); unlike `.env`, it must exist.
 pub fn load_file(path: &Path) -> Result<BTreeMap<String, String>, ReadError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ReadError::Io {
+    let text = std::fs::read_to_string(path).map_err(|error| ReadError::Io {
         path: path.to_owned(),
-        source,
+        error,
     })?;
     parse(&text).map_err(|source| ReadError::Syntax {
         path: path.to_owned(),
@@ -112,11 +112,11 @@ pub fn load_file(path: &Path) -> Result<BTreeMap<String, String>, ReadError> {
 /// Why `.env` could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
-    #[error("read {}: {source}", path.display())]
+    /// The I/O error is part of the message, not also a source: a cause is printed once.
+    #[error("read {}: {error}", path.display())]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("{} is not a valid .env file", path.display())]
     Syntax {

@@ -1,4 +1,4 @@
-//! Exit codes: one documented table (DESIGN §3), one place that maps outcomes to them.
+//! Exit codes: one documented table (docs/exit-codes.md), one place that maps outcomes to them.
 
 use std::fmt;
 
@@ -45,10 +45,15 @@ impl From<ExitStatus> for std::process::ExitCode {
 /// An error that carries its own exit status, for failures that are not plain errors (exit 1):
 /// invalid manifests (3), blocked plans (4), stale plans and conflicts (6). Commands return it
 /// inside `anyhow::Error`; `main` finds it with `downcast_ref` after printing the message.
+///
+/// Its hint is data, not part of the message: `main` prints it after the whole error chain,
+/// once, as `hint: …`, and the JSON reports give it a field of its own.
 #[derive(Debug)]
 pub struct StatusError {
     pub status: ExitStatus,
     pub message: String,
+    /// What the user can do about it, each without the `hint: ` prefix.
+    pub hints: Vec<String>,
 }
 
 impl StatusError {
@@ -56,7 +61,15 @@ impl StatusError {
         Self {
             status,
             message: message.into(),
+            hints: Vec::new(),
         }
+    }
+
+    /// Adds what the user can do about it (without the `hint: ` prefix).
+    #[must_use]
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hints.push(hint.into());
+        self
     }
 }
 
@@ -71,9 +84,27 @@ impl std::error::Error for StatusError {}
 /// The exit status for an error that ended a command.
 pub fn status_of(error: &anyhow::Error) -> ExitStatus {
     error
-        .chain()
-        .find_map(|e| e.downcast_ref::<StatusError>())
+        .downcast_ref::<StatusError>()
+        .or_else(|| error.chain().find_map(|e| e.downcast_ref::<StatusError>()))
         .map_or(ExitStatus::Error, |e| e.status)
+}
+
+/// The hints of the [`StatusError`]s in an error's chain (as the error itself or as context),
+/// each once, in order.
+pub fn hints(error: &anyhow::Error) -> Vec<String> {
+    let mut hints: Vec<String> = Vec::new();
+    let outer = error.downcast_ref::<StatusError>().into_iter();
+    let chained = error
+        .chain()
+        .filter_map(|e| e.downcast_ref::<StatusError>());
+    for status in outer.chain(chained) {
+        for hint in &status.hints {
+            if !hints.contains(hint) {
+                hints.push(hint.clone());
+            }
+        }
+    }
+    hints
 }
 
 #[cfg(test)]
@@ -102,5 +133,25 @@ mod tests {
             .context("failed to apply");
         assert_eq!(status_of(&err), ExitStatus::Blocked);
         assert_eq!(status_of(&anyhow::anyhow!("boom")), ExitStatus::Error);
+    }
+
+    #[test]
+    fn hints_are_found_as_the_error_or_as_context_and_listed_once() {
+        let refused = StatusError::new(ExitStatus::Error, "refused").with_hint("do this");
+        let err = anyhow::Error::new(refused).context("failed to apply");
+        assert_eq!(hints(&err), ["do this"]);
+        assert_eq!(err.to_string(), "failed to apply");
+        assert!(!format!("{err:#}").contains("do this"));
+
+        let io = std::io::Error::other("disk full");
+        let err = anyhow::Error::new(io).context(
+            StatusError::new(ExitStatus::Error, "failed to read the plan file p")
+                .with_hint("pass -f")
+                .with_hint("pass -f"),
+        );
+        assert_eq!(hints(&err), ["pass -f"]);
+        let blocked = anyhow::Error::new(std::io::Error::other("x"))
+            .context(StatusError::new(ExitStatus::Blocked, "blocked"));
+        assert_eq!(status_of(&blocked), ExitStatus::Blocked);
     }
 }

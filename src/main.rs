@@ -8,7 +8,7 @@ use foundryctl::{cli, cli::Cli, exit};
 
 fn main() -> ExitCode {
     // Usage errors exit 1, not clap's default 2, which means "changes pending" for
-    // `plan --detailed-exitcode` (DESIGN §3): a typo in a pipeline must not read as a diff.
+    // `plan --detailed-exitcode` (docs/exit-codes.md): a typo in a pipeline must not read as a diff.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -40,6 +40,10 @@ fn main() -> ExitCode {
                 } else {
                     anstream::eprintln!("  caused by: {cause}");
                 }
+            }
+            // Hints are data: printed once, after the whole chain, in one style.
+            for hint in cli::hints(&error) {
+                anstream::eprintln!("hint: {hint}");
             }
             exit::status_of(&error).into()
         }

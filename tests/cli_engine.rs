@@ -197,7 +197,7 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
     );
     // A blocked plan is not saved (apply would refuse the file), and not advertised.
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(4)
         .stdout(contains("[BLOCKED]"))
@@ -210,13 +210,13 @@ fn a_store_model_change_is_blocked_and_goes_through_with_allow_replace() {
     // Nor does it leave an earlier plan there to be applied by mistake.
     let unchanged = live.write(&default_manifests());
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &unchanged])
+        .args(["plan", "--out", "plan.json", "-f", &unchanged])
         .assert()
         .code(0);
     assert!(live.project.path().join("plan.json").exists());
     let file = live.write(&manifests("gpt-4.1", "You are helpful."));
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(4)
         .stderr(contains(
@@ -383,7 +383,7 @@ fn an_unmanaged_resource_in_the_way_is_a_conflict_until_imported() {
         "nothing applied past a conflict"
     );
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f", &file])
+        .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(6)
         .stderr(contains(
@@ -493,15 +493,13 @@ spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
     let file = file.to_str().unwrap();
 
     // Without the flags, CHAT_MODEL comes from .env but ATTENDEE is set nowhere.
-    project
-        .cmd()
+    common::foundryctl(project.path())
         .args(["validate", "-f", file])
         .assert()
         .code(3)
         .stderr(contains("variable `ATTENDEE` is not set"));
     // --env-file stands in for .env, so CHAT_MODEL is now unset until --var sets it.
-    project
-        .cmd()
+    common::foundryctl(project.path())
         .args(["validate", "--env-file", "vars.env", "-f", file])
         .assert()
         .code(3)
@@ -518,7 +516,7 @@ spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
             "ATTENDEE=att01",
             "--var",
             "CHAT_MODEL=gpt-4o",
-            "-o",
+            "--out",
         ])
         .arg(&plan_path)
         .assert()
@@ -550,7 +548,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     let file = live.write(&default_manifests());
     let plan_path = live.project.path().join("plan.json");
     live.cmd()
-        .args(["plan", "-f", &file, "-o"])
+        .args(["plan", "-f", &file, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -564,7 +562,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
     // A second plan, then someone changes the agent before it is applied.
     let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
     live.cmd()
-        .args(["plan", "-f", &edited, "-o"])
+        .args(["plan", "-f", &edited, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -607,7 +605,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
         manifests("gpt-4.1-mini", "New instructions.").replace("Preferences.", "Revised.");
     let store_file = live.write(&store_edit);
     live.cmd()
-        .args(["plan", "-f", &store_file, "-o"])
+        .args(["plan", "-f", &store_file, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);
@@ -746,7 +744,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .code(1)
         .stderr(contains("stdin is not a terminal"))
         .stderr(contains(
-            "hint: pass --auto-approve, or save a plan with `foundryctl plan -o plan.json`",
+            "hint: pass --auto-approve, or save a plan with `foundryctl plan --out plan.json`",
         ));
     project
         .cmd()
@@ -873,8 +871,8 @@ fn get_yaml_exports_manifests_that_validate_and_plan_clean() {
         "stamps are not labels"
     );
     let path = project.write("exported/all.yaml", &exported);
-    project
-        .cmd()
+    // `validate` talks to no project, so it takes no --endpoint.
+    common::foundryctl(project.path())
         .args(["validate", "-f"])
         .arg(&path)
         .assert()
@@ -1103,7 +1101,7 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     assert_eq!(doc["result"], "refused");
     assert_eq!(doc["blocked"], true);
     assert!(
-        doc["message"]
+        doc["hints"][0]
             .as_str()
             .unwrap()
             .contains("--allow-replace memory_store/prefs"),
@@ -1118,7 +1116,7 @@ fn output_json_reports_every_ending_of_apply_destroy_and_import() {
     let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
     let plan_path = live.project.path().join("plan.json");
     live.cmd()
-        .args(["plan", "-f", &edited, "-o"])
+        .args(["plan", "-f", &edited, "--out"])
         .arg(&plan_path)
         .assert()
         .code(0);

@@ -257,7 +257,14 @@ fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling(
     let project = Project::new();
     let file = project.write("m.yaml", SEED);
     common::foundryctl(project.path())
-        .args(["--endpoint", "local:proj", "plan", "-o", "plan.json", "-f"])
+        .args([
+            "--endpoint",
+            "local:proj",
+            "plan",
+            "--out",
+            "plan.json",
+            "-f",
+        ])
         .arg(&file)
         .assert()
         .code(0);
@@ -355,7 +362,7 @@ spec:
     project
         .cmd()
         .env("MCP_TOKEN", "s3cret-value")
-        .args(["plan", "-o", "plan.json", "-f"])
+        .args(["plan", "--out", "plan.json", "-f"])
         .arg(&file)
         .assert()
         .code(1)
@@ -371,30 +378,71 @@ spec:
     assert!(!project.path().join("plan.json").exists());
 }
 
-/// `-o` is the plan file, `--output` the format: `plan -o json` would silently write a file
-/// named `json`. It is refused before anything is read, and `-o ./json` is taken as meant.
+/// `--out` is the plan file, `-o`/`--output` the format: `plan --out json` would silently write
+/// a file named `json`. It is refused before anything is read, and `--out ./json` is taken as
+/// meant.
 #[test]
-fn plan_o_with_a_format_name_is_refused_as_a_mistyped_output() {
+fn plan_out_with_a_format_name_is_refused_as_a_mistyped_output() {
     let project = Project::new();
     let file = project.write("m.yaml", SEED);
     project
         .cmd()
-        .args(["plan", "-o", "json", "-f"])
+        .args(["plan", "--out", "json", "-f"])
         .arg(&file)
         .assert()
         .code(1)
         .stdout("")
         .stderr(contains(
-            "hint: did you mean --output json? -o names the plan file",
+            "hint: did you mean --output json? --out names the plan file",
         ));
     assert!(!project.path().join("json").exists());
     project
         .cmd()
-        .args(["plan", "-o", "./json", "-f"])
+        .args(["plan", "--out", "./json", "-f"])
         .arg(&file)
         .assert()
         .code(0);
     assert!(project.path().join("json").exists());
+}
+
+/// `-o` is the output format in every command; `plan -o plan.json` (the old spelling of the
+/// plan file) is refused with an error that names `--out`, and writes nothing.
+#[test]
+fn plan_o_with_a_file_name_names_out() {
+    let project = Project::new();
+    let file = project.write("m.yaml", SEED);
+    project
+        .cmd()
+        .args(["plan", "-o", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(contains("to save the plan to a file, use --out plan.json"));
+    assert!(!project.path().join("plan.json").exists());
+    project
+        .cmd()
+        .args(["plan", "-o", "json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains("\"format_version\": 1"));
+    for command in [
+        &["apply", "--help"][..],
+        &["destroy", "--help"],
+        &["import", "--help"],
+        &["memory", "search", "--help"],
+        &["agent", "invoke", "--help"],
+        &["validate", "--help"],
+        &["get", "--help"],
+    ] {
+        project
+            .cmd()
+            .args(command)
+            .assert()
+            .code(0)
+            .stdout(contains("-o, --output <"));
+    }
 }
 
 /// A misspelled `--allow-*` name used to be silently ignored; it is warned about (the exit
@@ -596,4 +644,132 @@ fn a_token_reflected_by_the_service_is_never_printed() {
             }
         }
     }
+}
+
+/// Help lists only what a command uses: the target options where a project is talked to,
+/// `--set` where resources are owned, neither on `validate`, `schema` or `emulator`. Given before
+/// a command that would ignore them, they are refused rather than dropped.
+#[test]
+fn help_lists_only_the_options_a_command_uses() {
+    let project = Project::new();
+    let help = |args: &[&str]| -> String {
+        let out = common::foundryctl(project.path())
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    for command in [&["validate"][..], &["schema"], &["emulator"]] {
+        let text = help(command);
+        for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
+            assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
+        }
+        assert!(text.contains("--color"), "{command:?}");
+    }
+    for command in [&["plan"][..], &["apply"], &["destroy"], &["import"]] {
+        let text = help(command);
+        for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
+            assert!(text.contains(flag), "{command:?} lacks {flag}:\n{text}");
+        }
+    }
+    for command in [&["get"][..], &["memory", "search"], &["agent", "invoke"]] {
+        let text = help(command);
+        assert!(text.contains("--endpoint"), "{command:?}");
+        assert!(!text.contains("--set"), "{command:?} lists --set:\n{text}");
+    }
+    assert!(help(&["plan"]).contains("Usage: foundryctl plan -f <FILE|DIR>..."));
+    assert!(help(&["apply"]).contains("docs/apply-json.md"));
+
+    common::foundryctl(project.path())
+        .args(["--endpoint", "local:proj", "validate", "-f", "m.yaml"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "error: --endpoint has no effect on `validate`, which talks to no project",
+        ));
+    common::foundryctl(project.path())
+        .args(["--set", "blue", "get"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "--set has no effect on `get`, which owns no resources",
+        ));
+    // After the command, where its help lists them, and before it: the same.
+    let file = project.write("m.yaml", SEED);
+    for args in [
+        vec!["plan", "--set", "blue", "--endpoint", "local:proj", "-f"],
+        vec!["--set", "blue", "--endpoint", "local:proj", "plan", "-f"],
+    ] {
+        common::foundryctl(project.path())
+            .args(&args)
+            .arg(&file)
+            .assert()
+            .code(0)
+            .stderr(contains("target: local emulator (proj)"));
+    }
+    // `memory` takes them before or after its subcommand.
+    common::foundryctl(project.path())
+        .args(["memory", "list", "--endpoint", "local:proj", "--store", "x"])
+        .args(["--scope", "s"])
+        .assert()
+        .stderr(contains("target: local emulator (proj)"));
+}
+
+/// No document in the repository cites one that is not in it.
+#[test]
+fn no_doc_cites_a_document_outside_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut stack = vec![root.to_path_buf()];
+    let mut cited = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !name.starts_with('.') && name != "target" {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".md") || name.ends_with(".rs") {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                let design = ["DESIGN", ".md"].concat();
+                let section = ['D', 'E', 'S', 'I', 'G', 'N', ' ', '§']
+                    .iter()
+                    .collect::<String>();
+                if text.contains(&design) || text.contains(&section) {
+                    cited.push(path.display().to_string());
+                }
+            }
+        }
+    }
+    assert!(
+        cited.is_empty(),
+        "cite a document not in the repository: {cited:?}"
+    );
+}
+
+/// Hints are printed once, after the whole error chain, in one style.
+#[test]
+fn hints_follow_the_error_chain_once() {
+    let project = Project::new();
+    let out = project
+        .cmd()
+        .args(["apply", "missing.yaml"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<&str> = stderr.lines().collect();
+    let error = lines
+        .iter()
+        .position(|l| l.starts_with("error: failed to read the plan file"))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    assert!(lines[error + 1].starts_with("  caused by: "), "{stderr}");
+    assert_eq!(
+        lines.last().copied(),
+        Some("hint: to apply manifests, pass them with -f: `foundryctl apply -f missing.yaml`"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
 }

@@ -409,7 +409,7 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
     let live = Live::start(FaultConfig::default());
     let file = live.project.write("agents.yaml", AGENTS);
     live.cmd()
-        .args(["plan", "-o", "plan.json", "-f"])
+        .args(["plan", "--out", "plan.json", "-f"])
         .arg(&file)
         .assert()
         .code(0);

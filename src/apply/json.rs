@@ -62,6 +62,8 @@ pub struct Run<'a> {
     /// Why it ended the way it did when that is not evident (a refusal, a missing approval,
     /// "already managed"); the same text stderr shows.
     pub message: Option<String>,
+    /// What to do about it (`hint:` lines on stderr); empty when there is nothing to add.
+    pub hints: Vec<String>,
 }
 
 impl Run<'_> {
@@ -124,6 +126,7 @@ pub fn to_value(plan: &Plan, run: &Run<'_>) -> Value {
         "saved_plan": run.saved_plan,
         "result": run.result(),
         "message": run.message,
+        "hints": run.hints,
         "exit_code": status.code(),
         "interrupted": entries.is_some_and(|r| r.interrupted),
         "counts": {
@@ -220,6 +223,7 @@ mod tests {
             saved_plan: false,
             ending: Ending::Ran(&report),
             message: None,
+            hints: Vec::new(),
         };
         assert_eq!(run.status(), ExitStatus::ApplyIncomplete);
         insta::assert_snapshot!("report_incomplete_json", text(&plan, &run));
@@ -248,6 +252,7 @@ mod tests {
             saved_plan: true,
             ending: Ending::Ran(&report),
             message: None,
+            hints: Vec::new(),
         };
         assert_eq!(run.status(), ExitStatus::StaleOrConflict);
         insta::assert_snapshot!("report_stale_json", text(&plan, &run));
@@ -261,6 +266,7 @@ mod tests {
             saved_plan: false,
             ending: Ending::Refused(ExitStatus::Blocked),
             message: Some("the plan is blocked".to_owned()),
+            hints: Vec::new(),
         };
         let doc = to_value(&plan, &run);
         assert_eq!(doc["result"], "refused");
@@ -299,6 +305,7 @@ mod tests {
             saved_plan: false,
             ending: Ending::Ran(&report),
             message: None,
+            hints: Vec::new(),
         };
         let doc = to_value(&plan, &run);
         let Value::Object(plan_doc) = render::json::to_value(&plan) else {

@@ -17,8 +17,10 @@ pub enum OpError {
     },
     /// A replace deleted the store, then failed to create it again: the store is now absent,
     /// and the next apply will create it.
+    /// The client error is part of the message (the report prints one line per action), not
+    /// also a source: a cause is printed once.
     #[error("deleted the store, then failed to create it again: {0}")]
-    ReplaceHalfDone(#[source] ClientError),
+    ReplaceHalfDone(ClientError),
     #[error(transparent)]
     Client(#[from] ClientError),
 }

@@ -140,7 +140,7 @@ impl Report {
         if self.is_stale() {
             writeln!(
                 out,
-                "hint: the project changed since the plan was made; run `foundryctl plan -o FILE` again and review it"
+                "hint: the project changed since the plan was made; run `foundryctl plan --out FILE` again and review it"
             )?;
         } else if !self.is_complete() {
             // Only an interruption and nothing wrong: there is no cause to fix.

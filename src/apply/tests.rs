@@ -114,6 +114,7 @@ async fn a_blocked_plan_is_refused_before_any_write() {
     let first = plan_now(&client, &desired, &PlanOptions::default()).await;
     let mut blocked = first.clone();
     blocked.actions[0].blocked = Some(crate::plan::Blocked {
+        cause: crate::plan::BlockedCause::ReplaceStore,
         reason: "test".to_owned(),
         data_loss: "test".to_owned(),
         unblock_flag: "--allow-replace memory_store/other".to_owned(),

@@ -19,6 +19,16 @@ use crate::model::AgentName;
 use crate::render::escape::{visible, visible_lines};
 use crate::render::memory::{MemoryView, Palette, write_memories};
 
+/// `foundryctl agent …`: where the project is (before or after the subcommand), and the subcommand.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub target: crate::commands::args::TargetArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Send a message to an agent and print its answer.

@@ -1,5 +1,5 @@
 //! `foundryctl apply`: plan against the live project and carry the plan out, or carry out a
-//! plan saved by `plan -o FILE` (checking each action's precondition right before its write).
+//! plan saved by `plan --out FILE` (checking each action's precondition right before its write).
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use super::args::{GlobalArgs, PlanningArgs};
 use super::confirm::{cancelled, confirm};
 use super::output::{
-    self, ColorChoice, OutputArgs, OutputFormat, PlanFormat, stderr_color, terminal_width,
+    self, ColorChoice, OutputFormat, PlanFormat, ReportArgs, stderr_color, terminal_width,
 };
 use super::plan::{make_plan, require_files};
 use super::session;
@@ -20,13 +20,19 @@ use crate::render::{self, HumanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A plan saved by `foundryctl plan -o FILE`, applied as it is (no new planning, no
+    /// A plan saved by `foundryctl plan --out FILE`, applied as it is (no new planning, no
     /// question: the file is the approval). Refused when the project changed since.
     #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub planning: PlanningArgs,
+
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
 
     /// Apply without asking. Required off a terminal unless a plan file is given.
     #[arg(long)]
@@ -39,7 +45,7 @@ pub struct Args {
     /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
     /// and nothing is asked (pass --auto-approve, or a plan file).
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -113,12 +119,13 @@ impl Run {
                 plan,
                 Ending::Refused(refusal.status),
                 Some(&refusal.message),
+                &refusal.hints,
             )?;
             return Err(refusal.into());
         }
         if plan.actions.is_empty() {
             session.close().await;
-            self.report(plan, Ending::NothingToDo, None)?;
+            self.report(plan, Ending::NothingToDo, None, &[])?;
             return Ok(ExitStatus::Success);
         }
         let approved = match &self.approval {
@@ -131,7 +138,16 @@ impl Run {
         };
         if let Err(refusal) = approved {
             session.close().await;
-            self.report(plan, Ending::NotApproved, Some(&refusal.to_string()))?;
+            let hints = refusal
+                .downcast_ref::<StatusError>()
+                .map(|e| e.hints.clone())
+                .unwrap_or_default();
+            self.report(
+                plan,
+                Ending::NotApproved,
+                Some(&refusal.to_string()),
+                &hints,
+            )?;
             return Err(refusal);
         }
         let saved = matches!(self.approval, Approval::SavedPlan);
@@ -143,7 +159,7 @@ impl Run {
                     .render(&mut out)
                     .context("failed to write the report")?;
             }
-            OutputFormat::Json => self.report(plan, Ending::Ran(&report), None)?,
+            OutputFormat::Json => self.report(plan, Ending::Ran(&report), None, &[])?,
         }
         Ok(report.status())
     }
@@ -180,7 +196,13 @@ impl Run {
     }
 
     /// Under `--output json`, the report document on stdout; nothing otherwise.
-    fn report(&self, plan: &Plan, ending: Ending<'_>, message: Option<&str>) -> anyhow::Result<()> {
+    fn report(
+        &self,
+        plan: &Plan,
+        ending: Ending<'_>,
+        message: Option<&str>,
+        hints: &[String],
+    ) -> anyhow::Result<()> {
         if self.output != OutputFormat::Json {
             return Ok(());
         }
@@ -189,6 +211,7 @@ impl Run {
             saved_plan: matches!(self.approval, Approval::SavedPlan),
             ending,
             message: message.map(str::to_owned),
+            hints: hints.to_vec(),
         };
         write_report(plan, &run)
     }
@@ -214,12 +237,15 @@ async fn apply_saved(
         return Err(StatusError::new(
             ExitStatus::Error,
             format!(
-                "the plan in {} was made for {}, not {here}\nhint: pass --endpoint {} to apply it there",
+                "the plan in {} was made for {}, not {here}",
                 path.display(),
                 saved.endpoint,
-                saved.endpoint
             ),
         )
+        .with_hint(format!(
+            "pass --endpoint {} to apply it there",
+            saved.endpoint
+        ))
         .into());
     }
     if saved.set != session.set && session.set.as_str() != crate::model::SetName::default().as_str()
@@ -246,27 +272,39 @@ async fn apply_saved(
 }
 
 fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
+    let failure = |message: String, hint: Option<String>| {
+        let failure = StatusError::new(ExitStatus::Error, message);
+        match hint {
+            Some(hint) => failure.with_hint(hint),
+            None => failure,
+        }
+    };
     let text = std::fs::read_to_string(path).with_context(|| {
-        format!(
-            "failed to read the plan file {}{}",
-            path.display(),
-            manifests_hint(path, None)
+        failure(
+            format!("failed to read the plan file {}", path.display()),
+            manifests_hint(path, None),
         )
     })?;
     let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "failed to read the plan file {}: it is not a plan saved by `foundryctl plan -o`{}",
-            path.display(),
-            manifests_hint(path, Some(&text))
+        failure(
+            format!(
+                "failed to read the plan file {}: it is not a plan saved by `foundryctl plan --out`",
+                path.display(),
+            ),
+            manifests_hint(path, Some(&text)),
         )
     })?;
     if saved.format_version != SavedPlan::FORMAT_VERSION {
-        anyhow::bail!(
-            "the plan file {} has format version {}, this foundryctl reads {}\nhint: make the plan again with this foundryctl",
-            path.display(),
-            saved.format_version,
-            SavedPlan::FORMAT_VERSION
-        );
+        return Err(failure(
+            format!(
+                "the plan file {} has format version {}, this foundryctl reads {}",
+                path.display(),
+                saved.format_version,
+                SavedPlan::FORMAT_VERSION
+            ),
+            Some("make the plan again with this foundryctl".to_owned()),
+        )
+        .into());
     }
     Ok(saved)
 }
@@ -274,17 +312,15 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
 /// A hint for `apply PATH` where PATH looks like manifests (a directory, a `.yaml`/`.yml` file,
 /// or text that declares a resource): the positional argument is a saved plan; manifests go
 /// with `-f`.
-fn manifests_hint(path: &Path, text: Option<&str>) -> String {
+fn manifests_hint(path: &Path, text: Option<&str>) -> Option<String> {
     let yaml_name = path
         .extension()
         .is_some_and(|e| e.eq_ignore_ascii_case("yaml") || e.eq_ignore_ascii_case("yml"));
     let declares = text.is_some_and(|t| t.contains("apiVersion:") && t.contains("kind:"));
-    if path.is_dir() || yaml_name || declares {
+    (path.is_dir() || yaml_name || declares).then(|| {
         format!(
-            "\nhint: to apply manifests, pass them with -f: `foundryctl apply -f {}`",
+            "to apply manifests, pass them with -f: `foundryctl apply -f {}`",
             path.display()
         )
-    } else {
-        String::new()
-    }
+    })
 }

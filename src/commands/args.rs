@@ -12,32 +12,24 @@ use crate::model::{ResourceRef, SetName};
 use crate::ops::SessionOptions;
 use crate::plan::PlanOptions;
 
-/// Options every command accepts.
-#[derive(Debug, Clone, Args)]
+/// What a command runs with, resolved from the command line: the options every command takes
+/// (`--color`, `-v`), and, for the commands that take them, where and how to reach the project
+/// ([`TargetArgs`]) and the set this run owns ([`SetArg`]). Those may be given before the
+/// command too (`foundryctl --endpoint URL plan …`); [`crate::cli`] merges the two and refuses
+/// them before a command that would ignore them.
+#[derive(Debug, Clone)]
 pub struct GlobalArgs {
-    /// Project endpoint (https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT), or
-    /// `local[:DIR]` for the embedded emulator. Defaults to PROJECT_ENDPOINT (environment or
-    /// .env), else the local emulator (refused when CI is set).
-    #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
-
-    /// REST api-version to speak.
-    #[arg(long, global = true, value_enum, default_value_t = ApiVersion::V1)]
     pub api_version: ApiVersion,
-
-    /// How to authenticate to Azure (ignored for the local emulator).
-    #[arg(long, global = true, value_enum, default_value_t = AuthMode::Auto)]
     pub auth: AuthMode,
-
-    /// The set of resources this run owns; prune and destroy touch only this set.
-    #[arg(
-        long = "set",
-        global = true,
-        value_name = "NAME",
-        default_value = "default"
-    )]
     pub set: String,
+    pub color: ColorChoice,
+    pub verbose: u8,
+}
 
+/// The options every command accepts.
+#[derive(Debug, Clone, Args)]
+pub struct CommonArgs {
     /// When to use colour on the terminal (NO_COLOR is honoured under `auto`).
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
@@ -46,6 +38,58 @@ pub struct GlobalArgs {
     /// Tokens are always redacted.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+/// Where and how to reach the project, for the commands that talk to one. Global within the
+/// command, so `memory search --endpoint URL` works as well as `memory --endpoint URL search`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Project endpoint (https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT), or
+    /// `local[:DIR]` for the embedded emulator. Defaults to PROJECT_ENDPOINT (environment or
+    /// .env), else the local emulator (refused when CI is set).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+
+    /// REST api-version to speak [default: v1].
+    #[arg(long, global = true, value_enum)]
+    pub api_version: Option<ApiVersion>,
+
+    /// How to authenticate to Azure (ignored for the local emulator) [default: auto].
+    #[arg(long, global = true, value_enum)]
+    pub auth: Option<AuthMode>,
+}
+
+impl TargetArgs {
+    /// These, else `before` (what was given before the command).
+    pub fn or(&self, before: &TargetArgs) -> TargetArgs {
+        TargetArgs {
+            endpoint: self.endpoint.clone().or_else(|| before.endpoint.clone()),
+            api_version: self.api_version.or(before.api_version),
+            auth: self.auth.or(before.auth),
+        }
+    }
+
+    /// The first option given, as the user spelled it, if any.
+    pub fn given(&self) -> Option<&'static str> {
+        if self.endpoint.is_some() {
+            Some("--endpoint")
+        } else if self.api_version.is_some() {
+            Some("--api-version")
+        } else if self.auth.is_some() {
+            Some("--auth")
+        } else {
+            None
+        }
+    }
+}
+
+/// `--set`, for the commands that own resources.
+#[derive(Debug, Clone, Default, Args)]
+pub struct SetArg {
+    /// The set of resources this run owns; prune and destroy touch only this set
+    /// [default: default].
+    #[arg(long = "set", value_name = "NAME")]
+    pub set: Option<String>,
 }
 
 impl GlobalArgs {

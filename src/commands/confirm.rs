@@ -32,17 +32,15 @@ pub fn confirm(
     };
     if let Some(reason) = refusal {
         let alternative = if saved_plan_alternative {
-            ", or save a plan with `foundryctl plan -o plan.json` and apply that file"
+            ", or save a plan with `foundryctl plan --out plan.json` and apply that file"
         } else {
             ""
         };
         return Err(StatusError::new(
             ExitStatus::Error,
-            format!(
-                "no confirmation possible: {reason}, so nothing was changed\n\
-                 hint: pass --auto-approve{alternative}"
-            ),
+            format!("no confirmation possible: {reason}, so nothing was changed"),
         )
+        .with_hint(format!("pass --auto-approve{alternative}"))
         .into());
     }
     dialoguer::Confirm::new()

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use super::apply::{Approval, Run};
 use super::args::GlobalArgs;
-use super::output::OutputArgs;
+use super::output::ReportArgs;
 use super::session;
 use crate::apply::json::Command;
 use crate::exit::ExitStatus;
@@ -16,6 +16,12 @@ use crate::plan::{self, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
+
     /// Manifests, consulted only for `lifecycle: {disposable: true}` (which lifts the
     /// protection of a store). Optional; repeatable.
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
@@ -40,7 +46,7 @@ pub struct Args {
     /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
     /// and nothing is asked (pass --auto-approve).
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -80,9 +86,10 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     run.go(session, &plan, |refusal| {
         if refusal.status == ExitStatus::Blocked && no_manifests {
             // Without manifests, destroy cannot know which stores were declared disposable.
-            refusal.message.push_str(
-                "\nhint: stores declared `lifecycle: {disposable: true}` are deleted without \
-                 --allow-delete when the manifests are passed with -f",
+            refusal.hints.push(
+                "stores declared `lifecycle: {disposable: true}` are deleted without \
+                 --allow-delete when the manifests are passed with -f"
+                    .to_owned(),
             );
         }
     })

@@ -20,6 +20,9 @@ use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
     /// `memory_store`, `agent`, or one resource as KIND/NAME. All resources when omitted.
     #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
     pub selector: Option<Selector>,
@@ -91,10 +94,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     {
         return Err(StatusError::new(
             ExitStatus::Error,
-            format!(
-                "{one} does not exist in the project\nhint: `foundryctl get` lists every resource"
-            ),
+            format!("{one} does not exist in the project"),
         )
+        .with_hint("`foundryctl get` lists every resource")
         .into());
     }
 

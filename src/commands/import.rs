@@ -4,7 +4,7 @@
 
 use super::apply::{Approval, Run, write_report};
 use super::args::GlobalArgs;
-use super::output::{OutputArgs, OutputFormat};
+use super::output::{OutputFormat, ReportArgs};
 use super::plan::require_files;
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
@@ -15,6 +15,12 @@ use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
+
     /// The resource to adopt, as KIND/NAME (e.g. memory_store/dev-prefs-memory).
     #[arg(value_name = "KIND/NAME")]
     pub resource: ResourceRef,
@@ -42,7 +48,7 @@ pub struct Args {
     /// `json`: one report on stdout (docs/apply-json.md); the plan and progress go to stderr,
     /// and nothing is asked (pass --auto-approve).
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub output: ReportArgs,
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
@@ -75,14 +81,13 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                         saved_plan: false,
                         ending: Ending::NothingToDo,
                         message: Some(message),
+                        hints: vec![ALREADY_MANAGED_HINT.to_owned()],
                     };
                     write_report(&empty_plan(&session), &run)?;
                 }
             }
             session.close().await;
-            anstream::eprintln!(
-                "hint: `foundryctl plan -f …` shows how it differs from the manifests"
-            );
+            anstream::eprintln!("hint: {ALREADY_MANAGED_HINT}");
             return Ok(ExitStatus::Success);
         }
         Err(e) => return Err(import_failure(&args.resource, &e)),
@@ -121,6 +126,9 @@ fn empty_plan(session: &Session) -> Plan {
     )
 }
 
+/// What to do when the resource is already this set's.
+const ALREADY_MANAGED_HINT: &str = "`foundryctl plan -f …` shows how it differs from the manifests";
+
 fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error {
     let hint = match error {
         ImportError::NotDeclared => Some(format!(
@@ -130,14 +138,15 @@ fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error 
         ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
         ImportError::NotPromptAgent | ImportError::AlreadyManaged(_) => None,
     };
-    let mut message = format!("failed to import {resource}: {error}");
-    if let Some(hint) = hint {
-        message.push_str("\nhint: ");
-        message.push_str(&hint);
-    }
+    let message = format!("failed to import {resource}: {error}");
     let status = match error {
         ImportError::OtherSet(_) => ExitStatus::StaleOrConflict,
         _ => ExitStatus::Error,
     };
-    StatusError::new(status, message).into()
+    let refusal = StatusError::new(status, message);
+    match hint {
+        Some(hint) => refusal.with_hint(hint),
+        None => refusal,
+    }
+    .into()
 }

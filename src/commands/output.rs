@@ -52,15 +52,24 @@ pub enum OutputFormat {
     /// Text for people.
     #[default]
     Human,
-    /// One JSON document on stdout (each command's shape is documented in docs/).
+    /// One JSON document on stdout.
     Json,
 }
 
-/// `--output` for the commands that print a report.
+/// `-o`/`--output` for the commands that print a report.
 #[derive(Debug, Clone, clap::Args)]
 pub struct OutputArgs {
     /// Output format.
-    #[arg(long, value_enum, default_value_t)]
+    #[arg(short, long, value_enum, default_value_t)]
+    pub output: OutputFormat,
+}
+
+/// `-o`/`--output` for the commands that carry a plan out (`apply`, `destroy`, `import`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct ReportArgs {
+    /// Output format. `json`: one report on stdout (docs/apply-json.md); the plan and progress
+    /// go to stderr, and nothing is asked (pass --auto-approve, or for apply a plan file).
+    #[arg(short, long, value_enum, default_value_t)]
     pub output: OutputFormat,
 }
 
@@ -90,6 +99,45 @@ pub enum PlanFormat {
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
+}
+
+/// Parses `plan -o`/`--output`. `-o` was once the plan file, so a value that is not a format
+/// (`-o plan.json`) is refused with an error that names `--out`, where the file goes now.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanFormatParser;
+
+impl clap::builder::TypedValueParser for PlanFormatParser {
+    type Value = PlanFormat;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &std::ffi::OsStr,
+    ) -> Result<PlanFormat, clap::Error> {
+        let formats = clap::builder::EnumValueParser::<PlanFormat>::new();
+        formats.parse_ref(cmd, arg, value).map_err(|_| {
+            let value = value.to_string_lossy();
+            clap::Error::raw(
+                clap::error::ErrorKind::InvalidValue,
+                format!(
+                    "`{value}` is not an output format for -o/--output (human, json, markdown); \
+                     to save the plan to a file, use --out {value}\n"
+                ),
+            )
+            .with_cmd(cmd)
+        })
+    }
+
+    fn possible_values(
+        &self,
+    ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
+        Some(Box::new(
+            PlanFormat::value_variants()
+                .iter()
+                .filter_map(ValueEnum::to_possible_value),
+        ))
+    }
 }
 
 /// Writes `plan` to stdout in `format`.

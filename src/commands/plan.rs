@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use super::args::{GlobalArgs, PlanningArgs};
-use super::output::{self, PlanFormat, stderr_color};
+use super::output::{self, PlanFormat, PlanFormatParser, stderr_color};
 use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
@@ -13,17 +13,24 @@ use crate::ops::{self, Session};
 use crate::plan::{self, Plan, SavedPlan};
 
 #[derive(Debug, clap::Args)]
+#[command(override_usage = "foundryctl plan -f <FILE|DIR>... [OPTIONS]")]
 pub struct Args {
     #[command(flatten)]
     pub planning: PlanningArgs,
 
+    #[command(flatten)]
+    pub target: super::args::TargetArgs,
+
+    #[command(flatten)]
+    pub set: super::args::SetArg,
+
     /// Also write the plan to FILE (JSON, no secrets), to apply later with `foundryctl apply FILE`.
-    /// Not the output format (that is `--output`): a bare `json`, `markdown`, … is refused.
-    #[arg(short = 'o', long = "out", value_name = "FILE")]
+    /// Not the output format (that is `-o`/`--output`): a bare `json`, `markdown`, … is refused.
+    #[arg(long = "out", value_name = "FILE")]
     pub out: Option<PathBuf>,
 
     /// How to show the plan on stdout.
-    #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
+    #[arg(short, long, value_parser = PlanFormatParser, default_value = "human")]
     pub output: PlanFormat,
 
     /// Exit 2 when there are changes to apply (0 when there are none).
@@ -93,11 +100,11 @@ fn remove_earlier_plan(path: &std::path::Path) -> anyhow::Result<bool> {
     Ok(true)
 }
 
-/// Output format names that `-o` is mistaken for (`-o` is `--out`, the plan file; the format is
-/// `--output`). `get` takes `-o yaml`, hence `yaml`.
+/// Output format names that `--out` is mistaken for (`--out` is the plan file; the format is
+/// `-o`/`--output`). `get` takes `-o yaml`, hence `yaml`.
 const FORMAT_NAMES: [&str; 4] = ["human", "json", "markdown", "yaml"];
 
-/// Refuses `-o json` and the like: a bare output format name with no extension or directory
+/// Refuses `--out json` and the like: a bare output format name with no extension or directory
 /// is almost certainly `--output` mistyped, and would silently write a plan file named `json`.
 /// `./json` (or any path with a separator or an extension) is taken as meant.
 fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
@@ -107,15 +114,18 @@ fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
     let hint = if name == "yaml" {
         "plan has no YAML output; `--output` takes human, json or markdown".to_owned()
     } else {
-        format!("did you mean --output {name}? -o names the plan file")
+        format!("did you mean --output {name}? --out names the plan file")
     };
     Err(StatusError::new(
         ExitStatus::Error,
         format!(
             "refusing to write the plan to a file named `{name}`: that is an output format, not \
-             a file name\nhint: {hint}; to write a file of that name, pass -o ./{name}"
+             a file name"
         ),
     )
+    .with_hint(format!(
+        "{hint}; to write a file of that name, pass --out ./{name}"
+    ))
     .into())
 }
 
@@ -134,11 +144,9 @@ fn unsaved_reason(status: ExitStatus) -> &'static str {
 /// `-f` is required wherever manifests are planned against.
 pub fn require_files(files: &[PathBuf]) -> anyhow::Result<()> {
     if files.is_empty() {
-        return Err(StatusError::new(
-            ExitStatus::Error,
-            "no manifests given\nhint: pass -f FILE|DIR (repeatable), e.g. -f manifests/",
-        )
-        .into());
+        return Err(StatusError::new(ExitStatus::Error, "no manifests given")
+            .with_hint("pass -f FILE|DIR (repeatable), e.g. -f manifests/")
+            .into());
     }
     Ok(())
 }
@@ -191,13 +199,15 @@ fn save(
             ExitStatus::Error,
             format!(
                 "refusing to save the plan to {}: it would hold credential-like values of \
-                 pass-through tools ({}), and plan files hold no secrets\n\
-                 hint: keep the credential in a project connection and name it with \
-                 `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
-                 instead of a saved plan",
+                 pass-through tools ({}), and plan files hold no secrets",
                 path.display(),
                 fields.join(", ")
             ),
+        )
+        .with_hint(
+            "keep the credential in a project connection and name it with \
+             `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
+             instead of a saved plan",
         )
         .into());
     }
@@ -227,12 +237,18 @@ mod tests {
             let err = check_out_path(Path::new(name)).unwrap_err();
             let status = crate::exit::status_of(&err);
             assert_eq!(status, ExitStatus::Error, "{name}");
-            assert!(err.to_string().contains(&format!("-o ./{name}")), "{err}");
+            let hints = crate::exit::hints(&err).join("\n");
+            assert!(hints.contains(&format!("--out ./{name}")), "{hints}");
         }
-        let json = check_out_path(Path::new("json")).unwrap_err().to_string();
+        let json = check_out_path(Path::new("json")).unwrap_err();
+        let hint = json
+            .downcast_ref::<StatusError>()
+            .and_then(|e| e.hints.first().cloned());
         assert!(
-            json.contains("hint: did you mean --output json? -o names the plan file"),
-            "{json}"
+            hint.as_deref().is_some_and(
+                |h| h.starts_with("did you mean --output json? --out names the plan file")
+            ),
+            "{hint:?}"
         );
         for fine in [
             "./json",

@@ -31,11 +31,11 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
         let current = std::fs::read_to_string(&args.path)
             .with_context(|| format!("failed to read {path}"))?;
         if current != schema {
-            return Err(StatusError::new(
-                ExitStatus::Error,
-                format!("{path} is stale\nhint: run `foundryctl schema` and commit the result"),
-            )
-            .into());
+            return Err(
+                StatusError::new(ExitStatus::Error, format!("{path} is stale"))
+                    .with_hint("run `foundryctl schema` and commit the result")
+                    .into(),
+            );
         }
         println!("{path} is up to date");
         return Ok(ExitStatus::Success);

@@ -4,11 +4,10 @@ use std::io::Write as _;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use clap::ValueEnum;
 use serde::Serialize;
 
 use crate::commands::GlobalArgs;
-use crate::commands::output::stderr_color;
+use crate::commands::output::{OutputFormat, stderr_color};
 use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Diagnostic, Validated};
@@ -26,12 +25,6 @@ pub struct Args {
     /// object (result and every diagnostic) to stdout.
     #[arg(short, long, value_enum, default_value_t = OutputFormat::Human)]
     pub output: OutputFormat,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    Human,
-    Json,
 }
 
 /// The `--output json` document. Versioned so scripts can rely on it.

@@ -72,7 +72,7 @@ const ROLE_HINT: &str = "the identity also needs the `Azure AI User` role on the
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
     /// A mode chosen with `--auth` lacks its configuration.
-    #[error("use {mode} authentication: {problem}\nhint: {hint}")]
+    #[error("use {mode} authentication: {problem}")]
     NotConfigured {
         mode: &'static str,
         problem: String,
@@ -81,12 +81,23 @@ pub enum AuthError {
     /// Every credential tried failed. `attempts` are in the order the chain considered them,
     /// skipped and failed interleaved, so the list reads as what happened.
     #[error(
-        "get a token for {SCOPE}: no credential worked\n{}\
-         hint: run `az login` (or `azd auth login`), set FOUNDRY_TOKEN and pass --auth token, \
-         or pick a mode with --auth; {ROLE_HINT}",
-        attempts.iter().map(|a| format!("  - {a}\n")).collect::<String>()
+        "get a token for {SCOPE}: no credential worked{}",
+        attempts.iter().map(|a| format!("\n  - {a}")).collect::<String>()
     )]
     NoCredential { attempts: Vec<Attempt> },
+}
+
+impl AuthError {
+    /// What to do about it; `main` prints it after the error chain.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            AuthError::NotConfigured { hint, .. } => hint.clone(),
+            AuthError::NoCredential { .. } => format!(
+                "run `az login` (or `azd auth login`), set FOUNDRY_TOKEN and pass --auth token, \
+                 or pick a mode with --auth; {ROLE_HINT}"
+            ),
+        })
+    }
 }
 
 /// One credential considered and why it did not give a token.

@@ -16,19 +16,19 @@ use crate::model::{
 /// A live resource foundryctl cannot represent (a name outside the rules every manifest name
 /// follows). Such a resource can never be declared, so it can never be in a plan.
 #[derive(Debug, thiserror::Error)]
-#[error("`{name}` is not a name foundryctl can manage: {source}")]
+/// The name error is part of the message (it is logged on one line), not also a source.
+#[error("`{name}` is not a name foundryctl can manage: {reason}")]
 pub struct UnmanageableName {
     pub name: String,
-    #[source]
-    pub source: NameError,
+    pub reason: NameError,
 }
 
 // --- reading --------------------------------------------------------------------------------
 
 pub fn live_store(store: wire::MemoryStore) -> Result<LiveMemoryStore, UnmanageableName> {
-    let name = MemoryStoreName::new(store.name.clone()).map_err(|source| UnmanageableName {
+    let name = MemoryStoreName::new(store.name.clone()).map_err(|reason| UnmanageableName {
         name: store.name.clone(),
-        source,
+        reason,
     })?;
     let options = store.definition.options.unwrap_or_default();
     let spec = MemoryStoreSpec {
@@ -55,9 +55,9 @@ pub fn live_store(store: wire::MemoryStore) -> Result<LiveMemoryStore, Unmanagea
 }
 
 pub fn agent_name(name: &str) -> Result<AgentName, UnmanageableName> {
-    AgentName::new(name).map_err(|source| UnmanageableName {
+    AgentName::new(name).map_err(|reason| UnmanageableName {
         name: name.to_owned(),
-        source,
+        reason,
     })
 }
 

@@ -23,10 +23,7 @@ pub enum ClientError {
 
     /// 401: almost always a token for the wrong audience, an expired token, or another tenant.
     #[error(
-        "{operation}: the project refused the credential (401 Unauthorized){}\n\
-         hint: the token must be issued for the audience {AUDIENCE} (scope {AUDIENCE}/.default), be unexpired, \
-         and come from the project's tenant; with --auth token, create it with \
-         `az account get-access-token --resource {AUDIENCE}`",
+        "{operation}: the project refused the credential (401 Unauthorized){}",
         describe(error.as_deref())
     )]
     Unauthorized {
@@ -37,9 +34,8 @@ pub enum ClientError {
     /// 403: the identity is known but lacks a role on the project, or (code
     /// `preview_feature_required`) the request lacks a preview opt-in, which no role fixes.
     #[error(
-        "{operation}: the project denied access (403 Forbidden){}\n{}",
-        describe(error.as_deref()),
-        forbidden_hint(error.as_deref())
+        "{operation}: the project denied access (403 Forbidden){}",
+        describe(error.as_deref())
     )]
     Forbidden {
         operation: &'static str,
@@ -47,7 +43,7 @@ pub enum ClientError {
     },
 
     /// Transient failures went on past the retry budget.
-    #[error("{operation}: gave up after {attempts} attempts in {:.1}s: {last}{}", elapsed.as_secs_f64(), exhausted_hint(last))]
+    #[error("{operation}: gave up after {attempts} attempts in {:.1}s: {last}", elapsed.as_secs_f64())]
     RetriesExhausted {
         operation: &'static str,
         attempts: u32,
@@ -66,11 +62,12 @@ pub enum ClientError {
         reason: String,
     },
 
-    #[error("{operation}: could not read the project's answer: {source}")]
+    /// The decoder's message is part of this one (reports print an error on one line), so it is
+    /// not also returned as the source: a cause is printed once.
+    #[error("{operation}: could not read the project's answer: {error}")]
     Decode {
         operation: &'static str,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
 
     /// A list page that says there is more but gives nothing to continue from, or a cursor
@@ -97,10 +94,7 @@ pub enum ClientError {
         reason: String,
     },
 
-    #[error(
-        "refusing to send a bearer token over plain http to {host}\n\
-         hint: use an https:// endpoint; plain http is allowed only for loopback addresses (the local emulator)"
-    )]
+    #[error("refusing to send a bearer token over plain http to {host}")]
     InsecureEndpoint { host: String },
 
     #[error(transparent)]
@@ -120,8 +114,7 @@ pub enum ClientError {
     },
 
     #[error(
-        "update memories: update {update_id} was still `{status}` after {:.0}s\n\
-         hint: the service may be busy; check later with the update id, or raise the timeout",
+        "update memories: update {update_id} was still `{status}` after {:.0}s",
         waited.as_secs_f64()
     )]
     UpdateTimeout {
@@ -144,6 +137,44 @@ impl ClientError {
 
     pub fn is_not_found(&self) -> bool {
         self.status() == Some(reqwest::StatusCode::NOT_FOUND)
+    }
+
+    /// What to do about it, kept out of the message (which reports print on one line); `main`
+    /// prints it after the error chain.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ClientError::Unauthorized { .. } => Some(format!(
+                "the token must be issued for the audience {AUDIENCE} (scope {AUDIENCE}/.default), \
+                 be unexpired, and come from the project's tenant; with --auth token, create it \
+                 with `az account get-access-token --resource {AUDIENCE}`"
+            )),
+            ClientError::Forbidden { error, .. } => {
+                Some(forbidden_hint(error.as_deref()).to_owned())
+            }
+            ClientError::RetriesExhausted { last, .. } => Some(exhausted_hint(last).to_owned()),
+            ClientError::InsecureEndpoint { .. } => Some(
+                "use an https:// endpoint; plain http is allowed only for loopback addresses \
+                 (the local emulator)"
+                    .to_owned(),
+            ),
+            ClientError::UpdateTimeout { .. } => Some(
+                "the service may be busy; check later with the update id, or raise the timeout"
+                    .to_owned(),
+            ),
+            ClientError::Auth(error) => error.hint(),
+            ClientError::Api { .. }
+            | ClientError::OutcomeUnknown { .. }
+            | ClientError::Decode { .. }
+            | ClientError::Request { .. }
+            | ClientError::Conflict { .. }
+            | ClientError::MalformedPage { .. }
+            | ClientError::UpdateFailed { .. } => None,
+            ClientError::TooLarge { .. } => Some(
+                "a project answer this large is not one the Foundry API sends; check that the \
+                 endpoint is the project's and not a proxy or a file server"
+                    .to_owned(),
+            ),
+        }
     }
 }
 
@@ -187,11 +218,11 @@ fn size(bytes: usize) -> String {
 /// missing role, so it must not send people to grant one.
 fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
     if error.and_then(|e| e.code.as_deref()) == Some("preview_feature_required") {
-        "hint: this is a preview opt-in, not a permission: the service wants a `Foundry-Features` \
+        "this is a preview opt-in, not a permission: the service wants a `Foundry-Features` \
          header this foundryctl does not send for this call (the message names it); try \
          --api-version 2025-11-15-preview, or a newer foundryctl"
     } else {
-        "hint: the identity needs the `Azure AI User` role (or higher) on the Foundry project"
+        "the identity needs the `Azure AI User` role (or higher) on the Foundry project"
     }
 }
 
@@ -200,10 +231,10 @@ fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
 /// served emulator that is not running, a proxy), unlike a busy service.
 fn exhausted_hint(last: &str) -> &'static str {
     if last.starts_with("could not connect") {
-        "\nhint: nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \
+        "nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \
          network and proxy, and for a served emulator that `foundryctl emulator` is running"
     } else {
-        "\nhint: the service kept failing or throttling; try again later"
+        "the service kept failing or throttling; try again later"
     }
 }
 
@@ -252,8 +283,11 @@ mod tests {
         };
         let text = e.to_string();
         assert!(text.starts_with("list agents: the project refused the credential (401"));
+        assert!(!text.contains("hint"), "{text}");
         assert!(
-            text.contains("hint: the token must be issued for the audience https://ai.azure.com")
+            e.hint()
+                .unwrap()
+                .starts_with("the token must be issued for the audience https://ai.azure.com")
         );
     }
 
@@ -264,19 +298,18 @@ mod tests {
         let opt_in = ClientError::Forbidden {
             operation: "create agent version",
             error: ApiError::parse(body).map(Box::new),
-        }
-        .to_string();
+        };
+        let hint = opt_in.hint().unwrap();
+        let opt_in = opt_in.to_string();
         assert!(opt_in.contains("WorkflowAgents=V1Preview"), "{opt_in}");
-        assert!(
-            opt_in.contains("hint: this is a preview opt-in"),
-            "{opt_in}"
-        );
-        assert!(!opt_in.contains("Azure AI User"), "{opt_in}");
+        assert!(hint.starts_with("this is a preview opt-in"), "{hint}");
+        assert!(!hint.contains("Azure AI User"), "{hint}");
         let role = ClientError::Forbidden {
             operation: "list agents",
             error: None,
         }
-        .to_string();
+        .hint()
+        .unwrap();
         assert!(role.contains("the `Azure AI User` role"), "{role}");
     }
 
@@ -311,17 +344,18 @@ mod tests {
             text.starts_with("list agents: gave up after 8 attempts in 9.4s: could not connect"),
             "{text}"
         );
-        assert!(text.contains("\nhint: nothing accepted the connection; check --endpoint"));
+        assert!(
+            e.hint()
+                .unwrap()
+                .starts_with("nothing accepted the connection; check --endpoint")
+        );
         let busy = ClientError::RetriesExhausted {
             operation: "list agents",
             attempts: 8,
             elapsed: Duration::from_secs(60),
             last: "the project answered 503 Service Unavailable".into(),
         };
-        assert!(
-            busy.to_string()
-                .contains("\nhint: the service kept failing")
-        );
+        assert!(busy.hint().unwrap().starts_with("the service kept failing"));
     }
 
     #[test]

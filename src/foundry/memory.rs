@@ -1,4 +1,4 @@
-//! The memory workflow (DESIGN §5): memory items, `update_memories` and its result,
+//! The memory workflow: memory items, `update_memories` and its result,
 //! `search_memories`, `delete_scope`, and Responses with an agent reference.
 
 use serde_json::{Value, json};

@@ -588,9 +588,14 @@ async fn the_bearer_token_goes_to_loopback_http_but_never_to_remote_http() {
 async fn a_401_explains_the_audience() {
     let server = Server::start(Vec::new(), Action::Reply(401, Vec::new(), r#"{"error":{"code":"PermissionDenied","message":"Unauthorized. Access token is missing, invalid, audience is incorrect (https://ai.azure.com), or have expired."}}"#.into())).await;
     let c = client(&server, Auth::None, fast());
-    let e = c.list_agents().await.unwrap_err().to_string();
+    let error = c.list_agents().await.unwrap_err();
+    let e = error.to_string();
     assert!(
-        e.contains("401 Unauthorized") && e.contains("audience https://ai.azure.com"),
+        e.contains("401 Unauthorized")
+            && error
+                .hint()
+                .unwrap()
+                .contains("audience https://ai.azure.com"),
         "{e}"
     );
     assert_eq!(server.seen().len(), 1, "a 401 is not retried");

@@ -1,4 +1,4 @@
-//! Which project a command talks to (DESIGN §4), and the one-line description every command
+//! Which project a command talks to (README.md, "The local emulator"), and the one-line description every command
 //! prints first.
 //!
 //! In order: `--endpoint URL|local[:DIR]`; `PROJECT_ENDPOINT` from the environment; the same
@@ -49,21 +49,28 @@ pub enum Target {
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error(
-        "choose a project: no endpoint is configured, and the local emulator is not used implicitly when CI is set\n\
-         hint: pass --endpoint https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT or set PROJECT_ENDPOINT; \
-         pass --endpoint local to use the emulator on purpose"
+        "choose a project: no endpoint is configured, and the local emulator is not used implicitly when CI is set"
     )]
     ImplicitLocalInCi,
-    #[error(
-        "use the endpoint {value:?} from {}: {reason}\n\
-         hint: expected https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT, or local[:DIR] for the emulator",
-        origin.describe()
-    )]
+    #[error("use the endpoint {value:?} from {}: {reason}", origin.describe())]
     Invalid {
         value: String,
         origin: Origin,
         reason: String,
     },
+}
+
+impl TargetError {
+    /// What to do about it; `main` prints it after the error chain.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            TargetError::ImplicitLocalInCi => "pass --endpoint https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT or set PROJECT_ENDPOINT; \
+                 pass --endpoint local to use the emulator on purpose"
+                .to_owned(),
+            TargetError::Invalid { .. } => "expected https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT, or local[:DIR] for the emulator"
+                .to_owned(),
+        })
+    }
 }
 
 impl Target {
@@ -259,9 +266,11 @@ mod tests {
     #[test]
     fn ci_refuses_the_implicit_local_default_but_not_an_explicit_one() {
         let ci = Env::from_pairs([("CI", "true")]);
-        let e = Target::resolve(None, &ci).unwrap_err().to_string();
+        let error = Target::resolve(None, &ci).unwrap_err();
+        let e = error.to_string();
         assert!(e.contains("not used implicitly when CI is set"), "{e}");
-        assert!(e.contains("hint: pass --endpoint"), "{e}");
+        assert!(!e.contains("hint"), "{e}");
+        assert!(error.hint().unwrap().starts_with("pass --endpoint"), "{e}");
         assert!(Target::resolve(Some("local"), &ci).is_ok());
         assert!(Target::resolve(None, &Env::from_pairs([("CI", "false")])).is_ok());
     }

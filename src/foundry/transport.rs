@@ -131,8 +131,7 @@ impl Response {
         &self,
         operation: &'static str,
     ) -> Result<T, ClientError> {
-        serde_json::from_slice(&self.body)
-            .map_err(|source| ClientError::Decode { operation, source })
+        serde_json::from_slice(&self.body).map_err(|error| ClientError::Decode { operation, error })
     }
 }
 

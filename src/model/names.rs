@@ -222,8 +222,16 @@ pub enum ResourceRefError {
     Shape,
     #[error("unknown kind `{0}`; expected memory_store or agent")]
     Kind(String),
+    /// clap prints only an argument error's message, so the name error is part of it, and is
+    /// not also a source: a cause is printed once.
     #[error("invalid name: {0}")]
-    Name(#[from] NameError),
+    Name(NameError),
+}
+
+impl From<NameError> for ResourceRefError {
+    fn from(error: NameError) -> Self {
+        ResourceRefError::Name(error)
+    }
 }
 
 impl std::str::FromStr for ResourceRef {

@@ -52,11 +52,11 @@ fn check_targets(
     Err(StatusError::new(
         ExitStatus::Error,
         format!(
-            "--target {} matches no resource: neither the manifests nor the project have it\n\
-             hint: check the KIND/NAME (`foundryctl get` lists the project's resources)",
+            "--target {} matches no resource: neither the manifests nor the project have it",
             names.join(", ")
         ),
     )
+    .with_hint("check the KIND/NAME (`foundryctl get` lists the project's resources)")
     .into())
 }
 
@@ -109,9 +109,13 @@ fn locate_reference_problems(
         .diagnostics
         .iter()
         .filter(|d| d.severity == plan::Severity::Error)
-        .filter_map(|d| match (&d.resource, &d.store) {
-            (Some(ResourceRef::Agent(agent)), Some(store)) => Some((d, agent, store)),
-            _ => None,
+        .filter_map(|d| {
+            let store = d.store.as_ref()?;
+            match d.resource.as_ref()? {
+                ResourceRef::Agent(agent) => Some((d, agent, store)),
+                // Only an agent's memory tool references a store.
+                ResourceRef::MemoryStore(_) => None,
+            }
         })
         .flat_map(|(d, agent, store)| {
             validated
@@ -141,14 +145,16 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
             "the plan has errors (listed above); fix the manifests",
         ))
     } else if !plan.conflicts.is_empty() {
-        Some(StatusError::new(
-            ExitStatus::StaleOrConflict,
-            format!(
-                "{} declared resource(s) exist but are not this set's to change (listed above)\n\
-                 hint: adopt an unmanaged one with `foundryctl import KIND/NAME -f …`",
-                plan.conflicts.len()
-            ),
-        ))
+        Some(
+            StatusError::new(
+                ExitStatus::StaleOrConflict,
+                format!(
+                    "{} declared resource(s) exist but are not this set's to change (listed above)",
+                    plan.conflicts.len()
+                ),
+            )
+            .with_hint("adopt an unmanaged one with `foundryctl import KIND/NAME -f …`"),
+        )
     } else if plan.is_blocked() {
         let flags: Vec<String> = plan
             .actions
@@ -158,12 +164,14 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
         Some(StatusError::new(
             ExitStatus::Blocked,
             format!(
-                "the plan is blocked by data-loss protection ({} action(s) would delete memories)\n\
-                 hint: if losing them is intended, rerun with {}",
+                "the plan is blocked by data-loss protection ({} action(s) would delete memories)",
                 flags.len(),
-                flags.join(" ")
             ),
-        ))
+        )
+        .with_hint(format!(
+            "if losing them is intended, rerun with {}",
+            flags.join(" ")
+        )))
     } else {
         None
     }

@@ -32,6 +32,18 @@ pub enum ConnectError {
     Emulator { dir: String, reason: String },
 }
 
+impl ConnectError {
+    /// What to do about it; `main` prints it after the error chain.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            ConnectError::Target(e) => e.hint(),
+            ConnectError::Auth(e) => e.hint(),
+            ConnectError::Client(e) => e.hint(),
+            ConnectError::Emulator { .. } => None,
+        }
+    }
+}
+
 /// A client plus, for a local target, the emulator serving it.
 pub struct Connection {
     pub client: Client,

@@ -74,6 +74,7 @@ pub(super) fn conflict(
 ) -> Conflict {
     match kind {
         ConflictKind::Unmanaged => Conflict {
+            kind,
             reason: format!("{resource} exists in the project but is not managed by foundryctl"),
             hint: format!("adopt it with `foundryctl import {resource} -f …`"),
             resource,
@@ -92,6 +93,7 @@ pub(super) fn conflict(
                 ),
             };
             Conflict {
+                kind,
                 reason: format!("{resource} is managed by foundryctl for {owner}, not this set"),
                 hint,
                 resource,

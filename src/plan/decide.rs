@@ -1,4 +1,4 @@
-//! The per-resource decision of DESIGN §3: from "is it declared?" and "whose is the live one?"
+//! The per-resource decision: from "is it declared?" and "whose is the live one?"
 //! to create, reconcile, delete, keep with a notice, conflict, or leave alone.
 //!
 //! # Expected flow
@@ -68,9 +68,13 @@ pub enum Decision {
     Ignore,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Whose a declared resource is when it is not this set's to change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ConflictKind {
+    /// Not stamped by foundryctl: someone made it by hand or with another tool.
     Unmanaged,
+    /// Stamped by foundryctl for another set (or for no set).
     OtherSet,
 }
 
@@ -108,7 +112,7 @@ pub fn decide(facts: Facts) -> Decision {
 mod tests {
     use super::*;
 
-    /// The table of DESIGN §3 written out row by row, independently of `decide`'s match:
+    /// The decision table written out row by row, independently of `decide`'s match:
     /// (declared, owner, prune, destroy) → decision.
     #[test]
     fn decision_truth_table() {

@@ -1,5 +1,5 @@
 //! The planner: compares the desired state with the live state and decides everything
-//! (DESIGN §3). Pure: no I/O, clock, environment or async; same inputs, byte-identical plan.
+//! (see ARCHITECTURE.md). Pure: no I/O, clock, environment or async; same inputs, byte-identical plan.
 //!
 //! - [`decide`]: the per-resource decision table (create, reconcile, delete, conflict, …).
 //! - `store`, `agent`: the kind-specific comparison on normalised values and stamps.
@@ -28,8 +28,9 @@ pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unm
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, Conflict, Diagnostic, Drift, FieldChange, NotDeleted,
-    Op, Plan, PlanOptions, Precondition, SavedPlan, Severity, Summary, TemplateSummary,
+    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
+    Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan, Severity,
+    Summary, TemplateSummary,
 };
 
 #[cfg(test)]

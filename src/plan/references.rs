@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::build::Accumulator;
-use super::types::{Action, Diagnostic, NotDeleted, Op, PlanOptions, Severity};
+use super::types::{Action, Diagnostic, DiagnosticCode, NotDeleted, Op, PlanOptions, Severity};
 use crate::model::{AgentName, DesiredState, MemoryStoreName, References, ResourceRef};
 
 /// `--target` plus the declared stores the targeted agents reference; `None` when not
@@ -184,8 +184,9 @@ pub(super) fn check(
             continue;
         }
         let store = &reference.store;
-        let (message, hint) = if !refs.is_live(store) {
+        let (code, message, hint) = if !refs.is_live(store) {
             (
+                DiagnosticCode::UnresolvedStore,
                 format!(
                     "{resource} references memory store `{store}`, which neither the manifests \
                      nor the project have"
@@ -194,6 +195,7 @@ pub(super) fn check(
             )
         } else if deleted.contains(store) {
             (
+                DiagnosticCode::StoreDeletedUnderAgent,
                 format!("{resource} references memory store `{store}`, which this plan deletes"),
                 format!("keep `{store}` declared, or remove the memory tool from {resource}"),
             )
@@ -206,6 +208,7 @@ pub(super) fn check(
                 severity: Severity::Error,
                 resource: Some(resource),
                 store: Some(store.clone()),
+                code: Some(code),
                 message,
                 hint: Some(hint),
             },

@@ -1,10 +1,10 @@
 //! Finding credentials a saved plan would write down.
 //!
-//! A saved plan (`plan -o FILE`) holds each action's full request, after `${VAR}`
+//! A saved plan (`plan --out FILE`) holds each action's full request, after `${VAR}`
 //! interpolation, so that `apply FILE` needs nothing but the file. Typed specs hold no secrets,
 //! but a pass-through tool (`mcp`, `openapi`, …) can: an `mcp` tool's `headers` commonly carry
-//! `Authorization` or `api-key`, interpolated from the environment. DESIGN says "no secrets in
-//! plan files", so `plan -o` refuses such a plan rather than write it (the command layer turns
+//! `Authorization` or `api-key`, interpolated from the environment. ARCHITECTURE.md's invariant is
+//! "secrets stay secret", so `plan --out` refuses such a plan rather than write it (the command layer turns
 //! [`secret_fields`] into the error).
 //!
 //! Why refuse rather than redact: a redacted plan cannot be applied from the file alone, and

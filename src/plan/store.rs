@@ -42,8 +42,8 @@ use super::decide::{Decision, Facts, Owner, decide};
 use super::diff::diff;
 use super::prepare::Declared;
 use super::types::{
-    Action, ActionKind, Blocked, Diagnostic, Drift, FieldChange, Op, PlanOptions, Precondition,
-    Severity,
+    Action, ActionKind, Blocked, BlockedCause, Diagnostic, Drift, FieldChange, Op, PlanOptions,
+    Precondition, Severity,
 };
 use crate::model::fingerprint;
 use crate::model::normalize::{self, Normalized};
@@ -125,6 +125,7 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
                     severity: Severity::Warning,
                     resource: Some(resource.clone()),
                     store: None,
+                    code: None,
                     message: format!(
                         "cannot verify {} of {resource}: the service does not report them and \
                          the store no longer matches its stamp",
@@ -148,6 +149,7 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
                 severity: Severity::Warning,
                 resource: Some(resource.clone()),
                 store: None,
+                code: None,
                 message: format!(
                     "{resource}: the manifests changed but every reported field already \
                      matches, so foundryctl infers a change in {} (not reported by the service)",
@@ -320,7 +322,7 @@ pub(super) fn plan(
                             spec: want.spec.clone(),
                             metadata,
                         },
-                        (!allowed).then(|| blocked(&resource, "replacing", "--allow-replace")),
+                        (!allowed).then(|| blocked(&resource, BlockedCause::ReplaceStore)),
                     )
                 }
             };
@@ -339,7 +341,7 @@ pub(super) fn plan(
             };
             out.actions.push(Action {
                 reasons: vec![delete_reason(options)],
-                blocked: (!allowed).then(|| blocked(&resource, "deleting", "--allow-delete")),
+                blocked: (!allowed).then(|| blocked(&resource, BlockedCause::DeleteStore)),
                 ..action(resource, ActionKind::Delete, op, precondition)
             });
         }
@@ -371,8 +373,13 @@ fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
     }
 }
 
-fn blocked(resource: &ResourceRef, verb: &str, flag: &str) -> Blocked {
+fn blocked(resource: &ResourceRef, cause: BlockedCause) -> Blocked {
+    let (verb, flag) = match cause {
+        BlockedCause::ReplaceStore => ("replacing", "--allow-replace"),
+        BlockedCause::DeleteStore => ("deleting", "--allow-delete"),
+    };
     Blocked {
+        cause,
         reason: format!("{verb} a memory store deletes every memory in it"),
         data_loss: format!("all memories in {resource}, for every scope"),
         unblock_flag: format!("{flag} {resource}"),

@@ -1,5 +1,5 @@
 //! Scenario tests of the planner against the in-memory service model: each pins one behaviour
-//! of DESIGN §3 by name.
+//! of the decision table (`decide.rs`) by name.
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -1,7 +1,7 @@
 //! The plan: what the planner decided, with everything the executor needs and nothing left for
 //! it to decide (omicron's "no meaningful choices" rule).
 //!
-//! These types are `Serialize + Deserialize` because a saved plan (`plan -o plan.json`) is this
+//! These types are `Serialize + Deserialize` because a saved plan (`plan --out plan.json`) is this
 //! structure wrapped in [`SavedPlan`]. The JSON *output* format (`--output json`) is a separate,
 //! documented view in `render::json`, so the internal shape can move without breaking users.
 
@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::decide::ConflictKind;
 use crate::model::{
     AgentName, AgentSpec, LiveAgent, LiveMemoryStore, MemoryStoreName, MemoryStoreSpec,
     ResourceKind, ResourceRef, SetName, fingerprint,
@@ -305,10 +306,22 @@ pub struct FieldChange {
 /// Why an action may not run, what it would destroy, and how to allow it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Blocked {
+    /// What would lose the data, for machines; `reason` says it for people.
+    pub cause: BlockedCause,
     pub reason: String,
     pub data_loss: String,
     /// The exact flag that unblocks it, e.g. `--allow-replace memory_store/prefs`.
     pub unblock_flag: String,
+}
+
+/// What a blocked action would do that loses data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlockedCause {
+    /// Replacing a memory store deletes it, and every memory in it, before creating it again.
+    ReplaceStore,
+    /// Deleting a memory store deletes every memory in it.
+    DeleteStore,
 }
 
 /// An owned resource changed outside foundryctl.
@@ -332,8 +345,20 @@ pub struct NotDeleted {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Conflict {
     pub resource: ResourceRef,
+    /// Whose the resource is, for machines; `reason` says it for people.
+    pub kind: ConflictKind,
     pub reason: String,
     pub hint: String,
+}
+
+/// What a plan diagnostic is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiagnosticCode {
+    /// A memory tool names a store that neither the manifests nor the project have.
+    UnresolvedStore,
+    /// A memory tool names a store this plan deletes.
+    StoreDeletedUnderAgent,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -351,6 +376,9 @@ pub struct Diagnostic {
     /// command can point at the memory tool's file:line:column.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub store: Option<MemoryStoreName>,
+    /// What the problem is, for machines; `None` for warnings that only inform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<DiagnosticCode>,
     pub message: String,
     pub hint: Option<String>,
 }
@@ -389,7 +417,7 @@ impl Summary {
     }
 }
 
-/// A plan written by `plan -o FILE`, to be applied later by `apply FILE`. The command layer
+/// A plan written by `plan --out FILE`, to be applied later by `apply FILE`. The command layer
 /// fills the provenance fields; the executor refuses the file if any precondition fails.
 /// Holds no secrets: no token, no endpoint credentials, only names, specs and fingerprints.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -68,6 +68,7 @@ fn document(plan: &Plan) -> Value {
         })).collect::<Vec<_>>(),
         "conflicts": plan.conflicts.iter().map(|c| json!({
             "resource": c.resource.to_string(),
+            "kind": c.kind,
             "reason": c.reason,
             "hint": c.hint,
         })).collect::<Vec<_>>(),
@@ -80,6 +81,8 @@ fn document(plan: &Plan) -> Value {
         "diagnostics": plan.diagnostics.iter().map(|d| json!({
             "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
             "resource": d.resource.as_ref().map(ToString::to_string),
+            "store": d.store.as_ref().map(ToString::to_string),
+            "code": d.code,
             "message": d.message,
             "hint": d.hint,
         })).collect::<Vec<_>>(),
@@ -105,6 +108,7 @@ fn action(a: &Action) -> Value {
         "reasons": a.reasons,
         "changes": a.changes.iter().map(change).collect::<Vec<_>>(),
         "blocked": a.blocked.as_ref().map(|b| json!({
+            "cause": b.cause,
             "reason": b.reason,
             "data_loss": b.data_loss,
             "unblock_flag": b.unblock_flag,

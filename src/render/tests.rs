@@ -320,6 +320,7 @@ fn markdown_prose_cannot_inject_html_or_markup() {
         severity: crate::plan::Severity::Warning,
         resource: None,
         store: None,
+        code: None,
         message: hostile.to_owned(),
         hint: Some("````\n</details>".to_owned()),
     });

@@ -70,7 +70,7 @@ impl File {
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum ConversationError {
-    #[error("read {path}: {message}\nhint: {HINT}")]
+    #[error("read {path}: {message}")]
     Shape { path: String, message: String },
     #[error("read {path}: the file holds no turns")]
     Empty { path: String },
@@ -82,13 +82,26 @@ pub enum ConversationError {
     },
     #[error("read {path}: a list of turns needs --scope to say whose memories they are")]
     NeedsScope { path: String },
-    #[error(
-        "read {path}: the file groups turns by scope, so --scope {scope} is ambiguous\n\
-         hint: drop --scope, or write the file as a plain list of turns"
-    )]
+    #[error("read {path}: the file groups turns by scope, so --scope {scope} is ambiguous")]
     ScopeGiven { path: String, scope: String },
     #[error("read {path}: scope `{scope}` has no turns")]
     EmptyScope { path: String, scope: String },
+}
+
+impl ConversationError {
+    /// What to do about it; `main` prints it after the error chain.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            ConversationError::Shape { .. } => Some(HINT),
+            ConversationError::ScopeGiven { .. } => {
+                Some("drop --scope, or write the file as a plain list of turns")
+            }
+            ConversationError::Empty { .. }
+            | ConversationError::EmptyText { .. }
+            | ConversationError::NeedsScope { .. }
+            | ConversationError::EmptyScope { .. } => None,
+        }
+    }
 }
 
 const HINT: &str = "expected a list of {role: user|assistant, text: ...} turns, or a map from scope to such a list";
@@ -232,14 +245,15 @@ mod tests {
             "- {role: user, text: hi}\n- {role: system, text: x}\n",
             Some("u"),
         )
-        .unwrap_err()
-        .to_string();
+        .unwrap_err();
         assert!(
-            e.starts_with("read c.yaml:2:10: unknown variant `system`"),
+            e.hint()
+                .is_some_and(|h| h.starts_with("expected a list of {role: user|assistant")),
             "{e}"
         );
+        let e = e.to_string();
         assert!(
-            e.contains("hint: expected a list of {role: user|assistant"),
+            e.starts_with("read c.yaml:2:10: unknown variant `system`"),
             "{e}"
         );
         // In the map shape too: the error is that of the shape the file is written in.

@@ -4,6 +4,7 @@
 //! Only called after a call has already failed with 404, so the happy path costs no extra
 //! round trip; the list that explains the failure is one more call on the failure path.
 
+use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{Client, ClientError};
 use crate::model::{AgentName, MemoryStoreName};
 
@@ -16,36 +17,44 @@ fn names(list: &[String]) -> String {
     }
 }
 
-/// The message for a store that is not in the project.
-pub fn unknown_store(store: &str, existing: &[String]) -> String {
+/// The error for a store that is not in the project.
+pub fn unknown_store(store: &str, existing: &[String]) -> StatusError {
     let hint = if existing.is_empty() {
-        "hint: the project has no memory stores yet; create one with `foundryctl apply -f DIR`"
-            .to_owned()
+        "the project has no memory stores yet; create one with `foundryctl apply -f DIR`".to_owned()
     } else {
-        format!(
-            "hint: the memory stores in this project are: {}",
-            names(existing)
-        )
+        format!("the memory stores in this project are: {}", names(existing))
     };
-    format!("memory store `{store}` does not exist in this project\n{hint}")
-}
-
-/// The message for an agent that is not in the project.
-pub fn unknown_agent(agent: &str, existing: &[String]) -> String {
-    let hint = if existing.is_empty() {
-        "hint: the project has no agents yet; create one with `foundryctl apply -f DIR`".to_owned()
-    } else {
-        format!("hint: the agents in this project are: {}", names(existing))
-    };
-    format!("agent `{agent}` does not exist in this project\n{hint}")
-}
-
-/// The message for a version the agent does not have.
-pub fn unknown_version(agent: &str, version: &str, existing: &[String]) -> String {
-    format!(
-        "agent `{agent}` has no version {version:?}\nhint: its versions are: {}; omit --version for the latest",
-        names(existing)
+    StatusError::new(
+        ExitStatus::Error,
+        format!("memory store `{store}` does not exist in this project"),
     )
+    .with_hint(hint)
+}
+
+/// The error for an agent that is not in the project.
+pub fn unknown_agent(agent: &str, existing: &[String]) -> StatusError {
+    let hint = if existing.is_empty() {
+        "the project has no agents yet; create one with `foundryctl apply -f DIR`".to_owned()
+    } else {
+        format!("the agents in this project are: {}", names(existing))
+    };
+    StatusError::new(
+        ExitStatus::Error,
+        format!("agent `{agent}` does not exist in this project"),
+    )
+    .with_hint(hint)
+}
+
+/// The error for a version the agent does not have.
+pub fn unknown_version(agent: &str, version: &str, existing: &[String]) -> StatusError {
+    StatusError::new(
+        ExitStatus::Error,
+        format!("agent `{agent}` has no version {version:?}"),
+    )
+    .with_hint(format!(
+        "its versions are: {}; omit --version for the latest",
+        names(existing)
+    ))
 }
 
 /// Explains a failed call on `store`: when it was a 404 and the store is indeed absent, an
@@ -60,11 +69,11 @@ pub async fn explain_store(
     }
     store_missing(client, store)
         .await
-        .map_or_else(|| error.into(), anyhow::Error::msg)
+        .map_or_else(|| error.into(), anyhow::Error::from)
 }
 
-/// `Some(message)` when `store` is not in the project (a failure to list is not an answer).
-pub async fn store_missing(client: &Client, store: &MemoryStoreName) -> Option<String> {
+/// `Some(error)` when `store` is not in the project (a failure to list is not an answer).
+pub async fn store_missing(client: &Client, store: &MemoryStoreName) -> Option<StatusError> {
     let stores = client.list_stores().await.ok()?;
     let mut existing: Vec<String> = stores.iter().map(|s| s.name.as_str().to_owned()).collect();
     if existing.iter().any(|s| s == store.as_str()) {
@@ -74,12 +83,13 @@ pub async fn store_missing(client: &Client, store: &MemoryStoreName) -> Option<S
     Some(unknown_store(store.as_str(), &existing))
 }
 
-/// The message for a conversation that is not in the project.
-pub fn unknown_conversation(id: &str) -> String {
-    format!(
-        "conversation `{id}` does not exist in this project\n\
-         hint: start one with `foundryctl agent invoke NAME TEXT --new-conversation`"
+/// The error for a conversation that is not in the project.
+pub fn unknown_conversation(id: &str) -> StatusError {
+    StatusError::new(
+        ExitStatus::Error,
+        format!("conversation `{id}` does not exist in this project"),
     )
+    .with_hint("start one with `foundryctl agent invoke NAME TEXT --new-conversation`")
 }
 
 /// Explains a failed Responses call in `conversation`: an unknown conversation, else as
@@ -95,7 +105,7 @@ pub async fn explain_invoke(
         && let Some(id) = conversation
         && let Ok(None) = client.get_conversation(id).await
     {
-        return anyhow::Error::msg(unknown_conversation(id));
+        return unknown_conversation(id).into();
     }
     explain_agent(client, agent, version, error).await
 }
@@ -116,7 +126,7 @@ pub async fn explain_agent(
     let mut existing: Vec<String> = agents.iter().map(|a| a.name.as_str().to_owned()).collect();
     if !existing.iter().any(|a| a == agent.as_str()) {
         existing.sort();
-        return anyhow::Error::msg(unknown_agent(agent.as_str(), &existing));
+        return unknown_agent(agent.as_str(), &existing).into();
     }
     if let Some(version) = version
         && let Ok(versions) = client.list_agent_versions(agent).await
@@ -124,7 +134,7 @@ pub async fn explain_agent(
         let mut existing: Vec<String> = versions.into_iter().map(|v| v.version).collect();
         if !existing.iter().any(|v| v == version) {
             existing.sort_by_key(|v| (v.len(), v.clone()));
-            return anyhow::Error::msg(unknown_version(agent.as_str(), version, &existing));
+            return unknown_version(agent.as_str(), version, &existing).into();
         }
     }
     error.into()
@@ -138,22 +148,22 @@ mod tests {
     fn an_unknown_store_names_the_stores_that_exist() {
         let m = unknown_store("dev-prefs", &["dev-prefs-memory".into(), "team".into()]);
         assert_eq!(
-            m,
-            "memory store `dev-prefs` does not exist in this project\n\
-             hint: the memory stores in this project are: dev-prefs-memory, team"
+            m.message,
+            "memory store `dev-prefs` does not exist in this project"
         );
-        assert!(unknown_store("x", &[]).contains("no memory stores yet"));
+        assert_eq!(
+            m.hints,
+            ["the memory stores in this project are: dev-prefs-memory, team"]
+        );
+        assert!(unknown_store("x", &[]).hints[0].contains("no memory stores yet"));
     }
 
     #[test]
     fn an_unknown_agent_or_version_names_what_exists() {
-        assert!(unknown_agent("bot", &["dev-buddy".into()]).ends_with("are: dev-buddy"));
-        assert!(unknown_agent("bot", &[]).contains("no agents yet"));
+        assert!(unknown_agent("bot", &["dev-buddy".into()]).hints[0].ends_with("are: dev-buddy"));
+        assert!(unknown_agent("bot", &[]).hints[0].contains("no agents yet"));
         let m = unknown_version("dev-buddy", "7", &["1".into(), "2".into()]);
-        assert!(
-            m.starts_with("agent `dev-buddy` has no version \"7\""),
-            "{m}"
-        );
-        assert!(m.contains("its versions are: 1, 2"), "{m}");
+        assert_eq!(m.message, "agent `dev-buddy` has no version \"7\"");
+        assert!(m.hints[0].contains("its versions are: 1, 2"), "{m}");
     }
 }

@@ -1,4 +1,4 @@
-//! `foundryctl memory …`: the imperative memory workflow (DESIGN §5). Teach memories
+//! `foundryctl memory …`: the imperative memory workflow (the README's tutorial). Teach memories
 //! (`add`), find them (`search`, `list`), and remove them (`forget` a scope, `delete` one).
 //!
 //! Each subcommand module turns its arguments into client calls and a report from
@@ -6,7 +6,7 @@
 //! [`lookup`] turns bare 404s into errors that name what exists.
 
 mod add;
-mod conversation;
+pub mod conversation;
 pub(crate) mod lookup;
 mod read;
 mod remove;
@@ -17,6 +17,16 @@ use crate::commands::session;
 use crate::exit::ExitStatus;
 use crate::foundry::wire::{MemoryItem, MemoryOperation};
 use crate::render::memory::{MemoryView, OperationView};
+
+/// `foundryctl memory …`: where the project is (before or after the subcommand), and the subcommand.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub target: crate::commands::args::TargetArgs,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
 
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {

@@ -9,7 +9,7 @@ use anyhow::Context as _;
 use super::read::require_items_api;
 use super::{lookup, parse_scope};
 use crate::commands::output::{OutputArgs, print_report as print};
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::Client;
 use crate::model::MemoryStoreName;
 use crate::render::memory::{self, DeleteReport, ForgetReport};
@@ -119,15 +119,18 @@ pub async fn delete(client: &Client, color: bool, args: DeleteArgs) -> anyhow::R
         .context("failed to delete the memory")?;
     if !deleted {
         // 404: the store or the memory is missing; say which.
-        let message = match lookup::store_missing(client, &args.store).await {
-            Some(message) => message,
-            None => format!(
-                "memory {} is not in store {}\n\
-                 hint: `foundryctl memory list --store {} --scope SCOPE` shows the ids",
-                args.memory_id, args.store, args.store
-            ),
+        let missing = match lookup::store_missing(client, &args.store).await {
+            Some(missing) => missing,
+            None => StatusError::new(
+                ExitStatus::Error,
+                format!("memory {} is not in store {}", args.memory_id, args.store),
+            )
+            .with_hint(format!(
+                "`foundryctl memory list --store {} --scope SCOPE` shows the ids",
+                args.store
+            )),
         };
-        return Err(anyhow::Error::msg(message).context("failed to delete the memory"));
+        return Err(anyhow::Error::new(missing).context("failed to delete the memory"));
     }
     let report = DeleteReport {
         store: args.store.as_str().to_owned(),

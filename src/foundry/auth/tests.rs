@@ -90,7 +90,9 @@ async fn when_nothing_works_every_credential_is_listed_in_chain_order_with_its_r
         Link::Ready("Azure CLI", fake(None)),
         Link::Ready("Azure Developer CLI", fake(None)),
     ]);
-    let text = chain.token().await.unwrap_err().to_string();
+    let error = chain.token().await.unwrap_err();
+    let text = error.to_string();
+    let hint = error.hint().unwrap();
     let listed: Vec<&str> = text.lines().filter(|l| l.starts_with("  - ")).collect();
     assert_eq!(
         listed,
@@ -106,17 +108,20 @@ async fn when_nothing_works_every_credential_is_listed_in_chain_order_with_its_r
         !text.contains("troubleshoot"),
         "only the first line of each reason: {text}"
     );
-    assert!(text.contains("hint: run `az login`"), "{text}");
-    assert!(text.contains("Azure AI User"), "{text}");
+    assert!(!text.contains("hint"), "hints are data, not text: {text}");
+    assert!(hint.starts_with("run `az login`"), "{hint}");
+    assert!(hint.contains("Azure AI User"), "{hint}");
 }
 
 #[test]
 fn token_mode_needs_foundry_token() {
-    let e = Auth::from_mode(AuthMode::Token, &Env::default())
-        .unwrap_err()
-        .to_string();
+    let error = Auth::from_mode(AuthMode::Token, &Env::default()).unwrap_err();
+    let e = error.to_string();
     assert!(e.contains("FOUNDRY_TOKEN is not set"), "{e}");
-    assert!(e.contains("hint: export FOUNDRY_TOKEN="), "{e}");
+    assert!(
+        error.hint().unwrap().starts_with("export FOUNDRY_TOKEN="),
+        "{e}"
+    );
     let auth = Auth::from_mode(
         AuthMode::Token,
         &Env::from_pairs([("FOUNDRY_TOKEN", "abc\n")]),
@@ -184,14 +189,19 @@ fn workload_identity_mode_checks_the_token_file() {
 #[test]
 fn github_oidc_mode_explains_the_missing_permission() {
     let env = Env::from_pairs([("AZURE_CLIENT_ID", "id"), ("AZURE_TENANT_ID", "t")]);
-    let e = Auth::from_mode(AuthMode::GithubOidc, &env)
-        .unwrap_err()
-        .to_string();
+    let error = Auth::from_mode(AuthMode::GithubOidc, &env).unwrap_err();
+    let e = error.to_string();
     assert!(
         e.contains("ACTIONS_ID_TOKEN_REQUEST_URL, ACTIONS_ID_TOKEN_REQUEST_TOKEN are not set"),
         "{e}"
     );
-    assert!(e.contains("permissions: id-token: write"), "{e}");
+    assert!(
+        error
+            .hint()
+            .unwrap()
+            .contains("permissions: id-token: write"),
+        "{e}"
+    );
     let env = Env::from_pairs([
         ("ACTIONS_ID_TOKEN_REQUEST_URL", "https://x/"),
         ("ACTIONS_ID_TOKEN_REQUEST_TOKEN", "t"),
