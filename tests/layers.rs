@@ -246,7 +246,6 @@ fn src_has_no_import_loops() {
 }
 
 #[test]
-#[ignore = "the emulator's handlers and storage import each other today (issue 14 point 4 removes it); run with --ignored"]
 fn emulator_src_has_no_import_loops() {
     let found = all_loops(&crate_src("emulator/src"));
     assert!(found.is_empty(), "import loops:\n{}", found.join("\n"));

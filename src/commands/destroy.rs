@@ -12,7 +12,6 @@ use crate::apply::json::Command;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
 use crate::ops;
-use crate::plan::{self, PlanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -56,14 +55,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         session::load_manifests(&args.files, &args.variables, &session, global.color)?.desired
     };
-    let options = PlanOptions {
-        set: session.set.clone(),
-        destroy: true,
-        allow_delete: args.allow_delete.iter().cloned().collect(),
-        ..PlanOptions::default()
-    };
-    let (live, prepared) = ops::live::read_live(&session, &desired, &options).await?;
-    let plan = plan::plan_prepared(&desired, prepared, &live, &options);
+    let (plan, options) =
+        ops::plan::make_destroy_plan(&session, &desired, &args.allow_delete).await?;
     super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
         question: format!(

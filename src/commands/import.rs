@@ -55,18 +55,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     require_files(&args.files)?;
     let session = session::connect(global).await?;
     let validated = session::load_manifests(&args.files, &args.variables, &session, global.color)?;
-    let options = PlanOptions {
-        set: session.set.clone(),
-        ..PlanOptions::default()
-    };
-    let (live, _) = ops::live::read_live(&session, &validated.desired, &options).await?;
-    let plan = match plan::plan_import(
-        &validated.desired,
-        &live,
-        &options,
-        &args.resource,
-        args.restamp,
-    ) {
+    let plan = match ops::plan::make_import_plan(&session, &validated, &args.resource, args.restamp)
+        .await?
+    {
         Ok(plan) => plan,
         Err(ImportError::AlreadyManaged(set)) => {
             let message = format!(

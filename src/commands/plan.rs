@@ -2,15 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-
 use super::args::{GlobalArgs, PlanningArgs};
 use super::output::{self, PlanFormat, PlanFormatParser, stderr_color};
 use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
 use crate::ops::{self, Session};
-use crate::plan::{self, Plan, SavedPlan};
+use crate::plan::{self, Plan};
 
 #[derive(Debug, clap::Args)]
 #[command(override_usage = "foundryctl plan -f <FILE|DIR>... [OPTIONS]")]
@@ -52,7 +50,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     if let Some(path) = &args.out {
         match &refusal {
             None => {
-                save(&session, &validated, &plan, path)?;
+                ops::saved::save(&session, &validated, &plan, path)?;
                 anstream::eprintln!(
                     "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
                     path.display()
@@ -61,7 +59,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             Some(refusal) => {
                 // An earlier plan left at that path would still apply (its preconditions hold
                 // while the project is unchanged), so this run's refusal must not leave it there.
-                let what = if remove_earlier_plan(path)? {
+                let what = if ops::saved::remove_earlier(path)? {
                     "removed the earlier plan there, so it cannot be applied by mistake"
                 } else {
                     "nothing was written"
@@ -84,20 +82,6 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     } else {
         ExitStatus::Success
     })
-}
-
-/// Removes a plan saved earlier at `path` and says whether there was one. Anything else there
-/// (no file, or a file that is not a saved plan) is left alone.
-fn remove_earlier_plan(path: &std::path::Path) -> anyhow::Result<bool> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(false);
-    };
-    if serde_json::from_str::<SavedPlan>(&text).is_err() {
-        return Ok(false);
-    }
-    std::fs::remove_file(path)
-        .with_context(|| format!("failed to remove the earlier plan in {}", path.display()))?;
-    Ok(true)
 }
 
 /// Output format names that `--out` is mistaken for (`--out` is the plan file; the format is
@@ -182,47 +166,6 @@ pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
     for unused in plan::unused_allows(plan, options) {
         anstream::eprintln!("warning: {unused}");
     }
-}
-
-/// Writes the saved plan: provenance plus the plan. Holds no token or credential: a plan whose
-/// pass-through tools carry credential-like fields is refused (see `plan::secrets`).
-fn save(
-    session: &Session,
-    validated: &Validated,
-    plan: &Plan,
-    path: &std::path::Path,
-) -> anyhow::Result<()> {
-    let secrets = plan::secret_fields(plan);
-    if !secrets.is_empty() {
-        let fields: Vec<String> = secrets.iter().map(ToString::to_string).collect();
-        return Err(StatusError::new(
-            ExitStatus::Error,
-            format!(
-                "refusing to save the plan to {}: it would hold credential-like values of \
-                 pass-through tools ({}), and plan files hold no secrets",
-                path.display(),
-                fields.join(", ")
-            ),
-        )
-        .with_hint(
-            "keep the credential in a project connection and name it with \
-             `project_connection_id`, or apply from the manifests (`foundryctl apply -f …`) \
-             instead of a saved plan",
-        )
-        .into());
-    }
-    let saved = SavedPlan {
-        format_version: SavedPlan::FORMAT_VERSION,
-        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
-        endpoint: session.endpoint_id(),
-        set: plan.set.clone(),
-        manifest_digest: validated.digest.clone(),
-        variables: validated.variables.keys().cloned().collect(),
-        plan: plan.clone(),
-    };
-    let mut text = serde_json::to_string_pretty(&saved).context("failed to serialise the plan")?;
-    text.push('\n');
-    std::fs::write(path, text).with_context(|| format!("failed to write {}", path.display()))
 }
 
 #[cfg(test)]

@@ -8,11 +8,13 @@
 //!   of planning.
 //! - [`plan`] makes a plan from validated manifests and the live project, and says whether it
 //!   may run (errors, conflicts, blocked actions).
+//! - [`saved`] writes a plan to a file for a later `apply FILE`.
 //! - [`apply`] carries a plan out (apply, destroy and import all end there), Ctrl-C included.
 
 pub mod apply;
 pub mod live;
 pub mod plan;
+pub mod saved;
 pub mod session;
 
 pub use session::{Connection, Session, SessionOptions};

@@ -10,8 +10,8 @@ use super::Session;
 use super::live::read_live;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Validated};
-use crate::model::{LiveState, References, ResourceRef, StoreReference};
-use crate::plan::{self, Plan, PlanOptions};
+use crate::model::{DesiredState, LiveState, References, ResourceRef, StoreReference};
+use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 /// Reads the live project, refuses `--target`s that name nothing, checks that every memory
 /// tool's store exists (declared or live; diagnostics go to `diagnostics`, coloured when
@@ -32,6 +32,47 @@ pub async fn make_plan(
     let plan = plan::plan_indexed(&validated.desired, prepared, &live, &refs, options);
     locate_reference_problems(&plan, validated, diagnostics, color)?;
     Ok(plan)
+}
+
+/// The plan of `destroy`: every resource `session`'s set owns, deleted (agents before the
+/// stores they use). `desired` is consulted only for `lifecycle: {disposable: true}`;
+/// `allow_delete` lifts the protection of the stores it names.
+pub async fn make_destroy_plan(
+    session: &Session,
+    desired: &DesiredState,
+    allow_delete: &[ResourceRef],
+) -> anyhow::Result<(Plan, PlanOptions)> {
+    let options = PlanOptions {
+        set: session.set.clone(),
+        destroy: true,
+        allow_delete: allow_delete.iter().cloned().collect(),
+        ..PlanOptions::default()
+    };
+    let (live, prepared) = read_live(session, desired, &options).await?;
+    let plan = plan::plan_prepared(desired, prepared, &live, &options);
+    Ok((plan, options))
+}
+
+/// The plan of `import`: stamp `resource` as this set's (or re-stamp it), as
+/// [`plan::plan_import`] decides from the live project.
+pub async fn make_import_plan(
+    session: &Session,
+    validated: &Validated,
+    resource: &ResourceRef,
+    restamp: bool,
+) -> anyhow::Result<Result<Plan, ImportError>> {
+    let options = PlanOptions {
+        set: session.set.clone(),
+        ..PlanOptions::default()
+    };
+    let (live, _) = read_live(session, &validated.desired, &options).await?;
+    Ok(plan::plan_import(
+        &validated.desired,
+        &live,
+        &options,
+        resource,
+        restamp,
+    ))
 }
 
 /// Refuses `--target`s that name nothing, declared or live: planning them would print "No
