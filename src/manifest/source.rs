@@ -223,8 +223,8 @@ pub fn read_list_files(refs: &[(String, String)]) -> super::validate::ForEachLis
             name => Path::new(name).parent().unwrap_or(Path::new("")),
         };
         let path = base.join(file);
-        let read = std::fs::metadata(&path)
-            .map_err(|e| e.to_string())
+        let read = confined(base, Path::new(file))
+            .and_then(|()| std::fs::metadata(&path).map_err(|e| e.to_string()))
             .and_then(|meta| {
                 if meta.is_file() {
                     std::fs::File::open(&path).map_err(|e| e.to_string())
@@ -240,6 +240,35 @@ pub fn read_list_files(refs: &[(String, String)]) -> super::validate::ForEachLis
         lists.0.insert((manifest.clone(), file.clone()), read);
     }
     lists
+}
+
+/// Refuses a list file outside the manifest's own directory tree: a manifest under review (a
+/// pull request's) must not be able to read `/etc/passwd` or a runner's secrets into the
+/// plan and its comment. Checked on the path as written (absolute, `..`) and, when it exists,
+/// on where it really is (a symbolic link out of the tree).
+fn confined(base: &Path, file: &Path) -> Result<(), String> {
+    use std::path::Component;
+    let outside = || {
+        format!(
+            "{} is outside the manifest's directory; list files must be in it or below it",
+            file.display()
+        )
+    };
+    if file
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(outside());
+    }
+    let base = if base.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        base
+    };
+    match (base.canonicalize(), base.join(file).canonicalize()) {
+        (Ok(base), Ok(real)) if !real.starts_with(&base) => Err(outside()),
+        _ => Ok(()),
+    }
 }
 
 /// Whether a file found in a directory walk is meant for foundryctl: a line `apiVersion:
@@ -384,6 +413,36 @@ pub fn decode(name: String, bytes: Vec<u8>) -> Result<SourceFile, InputError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn list_files_stay_inside_the_manifest_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("manifests");
+        std::fs::create_dir_all(base.join("lists")).unwrap();
+        std::fs::write(base.join("lists/a.txt"), "a\n").unwrap();
+        std::fs::write(dir.path().join("secret.txt"), "s3cret\n").unwrap();
+        assert_eq!(
+            super::confined(&base, std::path::Path::new("lists/a.txt")),
+            Ok(())
+        );
+        assert_eq!(
+            super::confined(&base, std::path::Path::new("./lists/a.txt")),
+            Ok(())
+        );
+        for bad in ["../secret.txt", "lists/../../secret.txt", "/etc/passwd"] {
+            let refused = super::confined(&base, std::path::Path::new(bad)).unwrap_err();
+            assert!(
+                refused.contains("outside the manifest's directory"),
+                "{bad}: {refused}"
+            );
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(dir.path().join("secret.txt"), base.join("link.txt"))
+                .unwrap();
+            assert!(super::confined(&base, std::path::Path::new("link.txt")).is_err());
+        }
+    }
+
     use super::*;
 
     #[test]

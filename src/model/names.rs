@@ -78,6 +78,13 @@ impl MemoryStoreName {
                 "memory store names must not contain whitespace, control characters or any of / ? # : % \\",
             ));
         }
+        // A dot segment would be resolved away in the URL: `/memory_stores/..` is the
+        // collection, so a delete or an update would go to a different resource than named.
+        if name == "." || name == ".." {
+            return Err(NameError::Pattern(
+                "memory store names must not be `.` or `..`, which a URL path resolves away",
+            ));
+        }
         Ok(Self(name))
     }
 
@@ -292,6 +299,11 @@ mod tests {
             );
         }
         assert!(MemoryStoreName::new("s".repeat(256)).is_ok());
+        // Dot segments name the collection or its parent once a URL is resolved.
+        assert!(MemoryStoreName::new(".").is_err());
+        assert!(MemoryStoreName::new("..").is_err());
+        assert!(MemoryStoreName::new("...").is_ok());
+        assert!(MemoryStoreName::new(".hidden").is_ok());
         assert!(MemoryStoreName::new("s".repeat(257)).is_err());
     }
 
