@@ -206,7 +206,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .arg(&file)
         .assert()
         .code(0)
-        .stderr(contains("target: local emulator (from-dotenv)"))
+        .stderr(contains(
+            "target: local emulator (from-dotenv, not created yet: empty)",
+        ))
         .stdout(contains("+ chat_model: \"chat-from-dotenv\""));
     common::foundryctl(project.path())
         .env("CHAT_MODEL", "chat-from-env")
@@ -215,7 +217,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .arg(&file)
         .assert()
         .code(0)
-        .stderr(contains("target: local emulator (from-env)"))
+        .stderr(contains(
+            "target: local emulator (from-env, not created yet: empty)",
+        ))
         .stdout(contains("+ chat_model: \"chat-from-env\""));
 
     project.write(".env", "CHAT_MODEL=ok\nthis is not a variable\n");
@@ -707,14 +711,18 @@ fn help_lists_only_the_options_a_command_uses() {
             .arg(&file)
             .assert()
             .code(0)
-            .stderr(contains("target: local emulator (proj)"));
+            .stderr(contains(
+                "target: local emulator (proj, not created yet: empty)",
+            ));
     }
     // `memory` takes them before or after its subcommand.
     common::foundryctl(project.path())
         .args(["memory", "list", "--endpoint", "local:proj", "--store", "x"])
         .args(["--scope", "s"])
         .assert()
-        .stderr(contains("target: local emulator (proj)"));
+        .stderr(contains(
+            "target: local emulator (proj, not created yet: empty)",
+        ));
 }
 
 /// No document in the repository cites one that is not in it.

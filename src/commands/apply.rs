@@ -14,6 +14,7 @@ use super::plan::{make_plan, require_files};
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
+use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{Plan, SavedPlan};
 use crate::render::{self, HumanOptions};
@@ -59,7 +60,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .await;
     }
     require_files(&args.planning.files)?;
-    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session = session::connect_for_parallelism(
+        global,
+        LocalAccess::FindOrCreate,
+        usize::from(args.parallelism),
+    )
+    .await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
     let approval = Approval::Ask {
         question: format!("Apply these changes to {}?", session.target_name()),
@@ -231,7 +237,8 @@ async fn apply_saved(
     output: OutputFormat,
 ) -> anyhow::Result<ExitStatus> {
     let saved = read_saved(path)?;
-    let session = session::connect_for_parallelism(global, parallelism).await?;
+    let session =
+        session::connect_for_parallelism(global, LocalAccess::FindOrCreate, parallelism).await?;
     let here = session.endpoint_id();
     if saved.endpoint != here {
         return Err(StatusError::new(

@@ -12,6 +12,7 @@ use crate::apply::json::Command;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
 use crate::ops;
+use crate::ops::LocalAccess;
 use crate::plan::{self, PlanOptions};
 
 #[derive(Debug, clap::Args)]
@@ -50,7 +51,9 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session =
+        session::connect_for_parallelism(global, LocalAccess::Find, usize::from(args.parallelism))
+            .await?;
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {

@@ -17,6 +17,7 @@ use crate::commands::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
+use crate::ops::LocalAccess;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -69,7 +70,7 @@ impl Selector {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::Find).await?;
     let live = session
         .client()
         .read_live_state(&BTreeSet::new())

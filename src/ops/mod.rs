@@ -15,4 +15,4 @@ pub mod live;
 pub mod plan;
 pub mod session;
 
-pub use session::{Connection, Session, SessionOptions};
+pub use session::{Connection, LocalAccess, LocalProject, Session, SessionOptions, locate_local};
