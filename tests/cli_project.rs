@@ -118,3 +118,135 @@ fn the_local_project_is_found_from_a_subdirectory_and_reads_create_nothing() {
         .stdout(contains("buddy"));
     assert!(!sub.join(".foundryctl").exists());
 }
+
+fn set_manifests(set: &str) -> String {
+    format!(
+        r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {{name: {set}-store, labels: {{team: {set}, tier: gold}}}}
+spec:
+  description: "Costs $$5, not ${{PRICE}}."
+  chat_model: gpt-4.1-mini
+  embedding_model: text-embedding-3-large
+  options: {{user_profile_enabled: true, chat_summary_enabled: false}}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {{name: {set}-agent, labels: {{team: {set}}}}}
+spec:
+  model: gpt-4.1-mini
+  instructions: |
+    Help team {set}.
+    Second line.
+  tools:
+    - type: memory_search
+      memory_store_name: {set}-store
+      scope: "{{{{$userId}}}}"
+      update_delay: 1
+"#
+    )
+}
+
+/// Issue 10.3: `get` filters by set and by label, hides unmanaged resources unless asked, and
+/// an export of one set, taken in a project holding three sets and a foreign resource, plans
+/// back to no changes for that set.
+#[test]
+fn get_filters_by_set_and_label_and_one_sets_export_plans_to_no_changes() {
+    let live = common::live::Live::start(foundry_emulator::FaultConfig::default());
+    let foreign = foundryctl::model::MemoryStoreName::new("foreign").unwrap();
+    let spec = foundryctl::model::MemoryStoreSpec {
+        chat_model: "gpt-4.1-mini".to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..Default::default()
+    };
+    live.block_on(
+        live.client
+            .create_store(&foreign, &spec, &std::collections::BTreeMap::new()),
+    )
+    .unwrap();
+    for set in ["red", "green", "blue"] {
+        let file = live
+            .project
+            .write(&format!("{set}.yaml"), &set_manifests(set));
+        live.cmd()
+            .args([
+                "apply",
+                "--var",
+                "PRICE=9",
+                "--auto-approve",
+                "--set",
+                set,
+                "-f",
+            ])
+            .arg(&file)
+            .assert()
+            .success();
+    }
+
+    let get = |args: &[&str]| {
+        let out = live.cmd().arg("get").args(args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (
+            String::from_utf8(out.stdout).unwrap(),
+            String::from_utf8(out.stderr).unwrap(),
+        )
+    };
+    let (all, stderr) = get(&[]);
+    assert!(
+        all.contains("red-store") && all.contains("blue-agent"),
+        "{all}"
+    );
+    assert!(!all.contains("foreign"), "{all}");
+    assert!(
+        stderr.contains("note: 1 unmanaged resource is not shown; --include-unmanaged shows it"),
+        "{stderr}"
+    );
+    assert!(get(&["--include-unmanaged"]).0.contains("foreign"));
+    assert!(get(&["memory_store/foreign"]).0.contains("foreign"));
+
+    let (green, _) = get(&["--set", "green"]);
+    assert!(
+        green.contains("green-store") && green.contains("green-agent"),
+        "{green}"
+    );
+    assert!(
+        !green.contains("red-") && !green.contains("blue-"),
+        "{green}"
+    );
+    // Before the command too, as every --set.
+    let out = live.cmd().args(["--set", "green", "get"]).output().unwrap();
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), green);
+
+    let (labelled, _) = get(&["-l", "team=blue"]);
+    assert!(
+        labelled.contains("blue-store") && labelled.contains("blue-agent"),
+        "{labelled}"
+    );
+    assert!(!labelled.contains("red-"), "{labelled}");
+    let (both, _) = get(&["-l", "team=red", "-l", "tier=gold"]);
+    assert!(
+        both.contains("red-store") && !both.contains("red-agent"),
+        "{both}"
+    );
+
+    let (export, _) = get(&["--set", "green", "-o", "yaml"]);
+    assert!(
+        export.starts_with("# yaml-language-server: $schema="),
+        "{export}"
+    );
+    assert!(
+        !export.contains("red-") && !export.contains("foreign"),
+        "{export}"
+    );
+    let exported = live.project.write("exported.yaml", &export);
+    live.cmd()
+        .args(["plan", "--set", "green", "--detailed-exitcode", "-f"])
+        .arg(&exported)
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."));
+}
