@@ -794,7 +794,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         ])
         .assert()
         .code(0)
-        .stdout(contains("Apply complete: 4 done"));
+        .stdout(contains("Destroy complete: 4 deleted"));
     project
         .cmd()
         .args(["get"])
@@ -848,7 +848,7 @@ fn destroy_keeps_a_store_that_a_kept_agent_still_references() {
         ))
         .stdout(contains("agent/buddy is not deleted"))
         .stdout(contains("- memory_store/prefs").not())
-        .stdout(contains("Apply complete: 2 done"));
+        .stdout(contains("Destroy complete: 2 deleted"));
     assert_eq!(live.store_names(), BTreeSet::from(["prefs".to_owned()]));
     assert_eq!(live.versions("buddy").len(), 2);
 }

@@ -673,7 +673,13 @@ fn help_lists_only_the_options_a_command_uses() {
         assert!(text.contains("--color"), "{command:?}");
     }
     // `get` takes `--set` as a filter (issue 10).
-    for command in [&["plan"][..], &["apply"], &["destroy"], &["import"], &["get"]] {
+    for command in [
+        &["plan"][..],
+        &["apply"],
+        &["destroy"],
+        &["import"],
+        &["get"],
+    ] {
         let text = help(command);
         for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
             assert!(text.contains(flag), "{command:?} lacks {flag}:\n{text}");

@@ -250,3 +250,64 @@ fn get_filters_by_set_and_label_and_one_sets_export_plans_to_no_changes() {
         .code(0)
         .stdout(contains("No changes."));
 }
+
+/// Issue 10.5: `destroy --target` deletes only what it names (not the store a named agent
+/// uses), a target the project lacks is an error, and destroy speaks of destroying.
+#[test]
+fn destroy_is_narrowed_by_target_and_speaks_of_destroying() {
+    let project = Project::new();
+    let file = project.write("m.yaml", MANIFESTS);
+    let file = file.to_str().unwrap();
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f", file])
+        .assert()
+        .success();
+    project
+        .cmd()
+        .args([
+            "destroy",
+            "--auto-approve",
+            "--target",
+            "agent/buddy",
+            "-f",
+            file,
+        ])
+        .assert()
+        .success()
+        .stdout(contains("Destroy complete: 1 deleted, 0 failed"))
+        .stdout(contains("Apply").not());
+    project
+        .cmd()
+        .arg("get")
+        .assert()
+        .success()
+        .stdout(contains("prefs").and(contains("buddy").not()));
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "--target", "agent/nope"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "--target agent/nope matches no resource in the project",
+        ));
+    // The README's example: the rest of the set, its protected store named.
+    project
+        .cmd()
+        .args([
+            "destroy",
+            "--auto-approve",
+            "--allow-delete",
+            "memory_store/prefs",
+        ])
+        .assert()
+        .success()
+        .stdout(contains("Destroy complete: 1 deleted"));
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve"])
+        .assert()
+        .success()
+        .stdout(contains("Nothing to destroy in set `default`."))
+        .stdout(contains("No changes").not().and(contains("Apply").not()));
+}

@@ -1,5 +1,5 @@
-//! `foundryctl destroy`: delete every resource this set owns, agents before the stores they
-//! use. Resources of other sets and unmanaged ones are never touched; deleting a memory store
+//! `foundryctl destroy`: delete every resource this set owns (or only those `--target`
+//! names), agents before the stores they use. Resources of other sets and unmanaged ones are never touched; deleting a memory store
 //! is blocked unless it is declared `disposable` or named with `--allow-delete`.
 
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use super::args::GlobalArgs;
 use super::output::ReportArgs;
 use super::session;
 use crate::apply::json::Command;
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
 use crate::model::{DesiredState, ResourceRef};
 use crate::ops;
 use crate::ops::LocalAccess;
@@ -30,6 +30,11 @@ pub struct Args {
 
     #[command(flatten)]
     pub variables: crate::manifest::VariableArgs,
+
+    /// Destroy only this resource (KIND/NAME, e.g. agent/dev-buddy), not the whole set.
+    /// Repeatable.
+    #[arg(long = "target", value_name = "KIND/NAME")]
+    pub targets: Vec<ResourceRef>,
 
     /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
     /// run does not delete is warned about.
@@ -63,9 +68,28 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         set: session.set.clone(),
         destroy: true,
         allow_delete: args.allow_delete.iter().cloned().collect(),
+        targets: (!args.targets.is_empty()).then(|| args.targets.iter().cloned().collect()),
         ..PlanOptions::default()
     };
     let (live, prepared) = ops::live::read_live(&session, &desired, &options).await?;
+    if let Some(targets) = &options.targets {
+        // Only what exists can be destroyed: a target the project lacks is a typo, not
+        // "nothing to destroy".
+        let missing = plan::unmatched_targets(&DesiredState::default(), &live, targets);
+        if !missing.is_empty() {
+            session.close().await;
+            let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+            return Err(StatusError::new(
+                ExitStatus::Error,
+                format!(
+                    "--target {} matches no resource in the project",
+                    names.join(", ")
+                ),
+            )
+            .with_hint("check the KIND/NAME (`foundryctl get` lists the project's resources)")
+            .into());
+        }
+    }
     let plan = plan::plan_prepared(&desired, prepared, &live, &options);
     super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
