@@ -157,7 +157,15 @@ impl Run {
             return Err(refusal);
         }
         let saved = matches!(self.approval, Approval::SavedPlan);
-        let report = ops::apply::carry_out(session, plan, self.parallelism, saved).await?;
+        let report = ops::apply::carry_out(
+            session,
+            plan,
+            self.parallelism,
+            saved,
+            stderr_color(self.color),
+            self.output == OutputFormat::Human,
+        )
+        .await?;
         match self.output {
             OutputFormat::Human => {
                 let mut out = std::io::stdout().lock();
