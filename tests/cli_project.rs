@@ -311,3 +311,45 @@ fn destroy_is_narrowed_by_target_and_speaks_of_destroying() {
         .stdout(contains("Nothing to destroy in set `default`."))
         .stdout(contains("No changes").not().and(contains("Apply").not()));
 }
+
+/// Issue 10.10: applying a saved plan a second time says in one sentence that it was already
+/// applied, and succeeds; nothing is refused and nothing is "in flight".
+#[test]
+fn a_saved_plan_applied_twice_says_it_was_already_applied() {
+    let project = Project::new();
+    let file = project.write("m.yaml", MANIFESTS);
+    project
+        .cmd()
+        .args(["plan", "--out", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .success();
+    project
+        .cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .success()
+        .stdout(contains("Apply complete: 2 done"));
+    project
+        .cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(0)
+        .stdout(
+            "The plan in plan.json was already applied: the project holds everything it makes, \
+             so there is nothing to do.\n",
+        )
+        .stderr(contains("in flight").not().and(contains("refus").not()));
+    // A change made since is not mistaken for that: the plan is stale, as before.
+    project
+        .cmd()
+        .args(["destroy", "--auto-approve", "--target", "agent/buddy"])
+        .assert()
+        .success();
+    project
+        .cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(6)
+        .stdout(contains("Apply refused (stale plan)"));
+}

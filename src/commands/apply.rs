@@ -283,6 +283,27 @@ async fn apply_saved(
         approval: Approval::SavedPlan,
         parallelism,
     };
+    // Run twice, a saved plan would be refused action by action as stale; say what happened.
+    let live = session
+        .client()
+        .read_live_state(&std::collections::BTreeSet::new())
+        .await
+        .context("failed to read the live project")?;
+    if crate::plan::already_applied(&saved.plan, &live) {
+        session.close().await;
+        let sentence = format!(
+            "The plan in {} was already applied: the project holds everything it makes, so there is nothing to do.",
+            path.display()
+        );
+        match output {
+            OutputFormat::Human => println!("{sentence}"),
+            OutputFormat::Json => {
+                anstream::eprintln!("{sentence}");
+                run.report(&saved.plan, Ending::NothingToDo, Some(&sentence), &[])?;
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
     run.go(session, &saved.plan, |_| {}).await
 }
 
