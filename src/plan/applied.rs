@@ -2,36 +2,61 @@
 //! its actions would make. `apply FILE` run twice then says so in one sentence instead of
 //! refusing every action as stale.
 
-use std::collections::BTreeMap;
-
 use super::types::{Op, Plan};
-use crate::model::{LiveState, Ownership};
+use crate::model::{LiveState, fingerprint};
 
 /// True when the plan has actions and every one's result is already live: each resource it
-/// writes carries the stamp (set and fingerprint) the plan would write, and each it deletes is
-/// gone. A fingerprint covers the whole applied spec, so an equal one means the same content.
+/// writes holds exactly the metadata (labels and stamps) the plan would write and the content
+/// it would write (a store's description and models, an agent's definition), and each it
+/// deletes is gone. Matching stamps alone are not enough: a resource edited behind
+/// foundryctl's back keeps its stamps, and the plan must then run (or be refused as stale).
 pub fn already_applied(plan: &Plan, live: &LiveState) -> bool {
-    let stamped = |have: &BTreeMap<String, String>, want: &BTreeMap<String, String>| {
-        let (have, want) = (
-            Ownership::from_metadata(have),
-            Ownership::from_metadata(want),
-        );
-        have.managed && have.set == want.set && have.hash.is_some() && have.hash == want.hash
-    };
     !plan.actions.is_empty()
         && plan.actions.iter().all(|action| match &action.op {
-            Op::CreateStore { name, metadata, .. }
-            | Op::UpdateStore { name, metadata, .. }
-            | Op::ReplaceStore { name, metadata, .. }
-            | Op::StampStore { name, metadata, .. } => live
+            Op::CreateStore {
+                name,
+                spec,
+                metadata,
+            }
+            | Op::ReplaceStore {
+                name,
+                spec,
+                metadata,
+            } => live.stores.get(name).is_some_and(|s| {
+                s.metadata == *metadata
+                    && s.spec.description == spec.description
+                    && s.spec.chat_model == spec.chat_model
+                    && s.spec.embedding_model == spec.embedding_model
+            }),
+            Op::UpdateStore {
+                name,
+                description,
+                metadata,
+            }
+            | Op::StampStore {
+                name,
+                description,
+                metadata,
+            } => live
                 .stores
                 .get(name)
-                .is_some_and(|s| stamped(&s.metadata, metadata)),
-            Op::CreateAgentVersion { name, metadata, .. }
-            | Op::StampAgent { name, metadata, .. } => live
-                .agents
-                .get(name)
-                .is_some_and(|a| stamped(&a.latest.metadata, metadata)),
+                .is_some_and(|s| s.metadata == *metadata && s.spec.description == *description),
+            Op::CreateAgentVersion {
+                name,
+                spec,
+                metadata,
+            }
+            | Op::StampAgent {
+                name,
+                spec,
+                metadata,
+            } => live.agents.get(name).is_some_and(|a| {
+                a.latest.metadata == *metadata
+                    && a.latest
+                        .spec
+                        .as_ref()
+                        .is_some_and(|have| fingerprint::agent(have) == fingerprint::agent(spec))
+            }),
             Op::DeleteStore { name } => !live.stores.contains_key(name),
             Op::DeleteAgent { name } => !live.agents.contains_key(name),
         })
@@ -86,5 +111,24 @@ mod tests {
             metadata: stamped_metadata(&Default::default(), &SetName::default(), "h1"),
         });
         assert!(!already_applied(&create, &live), "the store is absent");
+
+        // Present with the plan's stamps: applied only while the content is the plan's too.
+        let Op::CreateStore { spec, metadata, .. } = &create.actions[0].op else {
+            unreachable!()
+        };
+        let mut store = crate::model::LiveMemoryStore {
+            name: MemoryStoreName::new("prefs").unwrap(),
+            id: "s1".to_owned(),
+            created_at: 0,
+            updated_at: 0,
+            metadata: metadata.clone(),
+            spec: spec.clone(),
+        };
+        let mut live = LiveState::default();
+        live.stores.insert(store.name.clone(), store.clone());
+        assert!(already_applied(&create, &live));
+        store.spec.description = "edited behind foundryctl's back".to_owned();
+        live.stores.insert(store.name.clone(), store);
+        assert!(!already_applied(&create, &live), "drift is not 'applied'");
     }
 }
