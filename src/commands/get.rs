@@ -24,7 +24,8 @@ pub struct Args {
     #[command(flatten)]
     pub target: super::args::TargetArgs,
 
-    /// `memory_store`, `agent`, or one resource as KIND/NAME. All resources when omitted.
+    /// `memory_store`, `agent`, or one resource as KIND/NAME. Every resource foundryctl manages
+    /// when omitted (`--include-unmanaged` adds the others).
     #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
     pub selector: Option<Selector>,
 
