@@ -5,7 +5,7 @@
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
-use crate::commands::args::{CommonArgs, SetArg, TargetArgs};
+use crate::commands::args::{CommonArgs, TargetArgs};
 use crate::commands::{self, GlobalArgs};
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, AuthMode};
@@ -46,7 +46,7 @@ pub struct BeforeCommand {
     /// How to authenticate to Azure.
     #[arg(long, value_enum)]
     pub auth: Option<AuthMode>,
-    /// The set of resources this run owns (plan, apply, destroy, import).
+    /// The set of resources this run owns (plan, apply, destroy, import), or shows (get).
     #[arg(long = "set", value_name = "NAME")]
     pub set: Option<String>,
 }
@@ -66,15 +66,15 @@ impl Command {
         }
     }
 
-    /// This command's `--set`, or `None` when it owns no resources.
-    fn set(&self) -> Option<&SetArg> {
+    /// This command's `--set`, or `None` when it takes none (`get` takes one as a filter).
+    fn set(&self) -> Option<&Option<String>> {
         match self {
-            Command::Plan(args) => Some(&args.set),
-            Command::Apply(args) => Some(&args.set),
-            Command::Destroy(args) => Some(&args.set),
-            Command::Import(args) => Some(&args.set),
-            Command::Get(_)
-            | Command::Memory(_)
+            Command::Plan(args) => Some(&args.set.set),
+            Command::Apply(args) => Some(&args.set.set),
+            Command::Destroy(args) => Some(&args.set.set),
+            Command::Import(args) => Some(&args.set.set),
+            Command::Get(args) => Some(&args.set),
+            Command::Memory(_)
             | Command::Agent(_)
             | Command::Validate(_)
             | Command::Schema(_)
@@ -118,7 +118,7 @@ impl Cli {
             }
         };
         let set = match command.set() {
-            Some(own) => own.set.clone().or_else(|| self.before.set.clone()),
+            Some(own) => own.clone().or_else(|| self.before.set.clone()),
             None => {
                 if self.before.set.is_some() {
                     return Err(ignored("--set", command.name(), "owns no resources"));
@@ -216,7 +216,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Plan(args) => commands::plan::run(&global, args).await,
             Command::Apply(args) => commands::apply::run(&global, args).await,
             Command::Destroy(args) => commands::destroy::run(&global, args).await,
-            Command::Get(args) => commands::get::run(&global, args).await,
+            Command::Get(mut args) => {
+                // `get`'s `--set` filters; given before the command, it filters too.
+                args.set = args.set.or(cli.before.set);
+                commands::get::run(&global, args).await
+            }
             Command::Import(args) => commands::import::run(&global, args).await,
             Command::Memory(args) => commands::memory::run(&global, args.command).await,
             Command::Agent(args) => commands::agent::run(&global, args.command).await,

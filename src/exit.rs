@@ -20,6 +20,8 @@ pub enum ExitStatus {
     ApplyIncomplete,
     /// 6: a saved plan is stale, or an unmanaged resource is in the way.
     StaleOrConflict,
+    /// 130: Ctrl-C at a question (nothing was changed), the code a shell gives SIGINT.
+    Interrupted,
 }
 
 impl ExitStatus {
@@ -32,6 +34,7 @@ impl ExitStatus {
             ExitStatus::Blocked => 4,
             ExitStatus::ApplyIncomplete => 5,
             ExitStatus::StaleOrConflict => 6,
+            ExitStatus::Interrupted => 130,
         }
     }
 }

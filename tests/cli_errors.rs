@@ -206,7 +206,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .arg(&file)
         .assert()
         .code(0)
-        .stderr(contains("target: local emulator (from-dotenv)"))
+        .stderr(contains(
+            "target: local emulator (from-dotenv, not created yet: empty)",
+        ))
         .stdout(contains("+ chat_model: \"chat-from-dotenv\""));
     common::foundryctl(project.path())
         .env("CHAT_MODEL", "chat-from-env")
@@ -215,7 +217,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .arg(&file)
         .assert()
         .code(0)
-        .stderr(contains("target: local emulator (from-env)"))
+        .stderr(contains(
+            "target: local emulator (from-env, not created yet: empty)",
+        ))
         .stdout(contains("+ chat_model: \"chat-from-env\""));
 
     project.write(".env", "CHAT_MODEL=ok\nthis is not a variable\n");
@@ -668,13 +672,20 @@ fn help_lists_only_the_options_a_command_uses() {
         }
         assert!(text.contains("--color"), "{command:?}");
     }
-    for command in [&["plan"][..], &["apply"], &["destroy"], &["import"]] {
+    // `get` takes `--set` as a filter (issue 10).
+    for command in [
+        &["plan"][..],
+        &["apply"],
+        &["destroy"],
+        &["import"],
+        &["get"],
+    ] {
         let text = help(command);
         for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
             assert!(text.contains(flag), "{command:?} lacks {flag}:\n{text}");
         }
     }
-    for command in [&["get"][..], &["memory", "search"], &["agent", "invoke"]] {
+    for command in [&["memory", "search"][..], &["agent", "invoke"]] {
         let text = help(command);
         assert!(text.contains("--endpoint"), "{command:?}");
         assert!(!text.contains("--set"), "{command:?} lists --set:\n{text}");
@@ -690,11 +701,11 @@ fn help_lists_only_the_options_a_command_uses() {
             "error: --endpoint has no effect on `validate`, which talks to no project",
         ));
     common::foundryctl(project.path())
-        .args(["--set", "blue", "get"])
+        .args(["--set", "blue", "agent", "invoke", "buddy", "hi"])
         .assert()
         .code(1)
         .stderr(contains(
-            "--set has no effect on `get`, which owns no resources",
+            "--set has no effect on `agent`, which owns no resources",
         ));
     // After the command, where its help lists them, and before it: the same.
     let file = project.write("m.yaml", SEED);
@@ -707,14 +718,18 @@ fn help_lists_only_the_options_a_command_uses() {
             .arg(&file)
             .assert()
             .code(0)
-            .stderr(contains("target: local emulator (proj)"));
+            .stderr(contains(
+                "target: local emulator (proj, not created yet: empty)",
+            ));
     }
     // `memory` takes them before or after its subcommand.
     common::foundryctl(project.path())
         .args(["memory", "list", "--endpoint", "local:proj", "--store", "x"])
         .args(["--scope", "s"])
         .assert()
-        .stderr(contains("target: local emulator (proj)"));
+        .stderr(contains(
+            "target: local emulator (proj, not created yet: empty)",
+        ));
 }
 
 /// No document in the repository cites one that is not in it.

@@ -1062,10 +1062,13 @@ fn without_an_endpoint_the_commands_use_the_local_project_and_say_so() {
         &["memory", "search", "--store", STORE, "--scope", "u", "x"],
     );
     assert!(
-        stderr(&out).starts_with("target: local emulator (.foundryctl/local)\n"),
+        stderr(&out)
+            .starts_with("target: local emulator (.foundryctl/local, not created yet: empty)\n"),
         "{}",
         stderr(&out)
     );
+    // A read finds no project and creates none (issue 10).
+    assert!(!dir.path().join(".foundryctl").exists());
     assert!(
         stderr(&out).contains("no memory stores yet"),
         "{}",

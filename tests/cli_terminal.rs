@@ -195,9 +195,13 @@ fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges()
     let file = file.to_str().unwrap();
     let run = Running::spawn(apply_one_at_a_time(&live, file));
 
-    // The first write has finished and the second is in flight (parallelism 1).
-    run.stderr
-        .wait_for("agent/first: created", Duration::from_secs(60));
+    // The first write has finished and the second is in flight (parallelism 1). Off a
+    // terminal no progress line says so (the report will), so watch the project.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !agent_names(&live).contains("first") {
+        assert!(Instant::now() < deadline, "agent/first never appeared");
+        std::thread::sleep(Duration::from_millis(20));
+    }
     run.interrupt();
     let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
 
@@ -210,7 +214,12 @@ fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges()
         stderr.contains("stopping: 1 action(s) in flight will finish; nothing new starts"),
         "{stderr}"
     );
-    assert!(stderr.contains("agent/second: created"), "{stderr}");
+    assert!(
+        stdout.contains("done        agent/second: created"),
+        "{stdout}"
+    );
+    // Each action is reported once: in the report, not also as a progress line.
+    assert!(!stderr.contains("agent/first: created"), "{stderr}");
     assert!(
         stdout.contains("not started agent/third: the run was interrupted"),
         "{stdout}"
@@ -432,7 +441,7 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
         &["apply", "plan.json", "--parallelism", "2"],
     ));
     run.stderr
-        .wait_for("agent/first: refused", Duration::from_secs(60));
+        .wait_for("refusing the saved plan", Duration::from_secs(60));
     run.interrupt();
     std::thread::sleep(Duration::from_millis(200));
     let second = Instant::now();
@@ -450,4 +459,97 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
         "took {:?} to stop",
         second.elapsed()
     );
+}
+
+/// Like [`at_a_terminal`], with the colour setting left to the test.
+fn at_a_terminal_coloured(project: &Project, args: &str, no_color: bool) -> Command {
+    let mut cmd = at_a_terminal(project, args);
+    if !no_color {
+        cmd.env_remove("NO_COLOR");
+    }
+    cmd
+}
+
+/// Issue 10.6: Ctrl-C at a question leaves the terminal as it was, says nothing was changed
+/// and exits 130, for apply, destroy and memory forget; under NO_COLOR or `--color never`
+/// not one escape sequence is written, the cursor's included, whole runs through.
+#[test]
+fn ctrl_c_at_a_question_changes_nothing_and_no_color_means_no_escape_sequences() {
+    let project = Project::new();
+    project.write("agents.yaml", AGENTS);
+    let store = "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: prefs}\n\
+                 spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}\n";
+    project.write("store.yaml", store);
+
+    let ask_and_interrupt = |args: &str, question: &str, no_color: bool| {
+        let mut run = Running::spawn(at_a_terminal_coloured(&project, args, no_color));
+        run.stdout.wait_for(question, Duration::from_secs(60));
+        run.type_keys("\u{3}");
+        let (status, out, _) = run.finish(Duration::from_secs(60));
+        assert_eq!(status.code(), Some(130), "{args}: {out}");
+        assert!(
+            out.contains("interrupted at the question; nothing was changed"),
+            "{args}: {out}"
+        );
+        out
+    };
+
+    let out = ask_and_interrupt("apply -f agents.yaml", "Apply these changes to", true);
+    assert!(!out.contains('\u{1b}'), "NO_COLOR: {out:?}");
+    let out = ask_and_interrupt(
+        "--color never apply -f agents.yaml",
+        "Apply these changes to",
+        false,
+    );
+    assert!(!out.contains('\u{1b}'), "--color never: {out:?}");
+    // With colour on, the plan is coloured, and the cursor was never hidden.
+    let out = ask_and_interrupt("apply -f agents.yaml", "Apply these changes to", false);
+    assert!(out.contains("\u{1b}["), "{out:?}");
+    assert!(!out.contains("\u{1b}[?25l"), "{out:?}");
+    common::foundryctl(project.path())
+        .args(["--endpoint", &project.endpoint(), "get"])
+        .assert()
+        .code(0)
+        .stdout("KIND  NAME  OWNER  DETAIL\n");
+
+    // A whole run under NO_COLOR at a terminal: still plain text, progress included.
+    let mut run = Running::spawn(at_a_terminal(
+        &project,
+        "apply -f agents.yaml -f store.yaml",
+    ));
+    run.stdout
+        .wait_for("Apply these changes to", Duration::from_secs(60));
+    run.type_keys("y");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(0), "{out}");
+    assert!(!out.contains('\u{1b}'), "{out:?}");
+    // On a terminal without escapes, progress is one plain line per action.
+    assert!(out.contains("agent/first: created"), "{out}");
+
+    ask_and_interrupt(
+        "destroy --allow-delete memory_store/prefs",
+        "Destroy these 4 resource(s)",
+        true,
+    );
+    common::foundryctl(project.path())
+        .args(["memory", "add", "--endpoint", &project.endpoint()])
+        .args(["--store", "prefs", "--scope", "u", "--user", "I like tea."])
+        .assert()
+        .success();
+    ask_and_interrupt(
+        "memory forget --store prefs --scope u",
+        "Delete every memory of scope u",
+        true,
+    );
+    common::foundryctl(project.path())
+        .args(["--endpoint", &project.endpoint(), "get"])
+        .assert()
+        .code(0)
+        .stdout(predicate::str::contains("first").and(predicate::str::contains("prefs")));
+    common::foundryctl(project.path())
+        .args(["memory", "list", "--endpoint", &project.endpoint()])
+        .args(["--store", "prefs", "--scope", "u"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("tea"));
 }

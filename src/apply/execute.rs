@@ -150,5 +150,6 @@ pub async fn execute(
     Ok(Report {
         entries,
         interrupted: stopped && stale.is_empty(),
+        destroy: plan.destroy,
     })
 }

@@ -190,6 +190,7 @@ mod tests {
                 })
                 .collect(),
             interrupted,
+            destroy: plan.destroy,
         }
     }
 

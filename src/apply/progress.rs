@@ -1,6 +1,7 @@
-//! What the user sees while a plan runs, on stderr: a progress bar on a terminal, one line per
-//! finished action otherwise (CI logs, pipes). Both say the same thing; the bar only adds a
-//! live count and what is in flight.
+//! What the user sees while a plan runs, on stderr: a progress bar on a terminal, or one line
+//! per finished action on a terminal that takes no escape sequences (`--color never`,
+//! `NO_COLOR`). Off a terminal (CI logs, pipes) only why a run stops is said: the report that
+//! follows lists every action once, and a merged log would otherwise show each twice.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
@@ -20,6 +21,8 @@ pub struct Progress {
 enum Sink {
     Bar(ProgressBar),
     Lines(Box<dyn Write + Send>),
+    /// Only the line saying why nothing new starts (Ctrl-C, a stale saved plan).
+    Stops(Box<dyn Write + Send>),
     Silent,
 }
 
@@ -44,9 +47,23 @@ impl Progress {
         Self::with(Sink::Silent)
     }
 
-    /// The display stderr calls for: a bar on a terminal, lines otherwise.
-    pub fn for_stderr() -> Progress {
-        if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+    /// Only why a run stops, into `out`.
+    pub fn stops(out: Box<dyn Write + Send>) -> Progress {
+        Self::with(Sink::Stops(out))
+    }
+
+    /// The display stderr calls for: on a terminal a bar when escape sequences are allowed
+    /// (`escapes`: colour is on), else one plain line per action; off a terminal only why a
+    /// run stops when the human report follows on stdout (`report_follows`), since it lists
+    /// every action, else (`--output json`) one line per action, the log's only account.
+    pub fn for_stderr(escapes: bool, report_follows: bool) -> Progress {
+        if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            if report_follows {
+                Self::stops(Box::new(std::io::stderr()))
+            } else {
+                Self::lines(Box::new(std::io::stderr()))
+            }
+        } else if escapes {
             Self::bar()
         } else {
             Self::lines(Box::new(std::io::stderr()))
@@ -106,6 +123,11 @@ impl Progress {
             Sink::Lines(out) => {
                 if let Some(line) = line {
                     // Progress is best effort: a closed stderr must not fail the apply.
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            Sink::Stops(out) => {
+                if let (Event::Stopping, Some(line)) = (event, line) {
                     let _ = writeln!(out, "{line}");
                 }
             }

@@ -14,6 +14,8 @@ pub struct Report {
     pub entries: Vec<Entry>,
     /// The run was stopped (Ctrl-C) before every action could start.
     pub interrupted: bool,
+    /// The run was a `destroy`: the summary speaks of destroying and deleting.
+    pub destroy: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -104,8 +106,13 @@ impl Report {
 
     /// One line per action, then the summary, and a hint when something is left to do.
     pub fn render(&self, out: &mut impl Write) -> io::Result<()> {
+        let (verb, command, done) = if self.destroy {
+            ("Destroy", "destroy", "deleted")
+        } else {
+            ("Apply", "apply", "done")
+        };
         if self.entries.is_empty() {
-            return writeln!(out, "Apply complete: nothing to do.");
+            return writeln!(out, "{verb} complete: nothing to do.");
         }
         for (i, e) in self.entries.iter().enumerate() {
             let (label, detail) = self.describe(i);
@@ -119,13 +126,13 @@ impl Report {
         }
         let c = self.counts();
         let head = if self.is_complete() {
-            "Apply complete"
+            format!("{verb} complete")
         } else if self.is_stale() {
-            "Apply refused (stale plan)"
+            format!("{verb} refused (stale plan)")
         } else if self.interrupted {
-            "Apply interrupted"
+            format!("{verb} interrupted")
         } else {
-            "Apply incomplete"
+            format!("{verb} incomplete")
         };
         let refused = if c.refused > 0 {
             format!("{} refused, ", c.refused)
@@ -134,7 +141,7 @@ impl Report {
         };
         writeln!(
             out,
-            "{head}: {refused}{} done, {} failed, {} skipped, {} not started.",
+            "{head}: {refused}{} {done}, {} failed, {} skipped, {} not started.",
             c.done, c.failed, c.skipped, c.not_started
         )?;
         if self.is_stale() {
@@ -145,9 +152,9 @@ impl Report {
         } else if !self.is_complete() {
             // Only an interruption and nothing wrong: there is no cause to fix.
             let first = if self.interrupted && c.failed == 0 {
-                "run apply again to finish"
+                format!("run {command} again to finish")
             } else {
-                "fix the cause and run apply again"
+                format!("fix the cause and run {command} again")
             };
             writeln!(
                 out,
@@ -179,6 +186,7 @@ mod tests {
                 entry("b", Outcome::NotStarted),
             ],
             interrupted: true,
+            destroy: false,
         };
         assert_eq!(report.status(), ExitStatus::ApplyIncomplete);
         let mut text = Vec::new();
@@ -208,6 +216,7 @@ mod tests {
                 ),
             ],
             interrupted: false,
+            destroy: false,
         };
         assert_eq!(report.status(), ExitStatus::StaleOrConflict);
         let c = report.counts();
@@ -225,7 +234,29 @@ mod tests {
         let done = Report {
             entries: vec![entry("a", Outcome::Done(String::new()))],
             interrupted: true,
+            destroy: false,
         };
         assert_eq!(done.status(), ExitStatus::Success);
+    }
+
+    #[test]
+    fn a_destroy_reports_deletions_and_asks_to_run_destroy_again() {
+        let report = Report {
+            entries: vec![
+                entry("a", Outcome::Done("deleted".to_owned())),
+                entry("b", Outcome::NotStarted),
+            ],
+            interrupted: true,
+            destroy: true,
+        };
+        let mut text = Vec::new();
+        report.render(&mut text).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(
+            text.contains("Destroy interrupted: 1 deleted, 0 failed, 0 skipped, 1 not started.\n"),
+            "{text}"
+        );
+        assert!(text.contains("hint: run destroy again to finish"), "{text}");
+        assert!(!text.contains("apply"), "{text}");
     }
 }

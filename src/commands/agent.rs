@@ -16,6 +16,7 @@ use crate::exit::ExitStatus;
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{AgentResponse, Client};
 use crate::model::AgentName;
+use crate::ops::LocalAccess;
 use crate::render::escape::{visible, visible_lines};
 use crate::render::memory::{MemoryView, Palette, write_memories};
 
@@ -75,7 +76,7 @@ pub struct InvokeArgs {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::Find).await?;
     let color = stdout_color(global.color);
     let result = match command {
         Command::Invoke(args) => invoke(session.client(), color, args).await,

@@ -14,6 +14,7 @@ use super::plan::{make_plan, require_files};
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
+use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{Plan, SavedPlan};
 use crate::render::{self, HumanOptions};
@@ -59,7 +60,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .await;
     }
     require_files(&args.planning.files)?;
-    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session = session::connect_for_parallelism(
+        global,
+        LocalAccess::FindOrCreate,
+        usize::from(args.parallelism),
+    )
+    .await?;
     let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
     let approval = Approval::Ask {
         question: format!("Apply these changes to {}?", session.target_name()),
@@ -151,7 +157,15 @@ impl Run {
             return Err(refusal);
         }
         let saved = matches!(self.approval, Approval::SavedPlan);
-        let report = ops::apply::carry_out(session, plan, self.parallelism, saved).await?;
+        let report = ops::apply::carry_out(
+            session,
+            plan,
+            self.parallelism,
+            saved,
+            stderr_color(self.color),
+            self.output == OutputFormat::Human,
+        )
+        .await?;
         match self.output {
             OutputFormat::Human => {
                 let mut out = std::io::stdout().lock();
@@ -231,7 +245,8 @@ async fn apply_saved(
     output: OutputFormat,
 ) -> anyhow::Result<ExitStatus> {
     let saved = read_saved(path)?;
-    let session = session::connect_for_parallelism(global, parallelism).await?;
+    let session =
+        session::connect_for_parallelism(global, LocalAccess::FindOrCreate, parallelism).await?;
     let here = session.endpoint_id();
     if saved.endpoint != here {
         return Err(StatusError::new(
@@ -268,6 +283,27 @@ async fn apply_saved(
         approval: Approval::SavedPlan,
         parallelism,
     };
+    // Run twice, a saved plan would be refused action by action as stale; say what happened.
+    let live = session
+        .client()
+        .read_live_state(&std::collections::BTreeSet::new())
+        .await
+        .context("failed to read the live project")?;
+    if crate::plan::already_applied(&saved.plan, &live) {
+        session.close().await;
+        let sentence = format!(
+            "The plan in {} was already applied: the project holds everything it makes, so there is nothing to do.",
+            path.display()
+        );
+        match output {
+            OutputFormat::Human => println!("{sentence}"),
+            OutputFormat::Json => {
+                anstream::eprintln!("{sentence}");
+                run.report(&saved.plan, Ending::NothingToDo, Some(&sentence), &[])?;
+            }
+        }
+        return Ok(ExitStatus::Success);
+    }
     run.go(session, &saved.plan, |_| {}).await
 }
 

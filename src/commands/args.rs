@@ -9,7 +9,7 @@ use super::output::ColorChoice;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, AuthMode, TransportConfig};
 use crate::model::{ResourceRef, SetName};
-use crate::ops::SessionOptions;
+use crate::ops::{LocalAccess, SessionOptions};
 use crate::plan::PlanOptions;
 
 /// What a command runs with, resolved from the command line: the options every command takes
@@ -105,8 +105,13 @@ impl GlobalArgs {
 
     /// What a session is opened with, for a command whose client admits as many requests in
     /// flight as `transport` says.
-    pub fn session_options(&self, transport: TransportConfig) -> anyhow::Result<SessionOptions> {
+    pub fn session_options(
+        &self,
+        transport: TransportConfig,
+        local: LocalAccess,
+    ) -> anyhow::Result<SessionOptions> {
         Ok(SessionOptions {
+            local,
             endpoint: self.endpoint.clone(),
             api_version: self.api_version,
             auth: self.auth,

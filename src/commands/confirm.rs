@@ -43,11 +43,51 @@ pub fn confirm(
         .with_hint(format!("pass --auto-approve{alternative}"))
         .into());
     }
-    dialoguer::Confirm::new()
-        .with_prompt(question)
-        .default(false)
-        .interact()
-        .context("failed to read the answer")
+    ask(question)
+}
+
+/// Asks `question [y/N]` on the terminal (stderr) and reads one key: `y` is yes; `n`, Enter
+/// and Escape are no. Ctrl-C is an answer too: the command ends with exit 130 saying that
+/// nothing was changed, instead of dying mid-line.
+///
+/// Nothing here writes an escape sequence: the cursor is never hidden, so there is nothing to
+/// restore when the question is left in any way, and `--color never`/`NO_COLOR` output stays
+/// plain text. The key is read with the terminal in raw mode (Ctrl-C arrives as a key, not a
+/// signal), and the mode is restored before the read returns.
+pub fn ask(question: &str) -> anyhow::Result<bool> {
+    use console::Key;
+    let term = console::Term::stderr();
+    term.write_str(&format!("{question} [y/N] "))
+        .context("failed to show the question")?;
+    let answer = loop {
+        match term.read_key_raw().context("failed to read the answer")? {
+            Key::Char('y' | 'Y') => break Some(true),
+            Key::Char('n' | 'N') | Key::Enter | Key::Escape => break Some(false),
+            Key::CtrlC => break None,
+            // EOF on the terminal: no answer will come.
+            Key::Unknown => break Some(false),
+            _ => {}
+        }
+    };
+    let echo = match answer {
+        Some(true) => "y",
+        Some(false) => "n",
+        None => "^C",
+    };
+    term.write_line(echo).context("failed to show the answer")?;
+    match answer {
+        Some(yes) => Ok(yes),
+        None => Err(interrupted()),
+    }
+}
+
+/// The error Ctrl-C at a question ends with (exit 130, as a shell reports SIGINT).
+pub fn interrupted() -> anyhow::Error {
+    StatusError::new(
+        ExitStatus::Interrupted,
+        "interrupted at the question; nothing was changed",
+    )
+    .into()
 }
 
 /// The error a "no" ends with.

@@ -1,5 +1,5 @@
-//! `foundryctl destroy`: delete every resource this set owns, agents before the stores they
-//! use. Resources of other sets and unmanaged ones are never touched; deleting a memory store
+//! `foundryctl destroy`: delete every resource this set owns (or only those `--target`
+//! names), agents before the stores they use. Resources of other sets and unmanaged ones are never touched; deleting a memory store
 //! is blocked unless it is declared `disposable` or named with `--allow-delete`.
 
 use std::path::PathBuf;
@@ -12,6 +12,7 @@ use crate::apply::json::Command;
 use crate::exit::ExitStatus;
 use crate::model::{DesiredState, ResourceRef};
 use crate::ops;
+use crate::ops::LocalAccess;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -28,6 +29,11 @@ pub struct Args {
 
     #[command(flatten)]
     pub variables: crate::manifest::VariableArgs,
+
+    /// Destroy only this resource (KIND/NAME, e.g. agent/dev-buddy), not the whole set.
+    /// Repeatable.
+    #[arg(long = "target", value_name = "KIND/NAME")]
+    pub targets: Vec<ResourceRef>,
 
     /// Allow deleting this memory store and every memory in it. Repeatable. A name that this
     /// run does not delete is warned about.
@@ -49,14 +55,16 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = session::connect_for_parallelism(global, usize::from(args.parallelism)).await?;
+    let session =
+        session::connect_for_parallelism(global, LocalAccess::Find, usize::from(args.parallelism))
+            .await?;
     let desired = if args.files.is_empty() {
         DesiredState::default()
     } else {
         session::load_manifests(&args.files, &args.variables, &session, global.color)?.desired
     };
     let (plan, options) =
-        ops::plan::make_destroy_plan(&session, &desired, &args.allow_delete).await?;
+        ops::plan::make_destroy_plan(&session, &desired, &args.allow_delete, &args.targets).await?;
     super::plan::warn_unused_allows(&plan, &options);
     let approval = Approval::Ask {
         question: format!(

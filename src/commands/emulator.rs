@@ -275,7 +275,7 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
         eprint!("{}", token_notes(&endpoints, args.require_token));
     }
     if faults.is_active() {
-        eprintln!("emulator: injecting faults: {faults:?}");
+        eprintln!("emulator: injecting faults: {}", describe_faults(&faults));
     }
     eprintln!("emulator: press Ctrl-C to stop");
     stop_requested().await?;
@@ -284,9 +284,60 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
     Ok(ExitStatus::Success)
 }
 
+/// The active faults as one readable line, each only when set: `latency 200 ms, jitter 50 ms,
+/// 429 on 10% (Retry-After 1 s), 500 on 5%, 503 on 5%, dropped 1%, seed 7`.
+fn describe_faults(faults: &foundry_emulator::FaultConfig) -> String {
+    let percent = |rate: f64| format!("{}%", (rate * 1000.0).round() / 10.0);
+    let mut parts = Vec::new();
+    if !faults.latency.is_zero() {
+        parts.push(format!("latency {} ms", faults.latency.as_millis()));
+    }
+    if !faults.jitter.is_zero() {
+        parts.push(format!("jitter up to {} ms", faults.jitter.as_millis()));
+    }
+    if faults.rate_429 > 0.0 {
+        parts.push(format!(
+            "429 on {} (Retry-After {} s)",
+            percent(faults.rate_429),
+            faults.retry_after_secs
+        ));
+    }
+    if faults.rate_500 > 0.0 {
+        parts.push(format!("500 on {}", percent(faults.rate_500)));
+    }
+    if faults.rate_503 > 0.0 {
+        parts.push(format!("503 on {}", percent(faults.rate_503)));
+    }
+    if faults.drop_rate > 0.0 {
+        parts.push(format!(
+            "{} of connections dropped",
+            percent(faults.drop_rate)
+        ));
+    }
+    if let Some(seed) = faults.seed {
+        parts.push(format!("seed {seed}"));
+    }
+    parts.join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn faults_are_described_in_words_not_as_a_debug_dump() {
+        let faults = foundry_emulator::FaultConfig {
+            latency: std::time::Duration::from_millis(200),
+            rate_429: 0.1,
+            drop_rate: 0.015,
+            seed: Some(7),
+            ..foundry_emulator::FaultConfig::default()
+        };
+        assert_eq!(
+            describe_faults(&faults),
+            "latency 200 ms, 429 on 10% (Retry-After 1 s), 1.5% of connections dropped, seed 7"
+        );
+    }
 
     const EP: &str = "http://127.0.0.1:8080/api/projects/local";
 

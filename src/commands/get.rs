@@ -17,19 +17,79 @@ use crate::commands::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
+use crate::ops::LocalAccess;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub target: super::args::TargetArgs,
 
-    /// `memory_store`, `agent`, or one resource as KIND/NAME. All resources when omitted.
+    /// `memory_store`, `agent`, or one resource as KIND/NAME. Every resource foundryctl manages
+    /// when omitted (`--include-unmanaged` adds the others).
     #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
     pub selector: Option<Selector>,
 
     /// `table` for people, `json` for scripts, `yaml` as manifests (`foundryctl/v1`).
     #[arg(short, long, value_enum, default_value_t = GetFormat::Table)]
     pub output: GetFormat,
+
+    /// Show only the resources of this set [default: every set].
+    #[arg(long = "set", value_name = "NAME")]
+    pub set: Option<String>,
+
+    /// Show only resources with this label (KEY=VALUE). Repeatable: all must match.
+    #[arg(short = 'l', long = "selector", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+
+    /// Show resources foundryctl does not manage too (hidden by default; a KIND/NAME selector
+    /// shows its resource either way).
+    #[arg(long)]
+    pub include_unmanaged: bool,
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((key, value)) if !key.is_empty() => Ok((key.to_owned(), value.to_owned())),
+        _ => Err(format!("expected KEY=VALUE, got {s:?}")),
+    }
+}
+
+/// Which resources `get` shows, beside the KIND[/NAME] selector.
+struct Filter<'a> {
+    set: Option<&'a str>,
+    labels: &'a [(String, String)],
+    include_unmanaged: bool,
+    named: bool,
+}
+
+impl Filter<'_> {
+    /// Whether a resource with this `metadata` passes; `hidden` counts the unmanaged ones left
+    /// out only because `--include-unmanaged` was not given.
+    fn wants(
+        &self,
+        metadata: &std::collections::BTreeMap<String, String>,
+        hidden: &mut usize,
+    ) -> bool {
+        let ownership = model::Ownership::from_metadata(metadata);
+        if let Some(set) = self.set
+            && !(ownership.managed && ownership.set.as_deref() == Some(set))
+        {
+            return false;
+        }
+        let labels = model::labels_of(metadata);
+        if !self
+            .labels
+            .iter()
+            .all(|(k, v)| labels.get(k).is_some_and(|have| have == v))
+        {
+            return false;
+        }
+        if !ownership.managed && !self.include_unmanaged && !self.named {
+            *hidden += 1;
+            return false;
+        }
+        true
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -69,7 +129,7 @@ impl Selector {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::Find).await?;
     let live = session
         .client()
         .read_live_state(&BTreeSet::new())
@@ -77,24 +137,45 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .context("failed to read the live project")?;
     session.close().await;
 
+    if let Some(set) = &args.set {
+        model::SetName::new(set.clone()).map_err(|e| {
+            StatusError::new(ExitStatus::Error, format!("invalid --set {set:?}: {e}"))
+        })?;
+    }
+    let filter = Filter {
+        set: args.set.as_deref(),
+        labels: &args.labels,
+        include_unmanaged: args.include_unmanaged,
+        named: matches!(args.selector, Some(Selector::One(_))),
+    };
+    let mut hidden = 0;
     let wants = |r: &ResourceRef| args.selector.as_ref().is_none_or(|s| s.wants(r));
     let stores: Vec<&LiveMemoryStore> = live
         .stores
         .values()
         .filter(|s| wants(&ResourceRef::MemoryStore(s.name.clone())))
+        .filter(|s| filter.wants(&s.metadata, &mut hidden))
         .collect();
     let agents: Vec<&LiveAgent> = live
         .agents
         .values()
         .filter(|a| wants(&ResourceRef::Agent(a.name.clone())))
+        .filter(|a| filter.wants(&a.latest.metadata, &mut hidden))
         .collect();
+    if hidden > 0 {
+        anstream::eprintln!(
+            "note: {hidden} unmanaged resource{} not shown; --include-unmanaged shows {}",
+            if hidden == 1 { " is" } else { "s are" },
+            if hidden == 1 { "it" } else { "them" },
+        );
+    }
     if let Some(Selector::One(one)) = &args.selector
         && stores.is_empty()
         && agents.is_empty()
     {
         return Err(StatusError::new(
             ExitStatus::Error,
-            format!("{one} does not exist in the project"),
+            format!("{one} does not exist in the project, or does not match --set and -l"),
         )
         .with_hint("`foundryctl get` lists every resource")
         .into());
@@ -108,12 +189,39 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             text.push('\n');
             text
         }
-        GetFormat::Yaml => to_manifests(&stores, &agents)?,
+        GetFormat::Yaml => {
+            let cwd = std::env::current_dir().context("failed to find the working directory")?;
+            format!("{}{}", schema_line(&cwd), to_manifests(&stores, &agents)?)
+        }
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .context("failed to write the resources")?;
     Ok(ExitStatus::Success)
+}
+
+/// The schema line an export starts with, like the example manifests' first line, so editors
+/// check and complete the exported file. It names the repository's
+/// `schemas/manifest.schema.json` relative to the working directory (where `get -o yaml >
+/// FILE` usually saves), found in it or a parent; elsewhere it names `manifest.schema.json`
+/// beside the file, which `foundryctl schema > manifest.schema.json` writes.
+fn schema_line(cwd: &std::path::Path) -> String {
+    const SCHEMA: &str = "schemas/manifest.schema.json";
+    let path = cwd
+        .ancestors()
+        .enumerate()
+        .find(|(_, dir)| dir.join(SCHEMA).is_file())
+        .map_or_else(
+            || {
+                anstream::eprintln!(
+                    "note: the export's first line points editors at manifest.schema.json; \
+                     `foundryctl schema > manifest.schema.json` writes it"
+                );
+                "manifest.schema.json".to_owned()
+            },
+            |(up, _)| format!("{}{SCHEMA}", "../".repeat(up)),
+        );
+    format!("# yaml-language-server: $schema={path}\n")
 }
 
 /// Who owns a resource, in a word or two.

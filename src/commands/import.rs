@@ -10,6 +10,7 @@ use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
 use crate::model::ResourceRef;
+use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{self, ImportError, Plan, PlanOptions};
 
@@ -53,7 +54,7 @@ pub struct Args {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     require_files(&args.files)?;
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::FindOrCreate).await?;
     let validated = session::load_manifests(&args.files, &args.variables, &session, global.color)?;
     let plan = match ops::plan::make_import_plan(&session, &validated, &args.resource, args.restamp)
         .await?

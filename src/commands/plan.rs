@@ -7,6 +7,7 @@ use super::output::{self, PlanFormat, PlanFormatParser, stderr_color};
 use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
+use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{self, Plan};
 
@@ -41,7 +42,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         check_out_path(path)?;
     }
     require_files(&args.planning.files)?;
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::Find).await?;
     let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
     let refusal = ops::plan::refusal(&plan);
     // Saved before printing, so a closed stdout (`| head`) cannot lose the file. A plan that

@@ -11,12 +11,13 @@ use super::output::{ColorChoice, stderr_color};
 use crate::env::Env;
 use crate::foundry::TransportConfig;
 use crate::manifest::{self, Validated};
-use crate::ops::Session;
+use crate::ops::{LocalAccess, Session};
 
 /// Resolves the target, prints `target: …` to stderr, and connects with the default transport
-/// settings.
-pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Session> {
-    connect_with(global, TransportConfig::default()).await
+/// settings. `local` says whether the command may create the local project when none is found
+/// ([`LocalAccess`] lists which commands do).
+pub async fn connect(global: &GlobalArgs, local: LocalAccess) -> anyhow::Result<Session> {
+    connect_with(global, local, TransportConfig::default()).await
 }
 
 /// Like [`connect`], for a command whose executor runs `parallelism` actions at once (`apply`,
@@ -24,14 +25,19 @@ pub async fn connect(global: &GlobalArgs) -> anyhow::Result<Session> {
 /// be silently capped by the client's own limit.
 pub async fn connect_for_parallelism(
     global: &GlobalArgs,
+    local: LocalAccess,
     parallelism: usize,
 ) -> anyhow::Result<Session> {
-    connect_with(global, TransportConfig::for_parallelism(parallelism)).await
+    connect_with(global, local, TransportConfig::for_parallelism(parallelism)).await
 }
 
-async fn connect_with(global: &GlobalArgs, transport: TransportConfig) -> anyhow::Result<Session> {
+async fn connect_with(
+    global: &GlobalArgs,
+    local: LocalAccess,
+    transport: TransportConfig,
+) -> anyhow::Result<Session> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
-    let options = global.session_options(transport)?;
+    let options = global.session_options(transport, local)?;
     let env = Env::load(&cwd)?;
     let session = Session::open(options, cwd, env)
         .await

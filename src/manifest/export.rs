@@ -21,7 +21,8 @@ pub fn export(stores: &[model::MemoryStore], agents: &[model::Agent]) -> Result<
     for agent in agents {
         documents.push(to_value(&agent_document(agent))?);
     }
-    // No schema modeline: the right relative path depends on where the user saves the file.
+    // No schema line here: its relative path depends on where the file is saved, which only
+    // the command knows (`get` adds it).
     yaml::to_multi_document(&documents)
 }
 

@@ -8,21 +8,24 @@ use crate::apply::{self, ExecuteOptions, Progress, Report};
 use crate::exit::ExitStatus;
 use crate::plan::Plan;
 
-/// Runs the plan (progress on stderr) and returns what happened; its exit status is 0, 5 or 6.
-/// `check_preconditions` is for saved plans: each action's precondition is re-checked right
-/// before its write. The session is closed once the writes are done.
+/// Runs the plan (progress on stderr as [`Progress::for_stderr`] says for `escapes` and
+/// `report_follows`) and returns what happened; its exit status is 0, 5 or 6. `check_preconditions` is for saved
+/// plans: each action's precondition is re-checked right before its write. The session is
+/// closed once the writes are done.
 pub async fn carry_out(
     session: Session,
     plan: &Plan,
     parallelism: usize,
     check_preconditions: bool,
+    escapes: bool,
+    report_follows: bool,
 ) -> anyhow::Result<Report> {
     let options = ExecuteOptions {
         parallelism,
         check_preconditions,
     };
     let stop = interrupts()?;
-    let mut progress = Progress::for_stderr();
+    let mut progress = Progress::for_stderr(escapes, report_follows);
     let report = apply::execute(session.client(), plan, options, stop, &mut progress)
         .await
         .context("failed to apply")?;

@@ -17,4 +17,4 @@ pub mod plan;
 pub mod saved;
 pub mod session;
 
-pub use session::{Connection, Session, SessionOptions};
+pub use session::{Connection, LocalAccess, LocalProject, Session, SessionOptions, locate_local};

@@ -41,14 +41,33 @@ pub async fn make_destroy_plan(
     session: &Session,
     desired: &DesiredState,
     allow_delete: &[ResourceRef],
+    targets: &[ResourceRef],
 ) -> anyhow::Result<(Plan, PlanOptions)> {
     let options = PlanOptions {
         set: session.set.clone(),
         destroy: true,
         allow_delete: allow_delete.iter().cloned().collect(),
+        targets: (!targets.is_empty()).then(|| targets.iter().cloned().collect()),
         ..PlanOptions::default()
     };
     let (live, prepared) = read_live(session, desired, &options).await?;
+    if let Some(targets) = &options.targets {
+        // Only what exists can be destroyed: a target the project lacks is a typo, not
+        // "nothing to destroy".
+        let missing = plan::unmatched_targets(&DesiredState::default(), &live, targets);
+        if !missing.is_empty() {
+            let names: Vec<String> = missing.iter().map(ToString::to_string).collect();
+            return Err(StatusError::new(
+                ExitStatus::Error,
+                format!(
+                    "--target {} matches no resource in the project",
+                    names.join(", ")
+                ),
+            )
+            .with_hint("check the KIND/NAME (`foundryctl get` lists the project's resources)")
+            .into());
+        }
+    }
     let plan = plan::plan_prepared(desired, prepared, &live, &options);
     Ok((plan, options))
 }

@@ -5,11 +5,12 @@
 //! This is the layer above the client on purpose: `foundry` only ever receives a URL and a
 //! credential and knows nothing of the emulator or of the command line.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use reqwest::Url;
 
 use crate::env::Env;
+use crate::foundry::target::DEFAULT_LOCAL_DIR;
 use crate::foundry::{
     ApiVersion, Auth, AuthError, AuthMode, Client, ClientError, Target, TargetError,
     TransportConfig,
@@ -44,10 +45,65 @@ impl ConnectError {
     }
 }
 
+/// Whether a command may create the local project when there is none yet.
+///
+/// Only a command that can make a resource out of nothing creates one: `apply` and `import`
+/// (which records the adoption). Every other command, the ones that write into resources that
+/// must already exist (`memory add`, `agent invoke`, `destroy`, `memory forget`) included,
+/// finds the project or, when there is none, runs against an empty one held in memory and
+/// leaves the disk as it was: a command run in the wrong directory reports "not found"
+/// instead of quietly starting a second, empty project there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LocalAccess {
+    /// Use the project found; never create one.
+    Find,
+    /// Use the project found, or create one in the working directory.
+    FindOrCreate,
+}
+
+/// Where the local project lives, found the way git finds `.git`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalProject {
+    /// The project directory (`…/.foundryctl/local`, or `DIR` of `local:DIR`), relative to the
+    /// working directory when it is under it, absolute otherwise.
+    pub dir: PathBuf,
+    /// False when the project does not exist and the command may not create it: the command
+    /// then sees an empty project, held in memory.
+    pub exists: bool,
+}
+
+/// Finds the local project for `target` (a `Target::Local`) from `cwd`.
+///
+/// `local` and the implicit default look for the nearest `.foundryctl/` in `cwd` or one of
+/// its parents and use `.foundryctl/local` in it; when there is none, the project is
+/// `.foundryctl/local` in `cwd`. `local:DIR` names its directory exactly (relative to `cwd`).
+/// The project exists when its database file does, or when `access` lets the command create it.
+pub fn locate_local(dir: &Path, cwd: &Path, access: LocalAccess) -> LocalProject {
+    let searched = dir == Path::new(DEFAULT_LOCAL_DIR);
+    let found = if searched {
+        cwd.ancestors()
+            .find(|parent| parent.join(".foundryctl").is_dir())
+            .map(|parent| parent.join(DEFAULT_LOCAL_DIR))
+    } else {
+        None
+    };
+    let absolute = found.unwrap_or_else(|| cwd.join(dir));
+    let shown = match absolute.strip_prefix(cwd) {
+        Ok(relative) if !relative.as_os_str().is_empty() => relative.to_path_buf(),
+        _ if searched => absolute.clone(),
+        _ => dir.to_path_buf(),
+    };
+    let exists = access == LocalAccess::FindOrCreate || absolute.join(LOCAL_DB_FILE).is_file();
+    LocalProject { dir: shown, exists }
+}
+
 /// A client plus, for a local target, the emulator serving it.
 pub struct Connection {
     pub client: Client,
     pub target: Target,
+    /// For a local target whose project does not exist (and was not created): the command
+    /// runs against an empty project in memory, and its first line says so.
+    not_created: bool,
     emulator: Option<foundry_emulator::Emulator>,
 }
 
@@ -67,6 +123,50 @@ impl Connection {
         Self::open(target, api, auth, env, transport).await
     }
 
+    /// Like [`Connection::resolve`], finding the local project from `cwd` as
+    /// [`locate_local`] does (a local target's directory becomes the one found).
+    pub async fn resolve_from(
+        endpoint: Option<&str>,
+        cwd: &Path,
+        access: LocalAccess,
+        api: ApiVersion,
+        auth: AuthMode,
+        env: &Env,
+        transport: TransportConfig,
+    ) -> Result<Connection, ConnectError> {
+        match Target::resolve(endpoint, env)? {
+            Target::Local { dir, origin } => {
+                let project = locate_local(&dir, cwd, access);
+                let target = Target::Local {
+                    dir: project.dir,
+                    origin,
+                };
+                if project.exists {
+                    Self::open(target, api, auth, env, transport).await
+                } else {
+                    let mut conn = Self::open_in_memory(target, api, transport).await?;
+                    conn.not_created = true;
+                    Ok(conn)
+                }
+            }
+            target => Self::open(target, api, auth, env, transport).await,
+        }
+    }
+
+    /// An empty local project in memory, for a command that may not create the one it names.
+    async fn open_in_memory(
+        target: Target,
+        api: ApiVersion,
+        transport: TransportConfig,
+    ) -> Result<Connection, ConnectError> {
+        let config = foundry_emulator::Config {
+            storage: foundry_emulator::Storage::Memory,
+            update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
+            ..foundry_emulator::Config::default()
+        };
+        Self::start_emulator(target, config, api, transport).await
+    }
+
     /// Connects to a resolved target.
     pub async fn open(
         target: Target,
@@ -82,36 +182,64 @@ impl Connection {
                 Ok(Connection {
                     client,
                     target,
+                    not_created: false,
                     emulator: None,
                 })
             }
             Target::Local { dir, .. } => {
-                let fail = |reason: String| ConnectError::Emulator {
-                    dir: dir.display().to_string(),
-                    reason,
-                };
                 let config = foundry_emulator::Config {
                     storage: foundry_emulator::Storage::File(dir.join(LOCAL_DB_FILE)),
                     update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
                     ..foundry_emulator::Config::default()
                 };
-                let emulator = foundry_emulator::Emulator::start(config)
-                    .await
-                    .map_err(|e| fail(format!("{e:#}")))?;
-                let url = Url::parse(&emulator.endpoint()).map_err(|e| fail(e.to_string()))?;
-                let client = Client::new(url, api, Auth::None, transport)?;
-                Ok(Connection {
-                    client,
-                    target,
-                    emulator: Some(emulator),
-                })
+                Self::start_emulator(target, config, api, transport).await
             }
         }
     }
 
+    async fn start_emulator(
+        target: Target,
+        config: foundry_emulator::Config,
+        api: ApiVersion,
+        transport: TransportConfig,
+    ) -> Result<Connection, ConnectError> {
+        let fail = |reason: String| ConnectError::Emulator {
+            dir: match &target {
+                Target::Local { dir, .. } => dir.display().to_string(),
+                Target::Remote { url, .. } => url.to_string(),
+            },
+            reason,
+        };
+        let emulator = foundry_emulator::Emulator::start(config)
+            .await
+            .map_err(|e| fail(format!("{e:#}")))?;
+        let url = Url::parse(&emulator.endpoint()).map_err(|e| fail(e.to_string()))?;
+        let client = Client::new(url, api, Auth::None, transport)?;
+        Ok(Connection {
+            client,
+            target,
+            not_created: false,
+            emulator: Some(emulator),
+        })
+    }
+
     /// The line every command prints first, to stderr.
     pub fn describe(&self) -> String {
+        if self.not_created {
+            let Target::Local { dir, .. } = &self.target else {
+                return self.target.describe();
+            };
+            return format!(
+                "target: local emulator ({}, not created yet: empty)",
+                dir.display()
+            );
+        }
         self.target.describe()
+    }
+
+    /// Whether a local project was not found (and not created): the command saw an empty one.
+    pub fn not_created(&self) -> bool {
+        self.not_created
     }
 
     /// Stops the embedded emulator (if any) after in-flight requests finish.
@@ -131,6 +259,8 @@ pub struct SessionOptions {
     pub auth: AuthMode,
     pub set: SetName,
     pub transport: TransportConfig,
+    /// Whether the command may create the local project when none is found.
+    pub local: LocalAccess,
 }
 
 /// A connected session: the client (through the connection, which keeps an embedded emulator
@@ -151,8 +281,10 @@ impl Session {
         cwd: PathBuf,
         env: Env,
     ) -> Result<Session, ConnectError> {
-        let conn = Connection::resolve(
+        let conn = Connection::resolve_from(
             options.endpoint.as_deref(),
+            &cwd,
+            options.local,
             options.api_version,
             options.auth,
             &env,
@@ -199,6 +331,39 @@ impl Session {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_project_is_the_nearest_foundryctl_directory_upwards() {
+        let root = tempfile::tempdir().unwrap();
+        let root = root.path();
+        let deep = root.join("a/b");
+        std::fs::create_dir_all(&deep).unwrap();
+        let default = Path::new(DEFAULT_LOCAL_DIR);
+
+        // Nothing found: the working directory's, created only by a command that may.
+        let none = locate_local(default, &deep, LocalAccess::Find);
+        assert_eq!(none.dir, Path::new(DEFAULT_LOCAL_DIR));
+        assert!(!none.exists);
+        assert!(locate_local(default, &deep, LocalAccess::FindOrCreate).exists);
+
+        // Found in a parent: shown absolute; it exists once its database does.
+        std::fs::create_dir_all(root.join(".foundryctl/local")).unwrap();
+        let found = locate_local(default, &deep, LocalAccess::Find);
+        assert_eq!(found.dir, root.join(".foundryctl/local"));
+        assert!(!found.exists);
+        std::fs::write(root.join(".foundryctl/local").join(LOCAL_DB_FILE), "").unwrap();
+        assert!(locate_local(default, &deep, LocalAccess::Find).exists);
+        // From the root itself it is under the working directory: shown relative.
+        assert_eq!(
+            locate_local(default, root, LocalAccess::Find).dir,
+            Path::new(DEFAULT_LOCAL_DIR)
+        );
+
+        // `local:DIR` is taken as given, never searched for.
+        let given = locate_local(Path::new("elsewhere"), &deep, LocalAccess::Find);
+        assert_eq!(given.dir, Path::new("elsewhere"));
+        assert!(!given.exists);
+    }
 
     #[tokio::test]
     async fn the_connection_uses_the_transport_settings_the_command_asks_for() {

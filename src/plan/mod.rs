@@ -10,6 +10,7 @@
 
 mod agent;
 mod allow;
+mod applied;
 mod build;
 pub mod decide;
 mod diff;
@@ -23,6 +24,7 @@ mod store;
 pub mod types;
 
 pub use allow::{UnusedAllow, unused_allows};
+pub use applied::already_applied;
 pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unmatched_targets};
 pub use prepare::{Prepared, prepare};

@@ -55,7 +55,13 @@ pub fn plan_indexed(
     refs: &References,
     options: &PlanOptions,
 ) -> Plan {
-    let scope = references::scope(refs, options.targets.as_ref());
+    // A targeted agent pulls in its store so it can be created; a destroy deletes only what
+    // it names (an agent's store is not destroyed with it).
+    let scope = if options.destroy {
+        options.targets.clone()
+    } else {
+        references::scope(refs, options.targets.as_ref())
+    };
     let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
     let mut out = Accumulator::default();
 

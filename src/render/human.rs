@@ -47,7 +47,9 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
         writeln!(out)?;
     }
 
-    if plan.actions.is_empty() && plan.conflicts.is_empty() {
+    if plan.actions.is_empty() && plan.conflicts.is_empty() && plan.destroy {
+        writeln!(out, "Nothing to destroy in set `{}`.", plan.set)?;
+    } else if plan.actions.is_empty() && plan.conflicts.is_empty() {
         writeln!(
             out,
             "No changes. The project matches the manifests for set `{}`.",

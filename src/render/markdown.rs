@@ -21,7 +21,10 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         writeln!(out)?;
     }
 
-    if plan.actions.is_empty() && plan.conflicts.is_empty() {
+    if plan.actions.is_empty() && plan.conflicts.is_empty() && plan.destroy {
+        writeln!(out, "Nothing to destroy in set `{}`.", plan.set)?;
+        writeln!(out)?;
+    } else if plan.actions.is_empty() && plan.conflicts.is_empty() {
         writeln!(out, "No changes. The project matches the manifests.")?;
         writeln!(out)?;
     }

@@ -16,6 +16,7 @@ use crate::commands::output::stdout_color;
 use crate::commands::session;
 use crate::exit::ExitStatus;
 use crate::foundry::wire::{MemoryItem, MemoryOperation};
+use crate::ops::LocalAccess;
 use crate::render::memory::{MemoryView, OperationView};
 
 /// `foundryctl memory …`: where the project is (before or after the subcommand), and the subcommand.
@@ -43,7 +44,7 @@ pub enum Command {
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
-    let session = session::connect(global).await?;
+    let session = session::connect(global, LocalAccess::Find).await?;
     let client = session.client();
     let color = stdout_color(global.color);
     let result = match command {

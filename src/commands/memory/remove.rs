@@ -66,11 +66,7 @@ pub async fn forget(client: &Client, color: bool, args: ForgetArgs) -> anyhow::R
                 "Delete every memory of scope {} in {}? This cannot be undone",
                 args.scope, args.store
             );
-            let yes = dialoguer::Confirm::new()
-                .with_prompt(prompt)
-                .default(false)
-                .interact()
-                .context("failed to read the answer")?;
+            let yes = crate::commands::confirm::ask(&prompt)?;
             if !yes {
                 anstream::eprintln!("cancelled; nothing was deleted");
                 return Ok(ExitStatus::Error);
