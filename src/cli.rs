@@ -62,6 +62,7 @@ impl Command {
             Command::Import(args) => Some(&args.target),
             Command::Memory(args) => Some(&args.target),
             Command::Agent(args) => Some(&args.target),
+            Command::Check(args) => Some(&args.target),
             Command::Validate(_) | Command::Schema(_) | Command::Emulator(_) => None,
         }
     }
@@ -76,6 +77,7 @@ impl Command {
             Command::Get(_)
             | Command::Memory(_)
             | Command::Agent(_)
+            | Command::Check(_)
             | Command::Validate(_)
             | Command::Schema(_)
             | Command::Emulator(_) => None,
@@ -93,6 +95,7 @@ impl Command {
             Command::Import(_) => "import",
             Command::Memory(_) => "memory",
             Command::Agent(_) => "agent",
+            Command::Check(_) => "check",
             Command::Emulator(_) => "emulator",
         }
     }
@@ -197,6 +200,8 @@ pub enum Command {
     Memory(commands::memory::Args),
     /// Work with agents directly.
     Agent(commands::agent::Args),
+    /// Put each declared agent's probes to it and report what came back.
+    Check(commands::check::Args),
     /// Serve the local Foundry emulator over HTTP.
     Emulator(commands::emulator::Args),
 }
@@ -220,6 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Import(args) => commands::import::run(&global, args).await,
             Command::Memory(args) => commands::memory::run(&global, args.command).await,
             Command::Agent(args) => commands::agent::run(&global, args.command).await,
+            Command::Check(args) => commands::check::run(&global, args).await,
             Command::Emulator(args) => commands::emulator::run(&global, args).await,
         }
     })

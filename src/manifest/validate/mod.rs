@@ -325,7 +325,8 @@ fn declare(
         "Agent" => {
             let raw = parse::<raw::Agent>(check, vars)?;
             let mut refs = Vec::new();
-            let agent = agent::convert(check, &raw, &mut refs)?;
+            let mut probes = Vec::new();
+            let agent = agent::convert(check, &raw, &mut refs, &mut probes)?;
             let key = (ResourceKind::Agent, agent.name.to_string());
             if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
@@ -339,6 +340,9 @@ fn declare(
                     crate::model::ResourceRef::Agent(agent.name.clone()),
                     copy.template.to_owned(),
                 );
+            }
+            if !probes.is_empty() {
+                desired.checks.insert(agent.name.clone(), probes);
             }
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)
