@@ -63,6 +63,7 @@ impl Command {
             Command::Memory(args) => Some(&args.target),
             Command::Agent(args) => Some(&args.target),
             Command::Check(args) => Some(&args.target),
+            Command::Validate(args) if args.against_project => Some(&args.target),
             Command::Validate(_) | Command::Schema(_) | Command::Emulator(_) => None,
         }
     }
@@ -115,6 +116,13 @@ impl Cli {
             Some(own) => own.or(&before),
             None => {
                 if let Some(flag) = before.given() {
+                    if matches!(command, Command::Validate(_)) {
+                        return Err(StatusError::new(
+                            ExitStatus::Error,
+                            format!("{flag} has no effect on `validate` without --against-project"),
+                        )
+                        .with_hint("add --against-project to check the manifests' model deployments against the project, or drop the flag"));
+                    }
                     return Err(ignored(flag, command.name(), "talks to no project"));
                 }
                 TargetArgs::default()
@@ -182,7 +190,7 @@ fn ignored(flag: &str, command: &str, why: &str) -> StatusError {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check manifests without contacting the project.
+    /// Check manifests (without contacting the project unless --against-project).
     Validate(commands::validate::Args),
     /// Write the manifest JSON Schema, or check that the committed one is current.
     Schema(commands::schema::Args),
