@@ -29,7 +29,7 @@ spec:
     - ask: Which language should the examples use?
       user_id: user_dana
       expect: {memory_recalled: Python, answer_contains: python}
-    - ask: Which language should the examples use?
+    - ask: I write Haskell at work. Which language should the examples use?
       expect: {answer_contains: EXPECTED_FOR_STRANGER}
 ---
 apiVersion: foundryctl/v1
@@ -111,7 +111,8 @@ fn every_probe_passes_and_the_report_says_what_each_recalled() {
         "{dana}"
     );
     // The stranger asks as a throw-away user: nothing recalled, and the scope forgotten after
-    // its write-back (update_delay 1) landed.
+    // its write-back (update_delay 1) landed. Its statement would be remembered (the stand-in
+    // extracts "I write Haskell at work."), so an empty scope afterwards shows it was forgotten.
     let stranger = &buddy["probes"][1];
     assert_eq!(stranger["user_id"], Value::Null);
     assert_eq!(stranger["memories"].as_array().unwrap().len(), 0);
@@ -150,7 +151,7 @@ fn a_failed_expectation_exits_7_and_every_format_says_why() {
     let human = check(&p, "human");
     assert_eq!(human.status.code(), Some(7), "{}", out(&human));
     let text = String::from_utf8_lossy(&human.stdout);
-    assert!(text.contains("FAIL \"Which language"), "{text}");
+    assert!(text.contains("FAIL \"I write Haskell at work."), "{text}");
     assert!(
         text.contains("the answer does not contain \"Haskell\""),
         "{text}"
