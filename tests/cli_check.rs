@@ -161,6 +161,10 @@ fn a_failed_expectation_exits_7_and_every_format_says_why() {
         "{text}"
     );
     assert!(
+        text.contains("forgot throw-away scope foundryctl-check-"),
+        "{text}"
+    );
+    assert!(
         text.contains("3 probes of 2 agents: 2 passed, 1 failed"),
         "{text}"
     );

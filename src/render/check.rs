@@ -168,6 +168,13 @@ pub fn write_human(
                     ))
                 )?;
             }
+            if let Some(scope) = &probe.forgot_scope {
+                writeln!(
+                    out,
+                    "       {}",
+                    palette.dim(&format!("forgot throw-away scope {}", visible(scope)))
+                )?;
+            }
         }
     }
     writeln!(out, "\n{}", summary_line(&report.summary))
