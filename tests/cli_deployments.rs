@@ -99,3 +99,45 @@ fn validate_runs_the_same_check_only_when_asked_to() {
         "{messages:?}"
     );
 }
+
+#[test]
+fn validate_against_a_project_nobody_serves_still_writes_its_json_report() {
+    let p = Project::new();
+    let file = p.write("m/all.yaml", UNDEPLOYED);
+    // A loopback port nothing listens on: the read fails fast.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = common::foundryctl(p.path())
+        .args([
+            "validate",
+            "--against-project",
+            "-o",
+            "json",
+            "--auth",
+            "token",
+        ])
+        .arg("--endpoint")
+        .arg(format!("http://127.0.0.1:{port}/api/projects/p"))
+        .env("FOUNDRY_TOKEN", "t")
+        .arg("-f")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let last = report["diagnostics"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(last["file"], "project", "{report}");
+}

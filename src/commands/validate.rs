@@ -88,13 +88,18 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                 && let Some(validated) = validated
             {
                 let mut found = Vec::new();
-                against_project(global, &validated, Some(&mut found)).await?;
-                if found
-                    .iter()
-                    .any(|d| d.severity == manifest::Severity::Error)
-                {
-                    report.valid = false;
-                    status = ExitStatus::InvalidManifests;
+                // The report is written whatever happens: a project that cannot be read is a
+                // diagnostic of its own (exit 1), like an input that cannot be read.
+                match against_project(global, &validated, Some(&mut found)).await {
+                    Ok(missing) if missing > 0 => {
+                        report.valid = false;
+                        status = ExitStatus::InvalidManifests;
+                    }
+                    Ok(_) => {}
+                    Err(error) => {
+                        found.push(Diagnostic::about_input("project", format!("{error:#}")));
+                        status = ExitStatus::Error;
+                    }
                 }
                 report.diagnostics.extend(found);
             }
@@ -226,9 +231,11 @@ fn print_json(report: &JsonReport, status: ExitStatus) -> anyhow::Result<ExitSta
         ExitStatus::InvalidManifests => {
             Err(StatusError::new(status, "invalid manifests (see the JSON report)").into())
         }
-        _ => {
-            Err(StatusError::new(status, "could not read the inputs (see the JSON report)").into())
-        }
+        _ => Err(StatusError::new(
+            status,
+            "could not read the inputs or the project (see the JSON report)",
+        )
+        .into()),
     }
 }
 
