@@ -62,6 +62,8 @@ impl Command {
             Command::Import(args) => Some(&args.target),
             Command::Memory(args) => Some(&args.target),
             Command::Agent(args) => Some(&args.target),
+            Command::Check(args) => Some(&args.target),
+            Command::Validate(args) if args.against_project => Some(&args.target),
             Command::Validate(_) | Command::Schema(_) | Command::Emulator(_) => None,
         }
     }
@@ -76,6 +78,7 @@ impl Command {
             Command::Get(args) => Some(&args.set),
             Command::Memory(_)
             | Command::Agent(_)
+            | Command::Check(_)
             | Command::Validate(_)
             | Command::Schema(_)
             | Command::Emulator(_) => None,
@@ -93,6 +96,7 @@ impl Command {
             Command::Import(_) => "import",
             Command::Memory(_) => "memory",
             Command::Agent(_) => "agent",
+            Command::Check(_) => "check",
             Command::Emulator(_) => "emulator",
         }
     }
@@ -112,6 +116,13 @@ impl Cli {
             Some(own) => own.or(&before),
             None => {
                 if let Some(flag) = before.given() {
+                    if matches!(command, Command::Validate(_)) {
+                        return Err(StatusError::new(
+                            ExitStatus::Error,
+                            format!("{flag} has no effect on `validate` without --against-project"),
+                        )
+                        .with_hint("add --against-project to check the manifests' model deployments against the project, or drop the flag"));
+                    }
                     return Err(ignored(flag, command.name(), "talks to no project"));
                 }
                 TargetArgs::default()
@@ -179,7 +190,7 @@ fn ignored(flag: &str, command: &str, why: &str) -> StatusError {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Check manifests without contacting the project.
+    /// Check manifests (without contacting the project unless --against-project).
     Validate(commands::validate::Args),
     /// Write the manifest JSON Schema, or check that the committed one is current.
     Schema(commands::schema::Args),
@@ -197,6 +208,8 @@ pub enum Command {
     Memory(commands::memory::Args),
     /// Work with agents directly.
     Agent(commands::agent::Args),
+    /// Put each declared agent's probes to it and report what came back.
+    Check(commands::check::Args),
     /// Serve the local Foundry emulator over HTTP.
     Emulator(commands::emulator::Args),
 }
@@ -224,6 +237,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Import(args) => commands::import::run(&global, args).await,
             Command::Memory(args) => commands::memory::run(&global, args.command).await,
             Command::Agent(args) => commands::agent::run(&global, args.command).await,
+            Command::Check(args) => commands::check::run(&global, args).await,
             Command::Emulator(args) => commands::emulator::run(&global, args).await,
         }
     })

@@ -20,6 +20,8 @@ pub enum ExitStatus {
     ApplyIncomplete,
     /// 6: a saved plan is stale, or an unmanaged resource is in the way.
     StaleOrConflict,
+    /// 7: `check` ran, and some probe failed (the report lists which and why).
+    ChecksFailed,
     /// 130: Ctrl-C at a question (nothing was changed), the code a shell gives SIGINT.
     Interrupted,
 }
@@ -34,6 +36,7 @@ impl ExitStatus {
             ExitStatus::Blocked => 4,
             ExitStatus::ApplyIncomplete => 5,
             ExitStatus::StaleOrConflict => 6,
+            ExitStatus::ChecksFailed => 7,
             ExitStatus::Interrupted => 130,
         }
     }
@@ -124,6 +127,7 @@ mod tests {
             (ExitStatus::Blocked, 4),
             (ExitStatus::ApplyIncomplete, 5),
             (ExitStatus::StaleOrConflict, 6),
+            (ExitStatus::ChecksFailed, 7),
         ];
         for (status, code) in table {
             assert_eq!(status.code(), code, "{status:?}");

@@ -515,7 +515,7 @@ spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
             "--var",
             "ATTENDEE=att01",
             "--var",
-            "CHAT_MODEL=gpt-4o",
+            "CHAT_MODEL=gpt-4.1-nano",
             "--out",
         ])
         .arg(&plan_path)
@@ -526,7 +526,7 @@ spec: {chat_model: "${CHAT_MODEL}", embedding_model: text-embedding-3-large}
     let action = &saved["plan"]["actions"][0];
     assert_eq!(action["id"], "memory_store/att01-memory", "{action}");
     let text = action.to_string();
-    for expected in ["from-env", "from-file", "gpt-4o"] {
+    for expected in ["from-env", "from-file", "gpt-4.1-nano"] {
         assert!(text.contains(expected), "{expected} in {text}");
     }
     assert!(!text.contains("from-dotenv"), "{text}");

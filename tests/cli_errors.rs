@@ -199,7 +199,7 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
     );
     project.write(
         ".env",
-        "# read once per command\nPROJECT_ENDPOINT=local:from-dotenv\nCHAT_MODEL=chat-from-dotenv\n",
+        "# read once per command\nPROJECT_ENDPOINT=local:from-dotenv\nCHAT_MODEL=gpt-4.1-nano\n",
     );
     common::foundryctl(project.path())
         .args(["plan", "-f"])
@@ -209,9 +209,9 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .stderr(contains(
             "target: local emulator (from-dotenv, not created yet: empty)",
         ))
-        .stdout(contains("+ chat_model: \"chat-from-dotenv\""));
+        .stdout(contains("+ chat_model: \"gpt-4.1-nano\""));
     common::foundryctl(project.path())
-        .env("CHAT_MODEL", "chat-from-env")
+        .env("CHAT_MODEL", "gpt-4.1-mini")
         .env("PROJECT_ENDPOINT", "local:from-env")
         .args(["plan", "-f"])
         .arg(&file)
@@ -220,7 +220,7 @@ fn dotenv_sets_the_endpoint_and_the_variables_and_the_environment_wins() {
         .stderr(contains(
             "target: local emulator (from-env, not created yet: empty)",
         ))
-        .stdout(contains("+ chat_model: \"chat-from-env\""));
+        .stdout(contains("+ chat_model: \"gpt-4.1-mini\""));
 
     project.write(".env", "CHAT_MODEL=ok\nthis is not a variable\n");
     for command in ["plan", "validate"] {
@@ -651,7 +651,8 @@ fn a_token_reflected_by_the_service_is_never_printed() {
 }
 
 /// Help lists only what a command uses: the target options where a project is talked to,
-/// `--set` where resources are owned, neither on `validate`, `schema` or `emulator`. Given before
+/// `--set` where resources are owned, neither on `schema` or `emulator`; `validate` takes the
+/// target options for `--against-project` only. Given before
 /// a command that would ignore them, they are refused rather than dropped.
 #[test]
 fn help_lists_only_the_options_a_command_uses() {
@@ -665,7 +666,11 @@ fn help_lists_only_the_options_a_command_uses() {
         assert!(out.status.success(), "{args:?}");
         String::from_utf8(out.stdout).unwrap()
     };
-    for command in [&["validate"][..], &["schema"], &["emulator"]] {
+    let validate = help(&["validate"]);
+    assert!(validate.contains("--against-project"), "{validate}");
+    assert!(validate.contains("--endpoint"), "{validate}");
+    assert!(!validate.contains("--set"), "{validate}");
+    for command in [&["schema"][..], &["emulator"]] {
         let text = help(command);
         for flag in ["--endpoint", "--auth", "--api-version", "--set"] {
             assert!(!text.contains(flag), "{command:?} lists {flag}:\n{text}");
@@ -698,7 +703,15 @@ fn help_lists_only_the_options_a_command_uses() {
         .assert()
         .code(1)
         .stderr(contains(
-            "error: --endpoint has no effect on `validate`, which talks to no project",
+            "error: --endpoint has no effect on `validate` without --against-project",
+        ))
+        .stderr(contains("hint: add --against-project"));
+    common::foundryctl(project.path())
+        .args(["validate", "-f", "m.yaml", "--endpoint", "local:proj"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "error: --endpoint has no effect on `validate` without --against-project",
         ));
     common::foundryctl(project.path())
         .args(["--set", "blue", "agent", "invoke", "buddy", "hi"])

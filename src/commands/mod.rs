@@ -7,6 +7,7 @@
 pub mod agent;
 pub mod apply;
 pub mod args;
+pub mod check;
 pub mod confirm;
 pub mod destroy;
 pub mod emulator;

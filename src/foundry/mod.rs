@@ -7,6 +7,7 @@
 //! - [`auth`] turns `--auth` into bearer tokens, cached and refreshed.
 //! - [`wire`] holds the REST shapes; [`convert`] maps them to and from the domain model.
 //! - [`client`] is the typed API, including [`Client::read_live_state`] for the planner.
+//! - [`deployments`] lists the project's model deployments for the preflight.
 //! - [`lro`] waits for `update_memories`; [`target`] resolves which project to talk to.
 //!
 //! The client receives a URL and a credential; it knows no command-line type and never starts
@@ -15,6 +16,7 @@
 pub mod auth;
 mod client;
 pub mod convert;
+pub mod deployments;
 pub mod error;
 pub mod logging;
 pub mod lro;
@@ -32,6 +34,7 @@ mod test_server;
 
 pub use auth::{Auth, AuthError, AuthMode};
 pub use client::{Client, HistoryError, LroConfig};
+pub use deployments::Deployments;
 pub use error::ClientError;
 pub use memory::{AgentResponse, Message, Role, UpdateStarted};
 pub use request::ApiVersion;

@@ -6,6 +6,7 @@
 use reqwest::{Method, Url};
 
 mod agents;
+mod deployments;
 mod memory;
 
 /// The REST api-version foundryctl speaks. It decides the `api-version` query value, whether

@@ -828,3 +828,29 @@ async fn github_oidc_fetches_the_id_token_for_the_token_exchange_audience() {
         .to_string();
     assert!(e.contains("GitHub OIDC token request failed"), "{e}");
 }
+
+#[tokio::test]
+async fn deployments_follow_next_link_and_a_403_means_not_allowed() {
+    let page1 = r#"{"value":[{"name":"gpt-4.1-mini","type":"ModelDeployment","modelName":"gpt-4.1-mini"}],"nextLink":"https://elsewhere.example/deployments?api-version=v1&skip=1"}"#;
+    let page2 = r#"{"value":[{"name":"embed","type":"ModelDeployment","modelName":"text-embedding-3-large"}]}"#;
+    let server = Server::start(vec![ok(page1)], ok(page2)).await;
+    let c = client(&server, Auth::None, fast());
+    let listed = c.list_deployments().await.unwrap();
+    assert_eq!(
+        listed,
+        Deployments::Listed(BTreeSet::from([
+            "gpt-4.1-mini".to_owned(),
+            "embed".to_owned()
+        ]))
+    );
+    let seen = server.seen();
+    assert_eq!(seen.len(), 2, "one request per page");
+
+    let forbidden = Server::start(Vec::new(), status(403)).await;
+    let c = client(&forbidden, Auth::None, fast());
+    assert_eq!(c.list_deployments().await.unwrap(), Deployments::NotAllowed);
+
+    let failing = Server::start(Vec::new(), status(400)).await;
+    let c = client(&failing, Auth::None, fast());
+    assert!(c.list_deployments().await.is_err());
+}

@@ -131,6 +131,7 @@ fn agent_document(agent: &model::Agent) -> raw::Agent {
             structured_inputs: spec.structured_inputs.clone(),
             rai_config: spec.rai_config.clone(),
             tools: spec.tools.iter().map(|t| unspanned(tool(t))).collect(),
+            checks: Vec::new(),
         },
     }
 }

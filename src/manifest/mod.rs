@@ -33,5 +33,7 @@ pub use source::{
     InputError, MAX_FILE_BYTES, SkipReason, Skipped, SourceFile, looks_like_manifest, read_inputs,
     read_inputs_skipping,
 };
-pub use validate::{ForEachLists, UndeclaredStore, Validated, list_files, validate, validate_with};
+pub use validate::{
+    DeploymentRef, ForEachLists, UndeclaredStore, Validated, list_files, validate, validate_with,
+};
 pub use variables::{VariableArgs, Variables};

@@ -260,6 +260,43 @@ pub struct AgentSpec {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<ToolSchema>")]
     pub tools: Vec<Spanned<serde_json::Value>>,
+    /// foundryctl's own setting (not sent to the service): the probes `foundryctl check`
+    /// runs against this agent. Without any, `check` asks one default question.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<Probe>,
+}
+
+/// One probe of `foundryctl check`: a question put to the agent, as a user, and what the
+/// answer and the memories its memory tool recalled must contain.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Probe {
+    /// The question.
+    #[schemars(with = "String", length(min = 1))]
+    pub ask: Spanned<String>,
+    /// Who asks (sent as `x-memory-user-id`, resolving a `{{$userId}}` memory scope). The
+    /// agent's memory tool may write the probe's turn into this user's memories. Without it,
+    /// the probe asks as a throw-away user whose memories `check` forgets afterwards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub user_id: Option<Spanned<String>>,
+    /// What must hold for the probe to pass (besides an answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect: Option<ProbeExpect>,
+}
+
+/// `expect` of a probe; each text is matched case-insensitively.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeExpect {
+    /// A recalled memory must contain this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub memory_recalled: Option<Spanned<String>>,
+    /// The answer must contain this text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<String>", length(min = 1))]
+    pub answer_contains: Option<Spanned<String>>,
 }
 
 /// The memory search tool. Written `memory_search` or `memory_search_preview` (the spelling

@@ -10,6 +10,7 @@ pub mod fingerprint;
 mod names;
 pub mod normalize;
 mod ownership;
+mod probe;
 mod references;
 mod state;
 mod store;
@@ -20,6 +21,7 @@ pub use ownership::{
     HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS, SET_KEY,
     labels_of, stamped_metadata,
 };
+pub use probe::{Probe, ProbeExpect};
 pub use references::{References, StoreReference};
 pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};
 pub use store::{MemoryStore, MemoryStoreOptions, MemoryStoreSpec};

@@ -19,6 +19,10 @@ pub struct DesiredState {
     /// (`FILE:LINE`), so a plan can sum up each template in one line.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub templates: BTreeMap<ResourceRef, String>,
+    /// The probes each agent declares for `foundryctl check` (agents without any are absent).
+    /// Not part of any resource: plans never look at them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub checks: BTreeMap<AgentName, Vec<super::probe::Probe>>,
 }
 
 /// Everything the project reports, read with one paged list per kind.

@@ -9,9 +9,11 @@
 //! - [`plan`] makes a plan from validated manifests and the live project, and says whether it
 //!   may run (errors, conflicts, blocked actions).
 //! - [`saved`] writes a plan to a file for a later `apply FILE`.
+//! - [`check`] puts each declared agent's probes to it and judges the answers.
 //! - [`apply`] carries a plan out (apply, destroy and import all end there), Ctrl-C included.
 
 pub mod apply;
+pub mod check;
 pub mod live;
 pub mod plan;
 pub mod saved;

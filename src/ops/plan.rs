@@ -9,6 +9,7 @@ use anyhow::Context as _;
 use super::Session;
 use super::live::read_live;
 use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::Deployments;
 use crate::manifest::{self, Validated};
 use crate::model::{DesiredState, LiveState, References, ResourceRef, StoreReference};
 use crate::plan::{self, ImportError, Plan, PlanOptions};
@@ -23,11 +24,27 @@ pub async fn make_plan(
     diagnostics: &mut impl Write,
     color: bool,
 ) -> anyhow::Result<Plan> {
+    // The deployments preflight reads its list while the resources' lists are in flight.
+    let deployments = (!options.destroy && !validated.deployment_refs.is_empty()).then(|| {
+        let client = session.client().clone();
+        tokio::spawn(async move { client.list_deployments().await })
+    });
     let (live, prepared) = read_live(session, &validated.desired, options).await?;
     check_targets(options, validated, &live)?;
     let refs = References::of(&validated.desired, &live);
+    let mut undeployed = 0;
+    if let Some(task) = deployments {
+        let listed = task
+            .await
+            .context("the read of the model deployments stopped")?
+            .context("failed to read the project's model deployments")?;
+        undeployed = check_deployments(validated, &listed, diagnostics, color)?;
+    }
     if !options.destroy {
         check_store_references(validated, &refs, diagnostics, color)?;
+    }
+    if undeployed > 0 {
+        return Err(undeployed_error(undeployed).into());
     }
     let plan = plan::plan_indexed(&validated.desired, prepared, &live, &refs, options);
     locate_reference_problems(&plan, validated, diagnostics, color)?;
@@ -92,6 +109,52 @@ pub async fn make_import_plan(
         resource,
         restamp,
     ))
+}
+
+/// The deployments preflight: every model deployment the manifests name
+/// ([`Validated::deployment_refs`]) must be in `listed`. Each one that is not is shown at its
+/// file:line:column on `out`; returns how many. When the identity may not list deployments,
+/// says on `out` that the check was skipped, and returns 0.
+pub fn check_deployments(
+    validated: &Validated,
+    listed: &Deployments,
+    out: &mut impl Write,
+    color: bool,
+) -> anyhow::Result<usize> {
+    let names = match listed {
+        Deployments::Listed(names) => names,
+        Deployments::NotAllowed => {
+            writeln!(
+                out,
+                "warning: skipped the deployments check: the identity may not list the project's \
+                 model deployments (403); a model that is not deployed fails only at apply"
+            )
+            .context("failed to write diagnostics")?;
+            return Ok(0);
+        }
+    };
+    let missing: Vec<manifest::Diagnostic> = validated
+        .deployment_refs
+        .iter()
+        .filter(|r| !names.contains(&r.deployment))
+        .map(|r| r.missing(names))
+        .collect();
+    if !missing.is_empty() {
+        manifest::render_diagnostics(out, &missing, color)
+            .context("failed to write diagnostics")?;
+    }
+    Ok(missing.len())
+}
+
+/// The exit-3 error for `count` references to deployments the project does not have.
+pub fn undeployed_error(count: usize) -> StatusError {
+    StatusError::new(
+        ExitStatus::InvalidManifests,
+        format!(
+            "invalid manifests: {count} model deployment reference(s) name no deployment of the project"
+        ),
+    )
+    .with_hint("deploy the model, or name one of the project's deployments (each error above lists them)")
 }
 
 /// Refuses `--target`s that name nothing, declared or live: planning them would print "No
@@ -234,5 +297,40 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
         )))
     } else {
         None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{SourceFile, Variables};
+
+    fn validated() -> Validated {
+        let text = "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: buddy}\nspec: {model: gpt-x}\n";
+        manifest::validate(&[SourceFile::new("a.yaml", text)], &Variables::default()).unwrap()
+    }
+
+    #[test]
+    fn an_identity_that_may_not_list_deployments_skips_the_check_with_a_warning() {
+        let mut out = Vec::new();
+        let missing =
+            check_deployments(&validated(), &Deployments::NotAllowed, &mut out, false).unwrap();
+        assert_eq!(missing, 0);
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.starts_with("warning: skipped the deployments check"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_listed_project_without_the_model_is_one_located_error() {
+        let mut out = Vec::new();
+        let listed = Deployments::Listed(["gpt-4.1-mini".to_owned()].into());
+        let missing = check_deployments(&validated(), &listed, &mut out, false).unwrap();
+        assert_eq!(missing, 1);
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("a.yaml:4:15"), "{text}");
+        assert!(text.contains("`gpt-x`"), "{text}");
     }
 }

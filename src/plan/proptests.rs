@@ -133,6 +133,7 @@ fn desired_state() -> impl Strategy<Value = DesiredState> {
                 })
                 .collect(),
             templates: std::collections::BTreeMap::new(),
+            checks: std::collections::BTreeMap::new(),
         })
 }
 

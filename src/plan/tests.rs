@@ -58,6 +58,7 @@ pub(crate) fn desired(stores: &[MemoryStore], agents: &[Agent]) -> DesiredState 
         stores: stores.iter().map(|s| (s.name.clone(), s.clone())).collect(),
         agents: agents.iter().map(|a| (a.name.clone(), a.clone())).collect(),
         templates: BTreeMap::new(),
+        checks: BTreeMap::new(),
     }
 }
 

@@ -43,6 +43,17 @@ pub fn to_value(plan: &Plan) -> Value {
     document
 }
 
+/// How many actions the manifests ask for: every action except those that only restore a
+/// resource someone edited behind foundryctl's back (a resource in `drift`). A pipeline tells
+/// "someone edited the project" (`drift` > 0) from "changes pending" (`requested` > 0) by
+/// these two numbers.
+fn requested(plan: &Plan) -> usize {
+    plan.actions
+        .iter()
+        .filter(|a| !plan.drift.iter().any(|d| d.resource == a.resource))
+        .count()
+}
+
 fn document(plan: &Plan) -> Value {
     json!({
         "format_version": FORMAT_VERSION,
@@ -59,6 +70,8 @@ fn document(plan: &Plan) -> Value {
             "to_import": plan.summary.to_import,
             "blocked": plan.summary.blocked,
             "conflicts": plan.summary.conflicts,
+            "drift": plan.drift.len(),
+            "requested": requested(plan),
         },
         "actions": plan.actions.iter().map(action).collect::<Vec<_>>(),
         "drift": plan.drift.iter().map(|d| json!({

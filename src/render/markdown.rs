@@ -168,7 +168,7 @@ fn diff_gutter(text: &str) -> String {
 /// characters that make emphasis, links, tables or headings backslash-escaped, so a value can
 /// neither close the `<details>` block nor format the comment. Code spans (`` `agent/x` ``, as
 /// the planner writes names) stay code: nothing inside one is markup, and it ends on its line.
-fn prose(text: &str) -> String {
+pub(super) fn prose(text: &str) -> String {
     let text = visible(text);
     let mut out = String::with_capacity(text.len() + 8);
     let mut rest: &str = &text;

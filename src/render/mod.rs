@@ -1,10 +1,11 @@
 //! Renderers: a [`Plan`](crate::plan::Plan) as text for people ([`human`]), JSON for machines
 //! ([`json`], documented in docs/plan-json.md) and Markdown for pull-request comments
-//! ([`markdown`]); and the reports of the memory commands ([`memory`]).
+//! ([`markdown`]); the reports of the memory commands ([`memory`]) and of `check` ([`check`]).
 //!
 //! Pure like the planner: each renderer writes into an `impl io::Write` and takes colour and
 //! width as parameters; deciding them (TTY, `NO_COLOR`, `--color`) is the command layer's job.
 
+pub mod check;
 pub mod escape;
 pub mod human;
 pub mod json;

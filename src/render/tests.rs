@@ -354,3 +354,35 @@ fn markdown_prose_cannot_inject_html_or_markup() {
     assert_eq!(row.matches(" | ").count(), 3, "{row}");
     insta::assert_snapshot!("hostile_prose_markdown", markdown);
 }
+
+/// Issue 13: a pipeline tells "someone edited the project" from "changes pending" by the
+/// summary's `drift` and `requested` counts.
+#[test]
+fn the_json_summary_counts_drift_apart_from_requested_changes() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = applied(&want);
+    svc.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .spec
+        .description = "Edited in the portal.".to_owned();
+    let summary = |plan: &Plan| -> serde_json::Value {
+        serde_json::from_str::<serde_json::Value>(&json_text(plan)).unwrap()["summary"].clone()
+    };
+    let drifted = plan_against(&svc, &want, &PlanOptions::default());
+    assert_eq!(summary(&drifted)["drift"], 1);
+    assert_eq!(summary(&drifted)["requested"], 0);
+
+    // The manifests also ask for a new agent: one requested change beside the drift.
+    let more = desired(
+        &[store("prefs")],
+        &[agent("buddy", "prefs"), agent("helper", "prefs")],
+    );
+    let both = plan_against(&svc, &more, &PlanOptions::default());
+    assert_eq!(summary(&both)["drift"], 1);
+    assert_eq!(summary(&both)["requested"], 1);
+
+    let pending = plan_against(&applied(&want), &more, &PlanOptions::default());
+    assert_eq!(summary(&pending)["drift"], 0);
+    assert_eq!(summary(&pending)["requested"], 1);
+}

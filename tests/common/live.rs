@@ -19,6 +19,19 @@ pub struct Live {
     rt: tokio::runtime::Runtime,
 }
 
+/// The emulator's default deployments and the short model names the tests' manifests use, so
+/// the deployments preflight of `plan` finds every one of them.
+fn test_deployments() -> Vec<foundry_emulator::Deployment> {
+    let mut all = foundry_emulator::default_deployments();
+    for name in ["gpt-4.1", "gpt-4o", "m", "e"] {
+        all.push(foundry_emulator::Deployment {
+            name: name.to_owned(),
+            model: name.to_owned(),
+        });
+    }
+    all
+}
+
 impl Live {
     pub fn start(faults: FaultConfig) -> Live {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -29,6 +42,7 @@ impl Live {
         let emulator = rt
             .block_on(Emulator::start(Config {
                 faults,
+                deployments: test_deployments(),
                 ..Config::default()
             }))
             .unwrap();

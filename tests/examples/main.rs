@@ -443,6 +443,14 @@ fn drift_opens_one_issue_updates_it_and_closes_it_when_converged() {
     );
     assert!(body.contains("dev-prefs-memory"), "{body}");
     assert!(body.contains("https://github.com/octo-org/octo-repo/actions/runs/4242"));
+    // The JSON plan's summary says why: an edit behind foundryctl's back, nothing requested.
+    assert!(
+        body.contains(
+            "**Someone edited the project**: 1 resource(s) were changed outside foundryctl."
+        ),
+        "{body}"
+    );
+    assert!(!body.contains("Changes pending"), "{body}");
 
     // Still drifted the next night: the same issue, its description replaced.
     w.take_gh_calls();
@@ -460,6 +468,33 @@ fn drift_opens_one_issue_updates_it_and_closes_it_when_converged() {
     assert_ok(github::run(&w, "apply.yml", &Event::push(), &vars).job("apply"));
     assert_ok(github::run(&w, "drift.yml", &Event::schedule(), &vars).job("drift"));
     assert_eq!(w.issues()["1"].0, "closed");
+}
+
+/// Issue 13: manifests merged but never applied are "changes pending", not an edit of the
+/// project.
+#[test]
+fn drift_tells_changes_pending_from_an_edit_of_the_project() {
+    let w = World::start();
+    w.write_manifests(&world::seed_manifests());
+    let vars = github_vars(&w);
+    assert_ok(github::run(&w, "apply.yml", &Event::push(), &vars).job("apply"));
+    w.write_manifests(&world::seed_manifests().replace(
+        "Assistant with per-user memory.",
+        "Assistant with per-user memory, renamed on main.",
+    ));
+    let run = github::run(&w, "drift.yml", &Event::schedule(), &vars);
+    assert_ok(run.job("drift"));
+    let plan = run.job("drift").step("Plan");
+    assert_eq!(plan.outputs["exitcode"], "2");
+    assert_eq!(plan.outputs["drift"], "0");
+    assert_eq!(plan.outputs["requested"], "1");
+    let issues = w.issues();
+    let body = &issues["1"].2;
+    assert!(
+        body.contains("**Changes pending**: the manifests on `main` ask for 1 change(s) that were never applied."),
+        "{body}"
+    );
+    assert!(!body.contains("Someone edited"), "{body}");
 }
 
 #[test]

@@ -42,6 +42,14 @@ impl World {
                 tls: Some(TlsConfig {
                     dir: dir.path().join("tls"),
                 }),
+                // The seed's models, and the embedding model a test replaces the store with.
+                deployments: foundry_emulator::default_deployments()
+                    .into_iter()
+                    .chain([foundry_emulator::Deployment {
+                        name: "text-embedding-3-small".to_owned(),
+                        model: "text-embedding-3-small".to_owned(),
+                    }])
+                    .collect(),
                 ..Config::default()
             }))
             .unwrap();

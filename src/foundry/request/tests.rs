@@ -199,3 +199,25 @@ fn memory_tool_type_belongs_to_the_api_version() {
         "memory_search"
     );
 }
+
+#[test]
+fn deployments_pages_follow_the_cursor_on_the_projects_own_url() {
+    let requests = Requests::new(
+        Url::parse("https://acct.services.ai.azure.com/api/projects/p").unwrap(),
+        ApiVersion::V1,
+    );
+    let first = requests.list_deployments(None);
+    assert_eq!(
+        path_and_query(&first),
+        "/api/projects/p/deployments?api-version=v1"
+    );
+    // A link to another host keeps only its cursor.
+    let link =
+        Url::parse("https://elsewhere.example/x/deployments?api-version=v1&skip=20").unwrap();
+    let next = requests.list_deployments(Some(&link));
+    assert_eq!(next.url.host_str(), Some("acct.services.ai.azure.com"));
+    assert_eq!(
+        path_and_query(&next),
+        "/api/projects/p/deployments?api-version=v1&skip=20"
+    );
+}

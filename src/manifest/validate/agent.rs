@@ -22,6 +22,7 @@ pub fn convert(
     check: &mut Checker<'_, '_>,
     agent: &raw::Agent,
     refs: &mut Vec<ToolStoreRef>,
+    probes: &mut Vec<model::Probe>,
 ) -> Option<model::Agent> {
     let name = match AgentName::new(agent.metadata.name.value.clone()) {
         Ok(name) => Some(name),
@@ -51,6 +52,7 @@ pub fn convert(
         .iter()
         .filter_map(|tool| convert_tool(check, tool, refs))
         .collect();
+    probes.extend(spec.checks.iter().filter_map(|p| convert_probe(check, p)));
     Some(model::Agent {
         name: name?,
         spec: model::AgentSpec {
@@ -195,4 +197,61 @@ fn convert_tool(
         max_memories: parsed.search_options.and_then(|o| o.max_memories),
         update_delay: parsed.update_delay,
     }))
+}
+
+/// One `checks` entry: the question must say something; a user id, when given, must be
+/// sendable as a header; an `expect` text must not be empty (it would match anything).
+fn convert_probe(check: &mut Checker<'_, '_>, probe: &raw::Probe) -> Option<model::Probe> {
+    let mut ok = true;
+    if probe.ask.value.trim().is_empty() {
+        check.error_hint(
+            &probe.ask,
+            "a probe's `ask` must not be empty",
+            "write the question `foundryctl check` puts to the agent",
+        );
+        ok = false;
+    }
+    if let Some(user) = &probe.user_id {
+        if user.value.trim().is_empty() {
+            check.error_hint(
+                user,
+                "a probe's `user_id` must not be empty",
+                "leave it out to ask as a throw-away user",
+            );
+            ok = false;
+        } else if let Some(c) = user.value.chars().find(|c| c.is_control()) {
+            check.error_at(
+                user,
+                format!(
+                    "`user_id` contains the control character {}",
+                    c.escape_unicode()
+                ),
+            );
+            ok = false;
+        }
+    }
+    let expect = probe.expect.clone().unwrap_or_default();
+    for (field, value) in [
+        ("memory_recalled", &expect.memory_recalled),
+        ("answer_contains", &expect.answer_contains),
+    ] {
+        if let Some(value) = value
+            && value.value.trim().is_empty()
+        {
+            check.error_hint(
+                value,
+                format!("`expect.{field}` must not be empty"),
+                "an empty text would match anything; leave the field out instead",
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| model::Probe {
+        ask: probe.ask.value.clone(),
+        user_id: probe.user_id.as_ref().map(|u| u.value.clone()),
+        expect: model::ProbeExpect {
+            memory_recalled: expect.memory_recalled.map(|v| v.value),
+            answer_contains: expect.answer_contains.map(|v| v.value),
+        },
+    })
 }

@@ -27,6 +27,26 @@ pub struct Checker<'a, 'd> {
     pub interpolation: Vec<Diagnostic>,
     /// The variables the document's references found set.
     pub used: std::collections::BTreeSet<String>,
+    /// The model deployments the document names, located.
+    pub deployments: Vec<super::DeploymentRef>,
+}
+
+impl Checker<'_, '_> {
+    /// Records that `resource` names the deployment `value` in `field`, at its line.
+    pub fn deployment(
+        &mut self,
+        resource: crate::model::ResourceRef,
+        field: &'static str,
+        value: &Spanned<String>,
+    ) {
+        let pos = self.doc.at(value).or_else(|| self.doc.start());
+        self.deployments.push(super::DeploymentRef {
+            resource,
+            field,
+            deployment: value.value.clone(),
+            diagnostic: Diagnostic::warning(self.doc.file, pos, ""),
+        });
+    }
 }
 
 impl Checker<'_, '_> {

@@ -46,6 +46,51 @@ pub struct Validated {
     /// are warnings (already in `warnings`); `plan` checks them against the live project and
     /// turns the ones it cannot find into errors with [`UndeclaredStore::diagnostic`].
     pub undeclared_stores: Vec<UndeclaredStore>,
+    /// Every model deployment the manifests name (`chat_model`, `embedding_model`, an agent's
+    /// `model`), located, for the deployments preflight of `plan` and `validate
+    /// --against-project`.
+    pub deployment_refs: Vec<DeploymentRef>,
+}
+
+/// A manifest's reference to a model deployment, by name.
+#[derive(Debug, Clone)]
+pub struct DeploymentRef {
+    pub resource: crate::model::ResourceRef,
+    /// `chat_model`, `embedding_model` or `model`.
+    pub field: &'static str,
+    pub deployment: String,
+    /// Located at the value, message empty: [`DeploymentRef::missing`] fills it in.
+    diagnostic: Diagnostic,
+}
+
+impl DeploymentRef {
+    /// The error for a project that has no deployment of this name, at the manifest's line.
+    pub fn missing(&self, deployed: &BTreeSet<String>) -> Diagnostic {
+        let mut d = self.diagnostic.clone().into_error();
+        d.message = format!(
+            "{} `{}` names the model deployment `{}` in `{}`, which the project does not have",
+            self.resource.kind().manifest_kind(),
+            self.resource.name(),
+            self.deployment,
+            self.field
+        );
+        d.hint = Some(if deployed.is_empty() {
+            "the project has no model deployments; deploy the model first".to_owned()
+        } else {
+            let names: Vec<&str> = deployed.iter().map(String::as_str).collect();
+            match did_you_mean(&self.deployment, names.iter().copied()) {
+                Some(near) => format!(
+                    "did you mean `{near}`? The project's deployments: {}",
+                    names.join(", ")
+                ),
+                None => format!(
+                    "name one of the project's deployments ({}), or deploy the model first",
+                    names.join(", ")
+                ),
+            }
+        });
+        d
+    }
 }
 
 impl Validated {
@@ -88,6 +133,7 @@ pub fn validate_with(
     let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
     let mut tool_refs = Vec::new();
     let mut used = std::collections::BTreeSet::new();
+    let mut deployment_refs = Vec::new();
 
     for (file_index, file) in files.iter().enumerate() {
         let mut resources = 0usize;
@@ -100,6 +146,7 @@ pub fn validate_with(
                 failed: Vec::new(),
                 interpolation: Vec::new(),
                 used: std::collections::BTreeSet::new(),
+                deployments: Vec::new(),
             };
             if let Some(found) = check_document(
                 &mut check,
@@ -113,6 +160,7 @@ pub fn validate_with(
                 resources += found;
             }
             used.append(&mut check.used);
+            deployment_refs.append(&mut check.deployments);
             let failed = std::mem::take(&mut check.failed);
             let interpolation = std::mem::take(&mut check.interpolation);
             if !interpolation.is_empty() {
@@ -197,6 +245,7 @@ pub fn validate_with(
             .filter_map(|name| Some((name.clone(), vars.get(&name)?.to_owned())))
             .collect(),
         undeclared_stores,
+        deployment_refs,
     })
 }
 
@@ -309,6 +358,9 @@ fn declare(
         "MemoryStore" => {
             let raw = parse::<raw::MemoryStore>(check, vars)?;
             let store = store::convert(check, &raw)?;
+            let resource = crate::model::ResourceRef::MemoryStore(store.name.clone());
+            check.deployment(resource.clone(), "chat_model", &raw.spec.chat_model);
+            check.deployment(resource, "embedding_model", &raw.spec.embedding_model);
             let key = (ResourceKind::MemoryStore, store.name.to_string());
             if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
@@ -325,7 +377,13 @@ fn declare(
         "Agent" => {
             let raw = parse::<raw::Agent>(check, vars)?;
             let mut refs = Vec::new();
-            let agent = agent::convert(check, &raw, &mut refs)?;
+            let mut probes = Vec::new();
+            let agent = agent::convert(check, &raw, &mut refs, &mut probes)?;
+            check.deployment(
+                crate::model::ResourceRef::Agent(agent.name.clone()),
+                "model",
+                &raw.spec.model,
+            );
             let key = (ResourceKind::Agent, agent.name.to_string());
             if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
@@ -339,6 +397,9 @@ fn declare(
                     crate::model::ResourceRef::Agent(agent.name.clone()),
                     copy.template.to_owned(),
                 );
+            }
+            if !probes.is_empty() {
+                desired.checks.insert(agent.name.clone(), probes);
             }
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)

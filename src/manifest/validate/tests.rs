@@ -364,3 +364,72 @@ fn for_each_must_list_values_and_its_file_must_have_been_read() {
         ["12:13 cannot read the `for_each` file attendees.txt: no such file"]
     );
 }
+
+const PROBED: &str = "apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: m
+  checks:
+    - ask: Which language should the examples use?
+      user_id: user_dana
+      expect: {memory_recalled: Python, answer_contains: python}
+    - ask: Are you there?
+";
+
+#[test]
+fn checks_become_probes_beside_the_agent_not_in_its_spec() {
+    let v = validate(&files(&[("a.yaml", PROBED)]), &vars()).unwrap();
+    let name = AgentName::new("buddy").unwrap();
+    let probes = &v.desired.checks[&name];
+    assert_eq!(probes.len(), 2);
+    assert_eq!(probes[0].user_id.as_deref(), Some("user_dana"));
+    assert_eq!(probes[0].expect.memory_recalled.as_deref(), Some("Python"));
+    assert_eq!(probes[0].expect.answer_contains.as_deref(), Some("python"));
+    assert_eq!(probes[1].user_id, None);
+    assert_eq!(probes[1].expect, crate::model::ProbeExpect::default());
+    // The agent is the same as without checks: probes never reach a plan.
+    let plain = validate(
+        &files(&[("a.yaml", PROBED.split("  checks:").next().unwrap())]),
+        &vars(),
+    )
+    .unwrap();
+    assert_eq!(v.desired.agents, plain.desired.agents);
+    assert!(plain.desired.checks.is_empty());
+}
+
+#[test]
+fn a_probe_with_an_unknown_key_or_empty_texts_is_an_error_at_its_line() {
+    let bad = "apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: buddy}
+spec:
+  model: m
+  checks:
+    - ask: \"  \"
+      user_id: \"\"
+      expect: {answer_contains: \"\"}
+    - ask: hi
+      expect: {memory_recaled: Python}
+";
+    let found = messages(validate(&files(&[("a.yaml", bad)]), &vars()));
+    let joined = found.join("\n");
+    assert!(
+        joined.contains("7:12 a probe's `ask` must not be empty"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("8:16 a probe's `user_id` must not be empty"),
+        "{joined}"
+    );
+    assert!(
+        joined.contains("`expect.answer_contains` must not be empty"),
+        "{joined}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|m| m.starts_with("11:") && m.contains("unknown field `memory_recaled`")),
+        "{joined}"
+    );
+}
