@@ -195,12 +195,22 @@ fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges()
     let file = file.to_str().unwrap();
     let run = Running::spawn(apply_one_at_a_time(&live, file));
 
-    // The first write has finished and the second is in flight (parallelism 1). Off a
-    // terminal no progress line says so (the report will), so watch the project.
+    // The first write has finished and the second is in flight (parallelism 1): the emulator
+    // has received a second POST, which it answers 400 ms later. Off a terminal no progress
+    // line says so (the report will), and listing the project would itself take 400 ms, so
+    // watch the emulator's request counts, which cost nothing.
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !agent_names(&live).contains("first") {
-        assert!(Instant::now() < deadline, "agent/first never appeared");
-        std::thread::sleep(Duration::from_millis(20));
+    let posts = || {
+        live.emulator
+            .stats()
+            .by_method
+            .get("POST")
+            .copied()
+            .unwrap_or(0)
+    };
+    while posts() < 2 {
+        assert!(Instant::now() < deadline, "the second write never started");
+        std::thread::sleep(Duration::from_millis(5));
     }
     run.interrupt();
     let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
