@@ -19,6 +19,7 @@ mod planner;
 mod prepare;
 mod references;
 pub mod secrets;
+mod seed;
 mod store;
 pub mod types;
 
@@ -29,12 +30,14 @@ pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
-    Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan, Severity,
-    Summary, TemplateSummary,
+    Drift, FieldChange, LeftInPlace, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan,
+    SeedDelete, SeedWrite, Severity, Summary, TemplateSummary,
 };
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod seed_tests;
 #[cfg(test)]
 pub(crate) mod service_model;
 #[cfg(test)]

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use super::build::Accumulator;
 use super::prepare::{Declared, Prepared, prepare};
 use super::types::{Plan, PlanOptions, Summary, TemplateSummary, resource_order};
-use super::{agent, order, references, store};
+use super::{agent, order, references, seed, store};
 use crate::model::{AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef};
 
 /// Plans the changes that make `live` match `desired`.
@@ -55,7 +55,17 @@ pub fn plan_indexed(
     refs: &References,
     options: &PlanOptions,
 ) -> Plan {
-    let scope = references::scope(refs, options.targets.as_ref());
+    let scope = references::scope(refs, options.targets.as_ref()).map(|mut scope| {
+        // A targeted seed needs its store, as a targeted agent does.
+        for declared in desired.seeds.values() {
+            if scope.contains(&ResourceRef::MemorySeed(declared.name.clone()))
+                && desired.stores.contains_key(&declared.store)
+            {
+                scope.insert(ResourceRef::MemoryStore(declared.store.clone()));
+            }
+        }
+        scope
+    });
     let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
     let mut out = Accumulator::default();
 
@@ -89,6 +99,15 @@ pub fn plan_indexed(
             agent::plan(&mut out, resource, want, live.agents.get(name), options);
         }
     }
+    for declared in desired.seeds.values() {
+        if in_scope(&ResourceRef::MemorySeed(declared.name.clone())) {
+            let disposable = desired
+                .stores
+                .get(&declared.store)
+                .is_some_and(|s| s.disposable);
+            seed::plan(&mut out, declared, live, disposable, options);
+        }
+    }
     if let Some(targets) = options.targets.as_ref() {
         references::explain_pulled_in(&mut out.actions, refs, targets);
     }
@@ -112,6 +131,7 @@ pub fn plan_indexed(
         conflicts: out.conflicts,
         not_in_manifests: out.not_in_manifests,
         not_deleted: out.not_deleted,
+        memories_left_in_place: out.memories_left_in_place,
         diagnostics: out.diagnostics,
         summary,
         templates,
@@ -153,6 +173,8 @@ pub fn unmatched_targets(
             ResourceRef::Agent(name) => {
                 !desired.agents.contains_key(name) && !live.agents.contains_key(name)
             }
+            // A seed exists only in the manifests.
+            ResourceRef::MemorySeed(name) => !desired.seeds.contains_key(name),
         })
         .cloned()
         .collect()
