@@ -71,7 +71,7 @@ struct StoreRefs {
     /// Memory tools → stores.
     tools: Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
     /// Seeds → stores.
-    seeds: Vec<(crate::model::SeedName, usize, seed::SeedStoreRef)>,
+    seeds: Vec<(String, usize, seed::SeedStoreRef)>,
 }
 
 /// Where a resource was declared, to point at both places of a duplicate.
@@ -376,14 +376,16 @@ fn declare(
         }
         "MemorySeed" => {
             let raw = parse::<raw::MemorySeed>(check, vars)?;
-            let (seed, reference) = seed::convert(check, &raw)?;
+            let (seed, reference) = seed::convert(check, &raw);
+            if let Some(reference) = reference {
+                let name = raw.metadata.name.value.clone();
+                tool_refs.seeds.push((name, file_index, reference));
+            }
+            let seed = seed?;
             let key = (ResourceKind::MemorySeed, seed.name.to_string());
             if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
             }
-            tool_refs
-                .seeds
-                .push((seed.name.clone(), file_index, reference));
             if let Some(copy) = copy {
                 desired.templates.insert(
                     crate::model::ResourceRef::MemorySeed(seed.name.clone()),

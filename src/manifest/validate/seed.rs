@@ -19,11 +19,12 @@ pub struct SeedStoreRef {
 }
 
 /// Converts a parsed seed, recording every problem (names, kinds, empty content, the same
-/// memory twice in a scope); `None` when it cannot be used.
+/// memory twice in a scope); the seed is `None` when it cannot be used. The store it names is
+/// returned whenever that name is valid, so an undeclared store is reported beside the rest.
 pub fn convert(
     check: &mut Checker<'_, '_>,
     seed: &raw::MemorySeed,
-) -> Option<(model::MemorySeed, SeedStoreRef)> {
+) -> (Option<model::MemorySeed>, Option<SeedStoreRef>) {
     let name = match SeedName::new(seed.metadata.name.value.clone()) {
         Ok(name) => Some(name),
         Err(error) => {
@@ -108,18 +109,16 @@ pub fn convert(
         }
         scopes.insert(scope.clone(), declared);
     }
-    let (name, store) = (name?, store?);
-    if !ok {
-        return None;
-    }
     let pos = check.doc.at(&spec.memory_store_name);
-    Some((
-        model::MemorySeed {
+    let reference = store.clone().map(|store| SeedStoreRef { store, pos });
+    let seed = match (name, store, ok) {
+        (Some(name), Some(store), true) => Some(model::MemorySeed {
             name,
-            store: store.clone(),
+            store,
             scopes,
             exclusive: spec.exclusive,
-        },
-        SeedStoreRef { store, pos },
-    ))
+        }),
+        _ => None,
+    };
+    (seed, reference)
 }
