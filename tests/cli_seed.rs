@@ -212,6 +212,14 @@ fn replace_resets_a_store_and_writes_its_seeds_again() {
         .stdout(contains(
             "memory_seed/demo-users will write the missing memories",
         ));
+    live.cmd()
+        .args(["plan", "--replace", "memory_store/prfs", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."))
+        .stderr(contains(
+            "warning: --replace memory_store/prfs has no effect",
+        ));
     // No --allow-replace: naming the store with --replace is the permission.
     apply(&live, &file, &["--replace", "memory_store/prefs"]);
     assert_eq!(memories(&live, "user_dana").len(), 2);
@@ -309,6 +317,20 @@ fn memory_export_round_trips_through_destroy_and_apply() {
         .args(["plan", "--detailed-exitcode", "-f", dir.to_str().unwrap()])
         .assert()
         .code(0);
+}
+
+#[test]
+fn get_points_from_seeds_to_memory_export() {
+    let project = Project::new();
+    project
+        .cmd()
+        .args(["get", "memory_seed/demo-users", "-o", "yaml"])
+        .assert()
+        .code(1)
+        .stderr(contains("memory seeds exist only in the manifests"))
+        .stderr(contains(
+            "foundryctl memory export --store STORE --scope SCOPE",
+        ));
 }
 
 #[test]

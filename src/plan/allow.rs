@@ -37,10 +37,11 @@ impl fmt::Display for UnusedAllow {
                  (only an `exclusive: true` seed deletes, and only undeclared memories)"
             ),
             ResourceRef::MemoryStore(_) => {
-                let what = if *flag == ALLOW_DELETE {
-                    "deletes"
-                } else {
-                    "replaces"
+                let what = match *flag {
+                    ALLOW_DELETE => "deletes",
+                    // --replace names a store this set owns and the manifests declare.
+                    REPLACE => "can replace (declared, and owned by this set)",
+                    _ => "replaces",
                 };
                 write!(
                     f,
@@ -52,6 +53,7 @@ impl fmt::Display for UnusedAllow {
     }
 }
 
+const REPLACE: &str = "--replace";
 const ALLOW_REPLACE: &str = "--allow-replace";
 const ALLOW_DELETE: &str = "--allow-delete";
 
@@ -73,6 +75,7 @@ pub fn unused_allows(plan: &Plan, options: &PlanOptions) -> Vec<UnusedAllow> {
             .any(|a| a.kind == kind && &a.resource == resource)
     };
     let flags = [
+        (REPLACE, &options.replace, ActionKind::Replace),
         (ALLOW_REPLACE, &options.allow_replace, ActionKind::Replace),
         (ALLOW_DELETE, &options.allow_delete, ActionKind::Delete),
     ];
