@@ -56,11 +56,18 @@ async fn read_seeded_scopes(
     if options.destroy {
         return Ok(LiveScopes::new());
     }
+    // The seeds the planner will plan: all, or those `--target` names or pulls in.
+    let pulled_in = options
+        .targets
+        .as_ref()
+        .map(|targets| plan::seed_scope(desired, targets));
     let planned = desired.seeds.values().filter(|seed| {
+        let seed_ref = ResourceRef::MemorySeed(seed.name.clone());
         options
             .targets
             .as_ref()
-            .is_none_or(|t| t.contains(&ResourceRef::MemorySeed(seed.name.clone())))
+            .is_none_or(|t| t.contains(&seed_ref))
+            || pulled_in.as_ref().is_some_and(|p| p.contains(&seed_ref))
     });
     let mut wanted: BTreeMap<MemoryStoreName, BTreeSet<String>> = BTreeMap::new();
     let mut any = None;

@@ -25,7 +25,9 @@ pub mod types;
 
 pub use allow::{UnusedAllow, unused_allows};
 pub use import::{ImportError, plan_import};
-pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unmatched_targets};
+pub use planner::{
+    agents_needing_history, plan, plan_indexed, plan_prepared, seed_scope, unmatched_targets,
+};
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{

@@ -56,14 +56,7 @@ pub fn plan_indexed(
     options: &PlanOptions,
 ) -> Plan {
     let scope = references::scope(refs, options.targets.as_ref()).map(|mut scope| {
-        // A targeted seed needs its store, as a targeted agent does.
-        for declared in desired.seeds.values() {
-            if scope.contains(&ResourceRef::MemorySeed(declared.name.clone()))
-                && desired.stores.contains_key(&declared.store)
-            {
-                scope.insert(ResourceRef::MemoryStore(declared.store.clone()));
-            }
-        }
+        scope.extend(seed_scope(desired, &scope));
         scope
     });
     let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
@@ -136,6 +129,25 @@ pub fn plan_indexed(
         summary,
         templates,
     }
+}
+
+/// What `--target`s pull in for seeds: a targeted seed needs its store, as a targeted agent
+/// does, and a targeted store brings its seeds (written again when it is replaced).
+pub fn seed_scope(
+    desired: &DesiredState,
+    targets: &BTreeSet<ResourceRef>,
+) -> BTreeSet<ResourceRef> {
+    let mut extra = BTreeSet::new();
+    for seed in desired.seeds.values() {
+        let seed_ref = ResourceRef::MemorySeed(seed.name.clone());
+        let store_ref = ResourceRef::MemoryStore(seed.store.clone());
+        if targets.contains(&seed_ref) && desired.stores.contains_key(&seed.store) {
+            extra.insert(store_ref);
+        } else if targets.contains(&store_ref) {
+            extra.insert(seed_ref);
+        }
+    }
+    extra
 }
 
 /// The agents whose live latest version carries no foundryctl stamp and whose history the plan

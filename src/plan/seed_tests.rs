@@ -199,6 +199,28 @@ fn replace_on_request_wipes_the_store_and_writes_its_seeds_again() {
 }
 
 #[test]
+fn a_targeted_store_brings_its_seeds_and_a_targeted_seed_its_store() {
+    let svc = Service::default();
+    let want = with_seed(seed("demo", "prefs", &[("dana", dana())], false));
+    for target in ["memory_store/prefs", "memory_seed/demo"] {
+        let options = PlanOptions {
+            targets: Some(BTreeSet::from([r(target)])),
+            ..PlanOptions::default()
+        };
+        let ids: Vec<String> = plan_against(&svc, &want, &options)
+            .actions
+            .iter()
+            .map(|a| a.id.clone())
+            .collect();
+        assert_eq!(
+            ids,
+            ["memory_store/prefs", "memory_seed/demo"],
+            "--target {target}"
+        );
+    }
+}
+
+#[test]
 fn destroy_plans_nothing_for_seeds() {
     let mut svc = Service::default();
     let want = with_seed(seed("demo", "prefs", &[("dana", dana())], false));
