@@ -241,6 +241,12 @@ fn a_saved_seed_plan_is_refused_when_its_scopes_changed() {
         .args(["plan", "--out", "plan.json", "-f", &file])
         .assert()
         .code(0);
+    // A saved plan is applied as it was made: --replace cannot change it.
+    live.cmd()
+        .args(["apply", "plan.json", "--replace", "memory_store/prefs"])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot be used with"));
     users_own(&live, "user_lee", "Writes Rust on Linux.");
     live.cmd()
         .args(["apply", "--auto-approve", "plan.json"])
