@@ -103,6 +103,7 @@ pub fn plan_indexed(
     }
     if let Some(targets) = options.targets.as_ref() {
         references::explain_pulled_in(&mut out.actions, refs, targets);
+        seed::explain_pulled_in(&mut out.actions, desired, targets);
     }
     references::keep_referenced_stores(&mut out, desired, refs, options, &in_scope);
     if !options.destroy {

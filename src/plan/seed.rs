@@ -217,3 +217,35 @@ fn scopes_of(deletes: &[SeedDelete]) -> String {
 fn count(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// Says why an action that no `--target` names is in a targeted run because of a seed: a
+/// targeted seed brings its store, a targeted store its seeds (see `planner::seed_scope`).
+pub(super) fn explain_pulled_in(
+    actions: &mut [super::types::Action],
+    desired: &crate::model::DesiredState,
+    targets: &std::collections::BTreeSet<ResourceRef>,
+) {
+    for action in actions {
+        if targets.contains(&action.resource) {
+            continue;
+        }
+        let why: Vec<String> = desired
+            .seeds
+            .values()
+            .filter_map(|seed| {
+                let seed_ref = ResourceRef::MemorySeed(seed.name.clone());
+                let store_ref = ResourceRef::MemoryStore(seed.store.clone());
+                if action.resource == store_ref && targets.contains(&seed_ref) {
+                    Some(format!(
+                        "included because {seed_ref} (--target) writes into it"
+                    ))
+                } else if action.resource == seed_ref && targets.contains(&store_ref) {
+                    Some(format!("included because it seeds {store_ref} (--target)"))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        action.reasons.extend(why);
+    }
+}

@@ -207,15 +207,20 @@ fn a_targeted_store_brings_its_seeds_and_a_targeted_seed_its_store() {
             targets: Some(BTreeSet::from([r(target)])),
             ..PlanOptions::default()
         };
-        let ids: Vec<String> = plan_against(&svc, &want, &options)
-            .actions
-            .iter()
-            .map(|a| a.id.clone())
-            .collect();
+        let plan = plan_against(&svc, &want, &options);
+        let ids: Vec<String> = plan.actions.iter().map(|a| a.id.clone()).collect();
         assert_eq!(
             ids,
             ["memory_store/prefs", "memory_seed/demo"],
             "--target {target}"
+        );
+        let pulled_in = plan.actions.iter().find(|a| a.id != target).unwrap();
+        assert!(
+            pulled_in
+                .reasons
+                .iter()
+                .any(|r| r.starts_with("included because")),
+            "{pulled_in:#?}"
         );
     }
 }
