@@ -239,3 +239,74 @@ fn destroy_plans_nothing_for_seeds() {
     let ids: Vec<&str> = plan.actions.iter().map(|a| a.id.as_str()).collect();
     assert_eq!(ids, ["memory_store/prefs"]);
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    const SCOPES: [&str; 3] = ["dana", "lee", "kim"];
+    const CONTENTS: [&str; 4] = ["Likes tea.", "Uses Rust.", "Works in Python.", "Has a cat."];
+    const KINDS: [&str; 2] = ["user_profile", "chat_summary"];
+
+    fn memories() -> impl Strategy<Value = Vec<SeedMemory>> {
+        prop::collection::btree_set((0..KINDS.len(), 0..CONTENTS.len()), 1..4).prop_map(|set| {
+            set.into_iter()
+                .map(|(k, c)| memory(KINDS[k], CONTENTS[c]))
+                .collect()
+        })
+    }
+
+    fn case() -> impl Strategy<Value = (MemorySeed, Vec<(usize, usize, bool)>)> {
+        (
+            prop::collection::btree_map(0..SCOPES.len(), memories(), 1..3),
+            any::<bool>(),
+            // The users' own memories: (scope, content, a whitespace variant).
+            prop::collection::vec((0..SCOPES.len(), 0..CONTENTS.len(), any::<bool>()), 0..5),
+        )
+            .prop_map(|(scopes, exclusive, own)| {
+                let scopes: Vec<(&str, Vec<SeedMemory>)> =
+                    scopes.into_iter().map(|(s, m)| (SCOPES[s], m)).collect();
+                (seed("demo", "prefs", &scopes, exclusive), own)
+            })
+    }
+
+    proptest! {
+        /// Whatever the scopes held, one allowed apply makes the next plan empty; scopes the
+        /// seed does not declare are never touched, nor (unless exclusive) undeclared memories.
+        #[test]
+        fn apply_then_plan_shows_no_changes((declared, own) in case()) {
+            let mut svc = Service::default();
+            svc.apply(&plan_against(&svc, &desired(&[store("prefs")], &[]), &PlanOptions::default()));
+            for (scope, content, spaced) in &own {
+                let text = if *spaced { format!(" {}  ", CONTENTS[*content]) } else { CONTENTS[*content].to_owned() };
+                users_own(&mut svc, SCOPES[*scope], &text);
+            }
+            let before = svc.items.clone();
+            let want = with_seed(declared.clone());
+            let allowed = PlanOptions {
+                allow_delete: BTreeSet::from([r("memory_seed/demo")]),
+                ..PlanOptions::default()
+            };
+            let plan = plan_against(&svc, &want, &allowed);
+            prop_assert!(!plan.is_blocked());
+            svc.apply(&plan);
+            let again = plan_against(&svc, &want, &PlanOptions::default());
+            prop_assert!(!again.has_changes(), "{:#?}", again);
+            let store = store_name("prefs");
+            for (scope, items) in before.get(&store).into_iter().flatten() {
+                let now = svc.items[&store].get(scope).cloned().unwrap_or_default();
+                let declared_here = declared.scopes.get(scope);
+                for item in items {
+                    let kept = now.iter().any(|m| m.id == item.id);
+                    let wanted = declared_here.is_some_and(|d| d.iter().any(|m| m.matches(item)));
+                    if declared_here.is_none() || !declared.exclusive || wanted {
+                        prop_assert!(kept, "{item:?} of {scope} was deleted");
+                    } else {
+                        prop_assert!(!kept, "{item:?} of {scope} was kept by an exclusive seed");
+                    }
+                }
+            }
+        }
+    }
+}
