@@ -319,6 +319,7 @@ fn the_schema_rejects_what_validation_rejects() {
         "temperature-out-of-range",
         "unknown-kind",
         "too-many-labels",
+        "seed-bad-memories",
     ] {
         let text = std::fs::read_to_string(
             root().join(format!("tests/fixtures/bad-manifests/{name}.yaml")),

@@ -1,8 +1,10 @@
 //! One plan [`Op`] → the client calls that carry it out, and the saved-plan precondition check
 //! that runs right before them. Nothing here chooses: the op says exactly what to send.
 
-use crate::foundry::{Client, ClientError};
-use crate::model::ResourceRef;
+use std::collections::BTreeMap;
+
+use crate::foundry::{Client, ClientError, MemoryKind, convert};
+use crate::model::{ResourceRef, fingerprint};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -90,6 +92,28 @@ pub async fn run(client: &Client, op: &Op) -> Result<String, OpError> {
                 "already absent".to_owned()
             }
         }
+        Op::SeedMemories {
+            store,
+            create,
+            delete,
+        } => {
+            for memory in create {
+                let kind = MemoryKind::from(memory.kind.clone());
+                client
+                    .create_item(store, &memory.scope, &memory.content, &kind)
+                    .await?;
+            }
+            let mut deleted = 0;
+            for memory in delete {
+                if client.delete_item(store, &memory.memory_id).await? {
+                    deleted += 1;
+                }
+            }
+            match (create.len(), deleted) {
+                (n, 0) => format!("wrote {}", memories(n)),
+                (n, d) => format!("wrote {}, deleted {}", memories(n), memories(d)),
+            }
+        }
         Op::StampStore {
             name,
             description,
@@ -110,6 +134,14 @@ pub async fn run(client: &Client, op: &Op) -> Result<String, OpError> {
             )
         }
     })
+}
+
+fn memories(n: usize) -> String {
+    if n == 1 {
+        "1 memory".to_owned()
+    } else {
+        format!("{n} memories")
+    }
 }
 
 /// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved
@@ -133,6 +165,32 @@ pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), 
                     rfc3339_utc(store.updated_at)
                 ),
             }))
+        }
+        ResourceRef::MemorySeed(_) => {
+            let Precondition::Memories {
+                store,
+                scopes,
+                fingerprint: expected,
+            } = &action.precondition
+            else {
+                return Err(stale(
+                    "the saved plan records no memories for it".to_owned(),
+                ));
+            };
+            let mut read = BTreeMap::new();
+            for scope in scopes {
+                let items = client.list_items(store, scope).await?;
+                read.insert(
+                    scope.clone(),
+                    items.iter().map(convert::live_memory).collect(),
+                );
+            }
+            if fingerprint::live_memories(&read) == *expected {
+                return Ok(());
+            }
+            Err(stale(format!(
+                "the memories of its scopes in memory_store/{store} differ"
+            )))
         }
         ResourceRef::Agent(name) => {
             let live = client.get_agent(name).await?;

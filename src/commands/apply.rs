@@ -23,7 +23,7 @@ use crate::render::{self, HumanOptions};
 pub struct Args {
     /// A plan saved by `foundryctl plan --out FILE`, applied as it is (no new planning, no
     /// question: the file is the approval). Refused when the project changed since.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete", "replace"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]

@@ -140,9 +140,16 @@ pub struct PlanningArgs {
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_replace: Vec<ResourceRef>,
 
-    /// Allow deleting this memory store and every memory in it. Repeatable.
+    /// Allow deleting this memory store and every memory in it, or the undeclared memories an
+    /// `exclusive` seed removes (memory_seed/NAME). Repeatable.
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
+
+    /// Replace this memory store even though its manifest did not change (a reset: every
+    /// memory in it is deleted, then its seeds are written again). Naming it here allows it.
+    /// Repeatable.
+    #[arg(long, value_name = "memory_store/NAME")]
+    pub replace: Vec<ResourceRef>,
 
     #[command(flatten)]
     pub variables: crate::manifest::VariableArgs,
@@ -157,6 +164,7 @@ impl PlanningArgs {
             targets: (!self.targets.is_empty()).then(|| self.targets.iter().cloned().collect()),
             allow_replace: self.allow_replace.iter().cloned().collect(),
             allow_delete: self.allow_delete.iter().cloned().collect(),
+            replace: self.replace.iter().cloned().collect(),
         }
     }
 }

@@ -112,6 +112,9 @@ fn parse_selector(s: &str) -> Result<Selector, String> {
             Ok(Selector::Kind(ResourceKind::MemoryStore))
         }
         "agent" | "agents" | "Agent" => Ok(Selector::Kind(ResourceKind::Agent)),
+        "memory_seed" | "memory_seeds" | "MemorySeed" | "memory-seed" => {
+            Ok(Selector::Kind(ResourceKind::MemorySeed))
+        }
         _ => s
             .parse::<ResourceRef>()
             .map(Selector::One)
@@ -120,6 +123,13 @@ fn parse_selector(s: &str) -> Result<Selector, String> {
 }
 
 impl Selector {
+    fn is_seed(&self) -> bool {
+        match self {
+            Selector::Kind(kind) => *kind == ResourceKind::MemorySeed,
+            Selector::One(one) => one.kind() == ResourceKind::MemorySeed,
+        }
+    }
+
     fn wants(&self, resource: &ResourceRef) -> bool {
         match self {
             Selector::Kind(kind) => resource.kind() == *kind,
@@ -129,6 +139,19 @@ impl Selector {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
+    if let Some(selector) = &args.selector
+        && selector.is_seed()
+    {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            "memory seeds exist only in the manifests: the project has memories, not seeds",
+        )
+        .with_hint(
+            "`foundryctl memory export --store STORE --scope SCOPE` writes a scope's memories \
+             as a MemorySeed manifest",
+        )
+        .into());
+    }
     let session = session::connect(global, LocalAccess::Find).await?;
     let live = session
         .client()

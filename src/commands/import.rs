@@ -128,6 +128,9 @@ fn import_failure(resource: &ResourceRef, error: &ImportError) -> anyhow::Error 
         )),
         ImportError::NotFound => Some("check the name with `foundryctl get`".to_owned()),
         ImportError::OtherSet(set) => Some(format!("it belongs to set `{set}`; use --set {set}")),
+        ImportError::NotImportable => Some(format!(
+            "`foundryctl apply --target {resource}` writes the memories it declares that are missing"
+        )),
         ImportError::NotPromptAgent | ImportError::AlreadyManaged(_) => None,
     };
     let message = format!("failed to import {resource}: {error}");

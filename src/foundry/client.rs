@@ -2,7 +2,7 @@
 //! to retry, and [`Client::read_live_state`] for the planner. Memory operations and Responses
 //! live in `memory.rs`.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,8 +16,8 @@ use super::request::{ApiVersion, Order, PageQuery, RequestSpec, Requests};
 use super::transport::{Response, Transport, TransportConfig};
 use super::wire;
 use crate::model::{
-    AgentName, AgentSpec, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState, MemoryStoreName,
-    MemoryStoreSpec,
+    AgentName, AgentSpec, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveScopes, LiveState,
+    MemoryStoreName, MemoryStoreSpec,
 };
 
 /// How often a create whose outcome was unknown, and found absent on read-back, is sent again.
@@ -351,6 +351,7 @@ impl Client {
         let mut state = LiveState {
             stores: stores.into_iter().map(|s| (s.name.clone(), s)).collect(),
             agents: agents.into_iter().map(|a| (a.name.clone(), a)).collect(),
+            memories: Default::default(),
         };
         let needs_history: Vec<AgentName> = state
             .agents
@@ -368,6 +369,41 @@ impl Client {
             }
         }
         Ok(state)
+    }
+
+    /// The memories of the scopes seeds declare (`store → scopes`), one paged `items:list`
+    /// per scope, run concurrently (the transport bounds how many are in flight). Needs the
+    /// item API (api-version v1).
+    pub async fn read_scopes(
+        &self,
+        wanted: &BTreeMap<MemoryStoreName, BTreeSet<String>>,
+    ) -> Result<LiveScopes, ClientError> {
+        let mut tasks = tokio::task::JoinSet::new();
+        for (store, scopes) in wanted {
+            for scope in scopes {
+                let (client, store, scope) = (self.clone(), store.clone(), scope.clone());
+                tasks.spawn(async move {
+                    let items = client.list_items(&store, &scope).await?;
+                    let items: Vec<_> = items.iter().map(convert::live_memory).collect();
+                    Ok::<_, ClientError>((store, scope, items))
+                });
+            }
+        }
+        let mut out = LiveScopes::new();
+        while let Some(joined) = tasks.join_next().await {
+            let (store, scope, items) = match joined {
+                Ok(read) => read?,
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => {
+                    return Err(ClientError::Request {
+                        operation: "list memory items",
+                        reason: e.to_string(),
+                    });
+                }
+            };
+            out.entry(store).or_default().insert(scope, items);
+        }
+        Ok(out)
     }
 
     /// The version histories of `names` ([`Client::list_agent_versions`] each), read

@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 use super::request::{ApiVersion, MEMORY_TOOL_PREVIEW, MEMORY_TOOL_V1};
 use super::wire;
 use crate::model::{
-    AgentName, AgentSpec, LiveAgentVersion, LiveMemoryStore, MemorySearchTool, MemoryStoreName,
-    MemoryStoreOptions, MemoryStoreSpec, NameError, Tool, labels_of,
+    AgentName, AgentSpec, LiveAgentVersion, LiveMemory, LiveMemoryStore, MemorySearchTool,
+    MemoryStoreName, MemoryStoreOptions, MemoryStoreSpec, NameError, Tool, labels_of,
 };
 
 /// A live resource foundryctl cannot represent (a name outside the rules every manifest name
@@ -24,6 +24,15 @@ pub struct UnmanageableName {
 }
 
 // --- reading --------------------------------------------------------------------------------
+
+/// A memory item as a seed compares it (id, kind, content).
+pub fn live_memory(item: &wire::MemoryItem) -> LiveMemory {
+    LiveMemory {
+        id: item.memory_id.clone(),
+        kind: item.kind.as_str().to_owned(),
+        content: item.content.clone(),
+    }
+}
 
 pub fn live_store(store: wire::MemoryStore) -> Result<LiveMemoryStore, UnmanageableName> {
     let name = MemoryStoreName::new(store.name.clone()).map_err(|reason| UnmanageableName {

@@ -40,3 +40,4 @@ pub use memory::{AgentResponse, Message, Role, UpdateStarted};
 pub use request::ApiVersion;
 pub use target::{Target, TargetError};
 pub use transport::TransportConfig;
+pub use wire::MemoryKind;

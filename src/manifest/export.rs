@@ -26,6 +26,45 @@ pub fn export(stores: &[model::MemoryStore], agents: &[model::Agent]) -> Result<
     yaml::to_multi_document(&documents)
 }
 
+/// Seeds as one multi-document YAML text (`foundryctl memory export`): the memories of the
+/// seeds' scopes, ready for `apply`.
+pub fn export_seeds(seeds: &[model::MemorySeed]) -> Result<String, YamlError> {
+    let documents = seeds
+        .iter()
+        .map(|seed| to_value(&seed_document(seed)))
+        .collect::<Result<Vec<_>, _>>()?;
+    yaml::to_multi_document(&documents)
+}
+
+fn seed_document(seed: &model::MemorySeed) -> raw::MemorySeed {
+    raw::MemorySeed {
+        api_version: s(API_VERSION),
+        kind: s("MemorySeed"),
+        metadata: raw::SeedMetadata {
+            name: s(seed.name.as_str()),
+            for_each: None,
+        },
+        spec: raw::MemorySeedSpec {
+            memory_store_name: s(seed.store.as_str()),
+            scopes: seed
+                .scopes
+                .iter()
+                .map(|(scope, memories)| {
+                    let memories = memories
+                        .iter()
+                        .map(|m| raw::SeedMemory {
+                            kind: s(&m.kind),
+                            content: s(&m.content),
+                        })
+                        .collect();
+                    (scope.clone(), unspanned(memories))
+                })
+                .collect(),
+            exclusive: seed.exclusive,
+        },
+    }
+}
+
 /// A store as its manifest document (`apiVersion`, `kind`, `metadata`, `spec`) in JSON: the
 /// same document `export` writes, without the YAML `$$` escaping (JSON is never interpolated).
 pub fn store_document_json(store: &model::MemoryStore) -> Result<serde_json::Value, YamlError> {
@@ -189,6 +228,48 @@ mod tests {
         assert!(!desired.templates.is_empty());
         desired.templates.clear();
         assert_eq!(round_trip(&desired), desired);
+    }
+
+    #[test]
+    fn exported_seeds_validate_to_the_same_seeds() {
+        let seed = model::MemorySeed {
+            name: model::SeedName::new("backup").unwrap(),
+            store: model::MemoryStoreName::new("prefs").unwrap(),
+            scopes: BTreeMap::from([(
+                "user_dana".to_owned(),
+                vec![
+                    model::SeedMemory {
+                        kind: "user_profile".into(),
+                        content: "Costs ${X}: \"quoted\" # not a comment\nsecond line".into(),
+                    },
+                    model::SeedMemory {
+                        kind: "chat_summary".into(),
+                        content: "yes".into(),
+                    },
+                ],
+            )]),
+            exclusive: true,
+        };
+        let store = model::MemoryStore {
+            name: seed.store.clone(),
+            spec: model::MemoryStoreSpec {
+                chat_model: "c".into(),
+                embedding_model: "e".into(),
+                ..model::MemoryStoreSpec::default()
+            },
+            disposable: false,
+        };
+        let text = format!(
+            "{}---\n{}",
+            export(std::slice::from_ref(&store), &[]).unwrap(),
+            export_seeds(std::slice::from_ref(&seed)).unwrap()
+        );
+        let file = SourceFile::new("exported.yaml", text.clone());
+        let desired = match validate(&[file], &Variables::default()) {
+            Ok(v) => v.desired,
+            Err(d) => panic!("exported YAML is invalid: {d:?}\n{text}"),
+        };
+        assert_eq!(desired.seeds.get(&seed.name), Some(&seed), "{text}");
     }
 
     #[test]

@@ -24,7 +24,7 @@ mod variables;
 pub mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
-pub use export::{agent_document_json, export, store_document_json};
+pub use export::{agent_document_json, export, export_seeds, store_document_json};
 pub use load::{load, load_with, skipped_warnings, validate_files};
 pub use raw::API_VERSION;
 pub use render::{render_diagnostic, render_diagnostics};

@@ -58,6 +58,86 @@ enum AgentKind {
     Agent,
 }
 
+/// `kind: MemorySeed`.
+#[derive(JsonSchema)]
+#[expect(dead_code, reason = "exists only to describe the schema")]
+enum MemorySeedKind {
+    MemorySeed,
+}
+
+/// Memories that must exist in given scopes of a memory store (demo users whose memories are
+/// there from the first conversation). Written with the memory item API (api-version v1).
+/// Memories the seed does not declare are left alone unless `exclusive: true`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySeed {
+    #[serde(rename = "apiVersion")]
+    #[schemars(with = "ApiVersion")]
+    pub api_version: Spanned<String>,
+    #[schemars(with = "MemorySeedKind")]
+    pub kind: Spanned<String>,
+    pub metadata: SeedMetadata,
+    pub spec: MemorySeedSpec,
+}
+
+/// Name of a memory seed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMetadata {
+    /// The seed's name: ASCII letters, digits, `-`, `_` and `.`, at most 63 characters.
+    #[schemars(
+        with = "String",
+        length(min = 1, max = 63),
+        regex(pattern = r"^[A-Za-z0-9._-]+$")
+    )]
+    pub name: Spanned<String>,
+    /// Expands this document into one copy per value, with `${each}` bound to the value
+    /// wherever `${…}` is allowed: a list (`[att01, att02]`), or `{file: PATH}` (one value a
+    /// line, `#` comments, PATH relative to this manifest). Names must differ between copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "Option<ForEachSchema>")]
+    pub for_each: Option<serde_json::Value>,
+}
+
+/// `spec` of a memory seed.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MemorySeedSpec {
+    /// The memory store the memories live in: a `MemoryStore` the manifests declare.
+    #[schemars(with = "String", length(min = 1))]
+    pub memory_store_name: Spanned<String>,
+    /// Scope (a user id) → the memories it must hold.
+    #[schemars(with = "BTreeMap<String, Vec<SeedMemory>>")]
+    pub scopes: BTreeMap<String, Spanned<Vec<SeedMemory>>>,
+    /// Make each declared scope hold exactly the declared memories: the others in it are
+    /// deleted, which loses data and is blocked unless the store is disposable or the run says
+    /// `--allow-delete memory_seed/NAME`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub exclusive: bool,
+}
+
+/// One memory of a scope.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SeedMemory {
+    /// `user_profile` (facts about the user), `chat_summary` or `procedural`.
+    #[schemars(with = "SeedMemoryKind")]
+    pub kind: Spanned<String>,
+    /// The memory's text; whitespace differences do not make two memories different.
+    #[schemars(with = "String", length(min = 1))]
+    pub content: Spanned<String>,
+}
+
+/// The kinds of memory a seed may write.
+#[derive(JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[expect(dead_code, reason = "exists only to describe the schema")]
+enum SeedMemoryKind {
+    UserProfile,
+    ChatSummary,
+    Procedural,
+}
+
 /// A memory store: where an agent's memories of each user live. Models and options are fixed
 /// at creation; changing them replaces the store and deletes its memories.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -357,7 +437,7 @@ struct OtherTool {
     rest: BTreeMap<String, serde_json::Value>,
 }
 
-/// A foundryctl manifest document: a `MemoryStore` or an `Agent`. Any value (plain, quoted or
+/// A foundryctl manifest document: a `MemoryStore`, an `Agent` or a `MemorySeed`. Any value (plain, quoted or
 /// block) may use `${VAR}`, `${VAR:-default}` and `$$` for a literal `$`.
 #[derive(JsonSchema)]
 #[serde(untagged)]
@@ -370,4 +450,5 @@ struct OtherTool {
 pub(super) enum Document {
     MemoryStore(MemoryStore),
     Agent(Agent),
+    MemorySeed(MemorySeed),
 }

@@ -26,6 +26,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 use super::names::ResourceKind;
+use super::seed::LiveMemory;
 use super::state::LiveMemoryStore;
 use super::{AgentSpec, MemoryStoreSpec, normalize};
 
@@ -35,6 +36,7 @@ fn format_tag(kind: ResourceKind) -> &'static str {
     match kind {
         ResourceKind::MemoryStore => "foundryctl-spec/v1",
         ResourceKind::Agent => "foundryctl-spec/v2",
+        ResourceKind::MemorySeed => "foundryctl-seed/v1",
     }
 }
 
@@ -83,6 +85,26 @@ pub fn live_store(store: &LiveMemoryStore) -> String {
         "unreported": seen.unreported.into_iter().collect::<Vec<_>>(),
     });
     of_normalized(ResourceKind::MemoryStore, &observed)
+}
+
+/// What a saved plan's seed action expects of its scopes: the memories of `scopes` (scope →
+/// items; a scope read empty and a scope not read hash alike), ids, kinds and contents.
+pub fn live_memories(scopes: &BTreeMap<String, Vec<LiveMemory>>) -> String {
+    let observed: BTreeMap<&String, Vec<(&str, &str, &str)>> = scopes
+        .iter()
+        .filter(|(_, items)| !items.is_empty())
+        .map(|(scope, items)| {
+            let mut items: Vec<(&str, &str, &str)> = items
+                .iter()
+                .map(|m| (m.id.as_str(), m.kind.as_str(), m.content.as_str()))
+                .collect();
+            items.sort_unstable();
+            (scope, items)
+        })
+        .collect();
+    // Plain maps of strings serialise without fail.
+    let value = serde_json::to_value(observed).unwrap_or(Value::Null);
+    of_normalized(ResourceKind::MemorySeed, &value)
 }
 
 /// Serialises JSON with sorted object keys and no whitespace: the canonical form hashed above.

@@ -12,16 +12,22 @@ pub mod normalize;
 mod ownership;
 mod probe;
 mod references;
+mod seed;
 mod state;
 mod store;
 
 pub use agent::{Agent, AgentSpec, MemorySearchTool, Tool};
-pub use names::{AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SetName};
+pub use names::{
+    AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SeedName, SetName,
+};
 pub use ownership::{
     HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS, SET_KEY,
     labels_of, stamped_metadata,
 };
 pub use probe::{Probe, ProbeExpect};
 pub use references::{References, StoreReference};
+pub use seed::{
+    LiveMemory, LiveScopes, MemorySeed, SEED_MEMORY_KINDS, SeedMemory, normalize_content,
+};
 pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};
 pub use store::{MemoryStore, MemoryStoreOptions, MemoryStoreSpec};

@@ -121,6 +121,34 @@ impl SetName {
     }
 }
 
+/// A memory seed's name (`kind: MemorySeed`): the same rules as a set name, since it names
+/// nothing on the service.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SeedName(String);
+
+impl SeedName {
+    pub const MAX_LEN: usize = 63;
+
+    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+        let name = name.into();
+        check_length(&name, Self::MAX_LEN)?;
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        {
+            return Err(NameError::Pattern(
+                "seed names may contain only ASCII letters, digits, '-', '_' and '.'",
+            ));
+        }
+        Ok(Self(name))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 impl Default for SetName {
     fn default() -> Self {
         Self("default".to_owned())
@@ -158,7 +186,7 @@ macro_rules! string_newtype_impls {
         }
     )*};
 }
-string_newtype_impls!(AgentName, MemoryStoreName, SetName);
+string_newtype_impls!(AgentName, MemoryStoreName, SetName, SeedName);
 
 /// The two kinds of resource foundryctl manages, in the spelling used on the command line
 /// (`memory_store/NAME`, `agent/NAME`) and in plans.
@@ -167,6 +195,7 @@ string_newtype_impls!(AgentName, MemoryStoreName, SetName);
 pub enum ResourceKind {
     MemoryStore,
     Agent,
+    MemorySeed,
 }
 
 impl ResourceKind {
@@ -174,6 +203,7 @@ impl ResourceKind {
         match self {
             ResourceKind::MemoryStore => "memory_store",
             ResourceKind::Agent => "agent",
+            ResourceKind::MemorySeed => "memory_seed",
         }
     }
 
@@ -182,6 +212,7 @@ impl ResourceKind {
         match self {
             ResourceKind::MemoryStore => "MemoryStore",
             ResourceKind::Agent => "Agent",
+            ResourceKind::MemorySeed => "MemorySeed",
         }
     }
 }
@@ -198,6 +229,7 @@ impl fmt::Display for ResourceKind {
 pub enum ResourceRef {
     MemoryStore(MemoryStoreName),
     Agent(AgentName),
+    MemorySeed(SeedName),
 }
 
 impl ResourceRef {
@@ -205,6 +237,7 @@ impl ResourceRef {
         match self {
             ResourceRef::MemoryStore(_) => ResourceKind::MemoryStore,
             ResourceRef::Agent(_) => ResourceKind::Agent,
+            ResourceRef::MemorySeed(_) => ResourceKind::MemorySeed,
         }
     }
 
@@ -212,6 +245,7 @@ impl ResourceRef {
         match self {
             ResourceRef::MemoryStore(n) => n.as_str(),
             ResourceRef::Agent(n) => n.as_str(),
+            ResourceRef::MemorySeed(n) => n.as_str(),
         }
     }
 }
@@ -227,7 +261,7 @@ impl fmt::Display for ResourceRef {
 pub enum ResourceRefError {
     #[error("expected KIND/NAME (for example memory_store/dev-prefs-memory or agent/dev-buddy)")]
     Shape,
-    #[error("unknown kind `{0}`; expected memory_store or agent")]
+    #[error("unknown kind `{0}`; expected memory_store, agent or memory_seed")]
     Kind(String),
     /// clap prints only an argument error's message, so the name error is part of it, and is
     /// not also a source: a cause is printed once.
@@ -251,6 +285,9 @@ impl std::str::FromStr for ResourceRef {
                 Ok(ResourceRef::MemoryStore(MemoryStoreName::new(name)?))
             }
             "agent" | "Agent" => Ok(ResourceRef::Agent(AgentName::new(name)?)),
+            "memory_seed" | "MemorySeed" | "memory-seed" => {
+                Ok(ResourceRef::MemorySeed(SeedName::new(name)?))
+            }
             other => Err(ResourceRefError::Kind(other.to_owned())),
         }
     }

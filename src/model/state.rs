@@ -5,8 +5,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::agent::{Agent, AgentSpec};
-use super::names::{AgentName, MemoryStoreName, ResourceRef};
+use super::names::{AgentName, MemoryStoreName, ResourceRef, SeedName};
 use super::ownership::Ownership;
+use super::seed::{LiveScopes, MemorySeed};
 use super::store::{MemoryStore, MemoryStoreSpec};
 
 /// Everything the manifests declare, validated. Keyed by name, so iteration order (and with it
@@ -15,6 +16,8 @@ use super::store::{MemoryStore, MemoryStoreSpec};
 pub struct DesiredState {
     pub stores: BTreeMap<MemoryStoreName, MemoryStore>,
     pub agents: BTreeMap<AgentName, Agent>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub seeds: BTreeMap<SeedName, MemorySeed>,
     /// The resources that are copies of a `for_each` document, with their template's identity
     /// (`FILE:LINE`), so a plan can sum up each template in one line.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -30,6 +33,9 @@ pub struct DesiredState {
 pub struct LiveState {
     pub stores: BTreeMap<MemoryStoreName, LiveMemoryStore>,
     pub agents: BTreeMap<AgentName, LiveAgent>,
+    /// The memories of the scopes the declared seeds name, for the stores that exist (only
+    /// those scopes are read: one paged `items:list` each).
+    pub memories: LiveScopes,
 }
 
 /// A memory store as the service reports it.

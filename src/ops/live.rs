@@ -1,13 +1,14 @@
 //! Reading the live project for a plan: one paged list per kind, with the manifests' half of
 //! planning done while the lists are in flight, plus the version histories the plan needs.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
 
 use super::Session;
-use crate::foundry::Client;
-use crate::model::{DesiredState, LiveState};
+use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::{ApiVersion, Client};
+use crate::model::{DesiredState, LiveScopes, LiveState, MemoryStoreName, ResourceRef};
 use crate::plan::{self, PlanOptions, Prepared};
 
 /// The live state for planning `desired` with `options`: one paged list per kind, plus the
@@ -39,7 +40,64 @@ pub async fn read_live(
             agent.history = Some(history);
         }
     }
+    live.memories = read_seeded_scopes(client, desired, &live, options).await?;
     Ok((live, prepared))
+}
+
+/// The memories of the scopes the planned seeds declare, in the stores that exist: one paged
+/// `items:list` per declared scope, never a scope nobody declared. Seeds need the v1 item API;
+/// on the preview api-version a plan with seeds is refused here, before anything is written.
+async fn read_seeded_scopes(
+    client: &Client,
+    desired: &DesiredState,
+    live: &LiveState,
+    options: &PlanOptions,
+) -> anyhow::Result<LiveScopes> {
+    if options.destroy {
+        return Ok(LiveScopes::new());
+    }
+    // The seeds the planner will plan: all, or those `--target` names or pulls in.
+    let pulled_in = options
+        .targets
+        .as_ref()
+        .map(|targets| plan::seed_scope(desired, targets));
+    let planned = desired.seeds.values().filter(|seed| {
+        let seed_ref = ResourceRef::MemorySeed(seed.name.clone());
+        options
+            .targets
+            .as_ref()
+            .is_none_or(|t| t.contains(&seed_ref))
+            || pulled_in.as_ref().is_some_and(|p| p.contains(&seed_ref))
+    });
+    let mut wanted: BTreeMap<MemoryStoreName, BTreeSet<String>> = BTreeMap::new();
+    let mut any = None;
+    for seed in planned {
+        any.get_or_insert(&seed.name);
+        if live.stores.contains_key(&seed.store) {
+            wanted
+                .entry(seed.store.clone())
+                .or_default()
+                .extend(seed.scopes.keys().cloned());
+        }
+    }
+    if let Some(seed) = any
+        && client.api_version() != ApiVersion::V1
+    {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!(
+                "failed to plan memory_seed/{seed}: memory seeds use the memory item operations, \
+                 which exist only on api-version v1, not {}",
+                client.api_version().as_str()
+            ),
+        )
+        .with_hint("drop --api-version (v1 is the default)")
+        .into());
+    }
+    client
+        .read_scopes(&wanted)
+        .await
+        .context("failed to read the memories of the seeded scopes")
 }
 
 /// Lists the live project (one paged list per kind) and, meanwhile, does the half of planning

@@ -238,6 +238,8 @@ fn locate_reference_problems(
                 ResourceRef::Agent(agent) => Some((d, agent, store)),
                 // Only an agent's memory tool references a store.
                 ResourceRef::MemoryStore(_) => None,
+                // A seed's store problem has no memory tool to point at.
+                ResourceRef::MemorySeed(_) => None,
             }
         })
         .flat_map(|(d, agent, store)| {

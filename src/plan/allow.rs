@@ -31,11 +31,17 @@ impl fmt::Display for UnusedAllow {
                 "{flag} {resource} has no effect: agents are not protected (deleting or \
                  changing one loses no memories), only memory stores need {flag}"
             ),
+            ResourceRef::MemorySeed(_) => write!(
+                f,
+                "{flag} {resource} has no effect: this plan deletes no memories of that seed \
+                 (only an `exclusive: true` seed deletes, and only undeclared memories)"
+            ),
             ResourceRef::MemoryStore(_) => {
-                let what = if *flag == ALLOW_DELETE {
-                    "deletes"
-                } else {
-                    "replaces"
+                let what = match *flag {
+                    ALLOW_DELETE => "deletes",
+                    // --replace names a store this set owns and the manifests declare.
+                    REPLACE => "can replace (declared, and owned by this set)",
+                    _ => "replaces",
                 };
                 write!(
                     f,
@@ -47,6 +53,7 @@ impl fmt::Display for UnusedAllow {
     }
 }
 
+const REPLACE: &str = "--replace";
 const ALLOW_REPLACE: &str = "--allow-replace";
 const ALLOW_DELETE: &str = "--allow-delete";
 
@@ -54,13 +61,21 @@ const ALLOW_DELETE: &str = "--allow-delete";
 /// first, each in resource order (stores, then agents).
 pub fn unused_allows(plan: &Plan, options: &PlanOptions) -> Vec<UnusedAllow> {
     let used = |resource: &ResourceRef, kind: ActionKind| {
-        matches!(resource, ResourceRef::MemoryStore(_))
-            && plan
-                .actions
-                .iter()
-                .any(|a| a.kind == kind && &a.resource == resource)
+        let kind = match resource {
+            // An exclusive seed's deletes are in its update.
+            ResourceRef::MemorySeed(_) if kind == ActionKind::Delete => ActionKind::Update,
+            _ => kind,
+        };
+        matches!(
+            resource,
+            ResourceRef::MemoryStore(_) | ResourceRef::MemorySeed(_)
+        ) && plan
+            .actions
+            .iter()
+            .any(|a| a.kind == kind && &a.resource == resource)
     };
     let flags = [
+        (REPLACE, &options.replace, ActionKind::Replace),
         (ALLOW_REPLACE, &options.allow_replace, ActionKind::Replace),
         (ALLOW_DELETE, &options.allow_delete, ActionKind::Delete),
     ];

@@ -3,7 +3,7 @@
 //! refusing every action as stale.
 
 use super::types::{Op, Plan};
-use crate::model::{LiveState, fingerprint};
+use crate::model::{LiveState, fingerprint, normalize_content};
 
 /// True when the plan has actions and every one's result is already live: each resource it
 /// writes holds exactly the metadata (labels and stamps) the plan would write and the content
@@ -56,6 +56,27 @@ pub fn already_applied(plan: &Plan, live: &LiveState) -> bool {
                         .spec
                         .as_ref()
                         .is_some_and(|have| fingerprint::agent(have) == fingerprint::agent(spec))
+            }),
+            // Only the scopes a run read are known: a seed whose scopes were not read counts as
+            // not applied, and its own precondition decides.
+            Op::SeedMemories {
+                store,
+                create,
+                delete,
+            } => live.memories.get(store).is_some_and(|scopes| {
+                let holds = |scope: &str, test: &dyn Fn(&crate::model::LiveMemory) -> bool| {
+                    scopes
+                        .get(scope)
+                        .is_some_and(|items| items.iter().any(test))
+                };
+                create.iter().all(|w| {
+                    let content = normalize_content(&w.content);
+                    holds(&w.scope, &|m| {
+                        m.kind == w.kind && normalize_content(&m.content) == content
+                    })
+                }) && delete.iter().all(|d| {
+                    scopes.contains_key(&d.scope) && !holds(&d.scope, &|m| m.id == d.memory_id)
+                })
             }),
             Op::DeleteStore { name } => !live.stores.contains_key(name),
             Op::DeleteAgent { name } => !live.agents.contains_key(name),

@@ -5,8 +5,8 @@ use super::decide::{ConflictKind, Owner};
 use super::diff::additions;
 use super::prepare::Declared;
 use super::types::{
-    Action, ActionKind, Conflict, Diagnostic, Drift, NotDeleted, Op, PlanOptions, Precondition,
-    action_id,
+    Action, ActionKind, Conflict, Diagnostic, Drift, LeftInPlace, NotDeleted, Op, PlanOptions,
+    Precondition, action_id,
 };
 use crate::model::{Ownership, ResourceRef, SetName};
 
@@ -18,6 +18,7 @@ pub(super) struct Accumulator {
     pub conflicts: Vec<Conflict>,
     pub not_in_manifests: Vec<ResourceRef>,
     pub not_deleted: Vec<NotDeleted>,
+    pub memories_left_in_place: Vec<LeftInPlace>,
     pub diagnostics: Vec<Diagnostic>,
 }
 

@@ -48,6 +48,9 @@ pub enum ImportError {
     AlreadyManaged(String),
     #[error("its latest version is not a prompt agent")]
     NotPromptAgent,
+    /// A seed is memories, which carry no stamp: `apply` writes the missing ones instead.
+    #[error("a memory seed has nothing to adopt: its memories carry no stamp")]
+    NotImportable,
 }
 
 /// Plans the import of `target` into `options.set`. `restamp` allows re-stamping a resource
@@ -61,6 +64,7 @@ pub fn plan_import(
 ) -> Result<Plan, ImportError> {
     let set = &options.set;
     let action = match target {
+        ResourceRef::MemorySeed(_) => return Err(ImportError::NotImportable),
         ResourceRef::MemoryStore(name) => {
             let want = desired.stores.get(name).ok_or(ImportError::NotDeclared)?;
             let have = live.stores.get(name).ok_or(ImportError::NotFound)?;
@@ -132,6 +136,7 @@ pub fn plan_import(
     };
     let actions = vec![action];
     Ok(Plan {
+        memories_left_in_place: Vec::new(),
         set: set.clone(),
         prune: false,
         destroy: false,

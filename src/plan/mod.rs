@@ -20,23 +20,28 @@ mod planner;
 mod prepare;
 mod references;
 pub mod secrets;
+mod seed;
 mod store;
 pub mod types;
 
 pub use allow::{UnusedAllow, unused_allows};
 pub use applied::already_applied;
 pub use import::{ImportError, plan_import};
-pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unmatched_targets};
+pub use planner::{
+    agents_needing_history, plan, plan_indexed, plan_prepared, seed_scope, unmatched_targets,
+};
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
 pub use types::{
     Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
-    Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan, Severity,
-    Summary, TemplateSummary,
+    Drift, FieldChange, LeftInPlace, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan,
+    SeedDelete, SeedWrite, Severity, Summary, TemplateSummary,
 };
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod seed_tests;
 #[cfg(test)]
 pub(crate) mod service_model;
 #[cfg(test)]

@@ -7,8 +7,11 @@
 //! - a store must outlive the agents that reference it, so a `DeleteStore` depends on the
 //!   `DeleteAgent` or new version of every agent whose live latest version names it.
 //!
-//! Stores never depend on stores, and an agent depends only on store creates and replaces,
-//! which never depend on anything, so the graph is acyclic with at most three levels.
+//! - a seed writes into its store, so its `SeedMemories` depends on the store's
+//!   `CreateStore`/`ReplaceStore`.
+//!
+//! Stores never depend on stores, and agents and seeds depend only on store creates and
+//! replaces, which never depend on anything, so the graph is acyclic with at most three levels.
 
 use std::collections::BTreeMap;
 
@@ -27,7 +30,10 @@ pub fn link(actions: &mut [Action], refs: &References) {
             | Op::UpdateStore { name, .. }
             | Op::DeleteStore { name }
             | Op::StampStore { name, .. } => Some((name.clone(), (a.id.clone(), a.kind))),
-            Op::CreateAgentVersion { .. } | Op::DeleteAgent { .. } | Op::StampAgent { .. } => None,
+            Op::CreateAgentVersion { .. }
+            | Op::DeleteAgent { .. }
+            | Op::StampAgent { .. }
+            | Op::SeedMemories { .. } => None,
         })
         .collect();
 
@@ -36,6 +42,15 @@ pub fn link(actions: &mut [Action], refs: &References) {
         // A new version's references are the declared ones (its spec is the declared spec); a
         // delete makes none.
         let (name, creates) = match &action.op {
+            // A seed writes into its store: after the store is created or replaced.
+            Op::SeedMemories { store, .. } => {
+                if let Some((id, ActionKind::Create | ActionKind::Replace)) =
+                    store_actions.get(store)
+                {
+                    action.depends_on.push(id.clone());
+                }
+                continue;
+            }
             Op::CreateAgentVersion { name, .. } => (name, true),
             Op::DeleteAgent { name } => (name, false),
             // A stamp changes no definition, so no reference starts or ends with it.

@@ -26,7 +26,7 @@ use std::collections::BTreeSet;
 use super::build::Accumulator;
 use super::prepare::{Declared, Prepared, prepare};
 use super::types::{Plan, PlanOptions, Summary, TemplateSummary, resource_order};
-use super::{agent, order, references, store};
+use super::{agent, order, references, seed, store};
 use crate::model::{AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef};
 
 /// Plans the changes that make `live` match `desired`.
@@ -55,12 +55,15 @@ pub fn plan_indexed(
     refs: &References,
     options: &PlanOptions,
 ) -> Plan {
-    // A targeted agent pulls in its store so it can be created; a destroy deletes only what
-    // it names (an agent's store is not destroyed with it).
+    // A targeted agent pulls in its store so it can be created, a targeted store its seeds;
+    // a destroy deletes only what it names (an agent's store is not destroyed with it).
     let scope = if options.destroy {
         options.targets.clone()
     } else {
-        references::scope(refs, options.targets.as_ref())
+        references::scope(refs, options.targets.as_ref()).map(|mut scope| {
+            scope.extend(seed_scope(desired, &scope));
+            scope
+        })
     };
     let in_scope = |r: &ResourceRef| scope.as_ref().is_none_or(|s| s.contains(r));
     let mut out = Accumulator::default();
@@ -95,8 +98,18 @@ pub fn plan_indexed(
             agent::plan(&mut out, resource, want, live.agents.get(name), options);
         }
     }
+    for declared in desired.seeds.values() {
+        if in_scope(&ResourceRef::MemorySeed(declared.name.clone())) {
+            let disposable = desired
+                .stores
+                .get(&declared.store)
+                .is_some_and(|s| s.disposable);
+            seed::plan(&mut out, declared, live, disposable, options);
+        }
+    }
     if let Some(targets) = options.targets.as_ref() {
         references::explain_pulled_in(&mut out.actions, refs, targets);
+        seed::explain_pulled_in(&mut out.actions, desired, targets);
     }
     references::keep_referenced_stores(&mut out, desired, refs, options, &in_scope);
     if !options.destroy {
@@ -118,10 +131,30 @@ pub fn plan_indexed(
         conflicts: out.conflicts,
         not_in_manifests: out.not_in_manifests,
         not_deleted: out.not_deleted,
+        memories_left_in_place: out.memories_left_in_place,
         diagnostics: out.diagnostics,
         summary,
         templates,
     }
+}
+
+/// What `--target`s pull in for seeds: a targeted seed needs its store, as a targeted agent
+/// does, and a targeted store brings its seeds (written again when it is replaced).
+pub fn seed_scope(
+    desired: &DesiredState,
+    targets: &BTreeSet<ResourceRef>,
+) -> BTreeSet<ResourceRef> {
+    let mut extra = BTreeSet::new();
+    for seed in desired.seeds.values() {
+        let seed_ref = ResourceRef::MemorySeed(seed.name.clone());
+        let store_ref = ResourceRef::MemoryStore(seed.store.clone());
+        if targets.contains(&seed_ref) && desired.stores.contains_key(&seed.store) {
+            extra.insert(store_ref);
+        } else if targets.contains(&store_ref) {
+            extra.insert(seed_ref);
+        }
+    }
+    extra
 }
 
 /// The agents whose live latest version carries no foundryctl stamp and whose history the plan
@@ -159,6 +192,8 @@ pub fn unmatched_targets(
             ResourceRef::Agent(name) => {
                 !desired.agents.contains_key(name) && !live.agents.contains_key(name)
             }
+            // A seed exists only in the manifests.
+            ResourceRef::MemorySeed(name) => !desired.seeds.contains_key(name),
         })
         .cloned()
         .collect()

@@ -111,6 +111,7 @@ fn desired_state() -> impl Strategy<Value = DesiredState> {
         prop::collection::btree_map(prop::sample::select(AGENTS.to_vec()), agent_spec(), 0..=3),
     )
         .prop_map(|(stores, agents)| DesiredState {
+            seeds: BTreeMap::new(),
             stores: stores
                 .into_iter()
                 .map(|(n, (spec, disposable))| {
@@ -412,6 +413,8 @@ proptest! {
                     .stores
                     .get(n)
                     .is_none_or(|l| l.ownership().is_owned_by(&set)),
+                // Seeds are not generated here (see the seed tests in plan/tests.rs).
+                ResourceRef::MemorySeed(_) => true,
                 ResourceRef::Agent(n) => match before_live.agents.get(n) {
                     None => true,
                     Some(l) if l.ownership().is_owned_by(&set) => true,
@@ -485,6 +488,6 @@ proptest! {
 fn store_of(r: &ResourceRef) -> MemoryStoreName {
     match r {
         ResourceRef::MemoryStore(n) => n.clone(),
-        ResourceRef::Agent(_) => MemoryStoreName::new("none").unwrap(),
+        ResourceRef::Agent(_) | ResourceRef::MemorySeed(_) => MemoryStoreName::new("none").unwrap(),
     }
 }

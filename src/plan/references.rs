@@ -48,7 +48,7 @@ pub(super) fn explain_pulled_in(
             .iter()
             .filter(|t| match t {
                 ResourceRef::Agent(name) => refs.declared_stores_of(name).contains(store),
-                ResourceRef::MemoryStore(_) => false,
+                ResourceRef::MemoryStore(_) | ResourceRef::MemorySeed(_) => false,
             })
             .map(ToString::to_string)
             .collect();
@@ -73,7 +73,8 @@ fn acted_on(actions: &[Action]) -> BTreeSet<&AgentName> {
             | Op::UpdateStore { .. }
             | Op::ReplaceStore { .. }
             | Op::DeleteStore { .. }
-            | Op::StampStore { .. } => None,
+            | Op::StampStore { .. }
+            | Op::SeedMemories { .. } => None,
         })
         .collect()
 }
@@ -124,7 +125,8 @@ pub(super) fn keep_referenced_stores(
         | Op::StampStore { .. }
         | Op::CreateAgentVersion { .. }
         | Op::DeleteAgent { .. }
-        | Op::StampAgent { .. } => true,
+        | Op::StampAgent { .. }
+        | Op::SeedMemories { .. } => true,
     });
     out.not_deleted.extend(kept);
 }
@@ -174,7 +176,8 @@ pub(super) fn check(
             | Op::StampStore { .. }
             | Op::CreateAgentVersion { .. }
             | Op::DeleteAgent { .. }
-            | Op::StampAgent { .. } => None,
+            | Op::StampAgent { .. }
+            | Op::SeedMemories { .. } => None,
         })
         .collect();
     let mut problems: BTreeMap<(AgentName, MemoryStoreName), Diagnostic> = BTreeMap::new();

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use super::types::{Op, Plan};
 use crate::model::{
-    AgentName, AgentSpec, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState, MemoryStoreName,
-    MemoryStoreOptions, MemoryStoreSpec,
+    AgentName, AgentSpec, LiveAgent, LiveAgentVersion, LiveMemory, LiveMemoryStore, LiveState,
+    MemoryStoreName, MemoryStoreOptions, MemoryStoreSpec,
 };
 
 #[derive(Debug, Clone, Default)]
@@ -23,6 +23,8 @@ pub struct Service {
     /// Whether `default_ttl_seconds` is echoed (it is since May 2026).
     pub echoes_ttl: bool,
     pub clock: i64,
+    /// Memory items by store and scope (what seeds write), oldest first.
+    pub items: BTreeMap<MemoryStoreName, BTreeMap<String, Vec<LiveMemory>>>,
     /// Every write, for assertions ("no delete happened").
     pub log: Vec<String>,
 }
@@ -144,7 +146,11 @@ impl Service {
                 ))
             })
             .collect();
-        LiveState { stores, agents }
+        LiveState {
+            stores,
+            agents,
+            memories: self.items.clone(),
+        }
     }
 
     /// Executes the plan's actions in order, as the executor would. Blocked actions are never
@@ -186,6 +192,7 @@ impl Service {
                     metadata,
                 } => {
                     self.stores.remove(name);
+                    self.items.remove(name);
                     self.create_store(name, spec, metadata);
                     if let Some(s) = self.stores.get_mut(name) {
                         s.memories = 0;
@@ -193,6 +200,30 @@ impl Service {
                 }
                 Op::DeleteStore { name } => {
                     self.stores.remove(name);
+                    self.items.remove(name);
+                }
+                Op::SeedMemories {
+                    store,
+                    create,
+                    delete,
+                } => {
+                    let scopes = self.items.entry(store.clone()).or_default();
+                    for (n, memory) in create.iter().enumerate() {
+                        scopes
+                            .entry(memory.scope.clone())
+                            .or_default()
+                            .push(LiveMemory {
+                                id: format!("mem{}-{n}", self.clock),
+                                kind: memory.kind.clone(),
+                                content: memory.content.clone(),
+                            });
+                    }
+                    for gone in delete {
+                        if let Some(items) = scopes.get_mut(&gone.scope) {
+                            items.retain(|m| m.id != gone.memory_id);
+                        }
+                    }
+                    self.clock += 1;
                 }
                 Op::CreateAgentVersion {
                     name,

@@ -297,7 +297,10 @@ pub(super) fn plan(
                 .push(create(resource, op, declared, precondition));
         }
         (Decision::Reconcile, Some((want, declared)), Some(have)) => {
-            let review = review(want, &declared, have);
+            let mut review = review(want, &declared, have);
+            if options.replace.contains(&resource) {
+                on_request(&mut review);
+            }
             out.drift.extend(review.drift);
             out.diagnostics.extend(review.diagnostics);
             let fp = declared.fingerprint;
@@ -314,7 +317,9 @@ pub(super) fn plan(
                     None,
                 ),
                 Verdict::Replace => {
-                    let allowed = disposable || options.allow_replace.contains(&resource);
+                    let allowed = disposable
+                        || options.allow_replace.contains(&resource)
+                        || options.replace.contains(&resource);
                     (
                         ActionKind::Replace,
                         Op::ReplaceStore {
@@ -366,6 +371,17 @@ pub(super) fn plan(
     }
 }
 
+/// `apply --replace`: the store is replaced whatever the comparison found, and the plan says
+/// what that loses (naming the store is the permission, so it is not blocked).
+fn on_request(review: &mut Review) {
+    review.verdict = Verdict::Replace;
+    review.reasons.push(
+        "replaced on request (--replace): every memory in it, for every scope, is deleted; \
+         the seeds of the store are written again after it"
+            .to_owned(),
+    );
+}
+
 fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
     match live.map(LiveMemoryStore::ownership) {
         None => Owner::Absent,
@@ -376,7 +392,8 @@ fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
 fn blocked(resource: &ResourceRef, cause: BlockedCause) -> Blocked {
     let (verb, flag) = match cause {
         BlockedCause::ReplaceStore => ("replacing", "--allow-replace"),
-        BlockedCause::DeleteStore => ("deleting", "--allow-delete"),
+        // Not a store's cause (a seed builds its own), but the same flag.
+        BlockedCause::DeleteStore | BlockedCause::DeleteMemories => ("deleting", "--allow-delete"),
     };
     Blocked {
         cause,

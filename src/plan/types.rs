@@ -31,8 +31,11 @@ pub struct PlanOptions {
     pub targets: Option<BTreeSet<ResourceRef>>,
     /// `--allow-replace memory_store/NAME`.
     pub allow_replace: BTreeSet<ResourceRef>,
-    /// `--allow-delete memory_store/NAME`.
+    /// `--allow-delete memory_store/NAME` (or `memory_seed/NAME`: an exclusive seed's deletes).
     pub allow_delete: BTreeSet<ResourceRef>,
+    /// `apply --replace memory_store/NAME`: replace these stores even if their manifests did
+    /// not change (a reset on purpose), which also counts as allowing the replacement.
+    pub replace: BTreeSet<ResourceRef>,
 }
 
 /// The identifier of an action within a plan: the `KIND/NAME` of its resource (a plan holds at
@@ -60,6 +63,11 @@ pub struct Plan {
     /// everything" is never assumed.
     #[serde(default)]
     pub not_deleted: Vec<NotDeleted>,
+    /// Memories in the scopes a seed declares that the seed does not declare (the users' own,
+    /// or ones no longer declared): left in place, listed so that removing a memory from a
+    /// seed is never read as deleting it. An `exclusive` seed deletes them instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memories_left_in_place: Vec<LeftInPlace>,
     /// Problems found while planning (dangling store references, unverifiable options).
     pub diagnostics: Vec<Diagnostic>,
     pub summary: Summary,
@@ -230,6 +238,14 @@ pub enum Op {
         description: String,
         metadata: BTreeMap<String, String>,
     },
+    /// Memories written with the v1 item API: `POST /memory_stores/{store}/items` per memory to
+    /// add, then `DELETE /memory_stores/{store}/items/{id}` per memory to delete (an
+    /// `exclusive` seed only).
+    SeedMemories {
+        store: MemoryStoreName,
+        create: Vec<SeedWrite>,
+        delete: Vec<SeedDelete>,
+    },
     /// `import`: a new version with the live definition and stamped metadata (versions are
     /// immutable, so stamping an agent means one new version).
     StampAgent {
@@ -237,6 +253,32 @@ pub enum Op {
         spec: AgentSpec,
         metadata: BTreeMap<String, String>,
     },
+}
+
+/// One memory a seed writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedWrite {
+    pub scope: String,
+    pub kind: String,
+    pub content: String,
+}
+
+/// One memory an exclusive seed deletes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedDelete {
+    pub scope: String,
+    pub memory_id: String,
+    pub kind: String,
+    pub content: String,
+}
+
+/// A memory of a declared scope that its seed does not declare, kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeftInPlace {
+    pub seed: ResourceRef,
+    pub scope: String,
+    pub kind: String,
+    pub content: String,
 }
 
 /// What a saved plan expects to find right before a write. A mismatch means the plan is stale
@@ -253,6 +295,15 @@ pub enum Precondition {
     },
     /// The agent exists and its latest version is this one.
     Agent { latest_version: String },
+    /// The seed's scopes of `store` hold exactly these memories (ids, kinds and contents,
+    /// hashed by [`fingerprint::live_memories`]); after a create or replace of the store in the
+    /// same plan, none.
+    Memories {
+        store: MemoryStoreName,
+        /// The scopes the seed declares: the ones re-read.
+        scopes: Vec<String>,
+        fingerprint: String,
+    },
 }
 
 impl Precondition {
@@ -322,6 +373,8 @@ pub enum BlockedCause {
     ReplaceStore,
     /// Deleting a memory store deletes every memory in it.
     DeleteStore,
+    /// An `exclusive` seed deletes the memories of its scopes that it does not declare.
+    DeleteMemories,
 }
 
 /// An owned resource changed outside foundryctl.
@@ -447,10 +500,11 @@ pub(crate) fn action_id(resource: &ResourceRef) -> ActionId {
     resource.to_string()
 }
 
-/// Orders resources the way plans list them: stores before agents, then by name.
+/// Orders resources the way plans list them: stores, agents, seeds, then by name.
 pub(crate) fn resource_order(r: &ResourceRef) -> (u8, &str) {
     match r.kind() {
         ResourceKind::MemoryStore => (0, r.name()),
         ResourceKind::Agent => (1, r.name()),
+        ResourceKind::MemorySeed => (2, r.name()),
     }
 }

@@ -13,7 +13,7 @@ use anstyle::{AnsiColor, Style};
 use similar::{ChangeTag, TextDiff};
 
 use super::escape::visible;
-use super::{HumanOptions, multiline, phrase, summary_line, write_inline};
+use super::{HumanOptions, LEFT_IN_PLACE, multiline, phrase, summary_line, write_inline};
 use crate::plan::{Action, ActionKind, FieldChange, MaskedChange, Plan, Severity, masked};
 
 /// Renders the whole plan.
@@ -88,6 +88,26 @@ pub fn render(plan: &Plan, out: &mut impl Write, options: &HumanOptions) -> io::
         )?;
         for resource in &plan.not_in_manifests {
             writeln!(out, "  {}", visible(&resource.to_string()))?;
+        }
+        writeln!(out)?;
+    }
+
+    if !plan.memories_left_in_place.is_empty() {
+        writeln!(out, "{LEFT_IN_PLACE}:")?;
+        for left in &plan.memories_left_in_place {
+            let mut content = Vec::new();
+            write_inline(
+                &mut content,
+                &serde_json::Value::String(left.content.clone()),
+            )?;
+            writeln!(
+                out,
+                "  {} {}.{}: {}",
+                visible(&left.seed.to_string()),
+                visible(&left.scope),
+                visible(&left.kind),
+                visible(&String::from_utf8_lossy(&content))
+            )?;
         }
         writeln!(out)?;
     }

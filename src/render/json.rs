@@ -40,6 +40,25 @@ pub fn to_value(plan: &Plan) -> Value {
                 .collect(),
         );
     }
+    // Only plans with seeds can have memories left in place.
+    if !plan.memories_left_in_place.is_empty()
+        && let Value::Object(map) = &mut document
+    {
+        map.insert(
+            "memories_left_in_place".to_owned(),
+            plan.memories_left_in_place
+                .iter()
+                .map(|m| {
+                    json!({
+                        "seed": m.seed.to_string(),
+                        "scope": m.scope,
+                        "kind": m.kind,
+                        "content": m.content,
+                    })
+                })
+                .collect(),
+        );
+    }
     document
 }
 

@@ -77,6 +77,19 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
         }
         writeln!(out)?;
     }
+    if !plan.memories_left_in_place.is_empty() {
+        writeln!(out, "**{}**:", prose(super::LEFT_IN_PLACE))?;
+        for left in &plan.memories_left_in_place {
+            writeln!(
+                out,
+                "- {} {}: {}",
+                code(&left.seed.to_string()),
+                code(&format!("{}.{}", left.scope, left.kind)),
+                prose(&left.content)
+            )?;
+        }
+        writeln!(out)?;
+    }
     if !plan.not_deleted.is_empty() {
         writeln!(out, "**Not deleted** (kept on purpose; each says why):")?;
         for kept in &plan.not_deleted {

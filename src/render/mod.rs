@@ -71,15 +71,25 @@ pub fn template_lines(plan: &crate::plan::Plan) -> Vec<String> {
         .collect()
 }
 
+/// The heading of a plan's memories of seeded scopes that no seed declares.
+pub const LEFT_IN_PLACE: &str = "Memories in seeded scopes that the seed does not declare \
+     (no longer declared, or the users' own), left in place; `exclusive: true` would delete them";
+
 /// What happens to the resource, as a phrase after its `KIND/NAME`.
 pub fn phrase(action: &Action) -> &'static str {
     match (action.kind, action.resource.kind()) {
+        (ActionKind::Create, ResourceKind::MemorySeed) => "will write the missing memories",
+        (ActionKind::Update, ResourceKind::MemorySeed) => {
+            "will make its scopes hold exactly the declared memories"
+        }
         (ActionKind::Create, _) => "will be created",
         (ActionKind::Update, ResourceKind::MemoryStore) => "will be updated in place",
         (ActionKind::Update, ResourceKind::Agent) => "will get a new version",
         (ActionKind::Replace, _) => "must be replaced (delete, then create)",
         (ActionKind::Delete, ResourceKind::MemoryStore) => "will be deleted",
         (ActionKind::Delete, ResourceKind::Agent) => "will be deleted with all its versions",
+        // Never planned: a seed is dropped from the manifests, never deleted.
+        (ActionKind::Delete, ResourceKind::MemorySeed) => "will be deleted",
         (ActionKind::Import, _) => "will be imported (stamped as managed by foundryctl)",
     }
 }

@@ -475,3 +475,35 @@ async fn delete_scope_ends_pending_updates_superseded_and_pollable() {
     assert_eq!(r["status"], "superseded");
     assert!(r.get("superseded_by").is_none(), "{r}");
 }
+
+/// `items:list` lists one scope, as the service does (seeds read only their declared scopes);
+/// without a scope it is a 400 naming the parameter.
+#[tokio::test]
+async fn items_list_filters_by_scope_and_requires_one() {
+    let env = Env::start().await;
+    create_store(&env, "s").await;
+    for (scope, content) in [("user_a", "A likes tea."), ("user_b", "B likes coffee.")] {
+        let r = env
+            .post(
+                "/memory_stores/s/items?api-version=v1",
+                json!({"scope": scope, "content": content, "kind": "user_profile"}),
+            )
+            .await;
+        assert_eq!(r.status, 200);
+    }
+    let listed = env
+        .post(
+            "/memory_stores/s/items:list?api-version=v1",
+            json!({"scope": "user_a"}),
+        )
+        .await;
+    let data = listed.body["data"].as_array().unwrap();
+    assert_eq!(data.len(), 1);
+    assert_eq!(data[0]["content"], "A likes tea.");
+    assert_eq!(data[0]["scope"], "user_a");
+    let missing = env
+        .post("/memory_stores/s/items:list?api-version=v1", json!({}))
+        .await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(missing.body["error"]["param"], "scope");
+}

@@ -1,5 +1,6 @@
 //! `foundryctl memory …`: the imperative memory workflow (the README's tutorial). Teach memories
-//! (`add`), find them (`search`, `list`), and remove them (`forget` a scope, `delete` one).
+//! (`add`), find them (`search`, `list`), remove them (`forget` a scope, `delete` one), and
+//! write them out as a seed (`export`).
 //!
 //! Each subcommand module turns its arguments into client calls and a report from
 //! [`crate::render::memory`];
@@ -7,6 +8,7 @@
 
 mod add;
 pub mod conversation;
+mod export;
 pub(crate) mod lookup;
 mod read;
 mod remove;
@@ -41,6 +43,9 @@ pub enum Command {
     Forget(remove::ForgetArgs),
     /// Delete one memory by id (api-version v1 only).
     Delete(remove::DeleteArgs),
+    /// Write the memories of named scopes as a `MemorySeed` document (back up, review, restore
+    /// or move them with `apply`).
+    Export(export::ExportArgs),
 }
 
 pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitStatus> {
@@ -53,6 +58,7 @@ pub async fn run(global: &GlobalArgs, command: Command) -> anyhow::Result<ExitSt
         Command::List(args) => read::list(client, color, args).await,
         Command::Forget(args) => remove::forget(client, color, args).await,
         Command::Delete(args) => remove::delete(client, color, args).await,
+        Command::Export(args) => export::run(client, args).await,
     };
     session.close().await;
     result

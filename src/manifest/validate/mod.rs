@@ -12,6 +12,7 @@ mod common;
 mod document;
 mod for_each;
 mod repair;
+mod seed;
 mod store;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -96,7 +97,7 @@ impl DeploymentRef {
 impl Validated {
     /// How many resources the manifests declare.
     pub fn resource_count(&self) -> usize {
-        self.desired.stores.len() + self.desired.agents.len()
+        self.desired.stores.len() + self.desired.agents.len() + self.desired.seeds.len()
     }
 }
 
@@ -107,6 +108,15 @@ pub struct UndeclaredStore {
     pub store: crate::model::MemoryStoreName,
     /// A located warning; use [`Diagnostic::into_error`] when the project lacks it too.
     pub diagnostic: Diagnostic,
+}
+
+/// The references between documents, checked once all are read.
+#[derive(Default)]
+struct StoreRefs {
+    /// Memory tools → stores.
+    tools: Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+    /// Seeds → stores.
+    seeds: Vec<(String, usize, seed::SeedStoreRef)>,
 }
 
 /// Where a resource was declared, to point at both places of a duplicate.
@@ -131,7 +141,7 @@ pub fn validate_with(
     let mut warnings = Vec::new();
     let mut desired = DesiredState::default();
     let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
-    let mut tool_refs = Vec::new();
+    let mut tool_refs = StoreRefs::default();
     let mut used = std::collections::BTreeSet::new();
     let mut deployment_refs = Vec::new();
 
@@ -189,7 +199,7 @@ pub fn validate_with(
             });
             errors.push(
                 Diagnostic::error(file, pos, "this file declares no resources")
-                    .with_hint("a manifest document starts with `apiVersion: foundryctl/v1` and `kind: MemoryStore` or `kind: Agent`"),
+                    .with_hint("a manifest document starts with `apiVersion: foundryctl/v1` and `kind: MemoryStore`, `kind: Agent` or `kind: MemorySeed`"),
             );
         }
     }
@@ -200,7 +210,28 @@ pub fn validate_with(
     let unresolved: BTreeSet<StoreReference> =
         References::of_desired(&desired).unresolved().collect();
     let mut undeclared_stores = Vec::new();
-    for (agent, file_index, reference) in tool_refs {
+    for (seed, file_index, reference) in std::mem::take(&mut tool_refs.seeds) {
+        if desired.stores.contains_key(&reference.store) {
+            continue;
+        }
+        let Some(file) = files.get(file_index) else {
+            continue;
+        };
+        errors.push(
+            Diagnostic::error(
+                file,
+                reference.pos,
+                format!(
+                    "memory seed `{seed}` seeds memory store `{}`, which the manifests do not declare",
+                    reference.store
+                ),
+            )
+            .with_hint(
+                "declare it with `kind: MemoryStore` in the same manifests: a seed is written after its store and again after the store is replaced",
+            ),
+        );
+    }
+    for (agent, file_index, reference) in tool_refs.tools {
         let key = StoreReference {
             agent: agent.clone(),
             store: reference.store.clone(),
@@ -258,7 +289,7 @@ fn check_document(
     lists: &ForEachLists,
     desired: &mut DesiredState,
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
-    tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+    tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
     let doc = check.doc;
     let header = match yaml::from_document::<Header>(doc.text) {
@@ -270,7 +301,7 @@ fn check_document(
                 || error.message.starts_with("expected struct")
             {
                 diagnostic.message = "a manifest document must be a mapping".to_owned();
-                diagnostic.hint = Some("start it with `apiVersion: foundryctl/v1` and `kind: MemoryStore` or `kind: Agent`".to_owned());
+                diagnostic.hint = Some("start it with `apiVersion: foundryctl/v1` and `kind: MemoryStore`, `kind: Agent` or `kind: MemorySeed`".to_owned());
             }
             check.errors.push(diagnostic);
             return None;
@@ -279,7 +310,7 @@ fn check_document(
     let Some(kind) = header.kind else {
         check.errors.push(
             Diagnostic::error(doc.file, doc.start(), "missing `kind`")
-                .with_hint("add `kind: MemoryStore` or `kind: Agent`"),
+                .with_hint("add `kind: MemoryStore`, `kind: Agent` or `kind: MemorySeed`"),
         );
         return None;
     };
@@ -352,7 +383,7 @@ fn declare(
     copy: Option<Copy<'_>>,
     desired: &mut DesiredState,
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
-    tool_refs: &mut Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
+    tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
     match kind.value.as_str() {
         "MemoryStore" => {
@@ -388,7 +419,7 @@ fn declare(
             if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
                 return None;
             }
-            tool_refs.extend(
+            tool_refs.tools.extend(
                 refs.into_iter()
                     .map(|r| (agent.name.clone(), file_index, r)),
             );
@@ -404,10 +435,31 @@ fn declare(
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)
         }
+        "MemorySeed" => {
+            let raw = parse::<raw::MemorySeed>(check, vars)?;
+            let (seed, reference) = seed::convert(check, &raw);
+            if let Some(reference) = reference {
+                let name = raw.metadata.name.value.clone();
+                tool_refs.seeds.push((name, file_index, reference));
+            }
+            let seed = seed?;
+            let key = (ResourceKind::MemorySeed, seed.name.to_string());
+            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
+                return None;
+            }
+            if let Some(copy) = copy {
+                desired.templates.insert(
+                    crate::model::ResourceRef::MemorySeed(seed.name.clone()),
+                    copy.template.to_owned(),
+                );
+            }
+            desired.seeds.insert(seed.name.clone(), seed);
+            Some(1)
+        }
         other => {
-            let hint = match did_you_mean(other, ["MemoryStore", "Agent"]) {
+            let hint = match did_you_mean(other, ["MemoryStore", "Agent", "MemorySeed"]) {
                 Some(near) => format!("did you mean `{near}`?"),
-                None => "foundryctl manages `MemoryStore` and `Agent`".to_owned(),
+                None => "foundryctl manages `MemoryStore`, `Agent` and `MemorySeed`".to_owned(),
             };
             check.error_hint(kind, format!("unknown kind `{other}`"), hint);
             None

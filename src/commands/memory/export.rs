@@ -1,0 +1,151 @@
+//! `foundryctl memory export`: the memories of named scopes as a `MemorySeed` document, to
+//! review, back up, or restore (or move to another project) with `apply`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+
+use super::read::require_items_api;
+use super::{lookup, parse_scope};
+use crate::exit::ExitStatus;
+use crate::foundry::Client;
+use crate::model::{MemorySeed, MemoryStoreName, SeedMemory, SeedName, normalize_content};
+
+/// Options of `memory export`.
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// The memory store.
+    #[arg(long, value_name = "NAME")]
+    pub store: MemoryStoreName,
+
+    /// A scope whose memories to export (the service cannot list scopes, so name each).
+    /// Repeatable.
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = parse_scope, required = true)]
+    pub scopes: Vec<String>,
+
+    /// The seed's name [default: STORE-memories, made a valid seed name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<SeedName>,
+
+    /// Write the document to this file instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus> {
+    require_items_api(client, "`memory export`")?;
+    let mut scopes = BTreeMap::new();
+    let mut duplicates = 0;
+    for scope in &args.scopes {
+        let items = match client.list_items(&args.store, scope).await {
+            Ok(items) => items,
+            Err(e) => {
+                return Err(lookup::explain_store(client, &args.store, e)
+                    .await
+                    .context(format!("failed to list the memories of scope {scope}")));
+            }
+        };
+        let mut memories: Vec<SeedMemory> = Vec::new();
+        // The service lists newest first; a seed reads oldest first.
+        for item in items.iter().rev() {
+            let memory = SeedMemory {
+                kind: item.kind.as_str().to_owned(),
+                content: item.content.clone(),
+            };
+            let same = |m: &SeedMemory| {
+                m.kind == memory.kind
+                    && normalize_content(&m.content) == normalize_content(&memory.content)
+            };
+            if normalize_content(&memory.content).is_empty() || memories.iter().any(same) {
+                duplicates += 1;
+                continue;
+            }
+            memories.push(memory);
+        }
+        scopes.insert(scope.clone(), memories);
+    }
+    let empty: Vec<&String> = scopes
+        .iter()
+        .filter(|(_, m)| m.is_empty())
+        .map(|(s, _)| s)
+        .collect();
+    if !empty.is_empty() {
+        let names: Vec<&str> = empty.iter().map(|s| s.as_str()).collect();
+        anyhow::bail!(
+            "scope {} of memory store `{}` has no memories to export (a seed cannot declare an empty scope)",
+            names.join(", "),
+            args.store
+        );
+    }
+    let seed = MemorySeed {
+        name: match &args.name {
+            Some(name) => name.clone(),
+            None => default_name(&args.store).context("failed to name the seed; pass --name")?,
+        },
+        store: args.store.clone(),
+        scopes,
+        exclusive: false,
+    };
+    let text = crate::manifest::export_seeds(std::slice::from_ref(&seed))
+        .map_err(|e| anyhow::anyhow!("failed to write the seed as YAML: {e}"))?;
+    let count: usize = seed.scopes.values().map(Vec::len).sum();
+    match &args.out {
+        Some(path) => std::fs::write(path, &text)
+            .with_context(|| format!("failed to write {}", path.display()))?,
+        None => print!("{text}"),
+    }
+    anstream::eprintln!(
+        "exported {count} {} of {} {} as memory_seed/{}",
+        if count == 1 { "memory" } else { "memories" },
+        seed.scopes.len(),
+        if seed.scopes.len() == 1 {
+            "scope"
+        } else {
+            "scopes"
+        },
+        seed.name
+    );
+    if duplicates > 0 {
+        anstream::eprintln!(
+            "left out {duplicates} repeated or empty {} (a seed declares each memory once)",
+            if duplicates == 1 {
+                "memory"
+            } else {
+                "memories"
+            }
+        );
+    }
+    Ok(ExitStatus::Success)
+}
+
+/// `STORE-memories`, with the characters a seed name cannot hold as `-`, at most 63 long.
+fn default_name(store: &MemoryStoreName) -> Result<SeedName, crate::model::NameError> {
+    let mut name: String = store
+        .as_str()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(SeedName::MAX_LEN - "-memories".len())
+        .collect();
+    name.push_str("-memories");
+    SeedName::new(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_names_are_valid_seed_names() {
+        let store = MemoryStoreName::new("dev prefs".replace(' ', "é")).unwrap();
+        assert_eq!(default_name(&store).unwrap().as_str(), "dev-prefs-memories");
+        let long = MemoryStoreName::new("x".repeat(200)).unwrap();
+        assert_eq!(default_name(&long).unwrap().as_str().len(), 63);
+    }
+}

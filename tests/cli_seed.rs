@@ -1,0 +1,389 @@
+//! End to end: memory seeds, `apply --replace` and `memory export`, the real binary against
+//! the emulator (issue 12, points 3, 4 and 6).
+//!
+//! The in-process emulator lets a test play the users, writing memories of their own with the
+//! client behind foundryctl's back.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::Project;
+use common::live::Live;
+use foundry_emulator::FaultConfig;
+use foundryctl::foundry::MemoryKind;
+use foundryctl::model::MemoryStoreName;
+use predicates::prelude::*;
+use predicates::str::contains;
+
+const STORE: &str = r#"apiVersion: foundryctl/v1
+kind: MemoryStore
+metadata: {name: prefs}
+spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}
+"#;
+
+const SEED: &str = r#"---
+apiVersion: foundryctl/v1
+kind: MemorySeed
+metadata: {name: demo-users}
+spec:
+  memory_store_name: prefs
+  EXCLUSIVE
+  scopes:
+    user_dana:
+      - {kind: user_profile, content: "Works mostly in Python; prefers short, code-first answers."}
+      - {kind: chat_summary, content: "Asked how to   read a CSV file."}
+    user_lee:
+      - {kind: user_profile, content: "Writes Rust on Linux."}
+"#;
+
+fn manifests(exclusive: bool) -> String {
+    let exclusive = if exclusive { "exclusive: true" } else { "" };
+    format!("{STORE}{}", SEED.replace("EXCLUSIVE", exclusive))
+}
+
+fn prefs() -> MemoryStoreName {
+    MemoryStoreName::new("prefs").unwrap()
+}
+
+/// The memories of a scope as (kind, content), sorted.
+fn memories(live: &Live, scope: &str) -> BTreeSet<(String, String)> {
+    live.block_on(live.client.list_items(&prefs(), scope))
+        .unwrap()
+        .into_iter()
+        .map(|i| (i.kind.as_str().to_owned(), i.content))
+        .collect()
+}
+
+fn users_own(live: &Live, scope: &str, content: &str) {
+    live.block_on(
+        live.client
+            .create_item(&prefs(), scope, content, &MemoryKind::UserProfile),
+    )
+    .unwrap();
+}
+
+fn pair(kind: &str, content: &str) -> (String, String) {
+    (kind.to_owned(), content.to_owned())
+}
+
+fn apply(live: &Live, file: &str, extra: &[&str]) {
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", file])
+        .args(extra)
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn seeds_are_written_after_their_store_then_plan_shows_no_changes() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(false));
+    live.cmd()
+        .args(["plan", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("+ memory_seed/demo-users will write the missing memories"))
+        .stdout(contains(
+            "+ user_dana.user_profile: \"Works mostly in Python; prefers short, code-first answers.\"",
+        ))
+        .stdout(contains("Plan: 2 to add"));
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("memory_seed/demo-users: wrote 3 memories"));
+    assert_eq!(
+        memories(&live, "user_dana"),
+        BTreeSet::from([
+            pair(
+                "user_profile",
+                "Works mostly in Python; prefers short, code-first answers."
+            ),
+            pair("chat_summary", "Asked how to   read a CSV file."),
+        ])
+    );
+    assert_eq!(
+        memories(&live, "user_lee"),
+        BTreeSet::from([pair("user_profile", "Writes Rust on Linux.")])
+    );
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."));
+}
+
+#[test]
+fn undeclared_memories_are_left_in_place_and_listed_by_every_renderer() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(false));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_dana", "Drinks tea.");
+    users_own(&live, "user_kim", "Not a seeded scope.");
+    // A memory taken out of the manifest stays, and is listed.
+    let fewer = live.write(&manifests(false).replace(
+        "      - {kind: chat_summary, content: \"Asked how to   read a CSV file.\"}\n",
+        "",
+    ));
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &fewer])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."))
+        .stdout(contains("left in place"))
+        .stdout(contains(
+            "memory_seed/demo-users user_dana.chat_summary: \"Asked how to   read a CSV file.\"",
+        ))
+        .stdout(contains(
+            "memory_seed/demo-users user_dana.user_profile: \"Drinks tea.\"",
+        ))
+        .stdout(contains("Not a seeded scope").not());
+    let json = live
+        .cmd()
+        .args(["plan", "-o", "json", "-f", &fewer])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let plan: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let left = plan["memories_left_in_place"].as_array().unwrap();
+    assert_eq!(left.len(), 2, "{plan:#}");
+    assert_eq!(left[0]["seed"], "memory_seed/demo-users");
+    live.cmd()
+        .args(["plan", "-o", "markdown", "-f", &fewer])
+        .assert()
+        .code(0)
+        .stdout(contains("`user_dana.user_profile`: Drinks tea."));
+    apply(&live, &fewer, &[]);
+    assert_eq!(memories(&live, "user_dana").len(), 3);
+    assert_eq!(memories(&live, "user_kim").len(), 1);
+}
+
+#[test]
+fn an_exclusive_seed_deletes_undeclared_memories_only_when_allowed() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(true));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_dana", "Drinks tea.");
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(4)
+        .stdout(contains("- user_dana.user_profile: \"Drinks tea.\""))
+        .stdout(contains(
+            "would lose: 1 memory in scope user_dana of memory_store/prefs",
+        ))
+        .stderr(contains("--allow-delete memory_seed/demo-users"));
+    assert_eq!(
+        memories(&live, "user_dana").len(),
+        3,
+        "blocked: nothing deleted"
+    );
+    apply(&live, &file, &["--allow-delete", "memory_seed/demo-users"]);
+    assert_eq!(memories(&live, "user_dana").len(), 2);
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn replace_resets_a_store_and_writes_its_seeds_again() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(false));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_dana", "Drinks tea.");
+    users_own(&live, "user_kim", "Somebody else.");
+    live.cmd()
+        .args([
+            "plan",
+            "--replace",
+            "memory_store/prefs",
+            "--detailed-exitcode",
+            "-f",
+            &file,
+        ])
+        .assert()
+        .code(2)
+        .stdout(contains("-/+ memory_store/prefs must be replaced"))
+        .stdout(contains("every memory in it, for every scope, is deleted"))
+        .stdout(contains(
+            "memory_seed/demo-users will write the missing memories",
+        ));
+    live.cmd()
+        .args(["plan", "--replace", "memory_store/prfs", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."))
+        .stderr(contains(
+            "warning: --replace memory_store/prfs has no effect",
+        ));
+    // No --allow-replace: naming the store with --replace is the permission.
+    apply(&live, &file, &["--replace", "memory_store/prefs"]);
+    assert_eq!(memories(&live, "user_dana").len(), 2);
+    assert!(memories(&live, "user_kim").is_empty());
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn a_saved_seed_plan_is_refused_when_its_scopes_changed() {
+    let live = Live::start(FaultConfig::default());
+    live.write(STORE);
+    let store_only = live.write(STORE);
+    apply(&live, &store_only, &[]);
+    let file = live.write(&manifests(false));
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .assert()
+        .code(0);
+    // A saved plan is applied as it was made: --replace cannot change it.
+    live.cmd()
+        .args(["apply", "plan.json", "--replace", "memory_store/prefs"])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot be used with"));
+    users_own(&live, "user_lee", "Writes Rust on Linux.");
+    live.cmd()
+        .args(["apply", "--auto-approve", "plan.json"])
+        .assert()
+        .code(6)
+        .stdout(contains(
+            "the memories of its scopes in memory_store/prefs differ",
+        ));
+    assert!(memories(&live, "user_dana").is_empty(), "nothing written");
+}
+
+#[test]
+fn memory_export_round_trips_through_destroy_and_apply() {
+    let live = Live::start(FaultConfig::default());
+    let store_file = live.project.write("store/store.yaml", STORE);
+    let store_file = store_file.to_str().unwrap();
+    apply(&live, store_file, &[]);
+    users_own(&live, "user_dana", "Prefers dark themes.");
+    live.block_on(live.client.create_item(
+        &prefs(),
+        "user_dana",
+        "Talked about  pandas.",
+        &MemoryKind::ChatSummary,
+    ))
+    .unwrap();
+    users_own(&live, "user_lee", "Uses Vim.");
+    let before = (memories(&live, "user_dana"), memories(&live, "user_lee"));
+
+    live.cmd()
+        .args([
+            "memory",
+            "export",
+            "--store",
+            "prefs",
+            "--scope",
+            "user_dana",
+            "--scope",
+            "user_lee",
+            "--out",
+            "store/backup.yaml",
+        ])
+        .assert()
+        .code(0)
+        .stderr(contains(
+            "exported 3 memories of 2 scopes as memory_seed/prefs-memories",
+        ));
+    let exported = std::fs::read_to_string(live.project.path().join("store/backup.yaml")).unwrap();
+    assert!(exported.contains("kind: MemorySeed"), "{exported}");
+
+    live.cmd()
+        .args([
+            "destroy",
+            "--auto-approve",
+            "--allow-delete",
+            "memory_store/prefs",
+            "-f",
+            store_file,
+        ])
+        .assert()
+        .code(0);
+    assert!(live.store_names().is_empty());
+
+    let dir = live.project.path().join("store");
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", dir.to_str().unwrap()])
+        .assert()
+        .code(0)
+        .stdout(contains("memory_seed/prefs-memories: wrote 3 memories"));
+    assert_eq!(
+        (memories(&live, "user_dana"), memories(&live, "user_lee")),
+        before
+    );
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", dir.to_str().unwrap()])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn get_points_from_seeds_to_memory_export() {
+    let project = Project::new();
+    project
+        .cmd()
+        .args(["get", "memory_seed/demo-users", "-o", "yaml"])
+        .assert()
+        .code(1)
+        .stderr(contains("memory seeds exist only in the manifests"))
+        .stderr(contains(
+            "foundryctl memory export --store STORE --scope SCOPE",
+        ));
+}
+
+#[test]
+fn seeds_refuse_the_preview_api_version() {
+    let project = Project::new();
+    let file = project.write("m.yaml", &manifests(false));
+    project
+        .cmd()
+        .args(["--api-version", "2025-11-15-preview", "plan", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "memory seeds use the memory item operations, which exist only on api-version v1",
+        ));
+}
+
+#[test]
+fn seed_validation_reports_unknown_stores_empty_content_and_duplicates() {
+    let project = Project::new();
+    let file = project.write(
+        "m.yaml",
+        r#"apiVersion: foundryctl/v1
+kind: MemorySeed
+metadata: {name: bad}
+spec:
+  memory_store_name: nowhere
+  scopes:
+    user_dana:
+      - {kind: user_profile, content: "Likes tea."}
+      - {kind: user_profile, content: " Likes   tea. "}
+      - {kind: chat_summary, content: "   "}
+      - {kind: opinion, content: "x"}
+"#,
+    );
+    common::foundryctl(project.path())
+        .args(["validate", "-f"])
+        .arg(&file)
+        .assert()
+        .code(3)
+        .stderr(contains(
+            "memory seed `bad` seeds memory store `nowhere`, which the manifests do not declare",
+        ))
+        .stderr(contains("m.yaml:5:22"))
+        .stderr(contains(
+            "scope `user_dana` declares this user_profile memory twice",
+        ))
+        .stderr(contains("a memory of scope `user_dana` has empty content"))
+        .stderr(contains("unknown memory kind `opinion`"));
+}
