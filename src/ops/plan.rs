@@ -7,23 +7,24 @@ use std::io::Write;
 use anyhow::Context as _;
 
 use super::Session;
-use super::live::read_live;
+use super::live::{Lists, read_live_from};
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Validated};
 use crate::model::{LiveState, References, ResourceRef, StoreReference};
 use crate::plan::{self, Plan, PlanOptions};
 
-/// Reads the live project, refuses `--target`s that name nothing, checks that every memory
-/// tool's store exists (declared or live; diagnostics go to `diagnostics`, coloured when
-/// `color`), and plans.
+/// Reads the live project (from `lists`, started before the manifests were read), refuses
+/// `--target`s that name nothing, checks that every memory tool's store exists (declared or
+/// live; diagnostics go to `diagnostics`, coloured when `color`), and plans.
 pub async fn make_plan(
     session: &Session,
+    lists: Lists,
     validated: &Validated,
     options: &PlanOptions,
     diagnostics: &mut impl Write,
     color: bool,
 ) -> anyhow::Result<Plan> {
-    let (live, prepared) = read_live(session, &validated.desired, options).await?;
+    let (live, prepared) = read_live_from(session, lists, &validated.desired, options).await?;
     check_targets(options, validated, &live)?;
     let refs = References::of(&validated.desired, &live);
     if !options.destroy {
