@@ -61,7 +61,10 @@ fn main() -> anyhow::Result<()> {
         settings.runs,
         std::fs::read_to_string("/proc/loadavg")
             .unwrap_or_default()
-            .trim()
+            .split_whitespace()
+            .take(3)
+            .collect::<Vec<_>>()
+            .join(" ")
     );
     println!("{table}");
     if !wrong.is_empty() {
