@@ -14,6 +14,11 @@
 //! validate → plan (empty project) → apply (from empty) → plan (no change) → apply (10% of the
 //! agents' instructions edited). The naive baseline runs the same four network phases in this
 //! process (see `naive.rs`). Lower bounds are in `bounds.rs`.
+//!
+//! Then the same project is planned and applied by the foundryctl binary itself, a fresh
+//! process per command (`whole.rs`): validate → plan (empty project) → apply (from empty) →
+//! plan (no change) → plan (10% edited) → apply (10% edited), on another fresh emulator, timed
+//! from spawn to exit. `--skip-library` or `--skip-process` leaves one half out.
 
 #[path = "reconcile/bounds.rs"]
 mod bounds;
@@ -25,10 +30,14 @@ mod manifests;
 mod memory;
 #[path = "reconcile/naive.rs"]
 mod naive;
+#[path = "common/process.rs"]
+mod process;
 #[path = "reconcile/table.rs"]
 mod table;
 #[path = "reconcile/targets.rs"]
 mod targets;
+#[path = "reconcile/whole.rs"]
+mod whole;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -57,6 +66,9 @@ struct Settings {
     parallelism: usize,
     runs: Option<usize>,
     naive_runs: Option<usize>,
+    /// Leave out the in-process phases (and the naive client), or the whole-process ones.
+    skip_library: bool,
+    skip_process: bool,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -74,7 +86,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    let (rows, wrong) = runtime.block_on(run_all(&settings))?;
+    let (rows, process_rows, wrong) = runtime.block_on(run_all(&settings))?;
     println!(
         "Machine: {} cores, {}; load average (1, 5, 15 min) {load_before} before, {} after.",
         std::thread::available_parallelism().map_or(0, usize::from),
@@ -86,8 +98,23 @@ fn main() -> anyhow::Result<()> {
         settings.latency.as_millis(),
         settings.parallelism
     );
-    println!("{}", table::render(&rows));
-    println!("{}", table::render_targets(&targets::judge(&rows)));
+    if !settings.skip_library {
+        println!("In process (manifests loaded before the clock starts):\n");
+        println!("{}", table::render(&rows));
+        println!("{}", table::render_targets(&targets::judge(&rows)));
+    }
+    if !settings.skip_process {
+        println!(
+            "Whole process (the foundryctl binary, a fresh process per command; peak RSS {}):\n",
+            if process::measures_memory() {
+                "from GNU time"
+            } else {
+                "not measurable here"
+            }
+        );
+        println!("{}", table::render(&process_rows));
+        println!("{}", table::render_targets(&whole::judge(&process_rows)));
+    }
     if !wrong.is_empty() {
         for w in &wrong {
             eprintln!("error: {w}");
@@ -141,6 +168,9 @@ fn settings(args: &[String]) -> anyhow::Result<Settings> {
         None => vec![10, 100, 1000],
     };
     anyhow::ensure!(ns.iter().all(|&n| n > 0), "--n: counts must be positive");
+    let switch = |name: &str, var: &str| {
+        args.iter().any(|a| a == name) || std::env::var(var).is_ok_and(|v| v == "1")
+    };
     Ok(Settings {
         ns,
         latency: Duration::from_millis(
@@ -151,6 +181,8 @@ fn settings(args: &[String]) -> anyhow::Result<Settings> {
             .max(1),
         runs: number("--runs", "RECONCILE_RUNS")?,
         naive_runs: number("--naive-runs", "RECONCILE_NAIVE_RUNS")?,
+        skip_library: switch("--skip-library", "RECONCILE_SKIP_LIBRARY"),
+        skip_process: switch("--skip-process", "RECONCILE_SKIP_PROCESS"),
     })
 }
 
@@ -163,8 +195,9 @@ struct Samples {
     naive: Vec<f64>,
 }
 
-async fn run_all(settings: &Settings) -> anyhow::Result<(Vec<Row>, Vec<String>)> {
+async fn run_all(settings: &Settings) -> anyhow::Result<(Vec<Row>, Vec<Row>, Vec<String>)> {
     let mut rows = Vec::new();
+    let mut process_rows = Vec::new();
     let mut wrong = Vec::new();
     for &n in &settings.ns {
         let stores = manifests::store_count(n);
@@ -180,7 +213,25 @@ async fn run_all(settings: &Settings) -> anyhow::Result<(Vec<Row>, Vec<String>)>
             .max(1);
         let mut validate = Samples::default();
         let mut phases: Vec<Samples> = PHASES.iter().map(|_| Samples::default()).collect();
+        let mut process_runs = Vec::new();
         for run in 1..=runs {
+            if !settings.skip_process {
+                eprintln!("N={n}: whole-process run {run}/{runs}");
+                process_runs.push(
+                    whole::run_once(
+                        settings,
+                        dir.path(),
+                        &base,
+                        &edited,
+                        (n, stores, edits),
+                        &mut wrong,
+                    )
+                    .await?,
+                );
+            }
+            if settings.skip_library {
+                continue;
+            }
             eprintln!("N={n}: run {run}/{runs}");
             let (result, _, _) = measure_child(None, Phase::Validate { dir: base.clone() }).await?;
             if result.resources != n + stores {
@@ -213,6 +264,12 @@ async fn run_all(settings: &Settings) -> anyhow::Result<(Vec<Row>, Vec<String>)>
             check_run(n, stores, edits, run, &phases, &mut wrong);
         }
 
+        if !settings.skip_process {
+            process_rows.extend(whole::rows(settings, &process_runs, (n, stores, edits)));
+        }
+        if settings.skip_library {
+            continue;
+        }
         let naive_runs = settings.naive_runs.unwrap_or(if n >= 1000 { 1 } else { 3 });
         let vars = Variables::from_pairs::<&str, &str>([]);
         let load = |d: &Path| -> anyhow::Result<manifest::Validated> {
@@ -257,7 +314,7 @@ async fn run_all(settings: &Settings) -> anyhow::Result<(Vec<Row>, Vec<String>)>
         }
         print_routes(n, &phases);
     }
-    Ok((rows, wrong))
+    Ok((rows, process_rows, wrong))
 }
 
 async fn start_emulator(latency: Duration) -> anyhow::Result<Emulator> {

@@ -1127,3 +1127,56 @@ fn list_reads_every_page_of_a_large_scope() {
     ]);
     assert_eq!(summaries["memories"].as_array().unwrap().len(), 1);
 }
+
+/// Issue 14: `memory add` waited a fixed 500 ms before its first poll, so it never took less,
+/// even against an emulator that finishes updates at once. Now the first wait is short and
+/// doubles; `-vv` logs each wait the client asks for, so this counts them rather than timing
+/// the process (which a busy machine would make flaky).
+#[test]
+fn memory_add_against_an_instant_emulator_waits_only_a_few_milliseconds() {
+    // `Config::default()`: no processing time, so an update with no delay is done at the first
+    // poll.
+    let live = common::live::Live::start(foundry_emulator::FaultConfig::default());
+    let spec = MemoryStoreSpec {
+        description: "Developer preferences.".into(),
+        chat_model: "gpt-4.1-mini".into(),
+        embedding_model: "text-embedding-3-large".into(),
+        ..Default::default()
+    };
+    live.block_on(live.client.create_store(
+        &MemoryStoreName::new(STORE).unwrap(),
+        &spec,
+        &Default::default(),
+    ))
+    .unwrap();
+    let add = live
+        .cmd()
+        .args([
+            "-vv",
+            "memory",
+            "add",
+            "--store",
+            STORE,
+            "--scope",
+            "user_dana",
+            "--user",
+            "I write Rust.",
+            "--output",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    ok(&add);
+    let added: Value = serde_json::from_slice(&add.stdout).unwrap();
+    assert_eq!(added["updates"][0]["status"], "completed");
+    let waits: Vec<u64> = stderr(&add)
+        .lines()
+        .filter_map(|l| l.split_once("polling again in ")?.1.strip_suffix(" ms"))
+        .map(|ms| ms.parse().unwrap())
+        .collect();
+    assert!(!waits.is_empty(), "the update was polled: {}", stderr(&add));
+    assert!(
+        waits.iter().sum::<u64>() < 50,
+        "waited {waits:?} ms before the polls"
+    );
+}

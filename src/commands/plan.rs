@@ -136,13 +136,17 @@ pub fn require_files(files: &[PathBuf]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Loads the manifests, reads the live project, checks store references and plans.
+/// Loads the manifests, reads the live project, checks store references and plans. The live
+/// project's lists start first: they do not need the manifests, so reading and validating
+/// those costs nothing while the round trips are in flight.
 pub async fn make_plan(
     session: &Session,
     planning: &PlanningArgs,
     global: &GlobalArgs,
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
+    // A task on the runtime's worker threads; this one (`block_on`'s) reads the manifests.
+    let lists = ops::live::Lists::start(session.client());
     let validated =
         session::load_manifests(&planning.files, &planning.variables, session, global.color)?;
     let options = planning.options(&session.set, destroy);
@@ -151,6 +155,7 @@ pub async fn make_plan(
     let mut err = std::io::stderr();
     let plan = ops::plan::make_plan(
         session,
+        lists,
         &validated,
         &options,
         &mut err,

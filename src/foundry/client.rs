@@ -33,7 +33,10 @@ const MAX_PAGES: usize = 10_000;
 pub struct LroConfig {
     /// Give up after this long (recorded updates with `update_delay: 0` finished in 4–13 s).
     pub timeout: Duration,
-    /// The first wait between polls; grows by half each poll up to `max_interval`.
+    /// The first wait before polling, when the service names none (`Retry-After`); each later
+    /// wait doubles, up to `max_interval`. Short, because an update can finish at once (the
+    /// emulator with no processing time, a supersede); doubling keeps a slow one (seconds on the
+    /// service) to a handful of polls.
     pub first_interval: Duration,
     pub max_interval: Duration,
 }
@@ -42,7 +45,7 @@ impl Default for LroConfig {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(180),
-            first_interval: Duration::from_millis(500),
+            first_interval: Duration::from_millis(20),
             max_interval: Duration::from_secs(5),
         }
     }

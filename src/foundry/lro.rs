@@ -13,11 +13,11 @@
 //!   `update_id`. The bearer token is therefore never sent to a host the user did not name.
 //! - without the header, the poll URL is built from `update_id` (the early SDKs did the same).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use reqwest::Url;
 
-use super::client::Client;
+use super::client::{Client, LroConfig};
 use super::error::ClientError;
 use super::transport::retry_after;
 use super::wire::{UpdateResponse, UpdateStatus};
@@ -62,7 +62,8 @@ impl Client {
         let url = poll_url(self.endpoint(), operation_location, &fallback);
         let spec = self.requests.poll_url(url);
         let begun = Instant::now();
-        let mut interval = self.lro.first_interval;
+        let mut schedule = PollSchedule::new(&self.lro);
+        let mut interval = schedule.next(None);
         let mut last = started.clone();
         loop {
             if last.status.is_terminal() {
@@ -75,12 +76,45 @@ impl Client {
                     waited: begun.elapsed(),
                 });
             }
+            tracing::debug!(
+                target: "foundryctl::http",
+                "update {} is {}; polling again in {} ms",
+                last.update_id,
+                last.status.as_str(),
+                interval.as_millis()
+            );
             tokio::time::sleep(interval).await;
             let resp = self.transport.send(&spec).await?.ok(spec.operation)?;
             let asked = retry_after(&resp.headers, std::time::SystemTime::now());
             last = resp.json(spec.operation)?;
-            interval = asked.unwrap_or_else(|| interval.mul_f64(1.5).min(self.lro.max_interval));
+            interval = schedule.next(asked);
         }
+    }
+}
+
+/// The waits between polls of one update. The service's `Retry-After` (or `retry-after-ms`),
+/// when an answer carries one, is the next wait as asked. Otherwise the waits start at
+/// `first_interval` and double up to `max_interval`: an update that is already done costs one
+/// short wait, not a fixed half second, and one that takes the service's usual seconds costs a
+/// handful of polls. (The recorded service sends no `Retry-After` on updates.)
+struct PollSchedule {
+    next: Duration,
+    max: Duration,
+}
+
+impl PollSchedule {
+    fn new(lro: &LroConfig) -> Self {
+        Self {
+            next: lro.first_interval.min(lro.max_interval),
+            max: lro.max_interval,
+        }
+    }
+
+    /// The wait before the next poll, given what the last answer asked for.
+    fn next(&mut self, asked: Option<Duration>) -> Duration {
+        let own = self.next;
+        self.next = (own * 2).min(self.max);
+        asked.unwrap_or(own)
     }
 }
 
@@ -158,6 +192,40 @@ mod tests {
             .as_str(),
             "https://acct.services.ai.azure.com/api/projects/p/memory_stores/s/updates/u?api-version=v1"
         );
+    }
+
+    fn waits(lro: &LroConfig, asked: &[Option<u64>]) -> Vec<u64> {
+        let mut schedule = PollSchedule::new(lro);
+        asked
+            .iter()
+            .map(|a| schedule.next(a.map(Duration::from_millis)).as_millis() as u64)
+            .collect()
+    }
+
+    #[test]
+    fn polls_start_short_and_double_up_to_the_limit() {
+        let lro = LroConfig::default();
+        assert_eq!(
+            waits(&lro, &[None; 11]),
+            [20, 40, 80, 160, 320, 640, 1280, 2560, 5000, 5000, 5000]
+        );
+        // An update that is done at once is seen after one short wait: well under 50 ms.
+        assert!(waits(&lro, &[None])[0] < 50);
+    }
+
+    #[test]
+    fn retry_after_is_the_next_wait_as_asked_and_the_doubling_goes_on_beneath_it() {
+        let lro = LroConfig::default();
+        assert_eq!(
+            waits(&lro, &[None, Some(1000), Some(5), None, Some(0), None]),
+            [20, 1000, 5, 160, 0, 640]
+        );
+        let capped = LroConfig {
+            first_interval: Duration::from_secs(9),
+            max_interval: Duration::from_secs(2),
+            ..LroConfig::default()
+        };
+        assert_eq!(waits(&capped, &[None, None]), [2000, 2000]);
     }
 
     #[test]

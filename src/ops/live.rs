@@ -1,15 +1,48 @@
-//! Reading the live project for a plan: one paged list per kind, with the manifests' half of
-//! planning done while the lists are in flight, plus the version histories the plan needs.
+//! Reading the live project for a plan: one paged list per kind, started before the manifests
+//! are even read (the lists do not need them), with the manifests' half of planning done while
+//! they are in flight, plus the version histories the plan needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context as _;
+use tokio::task::JoinHandle;
 
 use super::Session;
 use crate::exit::{ExitStatus, StatusError};
-use crate::foundry::{ApiVersion, Client};
+use crate::foundry::{ApiVersion, Client, ClientError};
 use crate::model::{DesiredState, LiveScopes, LiveState, MemoryStoreName, ResourceRef};
 use crate::plan::{self, PlanOptions, Prepared};
+
+/// The live project's lists (one paged list per kind, both kinds concurrently), running as
+/// their own task from [`Lists::start`] until [`read_live_from`] or [`read_and_prepare_from`]
+/// takes them. Dropped unfinished (the manifests were invalid), the task is cancelled.
+pub struct Lists(JoinHandle<Result<LiveState, ClientError>>);
+
+impl Lists {
+    /// Starts listing the project now, on the runtime's other threads: a command starts them
+    /// right after connecting and reads and validates its manifests while they are in flight.
+    pub fn start(client: &Client) -> Lists {
+        let client = client.clone();
+        // No history here: which agents need one depends on the manifests; `read_live_from`
+        // reads those afterwards.
+        Lists(tokio::spawn(async move {
+            client.read_live_state(&Default::default()).await
+        }))
+    }
+
+    async fn finish(mut self) -> anyhow::Result<LiveState> {
+        let live = (&mut self.0)
+            .await
+            .context("the read of the live project stopped")??;
+        Ok(live)
+    }
+}
+
+impl Drop for Lists {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// The live state for planning `desired` with `options`: one paged list per kind, plus the
 /// version history of the agents whose latest version is unstamped and whose history the
@@ -23,8 +56,18 @@ pub async fn read_live(
     desired: &DesiredState,
     options: &PlanOptions,
 ) -> anyhow::Result<(LiveState, Prepared)> {
+    read_live_from(session, Lists::start(session.client()), desired, options).await
+}
+
+/// [`read_live`] with lists started earlier ([`Lists::start`], before the manifests were read).
+pub async fn read_live_from(
+    session: &Session,
+    lists: Lists,
+    desired: &DesiredState,
+    options: &PlanOptions,
+) -> anyhow::Result<(LiveState, Prepared)> {
     let client = session.client();
-    let (mut live, prepared) = read_and_prepare(client, desired)
+    let (mut live, prepared) = read_and_prepare_from(lists, desired)
         .await
         .context("failed to read the live project")?;
     let names = plan::agents_needing_history(desired, &live, options);
@@ -104,18 +147,20 @@ async fn read_seeded_scopes(
 /// that needs only the manifests. The lists run as their own task, so on the command's
 /// multi-threaded runtime the round trips and the CPU work overlap: for a large project that
 /// work costs about as much as a round trip, and a plan's bound is one round trip per page.
+/// No version histories: see [`read_live`].
 pub async fn read_and_prepare(
     client: &Client,
     desired: &DesiredState,
 ) -> anyhow::Result<(LiveState, Prepared)> {
-    let declared: BTreeSet<_> = desired.agents.keys().cloned().collect();
-    let reading = tokio::spawn({
-        let client = client.clone();
-        async move { client.read_live_state(&declared).await }
-    });
+    read_and_prepare_from(Lists::start(client), desired).await
+}
+
+/// [`read_and_prepare`] with lists started earlier.
+pub async fn read_and_prepare_from(
+    lists: Lists,
+    desired: &DesiredState,
+) -> anyhow::Result<(LiveState, Prepared)> {
     let prepared = plan::prepare(desired);
-    let live = reading
-        .await
-        .context("the read of the live project stopped")??;
+    let live = lists.finish().await?;
     Ok((live, prepared))
 }

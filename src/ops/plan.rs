@@ -7,18 +7,19 @@ use std::io::Write;
 use anyhow::Context as _;
 
 use super::Session;
-use super::live::read_live;
+use super::live::{Lists, read_live, read_live_from};
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::Deployments;
 use crate::manifest::{self, Validated};
 use crate::model::{DesiredState, LiveState, References, ResourceRef, StoreReference};
 use crate::plan::{self, ImportError, Plan, PlanOptions};
 
-/// Reads the live project, refuses `--target`s that name nothing, checks that every memory
-/// tool's store exists (declared or live; diagnostics go to `diagnostics`, coloured when
-/// `color`), and plans.
+/// Reads the live project (from `lists`, started before the manifests were read), refuses
+/// `--target`s that name nothing, checks that every memory tool's store exists (declared or
+/// live; diagnostics go to `diagnostics`, coloured when `color`), and plans.
 pub async fn make_plan(
     session: &Session,
+    lists: Lists,
     validated: &Validated,
     options: &PlanOptions,
     diagnostics: &mut impl Write,
@@ -29,7 +30,7 @@ pub async fn make_plan(
         let client = session.client().clone();
         tokio::spawn(async move { client.list_deployments().await })
     });
-    let (live, prepared) = read_live(session, &validated.desired, options).await?;
+    let (live, prepared) = read_live_from(session, lists, &validated.desired, options).await?;
     check_targets(options, validated, &live)?;
     let refs = References::of(&validated.desired, &live);
     let mut undeployed = 0;

@@ -1,0 +1,126 @@
+//! Running the foundryctl binary as a user runs it: a fresh process per command, against an
+//! endpoint, timed from spawn to exit by the bench, with its peak memory.
+//!
+//! Peak memory comes from GNU time (`/usr/bin/time -f %M`, the kernel's `ru_maxrss` of the
+//! process, in KiB) when it is installed; then the timed process is `time` running foundryctl,
+//! which adds time's own start-up (about a millisecond) to the wall. Without it the binary is
+//! spawned directly and the peak reads as 0 ("n/a").
+
+#![allow(dead_code, reason = "each bench uses a different part of this")]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::Context as _;
+
+/// The binary cargo built beside this bench (the same profile: release under `cargo bench`).
+pub const BIN: &str = env!("CARGO_BIN_EXE_foundryctl");
+
+const GNU_TIME: &str = "/usr/bin/time";
+
+/// What one process run gave.
+#[derive(Debug, Clone, Default)]
+pub struct Measured {
+    pub wall_ms: f64,
+    /// `ru_maxrss` in KiB, or 0 when GNU time is not installed.
+    pub peak_kib: u64,
+    pub code: i32,
+    pub stderr: String,
+}
+
+/// Whether peaks can be measured here.
+pub fn measures_memory() -> bool {
+    Path::new(GNU_TIME).exists()
+}
+
+/// Runs `foundryctl [--endpoint ENDPOINT --auth token] ARGS…` in `cwd` with an environment of its
+/// own (no `PROJECT_ENDPOINT`, `RUST_LOG`, colour), stdout discarded (a user's terminal, at the
+/// cost of a write), blocking: call it from `spawn_blocking` when a runtime serves the
+/// emulator. The wall is from spawn to exit as this process sees it.
+pub fn run(cwd: &Path, endpoint: Option<&str>, args: &[&str]) -> anyhow::Result<Measured> {
+    run_with_stdout(cwd, endpoint, args, false).map(|(m, _)| m)
+}
+
+/// [`run`], keeping stdout (for a JSON plan read to compute a bound; not a timed run).
+pub fn run_with_stdout(
+    cwd: &Path,
+    endpoint: Option<&str>,
+    args: &[&str],
+    keep_stdout: bool,
+) -> anyhow::Result<(Measured, Vec<u8>)> {
+    let rss_file: Option<PathBuf> = measures_memory().then(|| cwd.join(".peak-kib"));
+    let mut cmd = match &rss_file {
+        Some(file) => {
+            let mut c = Command::new(GNU_TIME);
+            c.arg("-f").arg("%M").arg("-o").arg(file).arg(BIN);
+            c
+        }
+        None => Command::new(BIN),
+    };
+    if let Some(endpoint) = endpoint {
+        cmd.args(["--endpoint", endpoint, "--auth", "token"]);
+    }
+    cmd.current_dir(cwd)
+        .args(args)
+        .env("FOUNDRY_TOKEN", "bench-token")
+        .env("NO_COLOR", "1")
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("RUST_LOG")
+        .env_remove("CI")
+        .stdin(Stdio::null())
+        .stdout(if keep_stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stderr(Stdio::piped());
+    let started = Instant::now();
+    let output = cmd
+        .output()
+        .with_context(|| format!("failed to run {BIN}"))?;
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    // GNU time writes "Command exited with non-zero status N" before the figure on failure.
+    let peak_kib = rss_file
+        .and_then(|f| std::fs::read_to_string(f).ok())
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    Ok((
+        Measured {
+            wall_ms,
+            peak_kib,
+            code: output.status.code().unwrap_or(-1),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        },
+        output.stdout,
+    ))
+}
+
+/// Write requests per dependency level of a JSON plan (`plan -o json`, docs/plan-json.md): a
+/// replace deletes, then creates, so it counts two.
+pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<usize>> {
+    let plan: serde_json::Value =
+        serde_json::from_slice(plan_json).context("failed to read the JSON plan")?;
+    let mut levels: Vec<usize> = Vec::new();
+    for action in plan["actions"]
+        .as_array()
+        .context("the plan has no actions")?
+    {
+        let level = action["level"].as_u64().context("an action has no level")? as usize;
+        if levels.len() <= level {
+            levels.resize(level + 1, 0);
+        }
+        levels[level] += if action["action"] == "replace" { 2 } else { 1 };
+    }
+    Ok(levels)
+}
+
+/// The median of `values` (0 when empty).
+pub fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        len if len % 2 == 1 => values[len / 2],
+        len => (values[len / 2 - 1] + values[len / 2]) / 2.0,
+    }
+}
