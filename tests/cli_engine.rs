@@ -715,7 +715,7 @@ fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
         .assert()
         .code(0)
         .stdout(contains("No changes"));
-    // The stores are disposable, so the manifests are all destroy needs.
+    // The stores were stamped disposable by the apply, so destroy needs no flag.
     project
         .cmd()
         .args(["destroy", "--auto-approve", "-f"])
@@ -765,9 +765,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .args(["destroy", "--auto-approve"])
         .assert()
         .code(4)
-        .stderr(contains(
-            "hint: stores declared `lifecycle: {disposable: true}`",
-        ));
+        .stderr(contains("--allow-delete memory_store/"));
     project
         .cmd()
         .arg("destroy")

@@ -17,8 +17,8 @@ mod store;
 pub use agent::{Agent, AgentSpec, MemorySearchTool, Tool};
 pub use names::{AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SetName};
 pub use ownership::{
-    HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS, SET_KEY,
-    labels_of, stamped_metadata,
+    DISPOSABLE_KEY, HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS,
+    SET_KEY, labels_of, stamped_disposable, stamped_metadata, with_disposable,
 };
 pub use references::{References, StoreReference};
 pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};

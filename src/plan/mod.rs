@@ -27,10 +27,11 @@ pub use import::{ImportError, plan_import};
 pub use planner::{agents_needing_history, plan, plan_indexed, plan_prepared, unmatched_targets};
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
+pub use store::protect;
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
-    Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan, Severity,
-    Summary, TemplateSummary,
+    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, DataLoss, Diagnostic,
+    DiagnosticCode, Drift, FieldChange, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan,
+    Severity, Summary, TemplateSummary,
 };
 
 #[cfg(test)]
