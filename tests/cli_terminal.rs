@@ -451,3 +451,70 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
         second.elapsed()
     );
 }
+
+/// Sends `signal` (a `kill` name: TERM, HUP) to the running command.
+fn send(run: &Running, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &run.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "SIG{signal} could not be delivered");
+}
+
+/// SIGTERM (what CI runners and Kubernetes send) and SIGHUP (a closed terminal) stop an apply
+/// the way Ctrl-C does: the write in flight finishes, nothing new starts, the report says what
+/// was done, exit 5; and the project holds exactly what the report says.
+#[test]
+fn sigterm_and_sighup_stop_an_apply_gracefully_like_ctrl_c() {
+    for signal in ["TERM", "HUP"] {
+        let live = Live::start(latency(400));
+        let file = live.project.write("agents.yaml", AGENTS);
+        let run = Running::spawn(apply_one_at_a_time(&live, file.to_str().unwrap()));
+        run.stderr
+            .wait_for("agent/first: created", Duration::from_secs(60));
+        send(&run, signal);
+        let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+        assert_eq!(
+            status.code(),
+            Some(5),
+            "SIG{signal}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("stopping: 1 action(s) in flight will finish; nothing new starts"),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(
+            stdout.contains("not started agent/third: the run was interrupted"),
+            "SIG{signal}: {stdout}"
+        );
+        assert_eq!(agent_names(&live), names(["first", "second"]));
+    }
+}
+
+/// A second stop signal, of any kind, ends the process at once.
+#[test]
+fn a_second_signal_of_another_kind_stops_at_once() {
+    let live = Live::start(latency(3_000));
+    let file = live.project.write("agents.yaml", AGENTS);
+    let run = Running::spawn(apply_one_at_a_time(&live, file.to_str().unwrap()));
+    run.stdout
+        .wait_for("Plan: 3 to add", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    send(&run, "TERM");
+    run.stderr
+        .wait_for("stopping: 1 action(s) in flight", Duration::from_secs(5));
+    let second = Instant::now();
+    send(&run, "HUP");
+    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        second.elapsed() < Duration::from_millis(2_500),
+        "took {:?} to stop",
+        second.elapsed()
+    );
+    assert!(stderr.contains("second SIGHUP: stopping now"), "{stderr}");
+}
