@@ -518,3 +518,103 @@ fn a_second_signal_of_another_kind_stops_at_once() {
     );
     assert!(stderr.contains("second SIGHUP: stopping now"), "{stderr}");
 }
+
+/// The process ids whose command line contains `needle`.
+fn pids_running(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// The loopback TCP ports `pid` listens on (Linux: its socket inodes matched against
+/// `/proc/net/tcp`).
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let inodes: BTreeSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(|e| {
+                let link = std::fs::read_link(e.ok()?.path()).ok()?;
+                let link = link.to_str()?;
+                Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (fields[1], fields[3], fields[9]);
+            (state == "0A" && inodes.contains(inode))
+                .then(|| u16::from_str_radix(local.split(':').nth(1)?, 16).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// A raw `GET path` to 127.0.0.1:port; the status code.
+fn get_status(port: u16, path: &str) -> u16 {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nFoundry-Features: MemoryStores=V1Preview\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+/// While a command runs against `--endpoint local:DIR`, the embedded emulator's loopback port
+/// is of no use to another local process: without the run's secret, reading the memory stores
+/// answers 401.
+#[test]
+fn another_process_cannot_use_the_embedded_emulator_during_a_run() {
+    let project = Project::new();
+    project.write(
+        "store.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: prefs}\n\
+         spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}\n",
+    );
+    // The apply waits at its question with the emulator up.
+    let mut run = Running::spawn(at_a_terminal(&project, "apply -f store.yaml"));
+    run.stdout
+        .wait_for("Apply these changes to", Duration::from_secs(60));
+    let needle = project.endpoint();
+    let ports: Vec<u16> = pids_running(&needle)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c).starts_with(env!("CARGO_BIN_EXE_foundryctl"))
+            })
+        })
+        .flat_map(listening_ports)
+        .collect();
+    assert!(
+        !ports.is_empty(),
+        "the embedded emulator's port was not found"
+    );
+    for port in &ports {
+        let path = format!(
+            "{}/memory_stores?api-version=v1",
+            foundry_emulator::api::PROJECT_PREFIX
+        );
+        assert_eq!(get_status(*port, &path), 401, "port {port}");
+    }
+    run.type_keys("n");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{out}");
+}

@@ -262,6 +262,11 @@ pub struct Config {
     pub version_dedup: VersionDedup,
     /// The model deployments `GET /deployments` lists, in this order.
     pub deployments: Vec<Deployment>,
+    /// When set, every request (every route) must carry `Authorization: Bearer <this>`, else
+    /// 401. foundryctl's embedded emulator (`--endpoint local:DIR`) sets a per-run secret only
+    /// its own client knows ([`crate::tokens::access_secret`]), so no other local process can
+    /// use the loopback port while a command runs.
+    pub access_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -277,6 +282,7 @@ impl Default for Config {
             update_processing: Duration::ZERO,
             version_dedup: VersionDedup::On,
             deployments: default_deployments(),
+            access_secret: None,
         }
     }
 }

@@ -152,6 +152,8 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         } else {
             args.deployments.clone()
         },
+        // A served emulator is reached by other tools; `--require-token` is its guard.
+        access_secret: None,
     })
 }
 

@@ -1,5 +1,5 @@
 //! A session with a project: resolve the target, start the embedded emulator when the target
-//! is local, pick the credential (none for the emulator), hand the client a URL and that
+//! is local, pick the credential (for the emulator, a per-run secret it requires), hand the client a URL and that
 //! credential, and keep the emulator alive for as long as the session lives.
 //!
 //! This is the layer above the client on purpose: `foundry` only ever receives a URL and a
@@ -90,16 +90,22 @@ impl Connection {
                     dir: dir.display().to_string(),
                     reason,
                 };
+                // The emulator listens on a loopback port for the command's lifetime; a
+                // per-run secret that only this client holds keeps other local processes (and
+                // other users of the machine) out of the project's memories.
+                let secret = foundry_emulator::tokens::access_secret();
                 let config = foundry_emulator::Config {
                     storage: foundry_emulator::Storage::File(dir.join(LOCAL_DB_FILE)),
                     update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
+                    access_secret: Some(secret.clone()),
                     ..foundry_emulator::Config::default()
                 };
                 let emulator = foundry_emulator::Emulator::start(config)
                     .await
                     .map_err(|e| fail(format!("{e:#}")))?;
                 let url = Url::parse(&emulator.endpoint()).map_err(|e| fail(e.to_string()))?;
-                let client = Client::new(url, api, Auth::None, transport)?;
+                let auth = Auth::Static(azure_core::credentials::Secret::new(secret));
+                let client = Client::new(url, api, auth, transport)?;
                 Ok(Connection {
                     client,
                     target,
