@@ -40,6 +40,10 @@ pub struct FaultConfig {
     pub rate_503: f64,
     /// Probability of closing the connection without any response.
     pub drop_rate: f64,
+    /// Probability of carrying the request out, then closing the connection without its
+    /// answer: the write happened, and the client cannot know (rolled after the others, on
+    /// requests they let through).
+    pub lost_answer_rate: f64,
     /// Seed of the fault generator; `None` picks one at random.
     pub seed: Option<u64>,
 }
@@ -54,6 +58,7 @@ impl Default for FaultConfig {
             rate_500: 0.0,
             rate_503: 0.0,
             drop_rate: 0.0,
+            lost_answer_rate: 0.0,
             seed: None,
         }
     }
@@ -77,11 +82,13 @@ impl FaultConfig {
             || self.rate_500 > 0.0
             || self.rate_503 > 0.0
             || self.drop_rate > 0.0
+            || self.lost_answer_rate > 0.0
     }
 
     /// Overrides fields from `FOUNDRY_EMULATOR_*` variables read through `get` (so tests pass a
     /// map instead of touching the process environment): `LATENCY_MS`, `JITTER_MS`,
-    /// `RATE_429`, `RETRY_AFTER`, `RATE_500`, `RATE_503`, `DROP_RATE`, `SEED`, and `ERROR_RATE`,
+    /// `RATE_429`, `RETRY_AFTER`, `RATE_500`, `RATE_503`, `DROP_RATE`, `LOST_ANSWER_RATE`, `SEED`,
+    /// and `ERROR_RATE`,
     /// which splits evenly over 429, 500 and 503.
     pub fn apply_env(
         mut self,
@@ -133,6 +140,9 @@ impl FaultConfig {
         }
         if let Some(r) = rate("DROP_RATE")? {
             self.drop_rate = r;
+        }
+        if let Some(r) = rate("LOST_ANSWER_RATE")? {
+            self.lost_answer_rate = r;
         }
         if let Some((k, v)) = read("RETRY_AFTER") {
             self.retry_after_secs = v

@@ -73,6 +73,8 @@ struct Dropped;
 enum Fault {
     None,
     Drop,
+    /// Serve the request, then drop the connection instead of answering.
+    LoseAnswer,
     Status(StatusCode),
 }
 
@@ -103,6 +105,8 @@ impl Shared {
             Fault::Status(StatusCode::INTERNAL_SERVER_ERROR)
         } else if rng.f64() < faults.rate_503 {
             Fault::Status(StatusCode::SERVICE_UNAVAILABLE)
+        } else if rng.f64() < faults.lost_answer_rate {
+            Fault::LoseAnswer
         } else {
             Fault::None
         };
@@ -357,8 +361,9 @@ async fn handle(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let lose_answer = matches!(fault, Fault::LoseAnswer);
     match fault {
-        Fault::None => {}
+        Fault::None | Fault::LoseAnswer => {}
         Fault::Drop => {
             shared.count(|s| s.dropped += 1);
             return Err(Dropped);
@@ -400,6 +405,10 @@ async fn handle(
         Ok(r) => r,
         Err(never) => match never {},
     };
+    if lose_answer {
+        shared.count(|s| s.dropped += 1);
+        return Err(Dropped);
+    }
     if !plain_json || !response.status().is_success() {
         json_charset(&mut response);
     }
