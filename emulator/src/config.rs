@@ -323,6 +323,11 @@ mod tests {
         assert!((f.rate_429 - 0.1).abs() < 1e-9 && (f.rate_503 - 0.1).abs() < 1e-9);
         assert_eq!(f.seed, Some(7));
         assert!(f.is_active());
+        let lost = FaultConfig::default()
+            .apply_env(env(&[("LOST_ANSWER_RATE", "0.25")]))
+            .unwrap();
+        assert!((lost.lost_answer_rate - 0.25).abs() < 1e-9);
+        assert!(lost.is_active());
     }
 
     #[test]
