@@ -560,7 +560,14 @@ fn peak_memory_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn suite(scale: Scale) {
+fn suite(mut scale: Scale) {
+    // `RELIABILITY_FUZZ_INPUTS=N` runs N fuzz inputs instead (say, a debug build's share).
+    if let Some(n) = std::env::var("RELIABILITY_FUZZ_INPUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        scale.fuzz_inputs = n;
+    }
     let started = Instant::now();
     let mut lines = Vec::new();
     let faults = faults(scale);
