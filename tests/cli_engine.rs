@@ -714,7 +714,7 @@ fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
         .assert()
         .code(0)
         .stdout(contains("No changes"));
-    // The stores are disposable, so the manifests are all destroy needs.
+    // The stores were stamped disposable by the apply, so destroy needs no flag.
     project
         .cmd()
         .args(["destroy", "--auto-approve", "-f"])
@@ -764,9 +764,7 @@ fn off_a_terminal_apply_and_destroy_never_prompt_or_hang() {
         .args(["destroy", "--auto-approve"])
         .assert()
         .code(4)
-        .stderr(contains(
-            "hint: stores declared `lifecycle: {disposable: true}`",
-        ));
+        .stderr(contains("--allow-delete memory_store/"));
     project
         .cmd()
         .arg("destroy")
@@ -1249,4 +1247,94 @@ fn terminal_and_bidi_controls_in_instructions_are_shown_escaped() {
             "{format}:\n{stdout}"
         );
     }
+}
+
+// --- saved plans are not trusted for protection ----------------------------------------------
+
+/// A plan file edited by hand (an in-place update turned into a delete, `blocked` cleared) is
+/// judged again from the live store at apply time: refused (exit 4), the store kept.
+#[test]
+fn a_tampered_saved_plan_cannot_delete_a_protected_store() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    // A description change: an in-place update of `prefs`.
+    let edited = default_manifests().replace("description: Preferences.", "description: Edited.");
+    assert_ne!(edited, default_manifests());
+    let file = live.write(&edited);
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .assert()
+        .code(0);
+    let path = live.project.path().join("plan.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let actions = saved["plan"]["actions"].as_array_mut().unwrap();
+    let action = actions
+        .iter_mut()
+        .find(|a| a["id"] == "memory_store/prefs")
+        .expect("the plan updates prefs");
+    assert_eq!(action["op"]["op"], "update_store");
+    action["op"] = serde_json::json!({"op": "delete_store", "name": "prefs"});
+    action["kind"] = serde_json::json!("update");
+    action["blocked"] = serde_json::Value::Null;
+    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(4)
+        .stdout(contains("- memory_store/prefs"))
+        .stdout(contains("[BLOCKED]"))
+        .stdout(contains(
+            "would lose: all memories in memory_store/prefs, for every scope",
+        ));
+    assert!(
+        live.store_names().contains("prefs"),
+        "the tampered plan deleted nothing"
+    );
+}
+
+/// A replace allowed when the plan was saved must be allowed again when it is applied: memories
+/// written in between would be lost too, and the refusal says so.
+#[test]
+fn a_saved_replace_must_be_allowed_again_at_apply_time() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    let file = live.write(&manifests("gpt-4.1", "You are helpful."));
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .args(["--allow-replace", "memory_store/prefs"])
+        .assert()
+        .code(0)
+        .stdout(contains("allowed by: --allow-replace memory_store/prefs"));
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(4)
+        .stdout(contains("including any written since the plan was made"));
+    let kept = live
+        .block_on(live.client.get_store(&store("prefs")))
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.spec.chat_model, "gpt-4.1-mini");
+    live.cmd()
+        .args([
+            "apply",
+            "plan.json",
+            "--allow-replace",
+            "memory_store/prefs",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "memory_store/prefs: replaced (deleted, then created)",
+        ));
 }

@@ -57,10 +57,18 @@ fn apply_with_a_plan_file_refuses_planning_flags_it_would_ignore() {
     project.write("plan.json", "{}");
     project
         .cmd()
-        .args(["apply", "plan.json", "--allow-delete", "memory_store/prefs"])
+        .args(["apply", "plan.json", "--prune"])
         .assert()
         .code(1)
         .stderr(contains("cannot be used with"));
+    // The allow flags are not ignored with a plan file: a saved replace or delete needs them
+    // again (see `a_saved_replace_must_be_allowed_again_at_apply_time`), so they parse.
+    project
+        .cmd()
+        .args(["apply", "plan.json", "--allow-delete", "memory_store/prefs"])
+        .assert()
+        .code(1)
+        .stderr(contains("cannot be used with").not());
 }
 
 #[test]
@@ -280,29 +288,65 @@ fn a_saved_plan_for_a_relative_local_project_applies_from_its_absolute_spelling(
         .stdout(contains("Apply complete: 2 done"));
 }
 
+/// Protection is decided from the live store: the apply that created `scratch` stamped it
+/// disposable, so destroy deletes it without a flag and without the manifests. Declaring a
+/// populated store disposable and changing a create-only option in the same edit is refused.
 #[test]
-fn destroy_with_manifests_deletes_disposable_stores_without_allow_delete() {
+fn a_store_is_disposable_once_an_apply_stamped_it_so() {
     let project = Project::new();
-    let file = project.write(
-        "m.yaml",
-        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: scratch}\nspec:\n  chat_model: gpt-4.1-mini\n  embedding_model: text-embedding-3-large\n  lifecycle: {disposable: true}\n",
-    );
+    // The chat model is create-only too, and both are deployed in the emulator.
+    let store = |chat: &str, disposable: bool| {
+        format!(
+            "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {{name: scratch}}\nspec:\n  chat_model: {chat}\n  embedding_model: text-embedding-3-large\n{}",
+            if disposable {
+                "  lifecycle: {disposable: true}\n"
+            } else {
+                ""
+            }
+        )
+    };
+    let file = project.write("m.yaml", &store("gpt-4.1-mini", false));
     project
         .cmd()
         .args(["apply", "--auto-approve", "-f"])
         .arg(&file)
         .assert()
         .code(0);
+    // One edit: disposable, and a create-only change. Blocked, and it says what is lost.
+    project.write("m.yaml", &store("gpt-4.1-nano", true));
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(4)
+        .stdout(contains(
+            "would lose: all memories in memory_store/scratch, for every scope",
+        ));
+    // Declared disposable alone: stamped in place; then the change goes through, and says what
+    // it cost.
+    project.write("m.yaml", &store("gpt-4.1-mini", true));
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains("memory_store/scratch: updated in place"));
+    project.write("m.yaml", &store("gpt-4.1-nano", true));
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "would lose: all memories in memory_store/scratch, for every scope",
+        ))
+        .stdout(contains("allowed by: the live store is stamped disposable"));
     project
         .cmd()
         .args(["destroy", "--auto-approve"])
-        .assert()
-        .code(4)
-        .stderr(contains("when the manifests are passed with -f"));
-    project
-        .cmd()
-        .args(["destroy", "--auto-approve", "-f"])
-        .arg(&file)
         .assert()
         .code(0)
         .stdout(contains("memory_store/scratch: deleted"));

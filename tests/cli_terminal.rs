@@ -188,17 +188,11 @@ fn names<const N: usize>(names: [&str; N]) -> BTreeSet<String> {
     names.into_iter().map(str::to_owned).collect()
 }
 
-#[test]
-fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges() {
-    let live = Live::start(latency(400));
-    let file = live.project.write("agents.yaml", AGENTS);
-    let file = file.to_str().unwrap();
-    let run = Running::spawn(apply_one_at_a_time(&live, file));
-
-    // The first write has finished and the second is in flight (parallelism 1): the emulator
-    // has received a second POST, which it answers 400 ms later. Off a terminal no progress
-    // line says so (the report will), and listing the project would itself take 400 ms, so
-    // watch the emulator's request counts, which cost nothing.
+/// Returns once the first write has finished and the second is in flight (parallelism 1):
+/// the emulator has received a second POST, which it answers only after its latency. Off a
+/// terminal no progress line says so (the report will), and listing the project would itself
+/// take the latency, so this watches the emulator's request counts, which cost nothing.
+fn wait_for_the_second_write(live: &Live) {
     let deadline = Instant::now() + Duration::from_secs(60);
     let posts = || {
         live.emulator
@@ -212,6 +206,16 @@ fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges()
         assert!(Instant::now() < deadline, "the second write never started");
         std::thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[test]
+fn ctrl_c_lets_the_write_in_flight_finish_reports_and_the_next_apply_converges() {
+    let live = Live::start(latency(400));
+    let file = live.project.write("agents.yaml", AGENTS);
+    let file = file.to_str().unwrap();
+    let run = Running::spawn(apply_one_at_a_time(&live, file));
+
+    wait_for_the_second_write(&live);
     run.interrupt();
     let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
 
@@ -451,7 +455,7 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
         &["apply", "plan.json", "--parallelism", "2"],
     ));
     run.stderr
-        .wait_for("refusing the saved plan", Duration::from_secs(60));
+        .wait_for("refusing the plan", Duration::from_secs(60));
     run.interrupt();
     std::thread::sleep(Duration::from_millis(200));
     let second = Instant::now();
@@ -562,4 +566,170 @@ fn ctrl_c_at_a_question_changes_nothing_and_no_color_means_no_escape_sequences()
         .assert()
         .success()
         .stdout(predicate::str::contains("tea"));
+}
+
+/// Sends `signal` (a `kill` name: TERM, HUP) to the running command.
+fn send(run: &Running, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &run.child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "SIG{signal} could not be delivered");
+}
+
+/// SIGTERM (what CI runners and Kubernetes send) and SIGHUP (a closed terminal) stop an apply
+/// the way Ctrl-C does: the write in flight finishes, nothing new starts, the report says what
+/// was done, exit 5; and the project holds exactly what the report says.
+#[test]
+fn sigterm_and_sighup_stop_an_apply_gracefully_like_ctrl_c() {
+    for signal in ["TERM", "HUP"] {
+        let live = Live::start(latency(400));
+        let file = live.project.write("agents.yaml", AGENTS);
+        let run = Running::spawn(apply_one_at_a_time(&live, file.to_str().unwrap()));
+        wait_for_the_second_write(&live);
+        send(&run, signal);
+        let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+        assert_eq!(
+            status.code(),
+            Some(5),
+            "SIG{signal}\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(
+            stderr.contains("stopping: 1 action(s) in flight will finish; nothing new starts"),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(
+            stdout.contains("not started agent/third: the run was interrupted"),
+            "SIG{signal}: {stdout}"
+        );
+        assert_eq!(agent_names(&live), names(["first", "second"]));
+    }
+}
+
+/// A second stop signal, of any kind, ends the process at once.
+#[test]
+fn a_second_signal_of_another_kind_stops_at_once() {
+    let live = Live::start(latency(3_000));
+    let file = live.project.write("agents.yaml", AGENTS);
+    let run = Running::spawn(apply_one_at_a_time(&live, file.to_str().unwrap()));
+    run.stdout
+        .wait_for("Plan: 3 to add", Duration::from_secs(60));
+    std::thread::sleep(Duration::from_millis(300));
+    send(&run, "TERM");
+    run.stderr
+        .wait_for("stopping: 1 action(s) in flight", Duration::from_secs(5));
+    let second = Instant::now();
+    send(&run, "HUP");
+    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
+    assert_eq!(
+        status.code(),
+        Some(5),
+        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    );
+    assert!(
+        second.elapsed() < Duration::from_millis(2_500),
+        "took {:?} to stop",
+        second.elapsed()
+    );
+    assert!(stderr.contains("second SIGHUP: stopping now"), "{stderr}");
+}
+
+/// The process ids whose command line contains `needle`.
+fn pids_running(needle: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(needle))
+        })
+        .collect()
+}
+
+/// The loopback TCP ports `pid` listens on (Linux: its socket inodes matched against
+/// `/proc/net/tcp`).
+fn listening_ports(pid: u32) -> Vec<u16> {
+    let inodes: BTreeSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(|e| {
+                let link = std::fs::read_link(e.ok()?.path()).ok()?;
+                let link = link.to_str()?;
+                Some(link.strip_prefix("socket:[")?.strip_suffix(']')?.to_owned())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    std::fs::read_to_string("/proc/net/tcp")
+        .unwrap()
+        .lines()
+        .skip(1)
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let (local, state, inode) = (fields[1], fields[3], fields[9]);
+            (state == "0A" && inodes.contains(inode))
+                .then(|| u16::from_str_radix(local.split(':').nth(1)?, 16).ok())
+                .flatten()
+        })
+        .collect()
+}
+
+/// A raw `GET path` to 127.0.0.1:port; the status code.
+fn get_status(port: u16, path: &str) -> u16 {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nFoundry-Features: MemoryStores=V1Preview\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    let _ = stream.read_to_string(&mut answer);
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {answer:?}"))
+}
+
+/// While a command runs against `--endpoint local:DIR`, the embedded emulator's loopback port
+/// is of no use to another local process: without the run's secret, reading the memory stores
+/// answers 401.
+#[test]
+fn another_process_cannot_use_the_embedded_emulator_during_a_run() {
+    let project = Project::new();
+    project.write(
+        "store.yaml",
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: prefs}\n\
+         spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}\n",
+    );
+    // The apply waits at its question with the emulator up.
+    let mut run = Running::spawn(at_a_terminal(&project, "apply -f store.yaml"));
+    run.stdout
+        .wait_for("Apply these changes to", Duration::from_secs(60));
+    let needle = project.endpoint();
+    let ports: Vec<u16> = pids_running(&needle)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|c| {
+                String::from_utf8_lossy(&c).starts_with(env!("CARGO_BIN_EXE_foundryctl"))
+            })
+        })
+        .flat_map(listening_ports)
+        .collect();
+    assert!(
+        !ports.is_empty(),
+        "the embedded emulator's port was not found"
+    );
+    for port in &ports {
+        let path = format!(
+            "{}/memory_stores?api-version=v1",
+            foundry_emulator::api::PROJECT_PREFIX
+        );
+        assert_eq!(get_status(*port, &path), 401, "port {port}");
+    }
+    run.type_keys("n");
+    let (status, out, _) = run.finish(Duration::from_secs(60));
+    assert_eq!(status.code(), Some(1), "{out}");
 }

@@ -40,6 +40,10 @@ pub struct FaultConfig {
     pub rate_503: f64,
     /// Probability of closing the connection without any response.
     pub drop_rate: f64,
+    /// Probability of carrying the request out, then closing the connection without its
+    /// answer: the write happened, and the client cannot know (rolled after the others, on
+    /// requests they let through).
+    pub lost_answer_rate: f64,
     /// Seed of the fault generator; `None` picks one at random.
     pub seed: Option<u64>,
 }
@@ -54,6 +58,7 @@ impl Default for FaultConfig {
             rate_500: 0.0,
             rate_503: 0.0,
             drop_rate: 0.0,
+            lost_answer_rate: 0.0,
             seed: None,
         }
     }
@@ -77,11 +82,13 @@ impl FaultConfig {
             || self.rate_500 > 0.0
             || self.rate_503 > 0.0
             || self.drop_rate > 0.0
+            || self.lost_answer_rate > 0.0
     }
 
     /// Overrides fields from `FOUNDRY_EMULATOR_*` variables read through `get` (so tests pass a
     /// map instead of touching the process environment): `LATENCY_MS`, `JITTER_MS`,
-    /// `RATE_429`, `RETRY_AFTER`, `RATE_500`, `RATE_503`, `DROP_RATE`, `SEED`, and `ERROR_RATE`,
+    /// `RATE_429`, `RETRY_AFTER`, `RATE_500`, `RATE_503`, `DROP_RATE`, `LOST_ANSWER_RATE`, `SEED`,
+    /// and `ERROR_RATE`,
     /// which splits evenly over 429, 500 and 503.
     pub fn apply_env(
         mut self,
@@ -133,6 +140,9 @@ impl FaultConfig {
         }
         if let Some(r) = rate("DROP_RATE")? {
             self.drop_rate = r;
+        }
+        if let Some(r) = rate("LOST_ANSWER_RATE")? {
+            self.lost_answer_rate = r;
         }
         if let Some((k, v)) = read("RETRY_AFTER") {
             self.retry_after_secs = v
@@ -262,6 +272,11 @@ pub struct Config {
     pub version_dedup: VersionDedup,
     /// The model deployments `GET /deployments` lists, in this order.
     pub deployments: Vec<Deployment>,
+    /// When set, every request (every route) must carry `Authorization: Bearer <this>`, else
+    /// 401. foundryctl's embedded emulator (`--endpoint local:DIR`) sets a per-run secret only
+    /// its own client knows ([`crate::tokens::access_secret`]), so no other local process can
+    /// use the loopback port while a command runs.
+    pub access_secret: Option<String>,
 }
 
 impl Default for Config {
@@ -277,6 +292,7 @@ impl Default for Config {
             update_processing: Duration::ZERO,
             version_dedup: VersionDedup::On,
             deployments: default_deployments(),
+            access_secret: None,
         }
     }
 }
@@ -307,6 +323,11 @@ mod tests {
         assert!((f.rate_429 - 0.1).abs() < 1e-9 && (f.rate_503 - 0.1).abs() < 1e-9);
         assert_eq!(f.seed, Some(7));
         assert!(f.is_active());
+        let lost = FaultConfig::default()
+            .apply_env(env(&[("LOST_ANSWER_RATE", "0.25")]))
+            .unwrap();
+        assert!((lost.lost_answer_rate - 0.25).abs() < 1e-9);
+        assert!(lost.is_active());
     }
 
     #[test]

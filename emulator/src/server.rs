@@ -1,7 +1,8 @@
 //! The running server: an accept loop over hyper, so that faults can act below HTTP (a dropped
 //! connection is a closed socket with no response, which axum's own `serve` cannot express).
 //!
-//! Per request, in order: count it, apply injected faults (latency, then drop / 429 / 500 /
+//! Per request, in order: refuse it without the per-run access secret when one is set (every
+//! route, before anything else), count it, apply injected faults (latency, then drop / 429 / 500 /
 //! 503), check the bearer token of project routes (`require_token`; with
 //! `require_issued_token`, one this emulator's token endpoint issued), route through axum, add
 //! the `api-supported-versions` header the service sends.
@@ -59,6 +60,8 @@ struct Shared {
     /// project routes accept only its tokens.
     tokens: Option<Arc<Tokens>>,
     require_issued_token: bool,
+    /// [`Config::access_secret`]: checked on every route, before anything else.
+    access_secret: Option<String>,
 }
 
 /// The error that makes hyper close a connection without answering: an injected drop.
@@ -70,6 +73,8 @@ struct Dropped;
 enum Fault {
     None,
     Drop,
+    /// Serve the request, then drop the connection instead of answering.
+    LoseAnswer,
     Status(StatusCode),
 }
 
@@ -100,6 +105,8 @@ impl Shared {
             Fault::Status(StatusCode::INTERNAL_SERVER_ERROR)
         } else if rng.f64() < faults.rate_503 {
             Fault::Status(StatusCode::SERVICE_UNAVAILABLE)
+        } else if rng.f64() < faults.lost_answer_rate {
+            Fault::LoseAnswer
         } else {
             Fault::None
         };
@@ -173,6 +180,7 @@ impl Emulator {
             require_token: config.require_token,
             tokens: tokens.clone(),
             require_issued_token: config.require_issued_token,
+            access_secret: config.access_secret.clone(),
         });
         let state = AppState {
             db: db.clone(),
@@ -338,6 +346,12 @@ async fn handle(
     router: axum::Router,
     shared: Arc<Shared>,
 ) -> Result<Response, Dropped> {
+    if let Some(secret) = &shared.access_secret
+        && !tokens::carries_secret(request.headers(), secret)
+    {
+        // Not counted: a stranger's request is not part of the run's traffic.
+        return Ok(ApiError::unauthorized().into_response());
+    }
     let method = request.method().to_string();
     shared.count(|s| {
         s.total += 1;
@@ -347,8 +361,9 @@ async fn handle(
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let lose_answer = matches!(fault, Fault::LoseAnswer);
     match fault {
-        Fault::None => {}
+        Fault::None | Fault::LoseAnswer => {}
         Fault::Drop => {
             shared.count(|s| s.dropped += 1);
             return Err(Dropped);
@@ -390,6 +405,10 @@ async fn handle(
         Ok(r) => r,
         Err(never) => match never {},
     };
+    if lose_answer {
+        shared.count(|s| s.dropped += 1);
+        return Err(Dropped);
+    }
     if !plain_json || !response.status().is_success() {
         json_charset(&mut response);
     }

@@ -97,6 +97,24 @@ fn random_bytes(len: usize) -> Vec<u8> {
     bytes
 }
 
+/// A new per-run secret for [`crate::Config::access_secret`]: 43 characters from the operating
+/// system's generator (about 256 bits).
+pub fn access_secret() -> String {
+    random_text(43)
+}
+
+/// Whether `headers` carry `Authorization: Bearer <secret>`, compared in constant time.
+pub fn carries_secret(headers: &HeaderMap, secret: &str) -> bool {
+    let given = bearer(headers).unwrap_or_default().as_bytes();
+    let want = secret.as_bytes();
+    given.len() == want.len()
+        && given
+            .iter()
+            .zip(want)
+            .fold(0_u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
 fn random_text(len: usize) -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
     random_bytes(len)

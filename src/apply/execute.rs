@@ -9,6 +9,9 @@
 //! # Guarantees
 //! - It makes no decisions: what to write, in which order and what is blocked all come from the
 //!   plan. A blocked action is never executed.
+//! - Every agent version write re-reads the agent first (one GET) and refuses when its latest
+//!   version is not the planned one, saved plan or not; after the write, a version number other
+//!   than the planned one is a conflict (exit 6), never "created version 2" for a create.
 //! - A stale precondition writes nothing for that action and stops scheduling (a stale plan is
 //!   refused, not half-applied further); in-flight actions finish.
 //! - On a failure, in-flight actions finish, dependents are skipped, independent actions go on.
@@ -111,10 +114,10 @@ pub async fn execute(
             let stale_seen = Arc::clone(&stale_seen);
             async move {
                 let result = async {
-                    if options.check_preconditions {
+                    if options.check_preconditions || ops::writes_agent_version(&action) {
                         ops::check_precondition(&client, &action).await?;
                     }
-                    ops::run(&client, &action.op).await
+                    ops::run(&client, &action).await
                 }
                 .await;
                 result.map_err(|error| {

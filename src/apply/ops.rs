@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
-use crate::model::{ResourceRef, fingerprint};
+use crate::model::{AgentName, ResourceRef, fingerprint};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -23,13 +23,29 @@ pub enum OpError {
     /// also a source: a cause is printed once.
     #[error("deleted the store, then failed to create it again: {0}")]
     ReplaceHalfDone(ClientError),
+    /// The write happened, but the agent version it made is not the one planned: another
+    /// apply (or a person) wrote a version of the same agent between the re-read and the
+    /// write. The version made is deleted again (`undone`), so the agent stays as the other
+    /// writer left it; the next plan shows the truth.
+    #[error(
+        "{resource} was written concurrently: this apply made version {made}, the plan expected \
+         version {expected}; {undone}"
+    )]
+    Concurrent {
+        resource: ResourceRef,
+        made: String,
+        expected: String,
+        undone: String,
+    },
     #[error(transparent)]
     Client(#[from] ClientError),
 }
 
 impl OpError {
+    /// A precondition failed before the write, or a concurrent write was found after it: the
+    /// run stops scheduling and exits 6.
     pub fn is_stale(&self) -> bool {
-        matches!(self, OpError::Stale { .. })
+        matches!(self, OpError::Stale { .. } | OpError::Concurrent { .. })
     }
 }
 
@@ -40,8 +56,11 @@ impl OpError {
 ///   the error says the delete happened.
 /// - Creates survive a lost answer without duplicates (the client reads back before resending),
 ///   so running an op again after an unknown outcome converges.
-pub async fn run(client: &Client, op: &Op) -> Result<String, OpError> {
-    Ok(match op {
+/// - An agent version is the one planned or a conflict: the version the service numbered must
+///   be "1" for a planned create and the latest + 1 for a new version; any other number means
+///   someone wrote in between, and our version is deleted again ([`OpError::Concurrent`]).
+pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
+    Ok(match &action.op {
         Op::CreateStore {
             name,
             spec,
@@ -83,6 +102,7 @@ pub async fn run(client: &Client, op: &Op) -> Result<String, OpError> {
             metadata,
         } => {
             let version = client.create_agent_version(name, spec, metadata).await?;
+            planned_version(client, action, name, &version.version).await?;
             format!("created version {}", version.version)
         }
         Op::DeleteAgent { name } => {
@@ -128,6 +148,7 @@ pub async fn run(client: &Client, op: &Op) -> Result<String, OpError> {
             metadata,
         } => {
             let version = client.create_agent_version(name, spec, metadata).await?;
+            planned_version(client, action, name, &version.version).await?;
             format!(
                 "stamped as managed by foundryctl (version {})",
                 version.version
@@ -142,6 +163,54 @@ fn memories(n: usize) -> String {
     } else {
         format!("{n} memories")
     }
+}
+
+/// The version number a write of `action` must get: "1" when the agent was absent, the
+/// latest + 1 otherwise. `None` when the latest version is not a number (nothing to compare).
+pub fn expected_version(precondition: &Precondition) -> Option<String> {
+    match precondition {
+        Precondition::Absent => Some("1".to_owned()),
+        Precondition::Agent { latest_version } => latest_version
+            .parse::<u64>()
+            .ok()
+            .map(|n| (n + 1).to_string()),
+        Precondition::Store { .. } | Precondition::Memories { .. } => None,
+    }
+}
+
+/// Checks the version the service gave our write against the planned one; on a mismatch,
+/// deletes ours again (it was made over someone else's) and reports the conflict.
+async fn planned_version(
+    client: &Client,
+    action: &Action,
+    name: &AgentName,
+    made: &str,
+) -> Result<(), OpError> {
+    let Some(expected) = expected_version(&action.precondition) else {
+        return Ok(());
+    };
+    if made == expected {
+        return Ok(());
+    }
+    let undone = match client.delete_agent_version(name, made).await {
+        Ok(_) => format!("version {made} was deleted again"),
+        Err(e) => format!("deleting version {made} again failed too: {e}"),
+    };
+    Err(OpError::Concurrent {
+        resource: action.resource.clone(),
+        made: made.to_owned(),
+        expected,
+        undone,
+    })
+}
+
+/// Whether `action` writes an agent version, whose number must be the planned one: such an
+/// action re-reads the agent right before the write on every apply, saved plan or not.
+pub fn writes_agent_version(action: &Action) -> bool {
+    matches!(
+        action.op,
+        Op::CreateAgentVersion { .. } | Op::StampAgent { .. }
+    )
 }
 
 /// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved

@@ -170,7 +170,7 @@ pub fn finished_line(
     }
 }
 
-/// Why nothing new starts: Ctrl-C, or a saved plan found stale (a refusal, not a failure).
+/// Why nothing new starts: an interrupt, or a plan found stale (a refusal, not a failure).
 fn stopping_line(in_flight: usize, stale: bool) -> String {
     if !stale {
         return format!(
@@ -183,7 +183,7 @@ fn stopping_line(in_flight: usize, stale: bool) -> String {
         format!("; {in_flight} action(s) already in flight will finish")
     };
     format!(
-        "refusing the saved plan: the project changed since it was made; nothing new starts{finishing}"
+        "refusing the plan: the project changed since it was made; nothing new starts{finishing}"
     )
 }
 
@@ -195,7 +195,7 @@ mod tests {
     fn a_stale_stop_reads_as_a_refusal_and_ctrl_c_as_a_stop() {
         assert_eq!(
             stopping_line(0, true),
-            "refusing the saved plan: the project changed since it was made; nothing new starts"
+            "refusing the plan: the project changed since it was made; nothing new starts"
         );
         assert_eq!(
             stopping_line(2, false),

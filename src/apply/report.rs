@@ -95,7 +95,7 @@ impl Report {
             ),
             Outcome::NotStarted if self.is_stale() => (
                 "not started",
-                "the saved plan was refused as stale first".to_owned(),
+                "the plan was refused as stale first".to_owned(),
             ),
             Outcome::NotStarted if self.interrupted => {
                 ("not started", "the run was interrupted".to_owned())

@@ -231,3 +231,103 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
     );
     assert!(text.contains("Apply incomplete: 1 done, 1 failed, 1 skipped, 0 not started."));
 }
+
+/// An emulator that never merges a version identical to the latest (the service does not
+/// promise to), so every POST of a version makes one.
+async fn setup_without_dedup() -> (Emulator, Client) {
+    let emulator = Emulator::start(Config {
+        version_dedup: foundry_emulator::VersionDedup::Off,
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(
+        Url::parse(&emulator.endpoint()).unwrap(),
+        ApiVersion::V1,
+        Auth::None,
+        TransportConfig::default(),
+    )
+    .unwrap();
+    (emulator, client)
+}
+
+async fn versions(client: &Client, agent: &str) -> Vec<String> {
+    let name = crate::model::AgentName::new(agent).unwrap();
+    client
+        .list_agent_versions(&name)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| v.version)
+        .collect()
+}
+
+/// A fresh (unsaved) plan whose agent gained a version between planning and the write: the
+/// write is refused (exit 6) instead of stacking a version on top of someone else's.
+#[tokio::test]
+async fn an_agent_written_after_planning_is_a_conflict_even_without_a_saved_plan() {
+    let (_emulator, client) = setup_without_dedup().await;
+    let desired = desired();
+    let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+    // Another writer creates `buddy` (with its own definition) after the plan was made.
+    let buddy = &desired.agents.values().next().unwrap();
+    let mut theirs = buddy.spec.clone();
+    theirs.instructions = Some("Someone else's.".to_owned());
+    client
+        .create_agent_version(&buddy.name, &theirs, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    let report = execute(
+        &client,
+        &plan,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status(), ExitStatus::StaleOrConflict, "{report:?}");
+    let (label, detail) = report.describe(
+        report
+            .entries
+            .iter()
+            .position(|e| e.resource.to_string() == "agent/buddy")
+            .unwrap(),
+    );
+    assert_eq!(label, "refused", "{detail}");
+    assert!(detail.contains("it exists now, at version 1"), "{detail}");
+    assert_eq!(versions(&client, "buddy").await, ["1"]);
+}
+
+/// The write itself got a version other than the planned one (someone wrote between the re-read
+/// and the POST): a conflict, and the version made is deleted again.
+#[tokio::test]
+async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
+    let (_emulator, client) = setup_without_dedup().await;
+    let desired = desired();
+    let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+    let create = plan
+        .actions
+        .iter()
+        .find(|a| a.resource.to_string() == "agent/buddy")
+        .unwrap();
+    assert_eq!(create.precondition, crate::plan::Precondition::Absent);
+    let buddy = &desired.agents.values().next().unwrap();
+    let mut theirs = buddy.spec.clone();
+    theirs.instructions = Some("Someone else's.".to_owned());
+    client
+        .create_agent_version(&buddy.name, &theirs, &BTreeMap::new())
+        .await
+        .unwrap();
+
+    // The write without the re-read: the race's second half.
+    let error = ops::run(&client, create).await.unwrap_err();
+    assert!(error.is_stale(), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "agent/buddy was written concurrently: this apply made version 2, the plan expected \
+         version 1; version 2 was deleted again"
+    );
+    assert_eq!(versions(&client, "buddy").await, ["1"]);
+}

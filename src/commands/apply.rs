@@ -16,14 +16,16 @@ use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
 use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
-use crate::plan::{Plan, SavedPlan};
+use crate::plan::{Plan, PlanOptions, SavedPlan};
 use crate::render::{self, HumanOptions};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A plan saved by `foundryctl plan --out FILE`, applied as it is (no new planning, no
-    /// question: the file is the approval). Refused when the project changed since.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "allow_replace", "allow_delete", "replace"])]
+    /// question: the file is the approval). Refused when the project changed since; a store
+    /// replace or delete in it needs --allow-replace/--allow-delete again (or the live store's
+    /// disposable stamp), re-checked now, whatever the file says.
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "replace"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -51,11 +53,15 @@ pub struct Args {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.plan_file {
+        let allow = args
+            .planning
+            .options(&crate::model::SetName::default(), false);
         return apply_saved(
             global,
             path,
             usize::from(args.parallelism),
             args.output.output,
+            &allow,
         )
         .await;
     }
@@ -243,8 +249,9 @@ async fn apply_saved(
     path: &Path,
     parallelism: usize,
     output: OutputFormat,
+    allow: &PlanOptions,
 ) -> anyhow::Result<ExitStatus> {
-    let saved = read_saved(path)?;
+    let mut saved = read_saved(path)?;
     let session =
         session::connect_for_parallelism(global, LocalAccess::FindOrCreate, parallelism).await?;
     let here = session.endpoint_id();
@@ -276,6 +283,12 @@ async fn apply_saved(
         )
         .into());
     }
+    // The file is not trusted to say what is protected: each store replace or delete is
+    // judged again from the live store and this run's flags.
+    ops::plan::recheck_protection(session.client(), &mut saved.plan, allow)
+        .await
+        .context("failed to re-check the saved plan's protection")?;
+    super::plan::warn_unused_allows(&saved.plan, allow);
     let run = Run {
         command: Command::Apply,
         color: global.color,

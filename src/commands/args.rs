@@ -136,12 +136,14 @@ pub struct PlanningArgs {
     #[arg(long = "target", value_name = "KIND/NAME")]
     pub targets: Vec<ResourceRef>,
 
-    /// Allow replacing this memory store, which deletes every memory in it. Repeatable.
+    /// Allow replacing this memory store, which deletes every memory in it. Repeatable. With a
+    /// saved plan, needed again at apply time (unless the live store is stamped disposable).
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_replace: Vec<ResourceRef>,
 
     /// Allow deleting this memory store and every memory in it, or the undeclared memories an
-    /// `exclusive` seed removes (memory_seed/NAME). Repeatable.
+    /// `exclusive` seed removes (memory_seed/NAME). Repeatable. With a saved plan, needed again
+    /// at apply time (unless the live store is stamped disposable).
     #[arg(long, value_name = "memory_store/NAME")]
     pub allow_delete: Vec<ResourceRef>,
 

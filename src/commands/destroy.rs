@@ -1,6 +1,7 @@
 //! `foundryctl destroy`: delete every resource this set owns (or only those `--target`
-//! names), agents before the stores they use. Resources of other sets and unmanaged ones are never touched; deleting a memory store
-//! is blocked unless it is declared `disposable` or named with `--allow-delete`.
+//! names), agents before the stores they use. Resources of other sets and unmanaged ones are
+//! never touched; deleting a memory store is blocked unless an earlier apply stamped it
+//! disposable (`lifecycle: {disposable: true}`) or it is named with `--allow-delete`.
 
 use std::path::PathBuf;
 
@@ -22,8 +23,8 @@ pub struct Args {
     #[command(flatten)]
     pub set: super::args::SetArg,
 
-    /// Manifests, consulted only for `lifecycle: {disposable: true}` (which lifts the
-    /// protection of a store). Optional; repeatable.
+    /// Manifests. Optional; repeatable. Protection does not need them: a store is deleted
+    /// without --allow-delete when the apply that made it stamped it disposable.
     #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
     pub files: Vec<PathBuf>,
 
@@ -83,16 +84,5 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         approval,
         parallelism: usize::from(args.parallelism),
     };
-    let no_manifests = args.files.is_empty();
-    run.go(session, &plan, |refusal| {
-        if refusal.status == ExitStatus::Blocked && no_manifests {
-            // Without manifests, destroy cannot know which stores were declared disposable.
-            refusal.hints.push(
-                "stores declared `lifecycle: {disposable: true}` are deleted without \
-                 --allow-delete when the manifests are passed with -f"
-                    .to_owned(),
-            );
-        }
-    })
-    .await
+    run.go(session, &plan, |_| {}).await
 }

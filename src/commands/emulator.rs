@@ -18,7 +18,7 @@ use crate::ops::session::LOCAL_DB_FILE;
 
 /// Options of `foundryctl emulator`. Faults can also be set with `FOUNDRY_EMULATOR_*`
 /// variables (`LATENCY_MS`, `JITTER_MS`, `ERROR_RATE`, `RATE_429`, `RATE_500`, `RATE_503`,
-/// `DROP_RATE`, `RETRY_AFTER`, `SEED`); flags win over variables.
+/// `DROP_RATE`, `LOST_ANSWER_RATE`, `RETRY_AFTER`, `SEED`); flags win over variables.
 #[derive(Debug, clap::Args)]
 #[command(after_long_help = MODELS_HELP)]
 pub struct Args {
@@ -152,6 +152,8 @@ fn config(args: &Args) -> anyhow::Result<Config> {
         } else {
             args.deployments.clone()
         },
+        // A served emulator is reached by other tools; `--require-token` is its guard.
+        access_secret: None,
     })
 }
 

@@ -21,8 +21,8 @@ pub use names::{
     AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SeedName, SetName,
 };
 pub use ownership::{
-    HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS, SET_KEY,
-    labels_of, stamped_metadata,
+    DISPOSABLE_KEY, HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS,
+    SET_KEY, labels_of, stamped_disposable, stamped_metadata, with_disposable,
 };
 pub use probe::{Probe, ProbeExpect};
 pub use references::{References, StoreReference};

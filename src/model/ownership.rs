@@ -13,9 +13,35 @@ pub const MANAGED_BY_VALUE: &str = "foundryctl";
 pub const SET_KEY: &str = "foundryctl-set";
 pub const HASH_KEY: &str = "foundryctl-hash";
 
+/// `foundryctl-disposable: "true"`, written on a store declared `lifecycle: {disposable: true}`
+/// by the apply that creates or updates it. Protection reads it from the live store, never from
+/// the manifests: a store becomes disposable only once an apply stamped it so, so declaring it
+/// disposable and changing a create-only option in one edit cannot replace a store full of
+/// memories without a flag.
+pub const DISPOSABLE_KEY: &str = "foundryctl-disposable";
+
 /// Metadata keys users may not set as labels, because foundryctl writes them. They count
-/// against the service's limit of 16 metadata keys.
+/// against the service's limit of 16 metadata keys ([`DISPOSABLE_KEY`] too, on disposable
+/// stores only).
 pub const RESERVED_METADATA_KEYS: [&str; 3] = [MANAGED_BY_KEY, SET_KEY, HASH_KEY];
+
+/// Whether a live store's metadata carries the disposable stamp.
+pub fn stamped_disposable(metadata: &BTreeMap<String, String>) -> bool {
+    metadata.get(DISPOSABLE_KEY).map(String::as_str) == Some("true")
+}
+
+/// `metadata` with the disposable stamp set (when `disposable`) or removed.
+pub fn with_disposable(
+    mut metadata: BTreeMap<String, String>,
+    disposable: bool,
+) -> BTreeMap<String, String> {
+    if disposable {
+        metadata.insert(DISPOSABLE_KEY.to_owned(), "true".to_owned());
+    } else {
+        metadata.remove(DISPOSABLE_KEY);
+    }
+    metadata
+}
 
 /// What a live resource's metadata says about who owns it.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -60,7 +86,7 @@ pub fn stamped_metadata(
 pub fn labels_of(metadata: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     metadata
         .iter()
-        .filter(|(k, _)| !RESERVED_METADATA_KEYS.contains(&k.as_str()))
+        .filter(|(k, _)| !RESERVED_METADATA_KEYS.contains(&k.as_str()) && *k != DISPOSABLE_KEY)
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
 }

@@ -33,30 +33,29 @@ pub async fn carry_out(
     Ok(report)
 }
 
-/// Ctrl-C while a plan is carried out. The handler is installed here, before the first write,
-/// so no Ctrl-C falls through to the default (killing the process mid-write), and it is owned
-/// by a task of its own, so it keeps listening whatever the executor does with the returned
-/// future (which it drops when a stale precondition stops the run first). The future resolves
-/// on the first Ctrl-C: the executor then starts nothing new and lets the writes in flight
-/// finish. A second one ends the process at once with exit 5, for when a write in flight hangs
-/// and the user will not wait for it; what it did is then unknown, so the message says so, and
-/// the next `apply` (which plans from the live project) picks up from there.
+/// Ctrl-C, SIGTERM or SIGHUP while a plan is carried out: all three mean "stop" (a terminal
+/// sends SIGINT; CI runners, Kubernetes and init systems send SIGTERM; a closed terminal or SSH
+/// session sends SIGHUP), and all three are graceful. The handlers are installed here, before
+/// the first write, so no signal falls through to the default (killing the process
+/// mid-write), and they are owned by a task of their own, so they keep listening whatever the
+/// executor does with the returned future (which it drops when a stale precondition stops the
+/// run first). The future resolves on the first signal: the executor then starts nothing new
+/// and lets the writes in flight finish, and the report follows (exit 5). A second signal of
+/// any of the three ends the process at once with exit 5, for when a write in flight hangs and
+/// the user (or the runner) will not wait for it; what it did is then unknown, so the message
+/// says so, and the next `apply` (which plans from the live project) picks up from there.
 pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
-    #[cfg(unix)]
-    let mut signal = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())
-        .context("failed to listen for Ctrl-C")?;
-    #[cfg(windows)]
-    let mut signal = tokio::signal::windows::ctrl_c().context("failed to listen for Ctrl-C")?;
+    let mut signals = Signals::listen()?;
     let (first, mut pressed) = tokio::sync::watch::channel(false);
     tokio::spawn(async move {
-        // `None` means the signal driver is gone: no Ctrl-C can arrive any more.
-        if signal.recv().await.is_none() {
+        // `None` means the signal driver is gone: no signal can arrive any more.
+        if signals.recv().await.is_none() {
             return;
         }
         let _ = first.send(true);
-        if signal.recv().await.is_some() {
+        if let Some(name) = signals.recv().await {
             eprintln!(
-                "second Ctrl-C: stopping now, without waiting for the writes in flight; \
+                "second {name}: stopping now, without waiting for the writes in flight; \
                  they may or may not have reached the project\n\
                  hint: run `foundryctl apply` again: it plans from the live project"
             );
@@ -64,9 +63,70 @@ pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static>
         }
     });
     Ok(async move {
-        // An error means the listener ended without a Ctrl-C: none will come.
+        // An error means the listener ended without a signal: none will come.
         if pressed.wait_for(|&yes| yes).await.is_err() {
             std::future::pending::<()>().await;
         }
     })
+}
+
+/// The stop signals, as one stream of their names.
+struct Signals {
+    #[cfg(unix)]
+    streams: Vec<(&'static str, tokio::signal::unix::Signal)>,
+    #[cfg(windows)]
+    ctrl_c: tokio::signal::windows::CtrlC,
+}
+
+impl Signals {
+    #[cfg(unix)]
+    fn listen() -> anyhow::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let kinds = [
+            ("Ctrl-C", SignalKind::interrupt()),
+            ("SIGTERM", SignalKind::terminate()),
+            ("SIGHUP", SignalKind::hangup()),
+        ];
+        let streams = kinds
+            .into_iter()
+            .map(|(name, kind)| {
+                signal(kind)
+                    .map(|s| (name, s))
+                    .with_context(|| format!("failed to listen for {name}"))
+            })
+            .collect::<anyhow::Result<_>>()?;
+        Ok(Signals { streams })
+    }
+
+    #[cfg(windows)]
+    fn listen() -> anyhow::Result<Signals> {
+        let ctrl_c = tokio::signal::windows::ctrl_c().context("failed to listen for Ctrl-C")?;
+        Ok(Signals { ctrl_c })
+    }
+
+    /// The next signal's name; `None` when no signal can arrive any more.
+    #[cfg(unix)]
+    async fn recv(&mut self) -> Option<&'static str> {
+        std::future::poll_fn(|cx| {
+            let mut all_closed = true;
+            for (name, stream) in &mut self.streams {
+                match stream.poll_recv(cx) {
+                    std::task::Poll::Ready(Some(())) => return std::task::Poll::Ready(Some(*name)),
+                    std::task::Poll::Ready(None) => {}
+                    std::task::Poll::Pending => all_closed = false,
+                }
+            }
+            if all_closed {
+                std::task::Poll::Ready(None)
+            } else {
+                std::task::Poll::Pending
+            }
+        })
+        .await
+    }
+
+    #[cfg(windows)]
+    async fn recv(&mut self) -> Option<&'static str> {
+        self.ctrl_c.recv().await.map(|()| "Ctrl-C")
+    }
 }

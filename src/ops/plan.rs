@@ -262,6 +262,39 @@ fn locate_reference_problems(
     manifest::render_diagnostics(out, &located, color).context("failed to write diagnostics")
 }
 
+/// A saved plan's protection, judged again right before it is applied: the file is not trusted
+/// (a hand edit can turn an update into a delete and clear `blocked`). Every action whose op
+/// replaces or deletes a store gets its resource from the op, its kind from the op, and its
+/// `blocked` and `data_loss` from the store read now (one GET each) and this run's flags
+/// (`plan::protect`). Flags given when the plan was made do not count: memories written since
+/// would be lost too, so the apply must allow it again (the reason says so).
+pub async fn recheck_protection(
+    client: &crate::foundry::Client,
+    plan: &mut Plan,
+    allow: &PlanOptions,
+) -> Result<(), crate::foundry::ClientError> {
+    for action in &mut plan.actions {
+        let (plan::Op::ReplaceStore { name, .. } | plan::Op::DeleteStore { name }) = &action.op
+        else {
+            continue;
+        };
+        let name = name.clone();
+        action.resource = ResourceRef::MemoryStore(name.clone());
+        action.id = action.resource.to_string();
+        let live = client.get_store(&name).await?;
+        plan::protect(action, live.as_ref(), allow);
+        if let Some(blocked) = &mut action.blocked {
+            blocked.reason = format!(
+                "{}, including any written since the plan was made: a saved plan's replace or \
+                 delete must be allowed again when it is applied",
+                blocked.reason
+            );
+        }
+    }
+    plan.summary = plan::Summary::of(&plan.actions, plan.conflicts.len());
+    Ok(())
+}
+
 /// The exit status a rendered plan ends with before anything is executed, or `None` when it
 /// may proceed: errors in the plan → 3, conflicts → 6, blocked actions → 4.
 pub fn refusal(plan: &Plan) -> Option<StatusError> {

@@ -1,5 +1,5 @@
 //! A session with a project: resolve the target, start the embedded emulator when the target
-//! is local, pick the credential (none for the emulator), hand the client a URL and that
+//! is local, pick the credential (for the emulator, a per-run secret it requires), hand the client a URL and that
 //! credential, and keep the emulator alive for as long as the session lives.
 //!
 //! This is the layer above the client on purpose: `foundry` only ever receives a URL and a
@@ -159,12 +159,14 @@ impl Connection {
         api: ApiVersion,
         transport: TransportConfig,
     ) -> Result<Connection, ConnectError> {
+        let secret = foundry_emulator::tokens::access_secret();
         let config = foundry_emulator::Config {
             storage: foundry_emulator::Storage::Memory,
             update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
+            access_secret: Some(secret.clone()),
             ..foundry_emulator::Config::default()
         };
-        Self::start_emulator(target, config, api, transport).await
+        Self::start_emulator(target, config, secret, api, transport).await
     }
 
     /// Connects to a resolved target.
@@ -187,19 +189,25 @@ impl Connection {
                 })
             }
             Target::Local { dir, .. } => {
+                let secret = foundry_emulator::tokens::access_secret();
                 let config = foundry_emulator::Config {
                     storage: foundry_emulator::Storage::File(dir.join(LOCAL_DB_FILE)),
                     update_processing: foundry_emulator::DEFAULT_UPDATE_PROCESSING,
+                    access_secret: Some(secret.clone()),
                     ..foundry_emulator::Config::default()
                 };
-                Self::start_emulator(target, config, api, transport).await
+                Self::start_emulator(target, config, secret, api, transport).await
             }
         }
     }
 
+    /// Starts the embedded emulator. It listens on a loopback port for the command's lifetime;
+    /// `secret`, a per-run secret that only this client holds (and `config` requires), keeps
+    /// other local processes (and other users of the machine) out of the project's memories.
     async fn start_emulator(
         target: Target,
         config: foundry_emulator::Config,
+        secret: String,
         api: ApiVersion,
         transport: TransportConfig,
     ) -> Result<Connection, ConnectError> {
@@ -214,7 +222,8 @@ impl Connection {
             .await
             .map_err(|e| fail(format!("{e:#}")))?;
         let url = Url::parse(&emulator.endpoint()).map_err(|e| fail(e.to_string()))?;
-        let client = Client::new(url, api, Auth::None, transport)?;
+        let auth = Auth::Static(azure_core::credentials::Secret::new(secret));
+        let client = Client::new(url, api, auth, transport)?;
         Ok(Connection {
             client,
             target,

@@ -113,6 +113,7 @@ mod tests {
             depends_on: Vec::new(),
             level: 0,
             blocked: None,
+            data_loss: None,
         });
         plan
     }

@@ -57,6 +57,7 @@ pub(super) fn action(
         depends_on: Vec::new(),
         level: 0,
         blocked: None,
+        data_loss: None,
     }
 }
 

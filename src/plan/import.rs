@@ -88,7 +88,12 @@ pub fn plan_import(
                 op: Op::StampStore {
                     name: name.clone(),
                     description: have.spec.description.clone(),
-                    metadata: stamped_metadata(&labels, set, &fp),
+                    // A restamp keeps the disposable stamp; adopting never adds one (the next
+                    // apply does, when the store is declared disposable).
+                    metadata: crate::model::with_disposable(
+                        stamped_metadata(&labels, set, &fp),
+                        crate::model::stamped_disposable(&have.metadata),
+                    ),
                 },
                 fingerprint: Some(fp),
                 precondition: Precondition::for_store(Some(have)),
@@ -97,6 +102,7 @@ pub fn plan_import(
                 depends_on: Vec::new(),
                 level: 0,
                 blocked: None,
+                data_loss: None,
             }
         }
         ResourceRef::Agent(name) => {
@@ -131,6 +137,7 @@ pub fn plan_import(
                 depends_on: Vec::new(),
                 level: 0,
                 blocked: None,
+                data_loss: None,
             }
         }
     };

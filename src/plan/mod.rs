@@ -32,10 +32,11 @@ pub use planner::{
 };
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
+pub use store::protect;
 pub use types::{
-    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, Diagnostic, DiagnosticCode,
-    Drift, FieldChange, LeftInPlace, NotDeleted, Op, Plan, PlanOptions, Precondition, SavedPlan,
-    SeedDelete, SeedWrite, Severity, Summary, TemplateSummary,
+    Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, DataLoss, Diagnostic,
+    DiagnosticCode, Drift, FieldChange, LeftInPlace, NotDeleted, Op, Plan, PlanOptions,
+    Precondition, SavedPlan, SeedDelete, SeedWrite, Severity, Summary, TemplateSummary,
 };
 
 #[cfg(test)]

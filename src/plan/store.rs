@@ -42,14 +42,14 @@ use super::decide::{Decision, Facts, Owner, decide};
 use super::diff::diff;
 use super::prepare::Declared;
 use super::types::{
-    Action, ActionKind, Blocked, BlockedCause, Diagnostic, Drift, FieldChange, Op, PlanOptions,
-    Precondition, Severity,
+    Action, ActionKind, Blocked, BlockedCause, DataLoss, Diagnostic, Drift, FieldChange, Op,
+    PlanOptions, Precondition, Severity,
 };
 use crate::model::fingerprint;
 use crate::model::normalize::{self, Normalized};
 use crate::model::{
-    LiveMemoryStore, MemoryStore, MemoryStoreSpec, ResourceKind, ResourceRef, SetName,
-    stamped_metadata,
+    DISPOSABLE_KEY, LiveMemoryStore, MemoryStore, MemoryStoreSpec, ResourceKind, ResourceRef,
+    SetName, stamped_disposable, stamped_metadata, with_disposable,
 };
 
 /// What the comparison concluded.
@@ -284,14 +284,16 @@ pub(super) fn plan(
         prune: options.prune,
         destroy: options.destroy,
     };
-    let disposable = want.as_ref().is_some_and(|(w, _)| w.disposable);
     let precondition = Precondition::for_store(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some((want, declared)), _) => {
             let op = Op::CreateStore {
                 name: want.name.clone(),
                 spec: want.spec.clone(),
-                metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
+                metadata: with_disposable(
+                    stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
+                    want.disposable,
+                ),
             };
             out.actions
                 .push(create(resource, op, declared, precondition));
@@ -304,8 +306,24 @@ pub(super) fn plan(
             out.drift.extend(review.drift);
             out.diagnostics.extend(review.diagnostics);
             let fp = declared.fingerprint;
-            let metadata = stamped_metadata(&want.spec.labels, &options.set, &fp);
-            let (kind, op, blocked) = match review.verdict {
+            let metadata = with_disposable(
+                stamped_metadata(&want.spec.labels, &options.set, &fp),
+                want.disposable,
+            );
+            let stamped = stamped_disposable(&have.metadata);
+            if review.verdict == Verdict::NoOp && stamped != want.disposable {
+                review.verdict = Verdict::Update;
+                review.reasons.push(if want.disposable {
+                    "declared disposable: stamped in place, so later applies may replace or \
+                     delete it without a flag (this one may not)"
+                        .to_owned()
+                } else {
+                    "no longer declared disposable: the stamp is removed, so replacing or \
+                     deleting it needs a flag again"
+                        .to_owned()
+                });
+            }
+            let (kind, op) = match review.verdict {
                 Verdict::NoOp => return,
                 Verdict::Update => (
                     ActionKind::Update,
@@ -314,41 +332,35 @@ pub(super) fn plan(
                         description: want.spec.description.clone(),
                         metadata,
                     },
-                    None,
                 ),
-                Verdict::Replace => {
-                    let allowed = disposable
-                        || options.allow_replace.contains(&resource)
-                        || options.replace.contains(&resource);
-                    (
-                        ActionKind::Replace,
-                        Op::ReplaceStore {
-                            name: want.name.clone(),
-                            spec: want.spec.clone(),
-                            metadata,
-                        },
-                        (!allowed).then(|| blocked(&resource, BlockedCause::ReplaceStore)),
-                    )
-                }
+                Verdict::Replace => (
+                    ActionKind::Replace,
+                    Op::ReplaceStore {
+                        name: want.name.clone(),
+                        spec: want.spec.clone(),
+                        metadata,
+                    },
+                ),
             };
-            out.actions.push(Action {
+            let mut action = Action {
                 fingerprint: Some(fp),
                 reasons: review.reasons,
                 changes: review.changes,
-                blocked,
                 ..action(resource, kind, op, precondition)
-            });
+            };
+            protect(&mut action, Some(have), options);
+            out.actions.push(action);
         }
         (Decision::Delete, _, Some(have)) => {
-            let allowed = disposable || options.allow_delete.contains(&resource);
             let op = Op::DeleteStore {
                 name: have.name.clone(),
             };
-            out.actions.push(Action {
+            let mut action = Action {
                 reasons: vec![delete_reason(options)],
-                blocked: (!allowed).then(|| blocked(&resource, BlockedCause::DeleteStore)),
                 ..action(resource, ActionKind::Delete, op, precondition)
-            });
+            };
+            protect(&mut action, Some(have), options);
+            out.actions.push(action);
         }
         (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),
         (Decision::Conflict(kind), _, _) => out.conflicts.push(conflict(
@@ -387,6 +399,60 @@ fn store_owner(live: Option<&LiveMemoryStore>, set: &SetName) -> Owner {
         None => Owner::Absent,
         Some(o) => owner_of(&o, set),
     }
+}
+
+/// Data-loss protection for one action, decided from the **live** store and the run's flags:
+/// a replace or delete of a store is allowed only when the live store carries the disposable
+/// stamp (an earlier apply wrote it) or the run names it (`--allow-replace`, `--allow-delete`).
+/// What the manifests declare now never counts, so one edit cannot both declare a store
+/// disposable and replace it. Sets `blocked` and `data_loss` (every replace and delete says
+/// what it destroys, allowed or not) from the op, so a saved plan whose action was edited by
+/// hand is judged by what it would do; other ops get neither. The kind follows the op, too.
+///
+/// `live` is the store as read now (`None`: absent, nothing to lose).
+pub fn protect(action: &mut Action, live: Option<&LiveMemoryStore>, options: &PlanOptions) {
+    let (cause, kind, allowed) = match &action.op {
+        Op::ReplaceStore { .. } => (
+            BlockedCause::ReplaceStore,
+            ActionKind::Replace,
+            &options.allow_replace,
+        ),
+        Op::DeleteStore { .. } => (
+            BlockedCause::DeleteStore,
+            ActionKind::Delete,
+            &options.allow_delete,
+        ),
+        _ => {
+            action.blocked = None;
+            action.data_loss = None;
+            return;
+        }
+    };
+    action.kind = kind;
+    let Some(live) = live else {
+        action.blocked = None;
+        action.data_loss = None;
+        return;
+    };
+    let resource = ResourceRef::MemoryStore(live.name.clone());
+    let blocked = blocked(&resource, cause);
+    let allowed_by = if allowed.contains(&resource) {
+        Some(blocked.unblock_flag.clone())
+    } else if cause == BlockedCause::ReplaceStore && options.replace.contains(&resource) {
+        // `--replace` names the store: asking for the reset is the permission.
+        Some(format!("--replace {resource}"))
+    } else if stamped_disposable(&live.metadata) {
+        Some(format!(
+            "the live store is stamped disposable ({DISPOSABLE_KEY}: \"true\")"
+        ))
+    } else {
+        None
+    };
+    action.data_loss = Some(DataLoss {
+        what: blocked.data_loss.clone(),
+        allowed_by: allowed_by.clone(),
+    });
+    action.blocked = allowed_by.is_none().then_some(blocked);
 }
 
 fn blocked(resource: &ResourceRef, cause: BlockedCause) -> Blocked {

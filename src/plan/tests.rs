@@ -162,16 +162,70 @@ fn model_change_replaces_the_store_and_is_blocked_by_default() {
 }
 
 #[test]
-fn disposable_store_is_replaced_without_a_flag() {
+fn a_store_stamped_disposable_by_an_earlier_apply_is_replaced_without_a_flag() {
     let mut want = desired(&[store("prefs")], &[]);
+    want.stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .disposable = true;
     let svc = converged(&want);
+    let s = want.stores.get_mut(&store_name("prefs")).unwrap();
+    s.spec.embedding_model = "text-embedding-3-small".to_owned();
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, false)]
+    );
+    // Allowed, and still says what it costs.
+    let loss = p.actions[0].data_loss.as_ref().unwrap();
+    assert_eq!(
+        loss.what,
+        "all memories in memory_store/prefs, for every scope"
+    );
+    assert!(loss.allowed_by.as_ref().unwrap().contains("disposable"));
+}
+
+/// Declaring a store disposable and changing a create-only option in the same edit must not
+/// replace it: protection is decided from the live store, which is not stamped disposable yet.
+#[test]
+fn declaring_disposable_and_a_replacing_change_in_one_edit_is_still_blocked() {
+    let mut want = desired(&[store("prefs")], &[]);
+    let mut svc = converged(&want);
     let s = want.stores.get_mut(&store_name("prefs")).unwrap();
     s.disposable = true;
     s.spec.embedding_model = "text-embedding-3-small".to_owned();
     let p = plan_against(&svc, &want, &opts());
     assert_eq!(
         kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Replace, true)]
+    );
+    // Declaring it disposable alone stamps it in place (no replace), and from then on it is.
+    let mut only_disposable = desired(&[store("prefs")], &[]);
+    only_disposable
+        .stores
+        .get_mut(&store_name("prefs"))
+        .unwrap()
+        .disposable = true;
+    let stamp = plan_against(&svc, &only_disposable, &opts());
+    assert_eq!(
+        kinds(&stamp),
+        [("memory_store/prefs".to_owned(), ActionKind::Update, false)]
+    );
+    svc.apply(&stamp);
+    let p = plan_against(&svc, &want, &opts());
+    assert_eq!(
+        kinds(&p),
         [("memory_store/prefs".to_owned(), ActionKind::Replace, false)]
+    );
+    // Deleting it (no longer declared, --prune) is allowed by the same stamp.
+    let prune = PlanOptions {
+        prune: true,
+        ..opts()
+    };
+    let p = plan_against(&svc, &desired(&[], &[]), &prune);
+    assert_eq!(
+        kinds(&p),
+        [("memory_store/prefs".to_owned(), ActionKind::Delete, false)]
     );
 }
 

@@ -170,6 +170,20 @@ pub struct Action {
     pub level: u32,
     /// Set when protection forbids this action; it is never executed.
     pub blocked: Option<Blocked>,
+    /// For every replace or delete of a memory store, allowed or not: what it destroys and, when
+    /// allowed, what allowed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_loss: Option<DataLoss>,
+}
+
+/// What a store replace or delete destroys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DataLoss {
+    /// `all memories in memory_store/NAME, for every scope`.
+    pub what: String,
+    /// What allowed it: `--allow-replace memory_store/NAME`, or the live store's disposable
+    /// stamp. `None` when the action is blocked.
+    pub allowed_by: Option<String>,
 }
 
 /// The user-facing category of an action: its plan symbol and summary bucket.

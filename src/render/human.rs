@@ -180,6 +180,12 @@ fn write_action(out: &mut impl Write, p: &Painter, action: &Action) -> io::Resul
             "      hint: to allow it, rerun with {}",
             visible(&b.unblock_flag)
         )?;
+    } else if let Some(loss) = &action.data_loss {
+        // Allowed, but still said: a replace or delete of a store always names its cost.
+        writeln!(out, "      would lose: {}", visible(&loss.what))?;
+        if let Some(by) = &loss.allowed_by {
+            writeln!(out, "      allowed by: {}", visible(by))?;
+        }
     }
     Ok(())
 }

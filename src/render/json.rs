@@ -145,6 +145,10 @@ fn action(a: &Action) -> Value {
             "data_loss": b.data_loss,
             "unblock_flag": b.unblock_flag,
         })),
+        "data_loss": a.data_loss.as_ref().map(|d| json!({
+            "what": d.what,
+            "allowed_by": d.allowed_by,
+        })),
     })
 }
 

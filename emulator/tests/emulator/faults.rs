@@ -66,6 +66,28 @@ async fn dropped_connection_gets_no_response() {
     assert_eq!(env.emulator.stats().dropped, 1);
 }
 
+/// A lost answer: the write is carried out, then the connection closes without the response.
+#[tokio::test]
+async fn a_lost_answer_writes_and_then_says_nothing() {
+    let env = Env::start().await;
+    env.emulator.set_faults(FaultConfig {
+        lost_answer_rate: 1.0,
+        ..FaultConfig::default()
+    });
+    let err = env
+        .http
+        .post(format!("{}/agents/lost/versions?api-version=v1", env.base))
+        .json(&serde_json::json!({
+            "definition": {"kind": "prompt", "model": "gpt-4.1", "instructions": "Hi."}
+        }))
+        .send()
+        .await
+        .expect_err("no response after the write");
+    assert!(!err.is_status());
+    env.emulator.set_faults(FaultConfig::default());
+    assert_eq!(env.get("/agents/lost?api-version=v1").await.status, 200);
+}
+
 #[tokio::test]
 async fn latency_delays_every_response() {
     let env = Env::start().await;

@@ -219,3 +219,46 @@ async fn without_require_issued_token_any_bearer_still_works_and_token_routes_sk
     // The token endpoint itself needs no bearer even when the project does.
     assert_eq!(entra(&env, &secret_form(&secret, SCOPE)).await.0, 200);
 }
+
+/// With a per-run access secret, every route (the project's and the token endpoints) answers
+/// 401 unless the request carries exactly that secret as its bearer token.
+#[tokio::test]
+async fn an_access_secret_guards_every_route() {
+    let secret = foundry_emulator::tokens::access_secret();
+    assert!(secret.len() >= 40);
+    assert_ne!(secret, foundry_emulator::tokens::access_secret());
+    let env = Env::with(Config {
+        access_secret: Some(secret.clone()),
+        ..Config::default()
+    })
+    .await;
+    let stores = format!("{}/memory_stores?api-version=v1", env.base);
+    let status = |r: reqwest::Response| r.status().as_u16();
+    let none = env.http.get(&stores).send().await.unwrap();
+    assert_eq!(status(none), 401);
+    let wrong = env
+        .http
+        .get(&stores)
+        .bearer_auth(format!("{}x", &secret[..secret.len() - 1]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(wrong), 401);
+    let host = env.emulator.token_endpoints().unwrap().authority_host;
+    let token = env
+        .http
+        .post(format!("{host}/contoso/oauth2/v2.0/token"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(token), 401);
+    let right = env
+        .http
+        .get(&stores)
+        .header("Foundry-Features", crate::common::FF)
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(status(right), 200);
+}

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::RESERVED_METADATA_KEYS;
+use crate::model::{DISPOSABLE_KEY, RESERVED_METADATA_KEYS};
 
 use super::super::diagnostic::Diagnostic;
 use super::super::yaml::Spanned;
@@ -101,7 +101,7 @@ impl Checker<'_, '_> {
         }
         let mut out = BTreeMap::new();
         for (key, value) in labels {
-            if RESERVED_METADATA_KEYS.contains(&key.as_str()) {
+            if RESERVED_METADATA_KEYS.contains(&key.as_str()) || key == DISPOSABLE_KEY {
                 self.error_hint(
                     value,
                     format!("label `{key}` is reserved for foundryctl"),

@@ -28,6 +28,23 @@ pub fn convert(
     let chat_model = check.required(&spec.chat_model, "chat_model");
     let embedding_model = check.required(&spec.embedding_model, "embedding_model");
     let options = spec.options.clone().unwrap_or_default();
+    let disposable = spec.lifecycle.as_ref().is_some_and(|l| l.disposable);
+    if disposable && labels.len() == super::common::MAX_USER_LABELS {
+        check.error_hint(
+            &store.metadata.name,
+            format!(
+                "{} labels declared on a disposable store; at most {} are allowed",
+                labels.len(),
+                super::common::MAX_USER_LABELS - 1
+            ),
+            format!(
+                "a disposable store carries one more foundryctl key, {}, so one label fewer fits \
+                 in the service's {} metadata keys",
+                crate::model::DISPOSABLE_KEY,
+                super::common::MAX_METADATA_KEYS
+            ),
+        );
+    }
     Some(model::MemoryStore {
         name: name?,
         spec: model::MemoryStoreSpec {
@@ -43,6 +60,6 @@ pub fn convert(
                 default_ttl_seconds: options.default_ttl_seconds,
             },
         },
-        disposable: spec.lifecycle.as_ref().is_some_and(|l| l.disposable),
+        disposable,
     })
 }

@@ -139,6 +139,28 @@ fn duplicates_across_files_point_at_both_places() {
     );
 }
 
+/// A disposable store carries a fourth stamp (`foundryctl-disposable`), so one label fewer
+/// fits; the key itself is reserved.
+#[test]
+fn a_disposable_store_has_room_for_one_label_fewer() {
+    let labels: String = (0..13).map(|i| format!("    k{i}: v\n")).collect();
+    let text = STORE.replace("  labels: {team: devex}\n", &format!("  labels:\n{labels}"));
+    let got = messages(validate(&files(&[("a.yaml", &text)]), &vars()));
+    assert_eq!(
+        got,
+        ["4:9 13 labels declared on a disposable store; at most 12 are allowed"]
+    );
+    let kept = text.replace("  lifecycle: {disposable: true}\n", "");
+    assert!(validate(&files(&[("a.yaml", &kept)]), &vars()).is_ok());
+    let reserved = STORE.replace("{team: devex}", "{foundryctl-disposable: 'true'}");
+    let got = messages(validate(&files(&[("a.yaml", &reserved)]), &vars()));
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert!(
+        got[0].contains("label `foundryctl-disposable` is reserved"),
+        "{got:?}"
+    );
+}
+
 #[test]
 fn label_limits_count_foundryctls_stamps() {
     let labels: String = (0..14).map(|i| format!("    k{i}: v\n")).collect();
