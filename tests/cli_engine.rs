@@ -1298,6 +1298,53 @@ fn a_tampered_saved_plan_cannot_delete_a_protected_store() {
     );
 }
 
+/// A plan file whose action is pointed at another resource than its id says (the reviewed
+/// plan deletes a scratch store; the edited op deletes `prefs`, with its memories) is refused
+/// before anything runs, even when the flag for the scratch store is given.
+#[test]
+fn a_saved_plan_whose_op_names_another_resource_is_refused() {
+    let live = Live::start(FaultConfig::default());
+    let scratch = "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: scratch}\n\
+                   spec: {chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}\n";
+    let both = format!("{}---\n{scratch}", default_manifests());
+    let file = live.write(&both);
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["plan", "--prune", "--out", "plan.json", "-f", &file])
+        .args(["--allow-delete", "memory_store/scratch"])
+        .assert()
+        .code(0);
+    let path = live.project.path().join("plan.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let action = saved["plan"]["actions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["id"] == "memory_store/scratch")
+        .expect("the plan deletes scratch");
+    action["op"]["name"] = serde_json::json!("prefs");
+    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+
+    live.cmd()
+        .args(["apply", "plan.json", "--allow-delete", "memory_store/scratch"])
+        .assert()
+        .code(1)
+        .stderr(contains("it was edited after foundryctl wrote it"))
+        .stderr(contains(
+            "the operation of `memory_store/scratch` writes another resource than memory_store/scratch",
+        ));
+    let stores = live.store_names();
+    assert!(
+        stores.contains("prefs") && stores.contains("scratch"),
+        "nothing was deleted: {stores:?}"
+    );
+}
+
 /// A replace allowed when the plan was saved must be allowed again when it is applied: memories
 /// written in between would be lost too, and the refusal says so.
 #[test]

@@ -355,6 +355,19 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
         )
         .into());
     }
+    let inconsistent = saved.inconsistencies();
+    if !inconsistent.is_empty() {
+        return Err(failure(
+            format!(
+                "refusing the plan file {}: it was edited after foundryctl wrote it ({}); \
+                 nothing was changed",
+                path.display(),
+                inconsistent.join("; ")
+            ),
+            Some("make the plan again with `foundryctl plan --out FILE` and review it".to_owned()),
+        )
+        .into());
+    }
     Ok(saved)
 }
 

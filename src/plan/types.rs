@@ -506,6 +506,60 @@ pub struct SavedPlan {
 }
 
 impl SavedPlan {
+    /// Where an action's parts disagree about what it writes: its id, its resource and the
+    /// name its op carries. The file is edited by nobody but foundryctl; an edit that points an
+    /// action at another resource (the reviewed plan says one store, the op deletes another)
+    /// must be refused before anything runs, whatever else the file says.
+    pub fn inconsistencies(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        for action in &self.plan.actions {
+            if action.id != action_id(&action.resource) {
+                found.push(format!(
+                    "action `{}` is about {}",
+                    action.id, action.resource
+                ));
+            }
+            let agrees = match (&action.op, &action.resource) {
+                (
+                    Op::CreateStore { name, .. }
+                    | Op::UpdateStore { name, .. }
+                    | Op::ReplaceStore { name, .. }
+                    | Op::DeleteStore { name }
+                    | Op::StampStore { name, .. },
+                    ResourceRef::MemoryStore(resource),
+                ) => name == resource,
+                (
+                    Op::CreateAgentVersion { name, .. }
+                    | Op::DeleteAgent { name }
+                    | Op::StampAgent { name, .. },
+                    ResourceRef::Agent(resource),
+                ) => name == resource,
+                (Op::SeedMemories { .. }, ResourceRef::MemorySeed(_)) => true,
+                (
+                    Op::CreateStore { .. }
+                    | Op::UpdateStore { .. }
+                    | Op::ReplaceStore { .. }
+                    | Op::DeleteStore { .. }
+                    | Op::StampStore { .. }
+                    | Op::CreateAgentVersion { .. }
+                    | Op::DeleteAgent { .. }
+                    | Op::StampAgent { .. }
+                    | Op::SeedMemories { .. },
+                    ResourceRef::MemoryStore(_)
+                    | ResourceRef::Agent(_)
+                    | ResourceRef::MemorySeed(_),
+                ) => false,
+            };
+            if !agrees {
+                found.push(format!(
+                    "the operation of `{}` writes another resource than {}",
+                    action.id, action.resource
+                ));
+            }
+        }
+        found
+    }
+
     pub const FORMAT_VERSION: u32 = 1;
 }
 
