@@ -1249,6 +1249,32 @@ fn terminal_and_bidi_controls_in_instructions_are_shown_escaped() {
     }
 }
 
+/// `get -o yaml` keeps `lifecycle: {disposable: true}`, read from the stamp an apply wrote,
+/// and `plan` against the export shows no changes.
+#[test]
+fn an_export_keeps_a_disposable_store_disposable() {
+    let live = Live::start(FaultConfig::default());
+    let scratch = "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {name: scratch}\n\
+                   spec:\n  chat_model: gpt-4.1-mini\n  embedding_model: text-embedding-3-large\n\
+                   \x20 lifecycle: {disposable: true}\n";
+    let file = live.write(scratch);
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    let out = live.cmd().args(["get", "-o", "yaml"]).output().unwrap();
+    assert!(out.status.success());
+    let export = String::from_utf8(out.stdout).unwrap();
+    assert!(export.contains("disposable: true"), "{export}");
+    assert!(!export.contains("foundryctl-disposable"), "{export}");
+    let file = live.write(&export);
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes"));
+}
+
 // --- saved plans are not trusted for protection ----------------------------------------------
 
 /// A plan file edited by hand (an in-place update turned into a delete, `blocked` cleared) is

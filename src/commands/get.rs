@@ -317,7 +317,7 @@ fn to_json(
         let store = model::MemoryStore {
             name: s.name.clone(),
             spec: s.spec.clone(),
-            disposable: false,
+            disposable: model::stamped_disposable(&s.metadata),
         };
         let mut item = manifest::store_document_json(&store)
             .map_err(|e| anyhow::anyhow!("failed to write memory_store/{}: {e}", s.name))?;
@@ -365,7 +365,8 @@ fn to_manifests(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> anyhow::R
         .map(|s| model::MemoryStore {
             name: s.name.clone(),
             spec: s.spec.clone(),
-            disposable: false,
+            // An apply stamps the stores it was told are disposable, so the export keeps it.
+            disposable: model::stamped_disposable(&s.metadata),
         })
         .collect();
     let mut declared = Vec::new();
