@@ -28,6 +28,19 @@ fn check_length(name: &str, max: usize) -> Result<(), NameError> {
     Ok(())
 }
 
+/// The narrow rule of names that live only in metadata or in manifests (sets, seeds): at most
+/// `max` characters of ASCII letters, digits, `-`, `_` and `.`.
+fn check_narrow(name: &str, max: usize, pattern: &'static str) -> Result<(), NameError> {
+    check_length(name, max)?;
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(NameError::Pattern(pattern));
+    }
+    Ok(())
+}
+
 /// The name of a prompt agent: ASCII letters and digits with inner hyphens, at most 63
 /// characters (the service's documented agent-name rule).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -104,15 +117,11 @@ impl SetName {
 
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
-        check_length(&name, Self::MAX_LEN)?;
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            return Err(NameError::Pattern(
-                "set names may contain only ASCII letters, digits, '-', '_' and '.'",
-            ));
-        }
+        check_narrow(
+            &name,
+            Self::MAX_LEN,
+            "set names may contain only ASCII letters, digits, '-', '_' and '.'",
+        )?;
         Ok(Self(name))
     }
 
@@ -132,15 +141,11 @@ impl SeedName {
 
     pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
         let name = name.into();
-        check_length(&name, Self::MAX_LEN)?;
-        if !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        {
-            return Err(NameError::Pattern(
-                "seed names may contain only ASCII letters, digits, '-', '_' and '.'",
-            ));
-        }
+        check_narrow(
+            &name,
+            Self::MAX_LEN,
+            "seed names may contain only ASCII letters, digits, '-', '_' and '.'",
+        )?;
         Ok(Self(name))
     }
 
