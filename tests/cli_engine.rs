@@ -953,14 +953,25 @@ fn exit_5_when_an_action_fails_and_its_dependents_are_skipped() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    // Wait until both list requests have arrived (bounded), then create a different `prefs`.
-    for _ in 0..400 {
-        if live.emulator.stats().total >= 2 {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
+    // Wait until foundryctl's two store creates (sent together, after its reads were answered)
+    // have arrived and are held by the latency, then create a different `prefs` at once, with
+    // the latency off for this request: it lands between foundryctl's read and its write.
+    // (Racing a create against the list reads instead depended on which 400 ms sleep ended
+    // first.)
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while live
+        .emulator
+        .stats()
+        .by_method
+        .get("POST")
+        .copied()
+        .unwrap_or(0)
+        < 2
+    {
+        assert!(std::time::Instant::now() < deadline, "no write arrived");
+        std::thread::sleep(Duration::from_millis(2));
     }
-    assert!(live.emulator.stats().total >= 2);
+    live.emulator.set_faults(FaultConfig::default());
     live.block_on(live.client.create_store(
         &store("prefs"),
         &store_spec("other-model"),
