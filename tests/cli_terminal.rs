@@ -498,6 +498,9 @@ fn ctrl_c_at_a_question_changes_nothing_and_no_color_means_no_escape_sequences()
     let ask_and_interrupt = |args: &str, question: &str, no_color: bool| {
         let mut run = Running::spawn(at_a_terminal_coloured(&project, args, no_color));
         run.stdout.wait_for(question, Duration::from_secs(60));
+        // The key is read in raw mode, which starts just after the question is written; a
+        // person cannot type within that window, but a test on a loaded machine can.
+        std::thread::sleep(Duration::from_millis(300));
         run.type_keys("\u{3}");
         let (status, out, _) = run.finish(Duration::from_secs(60));
         assert_eq!(status.code(), Some(130), "{args}: {out}");
