@@ -130,6 +130,33 @@ fn apply_from_empty_then_plan_shows_no_changes_on_both_api_versions() {
     }
 }
 
+/// A plain-`http` endpoint (the emulator) never makes a TLS connection, so foundryctl does not
+/// read the system's certificate store for it: about 10 ms of every command's start-up went to
+/// reading 146 files before the first request. With the store unreadable, an `http` endpoint
+/// still works, and an `https` one fails before sending anything, naming the cause.
+#[test]
+fn an_http_endpoint_does_not_read_the_systems_certificate_store() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+        .env("SSL_CERT_DIR", "/nonexistent")
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(2)
+        .stdout(contains("Plan: 4 to add"));
+    let https = live.emulator.endpoint().replacen("http://", "https://", 1);
+    common::foundryctl(live.project.path())
+        .env("SSL_CERT_FILE", "/nonexistent/ca.pem")
+        .env("SSL_CERT_DIR", "/nonexistent")
+        .env("FOUNDRY_TOKEN", "test-token")
+        .args(["--endpoint", &https, "--auth", "token", "plan", "-f", &file])
+        .assert()
+        .code(predicate::ne(0))
+        .stderr(contains("start the HTTP client"))
+        .stderr(contains("No CA certificates were loaded"));
+}
+
 #[test]
 fn an_instructions_edit_makes_exactly_one_new_agent_version() {
     let live = Live::start(FaultConfig::default());

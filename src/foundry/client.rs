@@ -66,7 +66,7 @@ impl Client {
         transport: TransportConfig,
     ) -> Result<Self, ClientError> {
         Ok(Self {
-            transport: Transport::new(transport, Arc::new(auth))?,
+            transport: Transport::new(transport, Arc::new(auth), &endpoint)?,
             requests: Requests::new(endpoint, api),
             lro: LroConfig::default(),
         })
