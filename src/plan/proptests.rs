@@ -307,8 +307,11 @@ fn oracle(s: &Scenario, svc: &Service) -> BTreeMap<ResourceRef, Option<ActionKin
             .any(|k| want_n[k] != have_n[k]);
         let mutable_differs =
             want_n["description"] != have_n["description"] || want_n["labels"] != have_n["labels"];
+        // The disposable stamp is part of what an apply writes: declaring it or dropping it
+        // is an update of its own.
         let stamp_stale = Ownership::from_metadata(&stored.metadata).hash
-            != Some(crate::model::fingerprint::store(&want.spec));
+            != Some(crate::model::fingerprint::store(&want.spec))
+            || crate::model::stamped_disposable(&stored.metadata) != want.disposable;
         let kind = if immutable_differs {
             Some(ActionKind::Replace)
         } else if mutable_differs || stamp_stale {
