@@ -3,15 +3,19 @@
 //!
 //! # Expected flow
 //! Refuse a plan with blocked actions outright. Otherwise run every action in dependency order,
-//! at most `parallelism` at once. For a saved plan, each action first re-reads its resource
-//! and checks the recorded precondition; then it sends the op's writes.
+//! at most `parallelism` at once. With `check_preconditions` (a saved plan, or a plan a person
+//! took time to approve), each action first re-reads its resource and checks the recorded
+//! precondition; then it sends the op's writes.
 //!
 //! # Guarantees
 //! - It makes no decisions: what to write, in which order and what is blocked all come from the
 //!   plan. A blocked action is never executed.
-//! - Every agent version write re-reads the agent first (one GET) and refuses when its latest
-//!   version is not the planned one, saved plan or not; after the write, a version number other
-//!   than the planned one is a conflict (exit 6), never "created version 2" for a create.
+//! - Every agent version write checks the version number the service gave it: one other than
+//!   the planned one (create → 1, new version → latest + 1) means someone wrote in between; the
+//!   version made is deleted again and the action is a conflict (exit 6), never "created
+//!   version 2" for a create. This costs no request unless it happens; re-reading the agent
+//!   before every write would cost one round trip per agent on every apply, for a window the
+//!   check after the write closes anyway.
 //! - A stale precondition writes nothing for that action and stops scheduling (a stale plan is
 //!   refused, not half-applied further); in-flight actions finish.
 //! - On a failure, in-flight actions finish, dependents are skipped, independent actions go on.
@@ -37,7 +41,8 @@ use crate::plan::Plan;
 pub struct ExecuteOptions {
     /// Actions in flight at most (`--parallelism`).
     pub parallelism: usize,
-    /// Re-check each action's precondition right before its write (saved plans).
+    /// Re-check each action's precondition right before its write: for saved plans, and for
+    /// plans a person approved at the question (minutes may have passed since the read).
     pub check_preconditions: bool,
 }
 
@@ -114,7 +119,7 @@ pub async fn execute(
             let stale_seen = Arc::clone(&stale_seen);
             async move {
                 let result = async {
-                    if options.check_preconditions || ops::writes_agent_version(&action) {
+                    if options.check_preconditions {
                         ops::check_precondition(&client, &action).await?;
                     }
                     ops::run(&client, &action).await

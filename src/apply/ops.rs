@@ -204,15 +204,6 @@ async fn planned_version(
     })
 }
 
-/// Whether `action` writes an agent version, whose number must be the planned one: such an
-/// action re-reads the agent right before the write on every apply, saved plan or not.
-pub fn writes_agent_version(action: &Action) -> bool {
-    matches!(
-        action.op,
-        Op::CreateAgentVersion { .. } | Op::StampAgent { .. }
-    )
-}
-
 /// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved
 /// plan recorded.
 pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), OpError> {

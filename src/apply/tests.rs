@@ -262,42 +262,54 @@ async fn versions(client: &Client, agent: &str) -> Vec<String> {
         .collect()
 }
 
-/// A fresh (unsaved) plan whose agent gained a version between planning and the write: the
-/// write is refused (exit 6) instead of stacking a version on top of someone else's.
+/// A fresh (unsaved) plan whose agent gained a version between planning and the write. Run at
+/// once (`--auto-approve`), the write lands, gets version 2 where the plan expected 1, and is
+/// undone: a conflict (exit 6). Run after a person approved it (preconditions re-checked), the
+/// write is refused before it is sent. Either way only the other writer's version remains.
 #[tokio::test]
 async fn an_agent_written_after_planning_is_a_conflict_even_without_a_saved_plan() {
-    let (_emulator, client) = setup_without_dedup().await;
-    let desired = desired();
-    let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
-    // Another writer creates `buddy` (with its own definition) after the plan was made.
-    let buddy = &desired.agents.values().next().unwrap();
-    let mut theirs = buddy.spec.clone();
-    theirs.instructions = Some("Someone else's.".to_owned());
-    client
-        .create_agent_version(&buddy.name, &theirs, &BTreeMap::new())
-        .await
-        .unwrap();
+    for check_preconditions in [false, true] {
+        let (_emulator, client) = setup_without_dedup().await;
+        let desired = desired();
+        let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+        // Another writer creates `buddy` (with its own definition) after the plan was made.
+        let buddy = &desired.agents.values().next().unwrap();
+        let mut theirs = buddy.spec.clone();
+        theirs.instructions = Some("Someone else's.".to_owned());
+        client
+            .create_agent_version(&buddy.name, &theirs, &BTreeMap::new())
+            .await
+            .unwrap();
 
-    let report = execute(
-        &client,
-        &plan,
-        ExecuteOptions::default(),
-        never(),
-        &mut Progress::silent(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(report.status(), ExitStatus::StaleOrConflict, "{report:?}");
-    let (label, detail) = report.describe(
-        report
-            .entries
-            .iter()
-            .position(|e| e.resource.to_string() == "agent/buddy")
-            .unwrap(),
-    );
-    assert_eq!(label, "refused", "{detail}");
-    assert!(detail.contains("it exists now, at version 1"), "{detail}");
-    assert_eq!(versions(&client, "buddy").await, ["1"]);
+        let options = ExecuteOptions {
+            check_preconditions,
+            ..ExecuteOptions::default()
+        };
+        let report = execute(&client, &plan, options, never(), &mut Progress::silent())
+            .await
+            .unwrap();
+        assert_eq!(report.status(), ExitStatus::StaleOrConflict, "{report:?}");
+        let (label, detail) = report.describe(
+            report
+                .entries
+                .iter()
+                .position(|e| e.resource.to_string() == "agent/buddy")
+                .unwrap(),
+        );
+        if check_preconditions {
+            assert_eq!(label, "refused", "{detail}");
+            assert!(detail.contains("it exists now, at version 1"), "{detail}");
+        } else {
+            assert!(
+                detail.contains(
+                    "this apply made version 2, the plan expected version 1; \
+                                 version 2 was deleted again"
+                ),
+                "{label}: {detail}"
+            );
+        }
+        assert_eq!(versions(&client, "buddy").await, ["1"]);
+    }
 }
 
 /// The write itself got a version other than the planned one (someone wrote between the re-read

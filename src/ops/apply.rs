@@ -9,9 +9,10 @@ use crate::exit::ExitStatus;
 use crate::plan::Plan;
 
 /// Runs the plan (progress on stderr as [`Progress::for_stderr`] says for `escapes` and
-/// `report_follows`) and returns what happened; its exit status is 0, 5 or 6. `check_preconditions` is for saved
-/// plans: each action's precondition is re-checked right before its write. The session is
-/// closed once the writes are done.
+/// `report_follows`) and returns what happened; its exit status is 0, 5 or 6. With
+/// `check_preconditions` (saved plans, and plans a person approved at the question) each
+/// action's precondition is re-checked right before its write. The session is closed once the
+/// writes are done.
 pub async fn carry_out(
     session: Session,
     plan: &Plan,
