@@ -186,9 +186,10 @@ pub struct Interpolated<'a> {
     pub used: BTreeSet<String>,
 }
 
-/// Expands `${…}` in every scalar value of `text`, whatever its style. Keys, comments and
-/// tags are left alone. A text the YAML parser cannot read is returned as is (the typed parse
-/// reports the syntax error).
+/// Expands `${…}` in every scalar value of `text`, whatever its style, and in the keys of
+/// `spec.scopes` (a seed's scope names, so one seed per `for_each` value can name the scope
+/// `${each}`). Other keys, comments and tags are left alone. A text the YAML parser cannot read
+/// is returned as is (the typed parse reports the syntax error).
 ///
 /// A rewritten scalar keeps its first line and column and covers exactly as many lines as
 /// before: a plain one-line scalar whose value is still a safe plain scalar is written plain
@@ -208,6 +209,10 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
     }
     // For each open collection: `Some(expecting_key)` for a mapping, `None` for a sequence.
     let mut stack: Vec<Option<bool>> = Vec::new();
+    // The key path to the innermost open collection (the key of each enclosing mapping entry,
+    // "" for a sequence item or a key that is not a plain string), and the last key read.
+    let mut path: Vec<String> = Vec::new();
+    let mut last_key = String::new();
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut errors = Vec::new();
     let mut failed = Vec::new();
@@ -230,13 +235,31 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
             },
             _ => false,
         };
+        let in_mapping = matches!(stack.last(), Some(Some(_)));
+        if is_key {
+            last_key = match &event {
+                Event::Scalar(key, ..) => key.to_string(),
+                _ => String::new(),
+            };
+        }
         match event {
-            Event::MappingStart(..) => stack.push(Some(true)),
-            Event::SequenceStart(..) => stack.push(None),
+            Event::MappingStart(..) | Event::SequenceStart(..) => {
+                if !stack.is_empty() {
+                    path.push(if in_mapping {
+                        std::mem::take(&mut last_key)
+                    } else {
+                        String::new()
+                    });
+                }
+                stack.push(matches!(event, Event::MappingStart(..)).then_some(true));
+            }
             Event::MappingEnd | Event::SequenceEnd => {
                 stack.pop();
+                path.pop();
             }
-            Event::Scalar(value, style, _, _) if !is_key && value.contains('$') => {
+            Event::Scalar(value, style, _, _)
+                if (!is_key || path == ["spec", "scopes"]) && value.contains('$') =>
+            {
                 let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
                 else {
                     continue;
@@ -507,6 +530,22 @@ mod tests {
     fn keys_are_not_interpolated() {
         let interpolated = interpolate("${SET}: ${SET}\n", &vars(&[("SET", "v")]));
         assert_eq!(interpolated.text, "${SET}: v\n");
+        // Only the keys directly under `spec.scopes` are scope names.
+        let text = "spec:\n  ${SET}: 1\n  scopes:\n    a:\n      ${SET}: 2\nscopes:\n  ${SET}: 3\n";
+        assert_eq!(interpolate(text, &vars(&[("SET", "v")])).text, text);
+    }
+
+    #[test]
+    fn the_scope_names_of_a_seed_are_interpolated() {
+        let text = "spec:\n  memory_store_name: ${SET}-memory\n  scopes:\n    ${SET}:\n      - {kind: user_profile, content: \"x\"}\n    \"${SET}-b\": []\n    '${SET}-c': []\n  other:\n    ${SET}: 1\n";
+        let interpolated = interpolate(text, &vars(&[("SET", "att01")]));
+        assert_eq!(
+            interpolated.text,
+            "spec:\n  memory_store_name: att01-memory\n  scopes:\n    att01:\n      - {kind: user_profile, content: \"x\"}\n    \"att01-b\": []\n    \"att01-c\": []\n  other:\n    ${SET}: 1\n"
+        );
+        let interpolated = interpolate("spec:\n  scopes:\n    ${UNSET}: []\n", &vars(&[]));
+        assert_eq!(interpolated.errors.len(), 1);
+        assert_eq!(interpolated.errors[0].pos.unwrap().line, 3);
     }
 
     #[test]
