@@ -703,9 +703,10 @@ fn apply_under_injected_faults_converges_without_duplicate_versions() {
         .code(0);
 }
 
-/// Issue 12: the workshop example declares a store and a tutor per attendee with one
-/// `for_each` template each (20 attendees in `attendees.txt`); the plan shows every copy and
-/// one line per template, apply creates them all, the next plan is empty, destroy removes all.
+/// Issue 12: the workshop example declares a store, a tutor and two seeds per attendee with
+/// one `for_each` template each (20 attendees in `attendees.txt`); the plan shows every copy
+/// and one line per template, apply creates them all, the next plan is empty, destroy removes
+/// all. (`tests/cli_workshop.rs` runs the README's workshop section on the same manifests.)
 #[test]
 fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
     let project = Project::new();
@@ -722,9 +723,12 @@ fn the_workshop_example_expands_to_20_attendees_applies_and_is_destroyed() {
         "memory_store/att01-memory will be created",
         "memory_store/att20-memory will be created",
         "agent/att20-tutor will be created",
-        "Plan: 43 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "memory_seed/att20-support will write the missing memories",
+        "Plan: 83 to add, 0 to change, 0 to replace, 0 to destroy.",
         "stores.yaml:10: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
         "agents.yaml:9: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "seeds.yaml:12: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
+        "seeds.yaml:28: 20 copies; 20 to add, 0 to change, 0 to replace, 0 to destroy.",
     ] {
         assert!(stdout.contains(expected), "{expected:?} in:\n{stdout}");
     }

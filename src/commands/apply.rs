@@ -53,9 +53,12 @@ pub struct Args {
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     if let Some(path) = &args.plan_file {
-        let allow = args
-            .planning
-            .options(&crate::model::SetName::default(), false);
+        // --replace cannot be given with a plan file, so nothing is declared to match.
+        let allow = args.planning.options(
+            &crate::model::SetName::default(),
+            false,
+            &crate::model::DesiredState::default(),
+        )?;
         return apply_saved(
             global,
             path,
@@ -162,12 +165,17 @@ impl Run {
             )?;
             return Err(refusal);
         }
-        let saved = matches!(self.approval, Approval::SavedPlan);
+        // The plan's read is milliseconds old under --auto-approve; a saved plan, or one a
+        // person read before answering, may be minutes old: re-read before each write.
+        let recheck = match &self.approval {
+            Approval::SavedPlan => true,
+            Approval::Ask { auto_approve, .. } => !auto_approve,
+        };
         let report = ops::apply::carry_out(
             session,
             plan,
             self.parallelism,
-            saved,
+            recheck,
             stderr_color(self.color),
             self.output == OutputFormat::Human,
         )

@@ -8,7 +8,7 @@ use clap::Args;
 use super::output::ColorChoice;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, AuthMode, TransportConfig};
-use crate::model::{ResourceRef, SetName};
+use crate::model::{DesiredState, ResourcePattern, ResourceRef, SetName};
 use crate::ops::{LocalAccess, SessionOptions};
 use crate::plan::PlanOptions;
 
@@ -149,24 +149,63 @@ pub struct PlanningArgs {
 
     /// Replace this memory store even though its manifest did not change (a reset: every
     /// memory in it is deleted, then its seeds are written again). Naming it here allows it.
-    /// Repeatable.
+    /// `*` in NAME matches any run of characters among the declared stores (quote it:
+    /// 'memory_store/att*-memory'). Repeatable.
     #[arg(long, value_name = "memory_store/NAME")]
-    pub replace: Vec<ResourceRef>,
+    pub replace: Vec<ResourcePattern>,
 
     #[command(flatten)]
     pub variables: crate::manifest::VariableArgs,
 }
 
 impl PlanningArgs {
-    pub fn options(&self, set: &SetName, destroy: bool) -> PlanOptions {
-        PlanOptions {
+    /// The plan's options, with each `--replace` pattern resolved against the stores the
+    /// manifests declare. A pattern with `*` that matches none of them is an error: a reset
+    /// that resets nothing is a typo. (An exact name that matches nothing is only warned
+    /// about, like the allow flags; see [`crate::plan::unused_allows`].)
+    pub fn options(
+        &self,
+        set: &SetName,
+        destroy: bool,
+        declared: &DesiredState,
+    ) -> Result<PlanOptions, StatusError> {
+        let mut replace = std::collections::BTreeSet::new();
+        for pattern in &self.replace {
+            match pattern {
+                ResourcePattern::Exact(r) => {
+                    replace.insert(r.clone());
+                }
+                ResourcePattern::Glob { .. } => {
+                    let matched: Vec<ResourceRef> = declared
+                        .stores
+                        .keys()
+                        .map(|name| ResourceRef::MemoryStore(name.clone()))
+                        .filter(|r| pattern.matches(r))
+                        .collect();
+                    if matched.is_empty() {
+                        return Err(StatusError::new(
+                            ExitStatus::Error,
+                            format!(
+                                "--replace {pattern} matches no memory store the manifests declare"
+                            ),
+                        )
+                        .with_hint(
+                            "`*` matches any run of characters, and only the names of stores \
+                             the -f manifests declare; check the pattern and the -f paths",
+                        ));
+                    }
+                    replace.extend(matched);
+                }
+            }
+        }
+        Ok(PlanOptions {
             set: set.clone(),
             prune: self.prune,
             destroy,
             targets: (!self.targets.is_empty()).then(|| self.targets.iter().cloned().collect()),
             allow_replace: self.allow_replace.iter().cloned().collect(),
             allow_delete: self.allow_delete.iter().cloned().collect(),
-            replace: self.replace.iter().cloned().collect(),
-        }
+            replace,
+        })
     }
 }

@@ -149,7 +149,7 @@ pub async fn make_plan(
     let lists = ops::live::Lists::start(session.client());
     let validated =
         session::load_manifests(&planning.files, &planning.variables, session, global.color)?;
-    let options = planning.options(&session.set, destroy);
+    let options = planning.options(&session.set, destroy, &validated.desired)?;
     // Unlocked: the live reads log to stderr (-v) from other threads while this awaits, so a
     // lock held across the await would deadlock them.
     let mut err = std::io::stderr();

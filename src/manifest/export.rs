@@ -227,6 +227,11 @@ mod tests {
         // Exported, each `for_each` copy is a document of its own.
         assert!(!desired.templates.is_empty());
         desired.templates.clear();
+        // `get -o yaml` exports what the project holds: stores and agents. Seeds are memories
+        // (`memory export` writes them, tested below) and probes live only in manifests.
+        assert!(!desired.seeds.is_empty() && !desired.checks.is_empty());
+        desired.seeds.clear();
+        desired.checks.clear();
         assert_eq!(round_trip(&desired), desired);
     }
 

@@ -10,6 +10,7 @@ pub mod fingerprint;
 mod names;
 pub mod normalize;
 mod ownership;
+mod pattern;
 mod probe;
 mod references;
 mod seed;
@@ -18,12 +19,14 @@ mod store;
 
 pub use agent::{Agent, AgentSpec, MemorySearchTool, Tool};
 pub use names::{
-    AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, SeedName, SetName,
+    AgentName, MemoryStoreName, NameError, ResourceKind, ResourceRef, ResourceRefError, SeedName,
+    SetName,
 };
 pub use ownership::{
     DISPOSABLE_KEY, HASH_KEY, MANAGED_BY_KEY, MANAGED_BY_VALUE, Ownership, RESERVED_METADATA_KEYS,
     SET_KEY, labels_of, stamped_disposable, stamped_metadata, with_disposable,
 };
+pub use pattern::ResourcePattern;
 pub use probe::{Probe, ProbeExpect};
 pub use references::{References, StoreReference};
 pub use seed::{

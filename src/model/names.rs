@@ -193,8 +193,8 @@ macro_rules! string_newtype_impls {
 }
 string_newtype_impls!(AgentName, MemoryStoreName, SetName, SeedName);
 
-/// The two kinds of resource foundryctl manages, in the spelling used on the command line
-/// (`memory_store/NAME`, `agent/NAME`) and in plans.
+/// The kinds of resource foundryctl manages, in the spelling used on the command line
+/// (`memory_store/NAME`, `agent/NAME`, `memory_seed/NAME`) and in plans.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ResourceKind {
@@ -209,6 +209,17 @@ impl ResourceKind {
             ResourceKind::MemoryStore => "memory_store",
             ResourceKind::Agent => "agent",
             ResourceKind::MemorySeed => "memory_seed",
+        }
+    }
+
+    /// The kind a `KIND/…` argument names: the command-line spelling, the manifest `kind:`
+    /// spelling, or the command-line one with `-` for `_`.
+    pub fn parse(kind: &str) -> Result<Self, ResourceRefError> {
+        match kind {
+            "memory_store" | "MemoryStore" | "memory-store" => Ok(ResourceKind::MemoryStore),
+            "agent" | "Agent" => Ok(ResourceKind::Agent),
+            "memory_seed" | "MemorySeed" | "memory-seed" => Ok(ResourceKind::MemorySeed),
+            other => Err(ResourceRefError::Kind(other.to_owned())),
         }
     }
 
@@ -285,16 +296,11 @@ impl std::str::FromStr for ResourceRef {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (kind, name) = s.split_once('/').ok_or(ResourceRefError::Shape)?;
-        match kind {
-            "memory_store" | "MemoryStore" | "memory-store" => {
-                Ok(ResourceRef::MemoryStore(MemoryStoreName::new(name)?))
-            }
-            "agent" | "Agent" => Ok(ResourceRef::Agent(AgentName::new(name)?)),
-            "memory_seed" | "MemorySeed" | "memory-seed" => {
-                Ok(ResourceRef::MemorySeed(SeedName::new(name)?))
-            }
-            other => Err(ResourceRefError::Kind(other.to_owned())),
-        }
+        Ok(match ResourceKind::parse(kind)? {
+            ResourceKind::MemoryStore => ResourceRef::MemoryStore(MemoryStoreName::new(name)?),
+            ResourceKind::Agent => ResourceRef::Agent(AgentName::new(name)?),
+            ResourceKind::MemorySeed => ResourceRef::MemorySeed(SeedName::new(name)?),
+        })
     }
 }
 
