@@ -25,6 +25,8 @@ const AGENT: &str = "dev-buddy";
 
 mod common;
 
+use common::readme::{self, copy_dir, shell_words};
+
 /// [`common::foundryctl`]'s isolated environment, for a process the test must talk to while
 /// it runs (which `assert_cmd` cannot spawn).
 fn spawnable(dir: &Path) -> Command {
@@ -72,77 +74,13 @@ fn ok(o: &Output) -> &Output {
 /// The heading of the tutorial section; its `sh` blocks, up to the next `## ` heading, are run.
 const TUTORIAL: &str = "## Tutorial: an assistant that remembers";
 
-/// The tutorial's command lines, in order: `sh` blocks only, `\` continuations joined,
-/// comments dropped.
+/// The tutorial's command lines, in order, as words.
 fn tutorial_commands(readme: &str) -> Vec<Vec<String>> {
-    let start = readme
-        .find(TUTORIAL)
-        .expect("README has the tutorial section");
-    let section = &readme[start + TUTORIAL.len()..];
-    let section = &section[..section.find("\n## ").unwrap_or(section.len())];
-    let mut commands = Vec::new();
-    let mut in_sh = false;
-    let mut pending = String::new();
-    for line in section.lines() {
-        let trimmed = line.trim();
-        if !in_sh {
-            in_sh = trimmed == "```sh";
-            continue;
-        }
-        if trimmed == "```" {
-            in_sh = false;
-            continue;
-        }
-        if let Some(head) = trimmed.strip_suffix('\\') {
-            pending.push_str(head);
-            pending.push(' ');
-            continue;
-        }
-        pending.push_str(trimmed);
-        let words = shell_words(&pending);
-        pending.clear();
-        if !words.is_empty() {
-            commands.push(words);
-        }
-    }
-    commands
-}
-
-/// Splits a command line as sh would for the quoting the tutorial uses: single and double
-/// quotes, backslash escapes outside single quotes, and `#` comments at a word start.
-fn shell_words(line: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    let mut word: Option<String> = None;
-    let mut chars = line.chars();
-    while let Some(c) = chars.next() {
-        match c {
-            '#' if word.is_none() => break,
-            c if c.is_whitespace() => words.extend(word.take()),
-            '\'' => {
-                let w = word.get_or_insert_with(String::new);
-                for c in chars.by_ref() {
-                    if c == '\'' {
-                        break;
-                    }
-                    w.push(c);
-                }
-            }
-            '"' => {
-                let w = word.get_or_insert_with(String::new);
-                while let Some(c) = chars.next() {
-                    match c {
-                        '"' => break,
-                        '\\' => w.extend(chars.next()),
-                        c => w.push(c),
-                    }
-                }
-            }
-            '\\' => word.get_or_insert_with(String::new).extend(chars.next()),
-            c => word.get_or_insert_with(String::new).push(c),
-        }
-    }
-    words.extend(word);
-    words
+    readme::section_commands(readme, TUTORIAL)
+        .iter()
+        .map(|line| shell_words(line))
+        .filter(|words| !words.is_empty())
+        .collect()
 }
 
 #[test]
@@ -348,20 +286,6 @@ fn the_readme_tutorial_lists_exactly_the_checked_steps() {
             line.starts_with(expected),
             "README step `{line}` is not the expected `{expected}…`"
         );
-    }
-}
-
-/// Copies the repository's manifests into `dir`, where the tutorial runs.
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

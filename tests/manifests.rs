@@ -292,9 +292,17 @@ fn every_example_validates_and_matches_the_json_schema() {
             "../".repeat(depth)
         );
         assert_eq!(first, expected, "{name} carries the modeline");
-        let file = SourceFile::new(name.clone(), text.clone());
-        if let Err(diagnostics) = manifest::validate_files(&[file], &vars) {
-            panic!("{name} is invalid: {diagnostics:?}");
+        // Each example is read with the files of its directory, as `-f DIR` reads it: a seed
+        // names a store that another file of the directory declares.
+        let dir = path.parent().unwrap();
+        let together: Vec<SourceFile> = manifest::read_inputs(&[dir.to_path_buf()])
+            .unwrap()
+            .into_iter()
+            .filter(|f| Path::new(&f.name).parent() == Some(dir))
+            .collect();
+        assert!(together.iter().any(|f| f.name == name), "{name} is read");
+        if let Err(diagnostics) = manifest::validate_files(&together, &vars) {
+            panic!("{name} (with its directory) is invalid: {diagnostics:?}");
         }
         // A `for_each` document is checked as one of its copies would be.
         let copy = vars.with("each", "att01");

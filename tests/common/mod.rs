@@ -8,6 +8,7 @@
 )]
 
 pub mod live;
+pub mod readme;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
