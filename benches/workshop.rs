@@ -9,8 +9,9 @@
 //! other than the plan's actions, a re-plan with changes), not when it is slow.
 //!
 //! Whatever kinds the workshop declares are measured: the bound's writes come from the plan
-//! itself (`plan -o json`, one write per action, a replace two, per dependency level), so the
-//! memory seeds join the row when the workshop declares them.
+//! itself (`plan -o json`, per dependency level: one write per action, a replace two, a seed
+//! one per memory, sent at once up to the client's in-flight limit), and the no-change plan's
+//! bound adds the seeded scopes' reads after the store list.
 
 #[path = "reconcile/bounds.rs"]
 mod bounds;
@@ -84,7 +85,9 @@ struct RunResult {
     replan_requests: BTreeMap<String, u64>,
     /// Actions of the plan from empty, by kind, and its writes per level.
     kinds: BTreeMap<String, usize>,
-    writes_per_level: Vec<usize>,
+    writes_per_level: Vec<process::LevelWrites>,
+    /// The (store, scope) pairs the seeds write: one `items:list` each in a later plan.
+    seeded_scopes: usize,
 }
 
 async fn run(settings: &Settings) -> anyhow::Result<(String, Vec<String>)> {
@@ -97,13 +100,23 @@ async fn run(settings: &Settings) -> anyhow::Result<(String, Vec<String>)> {
     }
     let first = &results[0];
     let l = settings.latency;
-    // Both kinds list concurrently, each in ⌈count ÷ 100⌉ pages; a seed's scopes need only the
-    // manifests, so their reads can overlap the lists (one page each).
+    // Both kinds list concurrently, each in ⌈count ÷ 100⌉ pages. A plan reads a seed's scope
+    // only in a store that exists, so the scope reads (one page each, as many at once as the
+    // client sends) follow the store list; from empty there are none.
+    let in_flight =
+        foundryctl::foundry::TransportConfig::for_parallelism(settings.parallelism).max_in_flight;
     let stores = first.kinds.get("memory_store").copied().unwrap_or(0);
     let agents = first.kinds.get("agent").copied().unwrap_or(0);
     let read_empty = bounds::read(0, 0, l);
-    let read_full = bounds::read(stores, agents, l);
-    let apply_bound = read_empty + bounds::write(&first.writes_per_level, settings.parallelism, l);
+    let read_full = bounds::read(stores, agents, l)
+        + l * u32::try_from(first.seeded_scopes.div_ceil(in_flight)).unwrap_or(u32::MAX);
+    let levels: Vec<(usize, usize)> = first
+        .writes_per_level
+        .iter()
+        .map(|w| (w.actions, w.requests))
+        .collect();
+    let apply_bound =
+        read_empty + bounds::write_concurrent(&levels, settings.parallelism, in_flight, l);
     let median = |f: &dyn Fn(&RunResult) -> f64| {
         let mut v: Vec<f64> = results.iter().map(f).collect();
         Duration::from_secs_f64(process::median(&mut v) / 1e3)
@@ -132,7 +145,14 @@ async fn run(settings: &Settings) -> anyhow::Result<(String, Vec<String>)> {
             apply_wall,
             apply_bound,
             requests(&first.apply_requests),
-            format!("{:?}", first.writes_per_level),
+            format!(
+                "{:?}",
+                first
+                    .writes_per_level
+                    .iter()
+                    .map(|w| w.requests)
+                    .collect::<Vec<_>>()
+            ),
             peak(&|r| r.apply.peak_kib),
         ),
         (
@@ -190,6 +210,7 @@ async fn run_once(
         planned.stderr
     );
     let writes_per_level = process::writes_per_level(&json)?;
+    let seeded_scopes = process::seeded_scopes(&json)?.len();
     let plan: serde_json::Value = serde_json::from_slice(&json)?;
     let mut kinds = BTreeMap::new();
     for action in plan["actions"].as_array().into_iter().flatten() {
@@ -228,7 +249,7 @@ async fn run_once(
         .filter(|(m, _)| *m != "GET")
         .map(|(_, c)| c)
         .sum();
-    let planned_writes: usize = writes_per_level.iter().sum();
+    let planned_writes: usize = writes_per_level.iter().map(|w| w.requests).sum();
     if apply.code != 0 || writes != planned_writes as u64 {
         wrong.push(format!(
             "apply: exit {}, {writes} writes for {planned_writes} planned\n{}",
@@ -248,6 +269,7 @@ async fn run_once(
         replan_requests: difference(&middle.by_method, &after.by_method),
         kinds,
         writes_per_level,
+        seeded_scopes,
     })
 }
 

@@ -96,23 +96,70 @@ pub fn run_with_stdout(
     ))
 }
 
-/// Write requests per dependency level of a JSON plan (`plan -o json`, docs/plan-json.md): a
-/// replace deletes, then creates, so it counts two.
-pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<usize>> {
+/// The writes of one dependency level of a plan: how many actions, and how many write
+/// requests they send (a replace two, one after the other; a seed one per memory it writes or
+/// deletes, all at once; anything else one).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LevelWrites {
+    pub actions: usize,
+    pub requests: usize,
+}
+
+/// [`LevelWrites`] per dependency level of a `plan -o json` document.
+pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<LevelWrites>> {
     let plan: serde_json::Value =
         serde_json::from_slice(plan_json).context("failed to read the JSON plan")?;
-    let mut levels: Vec<usize> = Vec::new();
+    let mut levels: Vec<LevelWrites> = Vec::new();
     for action in plan["actions"]
         .as_array()
         .context("the plan has no actions")?
     {
         let level = action["level"].as_u64().context("an action has no level")? as usize;
         if levels.len() <= level {
-            levels.resize(level + 1, 0);
+            levels.resize(level + 1, LevelWrites::default());
         }
-        levels[level] += if action["action"] == "replace" { 2 } else { 1 };
+        let requests = if action["kind"] == "memory_seed" {
+            action["changes"].as_array().map_or(0, Vec::len)
+        } else if action["action"] == "replace" {
+            2
+        } else {
+            1
+        };
+        levels[level].actions += 1;
+        levels[level].requests += requests;
     }
     Ok(levels)
+}
+
+/// The scopes a `plan -o json` document's seeds write to, as (store, scope): what a later plan
+/// reads with one `items:list` each.
+pub fn seeded_scopes(
+    plan_json: &[u8],
+) -> anyhow::Result<std::collections::BTreeSet<(String, String)>> {
+    let plan: serde_json::Value =
+        serde_json::from_slice(plan_json).context("failed to read the JSON plan")?;
+    let mut scopes = std::collections::BTreeSet::new();
+    for action in plan["actions"].as_array().into_iter().flatten() {
+        if action["kind"] != "memory_seed" {
+            continue;
+        }
+        let store = action["depends_on"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d.as_str()?.strip_prefix("memory_store/"))
+            .next()
+            .context("a seed action depends on no store")?;
+        for change in action["changes"].as_array().into_iter().flatten() {
+            // `SCOPE.KIND`; kinds have no dot, scopes may.
+            let path = change["path"].as_str().context("a change has no path")?;
+            let (scope, _kind) = path
+                .rsplit_once('.')
+                .context("a seed change path is SCOPE.KIND")?;
+            scopes.insert((store.to_owned(), scope.to_owned()));
+        }
+    }
+    Ok(scopes)
 }
 
 /// The median of `values` (0 when empty).

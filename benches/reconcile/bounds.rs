@@ -30,6 +30,27 @@ pub fn write(writes_per_level: &[usize], parallelism: usize, latency: Duration) 
     latency * u32_of(rounds)
 }
 
+/// Writing when an action may send several requests at once (a seed writes its memories
+/// concurrently): on each level at most `parallelism` actions and at most `in_flight` requests
+/// are under way, so a level takes at least as many round trips as the larger of
+/// ⌈actions ÷ parallelism⌉ and ⌈requests ÷ in_flight⌉. `levels[l]` is (actions, requests).
+pub fn write_concurrent(
+    levels: &[(usize, usize)],
+    parallelism: usize,
+    in_flight: usize,
+    latency: Duration,
+) -> Duration {
+    let rounds: usize = levels
+        .iter()
+        .map(|&(actions, requests)| {
+            actions
+                .div_ceil(parallelism.max(1))
+                .max(requests.div_ceil(in_flight.max(1)))
+        })
+        .sum();
+    latency * u32_of(rounds)
+}
+
 fn u32_of(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -47,4 +68,9 @@ pub fn self_check() {
         Duration::from_millis((13 + 125) * 25)
     );
     assert_eq!(write(&[], 8, l), Duration::ZERO);
+    // 22 single writes, then 21 agents and 40 seeds writing 60 memories, 8 and 16 at once.
+    assert_eq!(
+        write_concurrent(&[(22, 22), (61, 81)], 8, 16, l),
+        Duration::from_millis((3 + 8) * 25)
+    );
 }

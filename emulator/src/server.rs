@@ -48,6 +48,31 @@ pub struct Stats {
     pub injected_errors: u64,
     /// Connections closed by an injected drop.
     pub dropped: u64,
+    /// Requests being answered now (counted ones: a stranger's refused request is not).
+    pub in_flight: u64,
+    /// The most requests that were being answered at once, latency included: how concurrent
+    /// a client really was.
+    pub max_in_flight: u64,
+}
+
+/// Counts one request as in flight until dropped, whichever way `handle` returns.
+struct InFlight(Arc<Shared>);
+
+impl InFlight {
+    fn start(shared: &Arc<Shared>) -> InFlight {
+        shared.count(|s| {
+            s.in_flight += 1;
+            s.max_in_flight = s.max_in_flight.max(s.in_flight);
+        });
+        InFlight(Arc::clone(shared))
+    }
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0
+            .count(|s| s.in_flight = s.in_flight.saturating_sub(1));
+    }
 }
 
 /// Shared mutable state of the server loop.
@@ -357,6 +382,7 @@ async fn handle(
         s.total += 1;
         *s.by_method.entry(method).or_default() += 1;
     });
+    let _in_flight = InFlight::start(&shared);
     let (delay, fault) = shared.roll();
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;

@@ -117,11 +117,31 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             create,
             delete,
         } => {
+            // Concurrently: a seed of 50 memories is not 50 round trips in a row. The client's
+            // in-flight limit bounds them; a failure stops the rest (the next plan writes what
+            // is missing, as presence is judged by content).
+            let mut writes = tokio::task::JoinSet::new();
             for memory in create {
-                let kind = MemoryKind::from(memory.kind.clone());
-                client
-                    .create_item(store, &memory.scope, &memory.content, &kind)
-                    .await?;
+                let (client, store, memory) = (client.clone(), store.clone(), memory.clone());
+                writes.spawn(async move {
+                    let kind = MemoryKind::from(memory.kind.clone());
+                    client
+                        .create_item(&store, &memory.scope, &memory.content, &kind)
+                        .await
+                });
+            }
+            while let Some(joined) = writes.join_next().await {
+                match joined {
+                    Ok(written) => written?,
+                    Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                    Err(e) => {
+                        return Err(ClientError::Request {
+                            operation: "create memory items",
+                            reason: e.to_string(),
+                        }
+                        .into());
+                    }
+                };
             }
             let mut deleted = 0;
             for memory in delete {

@@ -343,3 +343,55 @@ async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
     );
     assert_eq!(versions(&client, "buddy").await, ["1"]);
 }
+
+/// A seed's memories are written concurrently, not one round trip after another: with six
+/// memories to write and 50 ms per request, the emulator sees all six in flight at once.
+#[tokio::test]
+async fn a_seeds_memories_are_written_concurrently() {
+    let emulator = Emulator::start(Config {
+        faults: foundry_emulator::FaultConfig {
+            latency: std::time::Duration::from_millis(50),
+            ..foundry_emulator::FaultConfig::default()
+        },
+        ..Config::default()
+    })
+    .await
+    .unwrap();
+    let client = Client::new(
+        Url::parse(&emulator.endpoint()).unwrap(),
+        ApiVersion::V1,
+        Auth::None,
+        TransportConfig::default(),
+    )
+    .unwrap();
+    let memories: String = (1..=6)
+        .map(|i| format!("      - {{kind: user_profile, content: \"Fact number {i}.\"}}\n"))
+        .collect();
+    let text = format!(
+        "apiVersion: foundryctl/v1\nkind: MemoryStore\nmetadata: {{name: prefs}}\n\
+         spec: {{chat_model: gpt-4.1-mini, embedding_model: text-embedding-3-large}}\n---\n\
+         apiVersion: foundryctl/v1\nkind: MemorySeed\nmetadata: {{name: facts}}\nspec:\n  \
+         memory_store_name: prefs\n  scopes:\n    user_dana:\n{memories}"
+    );
+    let desired = validate(&[SourceFile::new("seed.yaml", text)], &Variables::default())
+        .expect("valid seed manifests")
+        .desired;
+    let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+    assert_eq!(plan.actions.len(), 2, "{plan:?}");
+    let report = execute(
+        &client,
+        &plan,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status(), ExitStatus::Success, "{report:?}");
+    let name = MemoryStoreName::new("prefs").unwrap();
+    assert_eq!(
+        client.list_items(&name, "user_dana").await.unwrap().len(),
+        6
+    );
+    assert_eq!(emulator.stats().max_in_flight, 6, "{:?}", emulator.stats());
+}

@@ -106,20 +106,17 @@ pub enum Selector {
     One(ResourceRef),
 }
 
+/// A kind, in any spelling `KIND/NAME` takes or its plural (`agents`), or one `KIND/NAME`.
 fn parse_selector(s: &str) -> Result<Selector, String> {
-    match s {
-        "memory_store" | "memory_stores" | "MemoryStore" | "memory-store" => {
-            Ok(Selector::Kind(ResourceKind::MemoryStore))
+    if !s.contains('/') {
+        let singular = s.strip_suffix('s').unwrap_or(s);
+        if let Ok(kind) = ResourceKind::parse(s).or_else(|_| ResourceKind::parse(singular)) {
+            return Ok(Selector::Kind(kind));
         }
-        "agent" | "agents" | "Agent" => Ok(Selector::Kind(ResourceKind::Agent)),
-        "memory_seed" | "memory_seeds" | "MemorySeed" | "memory-seed" => {
-            Ok(Selector::Kind(ResourceKind::MemorySeed))
-        }
-        _ => s
-            .parse::<ResourceRef>()
-            .map(Selector::One)
-            .map_err(|e| e.to_string()),
     }
+    s.parse::<ResourceRef>()
+        .map(Selector::One)
+        .map_err(|e| e.to_string())
 }
 
 impl Selector {

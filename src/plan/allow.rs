@@ -64,7 +64,9 @@ pub fn unused_allows(plan: &Plan, options: &PlanOptions) -> Vec<UnusedAllow> {
         let kind = match resource {
             // An exclusive seed's deletes are in its update.
             ResourceRef::MemorySeed(_) if kind == ActionKind::Delete => ActionKind::Update,
-            _ => kind,
+            ResourceRef::MemorySeed(_) | ResourceRef::MemoryStore(_) | ResourceRef::Agent(_) => {
+                kind
+            }
         };
         matches!(
             resource,

@@ -422,7 +422,14 @@ pub fn protect(action: &mut Action, live: Option<&LiveMemoryStore>, options: &Pl
             ActionKind::Delete,
             &options.allow_delete,
         ),
-        _ => {
+        // Written out, so a new op has to say whether it loses a store's memories.
+        Op::CreateStore { .. }
+        | Op::UpdateStore { .. }
+        | Op::StampStore { .. }
+        | Op::CreateAgentVersion { .. }
+        | Op::StampAgent { .. }
+        | Op::DeleteAgent { .. }
+        | Op::SeedMemories { .. } => {
             action.blocked = None;
             action.data_loss = None;
             return;
