@@ -145,8 +145,13 @@ pub async fn make_plan(
     global: &GlobalArgs,
     destroy: bool,
 ) -> anyhow::Result<(Validated, Plan)> {
-    // A task on the runtime's worker threads; this one (`block_on`'s) reads the manifests.
+    // Tasks on the runtime's worker threads; this one (`block_on`'s) reads the manifests.
     let lists = ops::live::Lists::start(session.client());
+    let lists = if destroy {
+        lists
+    } else {
+        lists.with_deployments(session.client())
+    };
     let validated =
         session::load_manifests(&planning.files, &planning.variables, session, global.color)?;
     let options = planning.options(&session.set, destroy, &validated.desired)?;

@@ -9,14 +9,19 @@ use tokio::task::JoinHandle;
 
 use super::Session;
 use crate::exit::{ExitStatus, StatusError};
-use crate::foundry::{ApiVersion, Client, ClientError};
+use crate::foundry::{ApiVersion, Client, ClientError, Deployments};
 use crate::model::{DesiredState, LiveScopes, LiveState, MemoryStoreName, ResourceRef};
 use crate::plan::{self, PlanOptions, Prepared};
 
 /// The live project's lists (one paged list per kind, both kinds concurrently), running as
 /// their own task from [`Lists::start`] until [`read_live_from`] or [`read_and_prepare_from`]
-/// takes them. Dropped unfinished (the manifests were invalid), the task is cancelled.
-pub struct Lists(JoinHandle<Result<LiveState, ClientError>>);
+/// takes them, and, for a plan's deployments preflight, the model deployments beside them
+/// ([`Lists::with_deployments`]). Dropped unfinished (the manifests were invalid), the tasks
+/// are cancelled.
+pub struct Lists {
+    live: Prefetch<Result<LiveState, ClientError>>,
+    deployments: Option<Prefetch<Result<Deployments, ClientError>>>,
+}
 
 impl Lists {
     /// Starts listing the project now, on the runtime's other threads: a command starts them
@@ -25,20 +30,57 @@ impl Lists {
         let client = client.clone();
         // No history here: which agents need one depends on the manifests; `read_live_from`
         // reads those afterwards.
-        Lists(tokio::spawn(async move {
-            client.read_live_state(&Default::default()).await
-        }))
+        Lists {
+            live: Prefetch::spawn(async move { client.read_live_state(&Default::default()).await }),
+            deployments: None,
+        }
     }
 
-    async fn finish(mut self) -> anyhow::Result<LiveState> {
-        let live = (&mut self.0)
+    /// Also lists the model deployments now, for the preflight of a plan that creates or
+    /// changes resources. Started before the manifests are read, it is one request wasted when
+    /// they name no model, and a round trip saved on every plan that does.
+    pub fn with_deployments(mut self, client: &Client) -> Lists {
+        self.deployments = Some(Self::start_deployments(client));
+        self
+    }
+
+    /// The model deployments list, started now.
+    pub fn start_deployments(client: &Client) -> Prefetch<Result<Deployments, ClientError>> {
+        let client = client.clone();
+        Prefetch::spawn(async move { client.list_deployments().await })
+    }
+
+    /// The deployments list, when [`Lists::with_deployments`] started it.
+    pub fn take_deployments(&mut self) -> Option<Prefetch<Result<Deployments, ClientError>>> {
+        self.deployments.take()
+    }
+
+    async fn finish(self) -> anyhow::Result<LiveState> {
+        let live = self
+            .live
+            .finish()
             .await
             .context("the read of the live project stopped")??;
         Ok(live)
     }
 }
 
-impl Drop for Lists {
+/// A task started ahead of need on the runtime's other threads; cancelled when dropped
+/// unfinished, so a command that fails first leaves nothing running.
+pub struct Prefetch<T>(JoinHandle<T>);
+
+impl<T: Send + 'static> Prefetch<T> {
+    fn spawn(task: impl Future<Output = T> + Send + 'static) -> Prefetch<T> {
+        Prefetch(tokio::spawn(task))
+    }
+
+    /// Its result; an error only when the task panicked or was cancelled.
+    pub async fn finish(mut self) -> Result<T, tokio::task::JoinError> {
+        (&mut self.0).await
+    }
+}
+
+impl<T> Drop for Prefetch<T> {
     fn drop(&mut self) {
         self.0.abort();
     }

@@ -19,23 +19,25 @@ use crate::plan::{self, ImportError, Plan, PlanOptions};
 /// live; diagnostics go to `diagnostics`, coloured when `color`), and plans.
 pub async fn make_plan(
     session: &Session,
-    lists: Lists,
+    mut lists: Lists,
     validated: &Validated,
     options: &PlanOptions,
     diagnostics: &mut impl Write,
     color: bool,
 ) -> anyhow::Result<Plan> {
-    // The deployments preflight reads its list while the resources' lists are in flight.
-    let deployments = (!options.destroy && !validated.deployment_refs.is_empty()).then(|| {
-        let client = session.client().clone();
-        tokio::spawn(async move { client.list_deployments().await })
-    });
+    // The deployments preflight reads its list beside the resources' lists: started with them
+    // when the caller asked (`Lists::with_deployments`), or now. Not needed, it is cancelled.
+    let needed = !options.destroy && !validated.deployment_refs.is_empty();
+    let started = lists.take_deployments();
+    let deployments =
+        needed.then(|| started.unwrap_or_else(|| Lists::start_deployments(session.client())));
     let (live, prepared) = read_live_from(session, lists, &validated.desired, options).await?;
     check_targets(options, validated, &live)?;
     let refs = References::of(&validated.desired, &live);
     let mut undeployed = 0;
     if let Some(task) = deployments {
         let listed = task
+            .finish()
             .await
             .context("the read of the model deployments stopped")?
             .context("failed to read the project's model deployments")?;
