@@ -326,7 +326,7 @@ fn memory_export_round_trips_through_destroy_and_apply() {
 }
 
 #[test]
-fn get_points_from_seeds_to_memory_export() {
+fn get_points_from_seeds_to_the_manifests_and_memory_export() {
     let project = Project::new();
     project
         .cmd()
@@ -334,9 +334,81 @@ fn get_points_from_seeds_to_memory_export() {
         .assert()
         .code(1)
         .stderr(contains("memory seeds exist only in the manifests"))
+        .stderr(contains("pass -f with the manifests that declare them"))
         .stderr(contains(
             "foundryctl memory export --store STORE --scope SCOPE",
         ));
+    let file = project.write("m.yaml", &manifests(false));
+    project
+        .cmd()
+        .args(["get", "agent", "-f"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(contains("-f is for `get memory_seed`"));
+}
+
+/// `get memory_seed -f`: each declared scope as it stands (declared memories present, others
+/// beside them), and `-o yaml` the seed as its scopes are now, which applies back to the same
+/// memories after a reset.
+#[test]
+fn get_shows_a_seed_as_it_is_live_and_its_yaml_restores_it() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(false));
+    live.cmd()
+        .args(["get", "memory_seed", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "demo-users  prefs  user_dana  store absent: 0 of 2 declared present",
+        ));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_dana", "Prefers dark mode.");
+    live.cmd()
+        .args(["get", "memory_seed", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains(
+            "demo-users  prefs  user_dana  2 of 2 declared present, 1 not declared",
+        ))
+        .stdout(contains(
+            "demo-users  prefs  user_lee   1 of 1 declared present",
+        ));
+    live.cmd()
+        .args(["get", "memory_seed/demo-users", "-f", &file, "-o", "json"])
+        .assert()
+        .code(0)
+        .stdout(contains("\"other\": 1"))
+        .stdout(contains("\"store_exists\": true"));
+    let out = live
+        .cmd()
+        .args(["get", "memory_seed/demo-users", "-f", &file, "-o", "yaml"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let snapshot = String::from_utf8(out.stdout).unwrap();
+    assert!(snapshot.contains("Prefers dark mode."), "{snapshot}");
+    let before = memories(&live, "user_dana");
+    // Reset the store (the users' own memory is gone), then apply the snapshot: all back.
+    apply(&live, &file, &["--replace", "memory_store/prefs"]);
+    assert!(!memories(&live, "user_dana").contains(&pair("user_profile", "Prefers dark mode.")));
+    let restore = live.project.write("snapshot.yaml", &snapshot);
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file, "-f"])
+        .arg(&restore)
+        .assert()
+        .code(3)
+        .stderr(contains("demo-users"));
+    // The snapshot has the seed's own name: it replaces the seed in the manifests, not adds to it.
+    let store_only = live.project.write("store.yaml", STORE);
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&store_only)
+        .arg("-f")
+        .arg(&restore)
+        .assert()
+        .code(0);
+    assert_eq!(memories(&live, "user_dana"), before);
 }
 
 #[test]

@@ -18,14 +18,15 @@ use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 use crate::model::{self, LiveAgent, LiveMemoryStore, ResourceKind, ResourceRef};
 use crate::ops::LocalAccess;
+use crate::render::{self, seed::SeedView};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     #[command(flatten)]
     pub target: super::args::TargetArgs,
 
-    /// `memory_store`, `agent`, or one resource as KIND/NAME. Every resource foundryctl manages
-    /// when omitted (`--include-unmanaged` adds the others).
+    /// `memory_store`, `agent`, `memory_seed` (with -f), or one resource as KIND/NAME. Every
+    /// resource foundryctl manages when omitted (`--include-unmanaged` adds the others).
     #[arg(value_name = "KIND[/NAME]", value_parser = parse_selector)]
     pub selector: Option<Selector>,
 
@@ -45,6 +46,15 @@ pub struct Args {
     /// shows its resource either way).
     #[arg(long)]
     pub include_unmanaged: bool,
+
+    /// With `memory_seed`: the manifests that declare the seeds (a seed exists only there; the
+    /// project holds its scopes' memories, which `get` shows, and `-o yaml` exports as the
+    /// seeds are live now). Repeatable.
+    #[arg(short = 'f', long = "file", value_name = "FILE|DIR")]
+    pub files: Vec<std::path::PathBuf>,
+
+    #[command(flatten)]
+    pub variables: crate::manifest::VariableArgs,
 }
 
 fn parse_label(s: &str) -> Result<(String, String), String> {
@@ -136,18 +146,18 @@ impl Selector {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    if let Some(selector) = &args.selector
-        && selector.is_seed()
-    {
-        return Err(StatusError::new(
-            ExitStatus::Error,
-            "memory seeds exist only in the manifests: the project has memories, not seeds",
-        )
-        .with_hint(
-            "`foundryctl memory export --store STORE --scope SCOPE` writes a scope's memories \
-             as a MemorySeed manifest",
-        )
-        .into());
+    match &args.selector {
+        Some(selector) if selector.is_seed() => return seeds(global, selector, &args).await,
+        _ if !args.files.is_empty() => {
+            return Err(StatusError::new(
+                ExitStatus::Error,
+                "-f is for `get memory_seed`: stores and agents are shown as the project has \
+                 them, without manifests",
+            )
+            .with_hint("`foundryctl plan -f DIR` compares the manifests with the project")
+            .into());
+        }
+        _ => {}
     }
     let session = session::connect(global, LocalAccess::Find).await?;
     let live = session
@@ -217,6 +227,105 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .context("failed to write the resources")?;
+    Ok(ExitStatus::Success)
+}
+
+/// `get memory_seed[/NAME] -f DIR`: the seeds the manifests declare, scope by scope, as they
+/// stand in the project; with `-o yaml`, each seed as its scopes are now (to review, or to
+/// keep what a workshop's users taught and apply it again later).
+async fn seeds(
+    global: &GlobalArgs,
+    selector: &Selector,
+    args: &Args,
+) -> anyhow::Result<ExitStatus> {
+    if args.files.is_empty() {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            "memory seeds exist only in the manifests: the project has memories, not seeds",
+        )
+        .with_hint(
+            "pass -f with the manifests that declare them to see their scopes as they are \
+             live; `foundryctl memory export --store STORE --scope SCOPE` writes any scope's \
+             memories as a MemorySeed manifest",
+        )
+        .into());
+    }
+    let session = session::connect(global, LocalAccess::Find).await?;
+    let validated = session::load_manifests(&args.files, &args.variables, &session, global.color)?;
+    let wanted: Vec<&model::MemorySeed> = validated
+        .desired
+        .seeds
+        .values()
+        .filter(|seed| selector.wants(&ResourceRef::MemorySeed(seed.name.clone())))
+        .collect();
+    if wanted.is_empty() {
+        session.close().await;
+        let what = match selector {
+            Selector::One(one) => one.to_string(),
+            Selector::Kind(_) => "memory seed".to_owned(),
+        };
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!("the manifests declare no {what}"),
+        )
+        .into());
+    }
+    if let Err(refusal) =
+        super::memory::read::require_items_api(session.client(), "`get memory_seed`")
+    {
+        session.close().await;
+        return Err(refusal);
+    }
+    let (live, missing) = crate::ops::live::read_seed_scopes(session.client(), &wanted).await?;
+    session.close().await;
+    let views: Vec<SeedView<'_>> = wanted
+        .iter()
+        .map(|seed| SeedView {
+            seed,
+            store_exists: !missing.contains(&seed.store),
+            scopes: seed.status(live.get(&seed.store)),
+        })
+        .collect();
+    let text = match args.output {
+        GetFormat::Table => render::seed::table(&views),
+        GetFormat::Json => {
+            let mut text = serde_json::to_string_pretty(&render::seed::json(&views))
+                .context("failed to serialise the seeds")?;
+            text.push('\n');
+            text
+        }
+        GetFormat::Yaml => {
+            let mut now = Vec::new();
+            let mut left_out = 0;
+            for seed in &wanted {
+                let (seed, dropped) = seed.as_live(live.get(&seed.store));
+                left_out += dropped;
+                if seed.scopes.is_empty() {
+                    anstream::eprintln!(
+                        "note: memory_seed/{} is left out: none of its scopes holds a memory \
+                         (a seed cannot declare an empty scope)",
+                        seed.name
+                    );
+                } else {
+                    now.push(seed);
+                }
+            }
+            if left_out > 0 {
+                anstream::eprintln!(
+                    "note: left out {left_out} repeated or empty {} (a seed declares each \
+                     memory once)",
+                    if left_out == 1 { "memory" } else { "memories" }
+                );
+            }
+            let cwd = std::env::current_dir().context("failed to find the working directory")?;
+            let body = manifest::export_seeds(&now)
+                .map_err(|e| anyhow::anyhow!("failed to write the seeds as YAML: {e}"))?;
+            format!("{}{body}", schema_line(&cwd))
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .context("failed to write the seeds")?;
     Ok(ExitStatus::Success)
 }
 

@@ -30,7 +30,8 @@ pub use pattern::ResourcePattern;
 pub use probe::{Probe, ProbeExpect};
 pub use references::{References, StoreReference};
 pub use seed::{
-    LiveMemory, LiveScopes, MemorySeed, SEED_MEMORY_KINDS, SeedMemory, normalize_content,
+    LiveMemory, LiveScopes, MemorySeed, SEED_MEMORY_KINDS, ScopeStatus, SeedMemory,
+    normalize_content, seed_memories,
 };
 pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};
 pub use store::{MemoryStore, MemoryStoreOptions, MemoryStoreSpec};

@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 use super::Session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, Client, ClientError, Deployments};
-use crate::model::{DesiredState, LiveScopes, LiveState, MemoryStoreName, ResourceRef};
+use crate::model::{DesiredState, LiveScopes, LiveState, MemorySeed, MemoryStoreName, ResourceRef};
 use crate::plan::{self, PlanOptions, Prepared};
 
 /// The live project's lists (one paged list per kind, both kinds concurrently), running as
@@ -205,4 +205,37 @@ pub async fn read_and_prepare_from(
     let prepared = plan::prepare(desired);
     let live = lists.finish().await?;
     Ok((live, prepared))
+}
+
+/// The live memories of `seeds`' declared scopes, for `get memory_seed`: one paged
+/// `items:list` per declared scope, in the stores that exist; and the seeds' stores that do
+/// not exist (nothing is read there).
+pub async fn read_seed_scopes(
+    client: &Client,
+    seeds: &[&MemorySeed],
+) -> anyhow::Result<(LiveScopes, BTreeSet<MemoryStoreName>)> {
+    let stores: BTreeSet<MemoryStoreName> = client
+        .list_stores()
+        .await
+        .context("failed to list the memory stores")?
+        .into_iter()
+        .map(|store| store.name)
+        .collect();
+    let mut wanted: BTreeMap<MemoryStoreName, BTreeSet<String>> = BTreeMap::new();
+    let mut missing = BTreeSet::new();
+    for seed in seeds {
+        if stores.contains(&seed.store) {
+            wanted
+                .entry(seed.store.clone())
+                .or_default()
+                .extend(seed.scopes.keys().cloned());
+        } else {
+            missing.insert(seed.store.clone());
+        }
+    }
+    let live = client
+        .read_scopes(&wanted)
+        .await
+        .context("failed to read the memories of the seeds' scopes")?;
+    Ok((live, missing))
 }

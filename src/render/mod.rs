@@ -1,6 +1,7 @@
 //! Renderers: a [`Plan`](crate::plan::Plan) as text for people ([`human`]), JSON for machines
 //! ([`json`], documented in docs/plan-json.md) and Markdown for pull-request comments
-//! ([`markdown`]); the reports of the memory commands ([`memory`]) and of `check` ([`check`]).
+//! ([`markdown`]); the reports of the memory commands ([`memory`]), of `check` ([`check`]) and
+//! of `get memory_seed` ([`seed`]).
 //!
 //! Pure like the planner: each renderer writes into an `impl io::Write` and takes colour and
 //! width as parameters; deciding them (TTY, `NO_COLOR`, `--color`) is the command layer's job.
@@ -11,6 +12,7 @@ pub mod human;
 pub mod json;
 pub mod markdown;
 pub mod memory;
+pub mod seed;
 
 use serde_json::Value;
 

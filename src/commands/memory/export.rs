@@ -9,8 +9,8 @@ use anyhow::Context as _;
 use super::read::require_items_api;
 use super::{lookup, parse_scope};
 use crate::exit::ExitStatus;
-use crate::foundry::Client;
-use crate::model::{MemorySeed, MemoryStoreName, SeedMemory, SeedName, normalize_content};
+use crate::foundry::{Client, convert};
+use crate::model::{MemorySeed, MemoryStoreName, SeedName, seed_memories};
 
 /// Options of `memory export`.
 #[derive(Debug, clap::Args)]
@@ -46,23 +46,9 @@ pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus
                     .context(format!("failed to list the memories of scope {scope}")));
             }
         };
-        let mut memories: Vec<SeedMemory> = Vec::new();
-        // The service lists newest first; a seed reads oldest first.
-        for item in items.iter().rev() {
-            let memory = SeedMemory {
-                kind: item.kind.as_str().to_owned(),
-                content: item.content.clone(),
-            };
-            let same = |m: &SeedMemory| {
-                m.kind == memory.kind
-                    && normalize_content(&m.content) == normalize_content(&memory.content)
-            };
-            if normalize_content(&memory.content).is_empty() || memories.iter().any(same) {
-                duplicates += 1;
-                continue;
-            }
-            memories.push(memory);
-        }
+        let items: Vec<_> = items.iter().map(convert::live_memory).collect();
+        let (memories, left_out) = seed_memories(&items);
+        duplicates += left_out;
         scopes.insert(scope.clone(), memories);
     }
     let empty: Vec<&String> = scopes

@@ -10,7 +10,7 @@ mod add;
 pub mod conversation;
 mod export;
 pub(crate) mod lookup;
-mod read;
+pub(crate) mod read;
 mod remove;
 
 use crate::commands::GlobalArgs;

@@ -2,7 +2,7 @@
 
 use super::{lookup, parse_scope};
 use crate::commands::output::{OutputArgs, OutputFormat, print_report as print};
-use crate::exit::ExitStatus;
+use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, Client, Message};
 use crate::model::MemoryStoreName;
 use crate::render::memory::{self, ListReport, MemoryView, SearchReport};
@@ -104,15 +104,19 @@ pub struct ListArgs {
 
 /// Refuses the item operations on the preview api-version up front, where the service has no
 /// such routes (a bare 404 would read like a missing store).
-pub(super) fn require_items_api(client: &Client, what: &str) -> anyhow::Result<()> {
+pub(crate) fn require_items_api(client: &Client, what: &str) -> anyhow::Result<()> {
     if client.api_version() == ApiVersion::V1 {
         return Ok(());
     }
-    anyhow::bail!(
-        "{what} needs the memory item operations, which exist only on api-version v1, not {}\n\
-         hint: drop --api-version (v1 is the default); `foundryctl memory search` works on both",
-        client.api_version().as_str()
+    Err(StatusError::new(
+        ExitStatus::Error,
+        format!(
+            "{what} needs the memory item operations, which exist only on api-version v1, not {}",
+            client.api_version().as_str()
+        ),
     )
+    .with_hint("drop --api-version (v1 is the default); `foundryctl memory search` works on both")
+    .into())
 }
 
 pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Result<ExitStatus> {
