@@ -62,8 +62,11 @@ pub enum InputError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is {size} bytes; the limit for one manifest file is {MAX_FILE_BYTES} bytes")]
-    TooLarge { path: String, size: u64 },
+    #[error(
+        "{path} is larger than {} MiB ({MAX_FILE_BYTES} bytes), the limit for one manifest file",
+        MAX_FILE_BYTES / (1024 * 1024)
+    )]
+    TooLarge { path: String },
     #[error("{path} is not UTF-8 text (invalid byte at line {line}, column {column})")]
     NotUtf8 {
         path: String,
@@ -378,9 +381,10 @@ fn read_bounded(name: String, reader: impl Read) -> Result<SourceFile, InputErro
             path: name.clone(),
             source,
         })?;
-    let size = u64::try_from(bytes.len()).unwrap_or(u64::MAX);
-    if size > MAX_FILE_BYTES {
-        return Err(InputError::TooLarge { path: name, size });
+    // Only the first byte past the limit was read: the true size is unknown, and beside
+    // the point.
+    if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_FILE_BYTES {
+        return Err(InputError::TooLarge { path: name });
     }
     decode(name, bytes)
 }
@@ -473,6 +477,11 @@ mod tests {
         let endless = std::io::repeat(b'a');
         let err = read_bounded("-".into(), endless).unwrap_err();
         assert!(matches!(err, InputError::TooLarge { .. }));
+        // It says the limit, not how much of the stream happened to be read.
+        assert_eq!(
+            err.to_string(),
+            "- is larger than 8 MiB (8388608 bytes), the limit for one manifest file"
+        );
     }
 
     #[test]

@@ -125,7 +125,10 @@ impl<'a> Document<'a> {
         } else if error.kind == YamlErrorKind::Interpolation {
             hint.clone_from(&error.hint);
         } else if error.kind == YamlErrorKind::Budget {
-            message = format!("document is too large or too deeply nested to read ({message})");
+            message = format!(
+                "document is too large or too deeply nested to read ({})",
+                budget_reason(&message)
+            );
             hint = Some(
                 "anchors, aliases or nesting here go beyond foundryctl's limits; write the values out"
                     .to_owned(),
@@ -189,6 +192,30 @@ pub fn unknown_field_hint(name: &str, expected: &[String]) -> String {
     }
 }
 
+/// The parser's budget message (`budget breached: Depth { depth: 65 }`) in words: which limit,
+/// and the figure when there is one. A message of another shape is kept as it is.
+fn budget_reason(message: &str) -> String {
+    let Some(detail) = message.strip_prefix("budget breached: ") else {
+        return message.to_owned();
+    };
+    let figure = detail
+        .split(|c: char| !c.is_ascii_digit())
+        .find(|part| !part.is_empty());
+    let limit = detail.split([' ', '{', '(']).next().unwrap_or(detail);
+    let what = match limit {
+        "Depth" => "nesting",
+        "Aliases" | "AliasAnchorRatio" | "Anchors" | "MergeKeys" => "aliases and anchors",
+        "Events" | "Nodes" => "values",
+        "Documents" => "documents",
+        "ScalarBytes" | "InputBytes" | "CommentBytes" => "text",
+        _ => return format!("the parser's {limit} limit"),
+    };
+    match figure {
+        Some(n) => format!("{what} reached {n}, over the parser's limit"),
+        None => format!("too many {what} for the parser"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +238,21 @@ mod tests {
         assert_eq!((pos.line, pos.column, pos.len), (5, 5, 5));
         let pos = docs[1].find_key(3, "type").unwrap();
         assert_eq!((pos.line, pos.column), (4, 5));
+    }
+
+    #[test]
+    fn budget_errors_say_which_limit_in_words() {
+        assert_eq!(
+            super::budget_reason("budget breached: Depth { depth: 65 }"),
+            "nesting reached 65, over the parser's limit"
+        );
+        assert_eq!(
+            super::budget_reason("budget breached: Aliases { aliases: 1001 }"),
+            "aliases and anchors reached 1001, over the parser's limit"
+        );
+        assert_eq!(
+            super::budget_reason("recursion limit exceeded"),
+            "recursion limit exceeded"
+        );
     }
 }
