@@ -98,7 +98,7 @@ fn a_50_mb_file_is_refused_quickly_with_exit_3() {
     assert_eq!(out.status.code(), Some(3));
     let stderr = String::from_utf8(out.stderr).unwrap();
     assert!(
-        stderr.contains("the limit for one manifest file is"),
+        stderr.contains("is larger than 8 MiB (8388608 bytes), the limit for one manifest file"),
         "{stderr}"
     );
 
