@@ -44,7 +44,12 @@ fn desired() -> DesiredState {
 }
 
 async fn setup() -> (Emulator, Client) {
-    let emulator = Emulator::start(Config::default()).await.unwrap();
+    setup_with(Config::default()).await
+}
+
+/// An emulator with `config` and a client of it.
+async fn setup_with(config: Config) -> (Emulator, Client) {
+    let emulator = Emulator::start(config).await.unwrap();
     let client = Client::new(
         Url::parse(&emulator.endpoint()).unwrap(),
         ApiVersion::V1,
@@ -235,20 +240,11 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
 /// An emulator that never merges a version identical to the latest (the service does not
 /// promise to), so every POST of a version makes one.
 async fn setup_without_dedup() -> (Emulator, Client) {
-    let emulator = Emulator::start(Config {
+    setup_with(Config {
         version_dedup: foundry_emulator::VersionDedup::Off,
         ..Config::default()
     })
     .await
-    .unwrap();
-    let client = Client::new(
-        Url::parse(&emulator.endpoint()).unwrap(),
-        ApiVersion::V1,
-        Auth::None,
-        TransportConfig::default(),
-    )
-    .unwrap();
-    (emulator, client)
 }
 
 async fn versions(client: &Client, agent: &str) -> Vec<String> {
@@ -348,22 +344,14 @@ async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
 /// memories to write and 50 ms per request, the emulator sees all six in flight at once.
 #[tokio::test]
 async fn a_seeds_memories_are_written_concurrently() {
-    let emulator = Emulator::start(Config {
+    let (emulator, client) = setup_with(Config {
         faults: foundry_emulator::FaultConfig {
             latency: std::time::Duration::from_millis(50),
             ..foundry_emulator::FaultConfig::default()
         },
         ..Config::default()
     })
-    .await
-    .unwrap();
-    let client = Client::new(
-        Url::parse(&emulator.endpoint()).unwrap(),
-        ApiVersion::V1,
-        Auth::None,
-        TransportConfig::default(),
-    )
-    .unwrap();
+    .await;
     let memories: String = (1..=6)
         .map(|i| format!("      - {{kind: user_profile, content: \"Fact number {i}.\"}}\n"))
         .collect();

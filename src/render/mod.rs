@@ -37,6 +37,28 @@ impl Default for HumanOptions {
     }
 }
 
+/// Rows as aligned columns, two spaces apart, the last column left ragged and no trailing
+/// spaces: the tables of `get`. Widths count characters.
+pub fn columns<const N: usize>(rows: &[[String; N]]) -> String {
+    let widths: Vec<usize> = (0..N.saturating_sub(1))
+        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (c, cell) in row.iter().enumerate() {
+            line.push_str(cell);
+            if let Some(width) = widths.get(c) {
+                let pad = width - cell.chars().count() + 2;
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
 /// `Plan: 1 to add, 2 to change, 1 to replace, 0 to destroy (1 blocked).`
 pub fn summary_line(s: &Summary) -> String {
     let mut line = format!(

@@ -41,25 +41,7 @@ pub fn table(views: &[SeedView<'_>]) -> String {
             ]);
         }
     }
-    let widths: Vec<usize> = (0..3)
-        .map(|c| rows.iter().map(|r| r[c].chars().count()).max().unwrap_or(0))
-        .collect();
-    let mut text = String::new();
-    for row in &rows {
-        let line = format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            row[0],
-            row[1],
-            row[2],
-            row[3],
-            w0 = widths[0],
-            w1 = widths[1],
-            w2 = widths[2]
-        );
-        text.push_str(line.trim_end());
-        text.push('\n');
-    }
-    text
+    super::columns(&rows)
 }
 
 /// `get memory_seed -o json` (docs/get-json.md): `{"seeds": [...]}`.
