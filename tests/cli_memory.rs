@@ -25,7 +25,8 @@ const AGENT: &str = "dev-buddy";
 
 mod common;
 
-use common::readme::{self, copy_dir, shell_words};
+use common::copy_dir;
+use common::readme::{self, shell_words};
 
 /// [`common::foundryctl`]'s isolated environment, for a process the test must talk to while
 /// it runs (which `assert_cmd` cannot spawn).

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 mod common;
 
-use common::readme::{copy_dir, section_commands};
+use common::copy_dir;
+use common::readme::section_commands;
 
 const WORKSHOP: &str = "## Running a workshop";
 

@@ -69,3 +69,18 @@ pub fn foundryctl(cwd: &Path) -> assert_cmd::Command {
         .timeout(Duration::from_secs(120));
     cmd
 }
+
+/// Copies a directory tree (the repository's manifests or examples, into the directory a test
+/// runs in).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}

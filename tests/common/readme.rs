@@ -1,8 +1,6 @@
 //! The README's runnable sections: each is a `## ` heading whose `sh` blocks a test runs in
 //! order, so the README cannot drift from the tool.
 
-use std::path::Path;
-
 /// The command lines of the `sh` blocks under `heading`, up to the next `## ` heading, in
 /// order: `\` continuations joined, blank and comment-only lines dropped, each line otherwise
 /// as written (for a shell to run, or [`shell_words`] to split).
@@ -74,18 +72,4 @@ pub fn shell_words(line: &str) -> Vec<String> {
     }
     words.extend(word);
     words
-}
-
-/// Copies a directory tree (the repository's manifests, into the directory a section runs in).
-pub fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }

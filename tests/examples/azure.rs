@@ -270,11 +270,11 @@ fn run_job(
             continue;
         }
         let script = if step["checkout"] == "self" {
-            world::copy_dir(&world.source(), &sources);
+            crate::common::copy_dir(&world.source(), &sources);
             None
         } else if step["download"] == "current" {
             let artifact = step["artifact"].as_str().unwrap();
-            world::copy_dir(&artifacts.join(artifact), &dir.join(artifact));
+            crate::common::copy_dir(&artifacts.join(artifact), &dir.join(artifact));
             None
         } else if step["name"] == "install" {
             let script = step["bash"].as_str().unwrap();
@@ -299,7 +299,7 @@ fn run_job(
                         PathBuf::from(expand(step["inputs"]["targetPath"].as_str().unwrap()));
                     let target = artifacts.join(step["inputs"]["artifact"].as_str().unwrap());
                     if source.is_dir() {
-                        world::copy_dir(&source, &target);
+                        crate::common::copy_dir(&source, &target);
                     } else {
                         std::fs::create_dir_all(&target).unwrap();
                         std::fs::copy(&source, target.join(source.file_name().unwrap())).unwrap();

@@ -487,7 +487,7 @@ fn run_action(
 ) -> (i32, String) {
     match action {
         "actions/checkout@v4" => {
-            world::copy_dir(&world.source(), workspace);
+            crate::common::copy_dir(&world.source(), workspace);
             (0, "checked out".into())
         }
         "actions/upload-artifact@v4" => {
@@ -521,7 +521,7 @@ fn run_action(
                 .get("path")
                 .map(|p| workspace.join(p))
                 .unwrap_or_else(|| workspace.to_owned());
-            world::copy_dir(&source, &target);
+            crate::common::copy_dir(&source, &target);
             (0, "downloaded".into())
         }
         other => panic!("unknown action {other}: the examples may use only {KNOWN_ACTIONS:?}"),

@@ -5,6 +5,8 @@
 //! Entra endpoint, and the project accepts only the tokens that endpoint issued.
 
 mod azure;
+#[path = "../common/mod.rs"]
+mod common;
 mod github;
 mod world;
 
