@@ -27,8 +27,9 @@ pub struct Entry {
     pub stale: bool,
 }
 
-/// How many actions ended each way. A stale action (a saved plan's precondition no longer
-/// held; nothing was written) counts as refused, not failed.
+/// How many actions ended each way. A stale action (a precondition no longer held, so nothing
+/// was written; or a concurrent write was found after ours, which was undone) counts as
+/// refused, not failed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {
     pub done: usize,
@@ -63,7 +64,7 @@ impl Report {
         self.entries.iter().any(|e| e.stale)
     }
 
-    /// 0 when everything was done; 6 when a saved plan turned out stale; 5 otherwise.
+    /// 0 when everything was done; 6 when an action turned out stale; 5 otherwise.
     pub fn status(&self) -> ExitStatus {
         if self.is_stale() {
             ExitStatus::StaleOrConflict
