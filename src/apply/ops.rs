@@ -140,9 +140,16 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                 let (client, store, memory) = (client.clone(), store.clone(), memory.clone());
                 writes.spawn(async move {
                     let kind = MemoryKind::from(memory.kind.clone());
-                    client
+                    let made = client
                         .create_item(&store, &memory.scope, &memory.content, &kind)
-                        .await
+                        .await?;
+                    // The scope and content sent, not as echoed: the answer may omit them.
+                    Ok::<_, ClientError>(Written {
+                        id: made.memory_id,
+                        scope: memory.scope,
+                        kind: memory.kind,
+                        content: memory.content,
+                    })
                 });
             }
             let mut written = Vec::new();
@@ -202,6 +209,14 @@ fn memories(n: usize) -> String {
     }
 }
 
+/// A memory a seed wrote: the id the service gave it, and what was sent.
+struct Written {
+    id: String,
+    scope: String,
+    kind: String,
+    content: String,
+}
+
 /// Reads each scope the seed wrote to again and deletes every memory it wrote that is there
 /// twice: nothing stops two writers (two applies of one seed, or a user) from both finding a
 /// memory missing and both writing it, and presence is judged by content, so a plan would
@@ -215,23 +230,22 @@ async fn undo_doubled_writes(
     client: &Client,
     action: &Action,
     store: &crate::model::MemoryStoreName,
-    written: &[crate::foundry::wire::MemoryItem],
+    written: &[Written],
 ) -> Result<(), OpError> {
-    let ours: std::collections::BTreeSet<&str> =
-        written.iter().map(|w| w.memory_id.as_str()).collect();
+    let ours: std::collections::BTreeSet<&str> = written.iter().map(|w| w.id.as_str()).collect();
     let scopes: std::collections::BTreeSet<&str> =
         written.iter().map(|w| w.scope.as_str()).collect();
     let mut doubled = Vec::new();
     for scope in scopes {
         let items = client.list_items(store, scope).await?;
         for mine in written.iter().filter(|w| w.scope == scope) {
-            let same = |other: &&crate::foundry::wire::MemoryItem| {
+            let content = normalize_content(&mine.content);
+            if items.iter().any(|other| {
                 !ours.contains(other.memory_id.as_str())
-                    && other.kind.as_str() == mine.kind.as_str()
-                    && normalize_content(&other.content) == normalize_content(&mine.content)
-            };
-            if items.iter().any(|other| same(&other)) {
-                doubled.push(mine.memory_id.as_str());
+                    && other.kind.as_str() == mine.kind
+                    && normalize_content(&other.content) == content
+            }) {
+                doubled.push(mine.id.as_str());
             }
         }
     }
