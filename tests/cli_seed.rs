@@ -449,7 +449,10 @@ fn a_memory_written_concurrently_with_a_seed_is_not_left_twice() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("memory_seed/demo-users was written concurrently"),
+        stdout.contains(
+            "memory_seed/demo-users was written concurrently: 1 memory it wrote was also \
+             written by someone else meanwhile; this apply deleted its copies again"
+        ),
         "{stdout}"
     );
     let lee = live

@@ -41,12 +41,13 @@ pub enum OpError {
     /// meanwhile (another apply of the same seed, or a user): ours were deleted again
     /// (`undone`), so each memory is there once; the next plan shows the truth.
     #[error(
-        "{resource} was written concurrently: {count} of the memories it wrote were also \
-         written by someone else meanwhile; {undone}"
+        "{resource} was written concurrently: {doubled} also written by someone else \
+         meanwhile; {undone}"
     )]
     ConcurrentMemories {
         resource: ResourceRef,
-        count: usize,
+        /// "1 memory it wrote was", "3 memories it wrote were".
+        doubled: String,
         undone: String,
     },
     #[error(transparent)]
@@ -268,7 +269,11 @@ async fn undo_doubled_writes(
     };
     Err(OpError::ConcurrentMemories {
         resource: action.resource.clone(),
-        count: doubled.len(),
+        doubled: format!(
+            "{} it wrote {}",
+            memories(doubled.len()),
+            if doubled.len() == 1 { "was" } else { "were" }
+        ),
         undone,
     })
 }
