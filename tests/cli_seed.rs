@@ -459,3 +459,82 @@ spec:
         .stderr(contains("a memory of scope `user_dana` has empty content"))
         .stderr(contains("unknown memory kind `opinion`"));
 }
+
+/// Two applies of one set once wrote every seeded memory twice, both exiting 0 (each read the
+/// scope as missing, then both wrote). A seed now looks again after its writes: a memory it
+/// wrote that someone else also wrote meanwhile is deleted again, and the run says so (exit 6),
+/// so no duplicate survives and the next plan shows the truth.
+#[test]
+fn a_memory_written_concurrently_with_a_seed_is_not_left_twice() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(STORE);
+    apply(&live, &file, &[]);
+    let file = live.write(&manifests(false));
+    // Latency holds foundryctl's memory writes in flight; the other writer goes around it.
+    live.emulator.set_faults(FaultConfig {
+        latency: std::time::Duration::from_millis(400),
+        ..FaultConfig::default()
+    });
+    let before = live
+        .emulator
+        .stats()
+        .by_method
+        .get("POST")
+        .copied()
+        .unwrap_or(0);
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+        .current_dir(live.project.path())
+        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
+        .args(["apply", "--auto-approve", "-f", &file])
+        .env("FOUNDRY_TOKEN", "t")
+        .env("NO_COLOR", "1")
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The plan reads the two scopes (a POST items:list each), then the seed sends its three
+    // creates together: once all five have arrived, the creates are held by the latency.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while live
+        .emulator
+        .stats()
+        .by_method
+        .get("POST")
+        .copied()
+        .unwrap_or(0)
+        < before + 5
+    {
+        assert!(std::time::Instant::now() < deadline, "no write arrived");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    live.emulator.set_faults(FaultConfig::default());
+    users_own(&live, "user_lee", "Writes Rust on Linux.");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(6),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(
+            "memory_seed/demo-users was written concurrently: 1 memory it wrote was also \
+             written by someone else meanwhile; this apply deleted its copies again"
+        ),
+        "{stdout}"
+    );
+    let lee = live
+        .block_on(live.client.list_items(&prefs(), "user_lee"))
+        .unwrap();
+    assert_eq!(lee.len(), 1, "{lee:?}");
+    assert_eq!(memories(&live, "user_dana").len(), 2);
+    live.cmd()
+        .args(["plan", "--detailed-exitcode", "-f", &file])
+        .assert()
+        .code(0)
+        .stdout(contains("No changes."));
+}

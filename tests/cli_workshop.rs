@@ -36,26 +36,29 @@ fn steps() -> Vec<(&'static str, Check)> {
                 stdout(o)
             );
         }),
-        ("foundryctl plan -f manifests/workshop", |o, _| {
-            let out = stdout(o);
-            assert!(out.contains("Plan: 83 to add, 0 to change"), "{out}");
-            // One summary line per for_each template: 20 attendees each.
-            for template in [
-                "for_each manifests/workshop/agents.yaml:9: 20 copies",
-                "for_each manifests/workshop/stores.yaml:10: 20 copies",
-                "for_each manifests/workshop/seeds.yaml:12: 20 copies",
-                "for_each manifests/workshop/seeds.yaml:28: 20 copies",
-            ] {
-                assert!(out.contains(template), "{template} missing:\n{out}");
-            }
-            // The shared store gets one scope per attendee.
-            assert!(
-                out.contains("+ att20.chat_summary: \"att20 installed the Azure CLI"),
-                "{out}"
-            );
-        }),
         (
-            "foundryctl apply -f manifests/workshop --auto-approve",
+            "foundryctl plan --set workshop -f manifests/workshop",
+            |o, _| {
+                let out = stdout(o);
+                assert!(out.contains("Plan: 83 to add, 0 to change"), "{out}");
+                // One summary line per for_each template: 20 attendees each.
+                for template in [
+                    "for_each manifests/workshop/agents.yaml:9: 20 copies",
+                    "for_each manifests/workshop/stores.yaml:10: 20 copies",
+                    "for_each manifests/workshop/seeds.yaml:12: 20 copies",
+                    "for_each manifests/workshop/seeds.yaml:28: 20 copies",
+                ] {
+                    assert!(out.contains(template), "{template} missing:\n{out}");
+                }
+                // The shared store gets one scope per attendee.
+                assert!(
+                    out.contains("+ att20.chat_summary: \"att20 installed the Azure CLI"),
+                    "{out}"
+                );
+            },
+        ),
+        (
+            "foundryctl apply --set workshop -f manifests/workshop --auto-approve",
             |o, _| {
                 assert!(
                     stdout(o).contains("Apply complete: 83 done, 0 failed"),
@@ -105,7 +108,7 @@ fn steps() -> Vec<(&'static str, Check)> {
             },
         ),
         (
-            "foundryctl apply -f manifests/workshop --replace 'memory_store/att*-memory'",
+            "foundryctl apply --set workshop -f manifests/workshop --replace 'memory_store/att*-memory'",
             |o, _| {
                 let out = stdout(o);
                 // 20 stores replaced, then each one's demo seed written again; nothing else.
@@ -142,9 +145,24 @@ fn steps() -> Vec<(&'static str, Check)> {
                 assert!(out.contains("Writes Python on Linux"), "{out}");
             },
         ),
+        (
+            "foundryctl apply --set workshop -f manifests/workshop -f att01-backup.yaml",
+            |o, _| {
+                // The backup, applied beside the store it seeds, writes att01's memories back.
+                let out = stdout(o);
+                assert!(
+                    out.contains("Plan: 1 to add, 0 to change, 0 to replace, 0 to destroy."),
+                    "{out}"
+                );
+                assert!(
+                    out.contains("memory_seed/att01-memory-memories: wrote 2 memories"),
+                    "{out}"
+                );
+            },
+        ),
         ("echo att21 >> manifests/workshop/attendees.txt", |_, _| {}),
         (
-            "foundryctl apply -f manifests/workshop --auto-approve",
+            "foundryctl apply --set workshop -f manifests/workshop --auto-approve",
             |o, _| {
                 let out = stdout(o);
                 // att21's store, tutor, demo seed and support seed; everyone else left alone.
@@ -156,7 +174,7 @@ fn steps() -> Vec<(&'static str, Check)> {
             },
         ),
         (
-            "foundryctl destroy -f manifests/workshop --auto-approve",
+            "foundryctl destroy --set workshop -f manifests/workshop --auto-approve",
             |o, _| {
                 assert!(
                     stdout(o).contains("Destroy complete: 45 deleted, 0 failed"),
@@ -210,6 +228,13 @@ fn the_readme_workshop_runs_as_written() {
     );
     let dir = tempfile::tempdir().unwrap();
     copy_dir(&root.join("manifests"), &dir.path().join("manifests"));
+    // The README's set-up comes first: its resources are in the set `default`, and the
+    // workshop (its own set) must neither list nor destroy them.
+    let setup = sh(
+        dir.path(),
+        "foundryctl apply -f manifests/seed --endpoint local --auto-approve",
+    );
+    assert!(setup.status.success(), "{}", stderr(&setup));
 
     for (line, (expected, check)) in commands.iter().zip(&steps) {
         assert!(
@@ -233,7 +258,18 @@ fn the_readme_workshop_runs_as_written() {
             );
         }
         check(&out, dir.path());
+        assert!(
+            !stdout(&out).contains("dev-buddy"),
+            "`{line}` shows the set-up's resources:\n{}",
+            stdout(&out)
+        );
     }
+    let left = sh(dir.path(), "foundryctl get");
+    assert!(
+        stdout(&left).contains("dev-buddy") && stdout(&left).contains("dev-prefs-memory"),
+        "the workshop's destroy deleted the set-up's resources:\n{}",
+        stdout(&left)
+    );
 }
 
 /// `--replace` with `*` names every declared store it matches; one that matches none is an
@@ -259,6 +295,19 @@ fn a_replace_pattern_must_match_a_declared_store() {
         "{}",
         stderr(&out)
     );
+    // Only stores are replaced on request: a pattern of another kind says so, rather than
+    // that it matches no store.
+    for pattern in ["agent/att*-tutor", "memory_seed/*"] {
+        let out = plan(pattern);
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!(
+                "error: --replace {pattern} names no memory store: only memory stores can be replaced on request"
+            )),
+            "{pattern}: {}",
+            stderr(&out)
+        );
+    }
     let out = plan("memory_store/att 0*");
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(

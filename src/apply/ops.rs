@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
-use crate::model::{AgentName, ResourceRef, fingerprint};
+use crate::model::{AgentName, ResourceRef, fingerprint, normalize_content};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -37,6 +37,19 @@ pub enum OpError {
         expected: String,
         undone: String,
     },
+    /// The seed's writes happened, but memories it wrote were written by someone else too
+    /// meanwhile (another apply of the same seed, or a user): ours were deleted again
+    /// (`undone`), so each memory is there once; the next plan shows the truth.
+    #[error(
+        "{resource} was written concurrently: {doubled} also written by someone else \
+         meanwhile; {undone}"
+    )]
+    ConcurrentMemories {
+        resource: ResourceRef,
+        /// "1 memory it wrote was", "3 memories it wrote were".
+        doubled: String,
+        undone: String,
+    },
     #[error(transparent)]
     Client(#[from] ClientError),
 }
@@ -45,7 +58,10 @@ impl OpError {
     /// A precondition failed before the write, or a concurrent write was found after it: the
     /// run stops scheduling and exits 6.
     pub fn is_stale(&self) -> bool {
-        matches!(self, OpError::Stale { .. } | OpError::Concurrent { .. })
+        matches!(
+            self,
+            OpError::Stale { .. } | OpError::Concurrent { .. } | OpError::ConcurrentMemories { .. }
+        )
     }
 }
 
@@ -125,14 +141,22 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                 let (client, store, memory) = (client.clone(), store.clone(), memory.clone());
                 writes.spawn(async move {
                     let kind = MemoryKind::from(memory.kind.clone());
-                    client
+                    let made = client
                         .create_item(&store, &memory.scope, &memory.content, &kind)
-                        .await
+                        .await?;
+                    // The scope and content sent, not as echoed: the answer may omit them.
+                    Ok::<_, ClientError>(Written {
+                        id: made.memory_id,
+                        scope: memory.scope,
+                        kind: memory.kind,
+                        content: memory.content,
+                    })
                 });
             }
+            let mut written = Vec::new();
             while let Some(joined) = writes.join_next().await {
                 match joined {
-                    Ok(written) => written?,
+                    Ok(item) => written.push(item?),
                     Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
                     Err(e) => {
                         return Err(ClientError::Request {
@@ -143,6 +167,7 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                     }
                 };
             }
+            undo_doubled_writes(client, action, store, &written).await?;
             let mut deleted = 0;
             for memory in delete {
                 if client.delete_item(store, &memory.memory_id).await? {
@@ -183,6 +208,74 @@ fn memories(n: usize) -> String {
     } else {
         format!("{n} memories")
     }
+}
+
+/// A memory a seed wrote: the id the service gave it, and what was sent.
+struct Written {
+    id: String,
+    scope: String,
+    kind: String,
+    content: String,
+}
+
+/// Reads each scope the seed wrote to again and deletes every memory it wrote that is there
+/// twice: nothing stops two writers (two applies of one seed, or a user) from both finding a
+/// memory missing and both writing it, and presence is judged by content, so a plan would
+/// never show the copy.
+///
+/// # Guarantees
+/// No copy of a declared memory survives twice when every writer runs this check: of two
+/// writes of one memory, the later writer's check starts after the earlier write and sees
+/// it, so at least one deletes its own copy (both may, and the next plan writes it again).
+async fn undo_doubled_writes(
+    client: &Client,
+    action: &Action,
+    store: &crate::model::MemoryStoreName,
+    written: &[Written],
+) -> Result<(), OpError> {
+    let ours: std::collections::BTreeSet<&str> = written.iter().map(|w| w.id.as_str()).collect();
+    let scopes: std::collections::BTreeSet<&str> =
+        written.iter().map(|w| w.scope.as_str()).collect();
+    let mut doubled = Vec::new();
+    for scope in scopes {
+        let items = client.list_items(store, scope).await?;
+        for mine in written.iter().filter(|w| w.scope == scope) {
+            let content = normalize_content(&mine.content);
+            if items.iter().any(|other| {
+                !ours.contains(other.memory_id.as_str())
+                    && other.kind.as_str() == mine.kind
+                    && normalize_content(&other.content) == content
+            }) {
+                doubled.push(mine.id.as_str());
+            }
+        }
+    }
+    if doubled.is_empty() {
+        return Ok(());
+    }
+    let mut failed = Vec::new();
+    for id in &doubled {
+        if let Err(e) = client.delete_item(store, id).await {
+            failed.push(format!("{id}: {e}"));
+        }
+    }
+    let undone = if failed.is_empty() {
+        "this apply deleted its copies again".to_owned()
+    } else {
+        format!(
+            "deleting this apply's copies again failed for {}",
+            failed.join("; ")
+        )
+    };
+    Err(OpError::ConcurrentMemories {
+        resource: action.resource.clone(),
+        doubled: format!(
+            "{} it wrote {}",
+            memories(doubled.len()),
+            if doubled.len() == 1 { "was" } else { "were" }
+        ),
+        undone,
+    })
 }
 
 /// The version number a write of `action` must get: "1" when the agent was absent, the

@@ -8,7 +8,7 @@ use clap::Args;
 use super::output::ColorChoice;
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::{ApiVersion, AuthMode, TransportConfig};
-use crate::model::{DesiredState, ResourcePattern, ResourceRef, SetName};
+use crate::model::{DesiredState, ResourceKind, ResourcePattern, ResourceRef, SetName};
 use crate::ops::{LocalAccess, SessionOptions};
 use crate::plan::PlanOptions;
 
@@ -174,6 +174,19 @@ impl PlanningArgs {
             match pattern {
                 ResourcePattern::Exact(r) => {
                     replace.insert(r.clone());
+                }
+                ResourcePattern::Glob { kind, .. } if *kind != ResourceKind::MemoryStore => {
+                    return Err(StatusError::new(
+                        ExitStatus::Error,
+                        format!(
+                            "--replace {pattern} names no memory store: only memory stores can \
+                             be replaced on request"
+                        ),
+                    )
+                    .with_hint(
+                        "a store's agents and seeds are written again after it is replaced: \
+                         name the stores, e.g. --replace 'memory_store/att*-memory'",
+                    ));
                 }
                 ResourcePattern::Glob { .. } => {
                     let matched: Vec<ResourceRef> = declared

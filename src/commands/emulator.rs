@@ -78,6 +78,11 @@ pub struct Args {
 
 /// What `emulator --help` says about the stand-ins for the service's models.
 const MODELS_HELP: &str = "\
+Faults can also be set in the environment (flags win): FOUNDRY_EMULATOR_LATENCY_MS, _JITTER_MS,
+_ERROR_RATE, _RATE_429, _RATE_500, _RATE_503, _DROP_RATE, _RETRY_AFTER, _SEED, and
+FOUNDRY_EMULATOR_LOST_ANSWER_RATE (the answer to a write is lost after the write is made),
+which has no flag.
+
 The service's models are replaced by deterministic stand-ins; they are not language models.
   Memory extraction: each first-person statement of the user becomes a user_profile memory
   ('The user said: ...'), plus a chat_summary of the turn when summaries are enabled.
@@ -316,6 +321,12 @@ fn describe_faults(faults: &foundry_emulator::FaultConfig) -> String {
             percent(faults.drop_rate)
         ));
     }
+    if faults.lost_answer_rate > 0.0 {
+        parts.push(format!(
+            "{} of answers lost after the write",
+            percent(faults.lost_answer_rate)
+        ));
+    }
     if let Some(seed) = faults.seed {
         parts.push(format!("seed {seed}"));
     }
@@ -332,12 +343,16 @@ mod tests {
             latency: std::time::Duration::from_millis(200),
             rate_429: 0.1,
             drop_rate: 0.015,
+            lost_answer_rate: 0.15,
             seed: Some(7),
             ..foundry_emulator::FaultConfig::default()
         };
+        // Every fault in force is named, the answers lost after the write included (set
+        // only from the environment, so the banner is the one place it shows).
         assert_eq!(
             describe_faults(&faults),
-            "latency 200 ms, 429 on 10% (Retry-After 1 s), 1.5% of connections dropped, seed 7"
+            "latency 200 ms, 429 on 10% (Retry-After 1 s), 1.5% of connections dropped, \
+             15% of answers lost after the write, seed 7"
         );
     }
 

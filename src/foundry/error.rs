@@ -230,7 +230,12 @@ fn forbidden_hint(error: Option<&ApiError>) -> &'static str {
 /// `could not connect: …`; that one has a cause the user can act on (a wrong endpoint, a
 /// served emulator that is not running, a proxy), unlike a busy service.
 fn exhausted_hint(last: &str) -> &'static str {
-    if last.starts_with("could not connect") {
+    // A TLS handshake the client refused also reads `could not connect`, but the fix is
+    // trust, not the address.
+    if last.starts_with("could not connect") && last.contains("certificate") {
+        "the server's TLS certificate is not trusted; for an emulator started with --tls, set \
+         SSL_CERT_FILE to the certificate it printed (a proxy that inspects TLS needs its own)"
+    } else if last.starts_with("could not connect") {
         "nothing accepted the connection; check --endpoint (or PROJECT_ENDPOINT), your \
          network and proxy, and for a served emulator that `foundryctl emulator` is running"
     } else {
@@ -348,6 +353,22 @@ mod tests {
             e.hint()
                 .unwrap()
                 .starts_with("nothing accepted the connection; check --endpoint")
+        );
+        let untrusted = ClientError::RetriesExhausted {
+            operation: "list memory stores",
+            attempts: 3,
+            elapsed: Duration::from_millis(200),
+            last: "could not connect: error sending request for url (https://127.0.0.1:1/): \
+                   client error (Connect): invalid peer certificate: UnknownIssuer"
+                .into(),
+        };
+        assert!(
+            untrusted
+                .hint()
+                .unwrap()
+                .starts_with("the server's TLS certificate is not trusted; for an emulator"),
+            "{:?}",
+            untrusted.hint()
         );
         let busy = ClientError::RetriesExhausted {
             operation: "list agents",

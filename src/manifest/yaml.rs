@@ -279,7 +279,10 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
                         let body = region.trim_end_matches([' ', '\t', '\r', '\n']);
                         let trailing = &region[body.len()..];
                         let lines = body.matches('\n').count();
+                        // A scope name is a string whatever it spells: a key written plain
+                        // as `null` or `~` would be a null key, so keys are always quoted.
                         let mut replacement = if style == ScalarStyle::Plain
+                            && !is_key
                             && lines == 0
                             && is_safe_plain(&expanded)
                         {
@@ -541,8 +544,18 @@ mod tests {
         let interpolated = interpolate(text, &vars(&[("SET", "att01")]));
         assert_eq!(
             interpolated.text,
-            "spec:\n  memory_store_name: att01-memory\n  scopes:\n    att01:\n      - {kind: user_profile, content: \"x\"}\n    \"att01-b\": []\n    \"att01-c\": []\n  other:\n    ${SET}: 1\n"
+            "spec:\n  memory_store_name: att01-memory\n  scopes:\n    \"att01\":\n      - {kind: user_profile, content: \"x\"}\n    \"att01-b\": []\n    \"att01-c\": []\n  other:\n    ${SET}: 1\n"
         );
+        // Whatever a value spells, the scope is named by that string, never a null key.
+        for value in ["null", "~", "Null", "true", "1", "-", "a: b"] {
+            let text = interpolate("spec:\n  scopes:\n    ${S}: [x]\n", &vars(&[("S", value)]));
+            let parsed: serde_json::Value = from_document(&text.text).unwrap().unwrap();
+            assert_eq!(
+                parsed["spec"]["scopes"][value],
+                serde_json::json!(["x"]),
+                "{value}"
+            );
+        }
         let interpolated = interpolate("spec:\n  scopes:\n    ${UNSET}: []\n", &vars(&[]));
         assert_eq!(interpolated.errors.len(), 1);
         assert_eq!(interpolated.errors[0].pos.unwrap().line, 3);

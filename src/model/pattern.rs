@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::names::{ResourceKind, ResourceRef, ResourceRefError};
+use super::names::{NameError, ResourceKind, ResourceRef, ResourceRefError};
 
 /// A [`ResourceRef`], or a kind and a name pattern in which `*` stands for any run of
 /// characters (none included). Nothing else is special: there is no escape, `?` or class.
@@ -41,7 +41,22 @@ impl std::str::FromStr for ResourcePattern {
         }
         let kind = ResourceKind::parse(kind)?;
         // The parts between the stars must be possible pieces of a name, so a typo such as
-        // a space is refused here rather than matching nothing later.
+        // a space is refused here rather than matching nothing later. Each part is checked
+        // inside `a…a` (a piece may start or end with a hyphen), so only its characters are
+        // judged there; the length that counts is that of all fixed parts together, which a
+        // matching name holds at least.
+        let max = match kind {
+            ResourceKind::MemoryStore => super::MemoryStoreName::MAX_LEN,
+            ResourceKind::Agent => super::AgentName::MAX_LEN,
+            ResourceKind::MemorySeed => super::SeedName::MAX_LEN,
+        };
+        let fixed = name.chars().filter(|&c| c != '*').count();
+        if fixed > max {
+            return Err(ResourceRefError::Name(NameError::TooLong {
+                len: fixed,
+                max,
+            }));
+        }
         for part in name.split('*').filter(|p| !p.is_empty()) {
             let piece = format!("a{part}a");
             let checked = match kind {
@@ -49,7 +64,10 @@ impl std::str::FromStr for ResourcePattern {
                 ResourceKind::Agent => super::AgentName::new(piece).map(drop),
                 ResourceKind::MemorySeed => super::SeedName::new(piece).map(drop),
             };
-            checked.map_err(ResourceRefError::Name)?;
+            match checked {
+                Ok(()) | Err(NameError::TooLong { .. }) => {}
+                Err(error) => return Err(ResourceRefError::Name(error)),
+            }
         }
         Ok(ResourcePattern::Glob {
             kind,
@@ -147,5 +165,30 @@ mod tests {
             "memory_store/att *".parse::<ResourcePattern>(),
             Err(ResourceRefError::Name(_))
         ));
+    }
+
+    #[test]
+    fn a_pattern_as_long_as_the_longest_name_is_accepted_and_one_longer_is_not() {
+        // 62 fixed characters and a star can match a 63-character agent name; checking the
+        // part inside `a…a` once counted 64 and refused it.
+        let part = "x".repeat(62);
+        let agents = pattern(&format!("agent/{part}*"));
+        assert!(agents.matches(&r(&format!("agent/{part}y"))));
+        let stores = pattern(&format!("memory_store/*{}", "s".repeat(256)));
+        assert!(stores.matches(&r(&format!("memory_store/{}", "s".repeat(256)))));
+        assert_eq!(
+            format!("memory_store/*{}*", "s".repeat(257)).parse::<ResourcePattern>(),
+            Err(ResourceRefError::Name(NameError::TooLong {
+                len: 257,
+                max: 256
+            }))
+        );
+        assert_eq!(
+            format!("agent/{}*{}", "a".repeat(40), "b".repeat(24)).parse::<ResourcePattern>(),
+            Err(ResourceRefError::Name(NameError::TooLong {
+                len: 64,
+                max: 63
+            }))
+        );
     }
 }

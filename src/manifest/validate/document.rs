@@ -143,6 +143,13 @@ impl<'a> Document<'a> {
                 pos = Some(tab);
             }
             hint = Some("indent YAML with spaces; tabs are not allowed".to_owned());
+        } else if error.kind == YamlErrorKind::Syntax
+            && message.contains("flow")
+            && self.line_text(pos).is_some_and(|line| line.contains("${"))
+        {
+            // `{` and `}` end a flow collection, so `{${each}: …}` or `[${A}]` cannot be
+            // read until the reference is quoted.
+            hint = Some("inside `{ }` or `[ ]`, quote a ${…} reference: \"${each}\"".to_owned());
         } else if message.starts_with("invalid boolean") {
             hint = Some(
                 "write true or false (YAML 1.2); quote the value if you meant a string".to_owned(),
@@ -154,6 +161,12 @@ impl<'a> Document<'a> {
             Some(hint) => diagnostic.with_hint(hint),
             None => diagnostic,
         }
+    }
+
+    /// The text of the document line `pos` points at (a file line number).
+    fn line_text(&self, pos: Option<Pos>) -> Option<&str> {
+        let line = pos?.line.checked_sub(1 + self.line_offset)?;
+        self.text.lines().nth(line)
     }
 
     fn first_tab_indent(&self) -> Option<Pos> {

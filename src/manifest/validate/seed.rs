@@ -61,6 +61,18 @@ pub fn convert(
         if scope.trim().is_empty() {
             check.error_at(memories, "a scope name must not be empty");
             ok = false;
+        } else if let Some(c) = scope.chars().find(|c| c.is_control()) {
+            // As for a memory tool's `scope` and a probe's `user_id`: a scope is a user id
+            // sent to the service and printed, never a terminal control.
+            check.error_hint(
+                memories,
+                format!(
+                    "scope name {scope:?} contains the control character {}",
+                    c.escape_unicode()
+                ),
+                "a scope names a user: printable text, such as the user id the agent is called with",
+            );
+            ok = false;
         }
         if memories.value.is_empty() {
             check.error_hint(

@@ -455,3 +455,22 @@ spec:
         "{joined}"
     );
 }
+
+#[test]
+fn a_reference_in_a_flow_collection_is_hinted_to_be_quoted() {
+    let seed = "apiVersion: foundryctl/v1
+kind: MemorySeed
+metadata: {name: s}
+spec:
+  memory_store_name: prefs
+  scopes: {${each}: [{kind: user_profile, content: x}]}
+";
+    let diagnostics = validate(&files(&[("seed.yaml", seed)]), &vars()).unwrap_err();
+    let first = &diagnostics.0[0];
+    assert_eq!(first.line, 6, "{first:?}");
+    assert_eq!(
+        first.hint.as_deref(),
+        Some("inside `{ }` or `[ ]`, quote a ${…} reference: \"${each}\""),
+        "{first:?}"
+    );
+}
