@@ -523,7 +523,8 @@ fn a_memory_written_concurrently_with_a_seed_is_not_left_twice() {
     assert!(
         stdout.contains(
             "memory_seed/demo-users was written concurrently: 1 memory it wrote was also \
-             written by someone else meanwhile; this apply deleted its copies again"
+             written by someone else meanwhile; the extra copies were deleted, so each is \
+             there once"
         ),
         "{stdout}"
     );

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::foundry::wire::MemoryItem;
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
 use crate::model::{AgentName, ResourceRef, fingerprint, normalize_content};
 use crate::plan::{Action, Op, Precondition};
@@ -38,7 +39,7 @@ pub enum OpError {
         undone: String,
     },
     /// The seed's writes happened, but memories it wrote were written by someone else too
-    /// meanwhile (another apply of the same seed, or a user): ours were deleted again
+    /// meanwhile (another apply of the same seed, or a user): the extra copies were deleted
     /// (`undone`), so each memory is there once; the next plan shows the truth.
     #[error(
         "{resource} was written concurrently: {doubled} also written by someone else \
@@ -141,12 +142,11 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                 let (client, store, memory) = (client.clone(), store.clone(), memory.clone());
                 writes.spawn(async move {
                     let kind = MemoryKind::from(memory.kind.clone());
-                    let made = client
+                    client
                         .create_item(&store, &memory.scope, &memory.content, &kind)
                         .await?;
                     // The scope and content sent, not as echoed: the answer may omit them.
                     Ok::<_, ClientError>(Written {
-                        id: made.memory_id,
                         scope: memory.scope,
                         kind: memory.kind,
                         content: memory.content,
@@ -210,72 +210,89 @@ fn memories(n: usize) -> String {
     }
 }
 
-/// A memory a seed wrote: the id the service gave it, and what was sent.
+/// A memory a seed wrote, as it was sent.
 struct Written {
-    id: String,
     scope: String,
     kind: String,
     content: String,
 }
 
-/// Reads each scope the seed wrote to again and deletes every memory it wrote that is there
-/// twice: nothing stops two writers (two applies of one seed, or a user) from both finding a
-/// memory missing and both writing it, and presence is judged by content, so a plan would
-/// never show the copy.
+/// Reads each scope the seed wrote to again and, for every memory it wrote that is there more
+/// than once, keeps one copy and deletes the others: nothing stops two writers (two applies of
+/// one seed, or a user) from both finding a memory missing and both writing it, and presence
+/// is judged by content, so a plan would never show the copy.
 ///
 /// # Guarantees
-/// No copy of a declared memory survives twice when every writer runs this check: of two
-/// writes of one memory, the later writer's check starts after the earlier write and sees
-/// it, so at least one deletes its own copy (both may, and the next plan writes it again).
+/// Every writer running this check keeps the same copy, the one first by (`updated_at`,
+/// `memory_id`), whoever wrote it, and deletes the rest: of two writes of one memory, the later
+/// writer's check starts after both writes and sees both, so exactly one copy remains, and
+/// never none (two checks that both see both delete the same copy; one finds it gone).
 async fn undo_doubled_writes(
     client: &Client,
     action: &Action,
     store: &crate::model::MemoryStoreName,
     written: &[Written],
 ) -> Result<(), OpError> {
-    let ours: std::collections::BTreeSet<&str> = written.iter().map(|w| w.id.as_str()).collect();
     let scopes: std::collections::BTreeSet<&str> =
         written.iter().map(|w| w.scope.as_str()).collect();
-    let mut doubled = Vec::new();
+    let mut doubled = 0;
+    let mut extra: Vec<String> = Vec::new();
     for scope in scopes {
         let items = client.list_items(store, scope).await?;
-        for mine in written.iter().filter(|w| w.scope == scope) {
-            let content = normalize_content(&mine.content);
-            if items.iter().any(|other| {
-                !ours.contains(other.memory_id.as_str())
-                    && other.kind.as_str() == mine.kind
-                    && normalize_content(&other.content) == content
-            }) {
-                doubled.push(mine.id.as_str());
-            }
-        }
+        let mine: Vec<&Written> = written.iter().filter(|w| w.scope == scope).collect();
+        let (n, ids) = extra_copies(&items, &mine);
+        doubled += n;
+        extra.extend(ids);
     }
-    if doubled.is_empty() {
+    if doubled == 0 {
         return Ok(());
     }
     let mut failed = Vec::new();
-    for id in &doubled {
+    for id in &extra {
         if let Err(e) = client.delete_item(store, id).await {
             failed.push(format!("{id}: {e}"));
         }
     }
     let undone = if failed.is_empty() {
-        "this apply deleted its copies again".to_owned()
+        "the extra copies were deleted, so each is there once".to_owned()
     } else {
-        format!(
-            "deleting this apply's copies again failed for {}",
-            failed.join("; ")
-        )
+        format!("deleting the extra copies failed for {}", failed.join("; "))
     };
     Err(OpError::ConcurrentMemories {
         resource: action.resource.clone(),
         doubled: format!(
             "{} it wrote {}",
-            memories(doubled.len()),
-            if doubled.len() == 1 { "was" } else { "were" }
+            memories(doubled),
+            if doubled == 1 { "was" } else { "were" }
         ),
         undone,
     })
+}
+
+/// Of one scope's `items`, the memories of `written` held more than once (how many), and the
+/// ids of every copy but the one first by (`updated_at`, `memory_id`), sorted: the same answer
+/// for every writer that reads the same items, whichever copies it wrote.
+fn extra_copies(items: &[MemoryItem], written: &[&Written]) -> (usize, Vec<String>) {
+    let mut doubled = 0;
+    let mut extra = Vec::new();
+    for mine in written {
+        let content = normalize_content(&mine.content);
+        let mut copies: Vec<&MemoryItem> = items
+            .iter()
+            .filter(|item| {
+                item.kind.as_str() == mine.kind && normalize_content(&item.content) == content
+            })
+            .collect();
+        if copies.len() < 2 {
+            continue;
+        }
+        doubled += 1;
+        copies.sort_by(|a, b| (a.updated_at, &a.memory_id).cmp(&(b.updated_at, &b.memory_id)));
+        extra.extend(copies[1..].iter().map(|c| c.memory_id.clone()));
+    }
+    extra.sort();
+    extra.dedup();
+    (doubled, extra)
 }
 
 /// The version number a write of `action` must get: "1" when the agent was absent, the
@@ -410,7 +427,49 @@ pub fn rfc3339_utc(secs: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rfc3339_utc;
+    use super::{MemoryItem, Written, extra_copies, rfc3339_utc};
+    use crate::foundry::MemoryKind;
+
+    fn item(id: &str, updated_at: i64, content: &str) -> MemoryItem {
+        MemoryItem {
+            memory_id: id.into(),
+            updated_at,
+            scope: "dana".into(),
+            content: content.into(),
+            kind: MemoryKind::UserProfile,
+        }
+    }
+
+    /// Two applies of one seed both wrote "Writes Python." (b and c) over a user's older copy
+    /// (a). Whichever of them checks, and whichever copy it wrote, both delete b and c: the
+    /// oldest copy stays, and exactly one does.
+    #[test]
+    fn every_writer_keeps_the_same_copy_of_a_doubled_memory() {
+        let items = [
+            item("c", 20, "Writes Python."),
+            item("b", 20, "Writes  Python."),
+            item("z", 20, "Uses Helix."),
+            item("a", 10, "Writes Python."),
+        ];
+        let python = Written {
+            scope: "dana".into(),
+            kind: "user_profile".into(),
+            content: "Writes Python.".into(),
+        };
+        let helix = Written {
+            scope: "dana".into(),
+            kind: "user_profile".into(),
+            content: "Uses Helix.".into(),
+        };
+        let one = extra_copies(&items, &[&python, &helix]);
+        assert_eq!(one, (1, vec!["b".to_owned(), "c".to_owned()]));
+        assert_eq!(extra_copies(&items, &[&python]), one);
+        // Once they are gone, nothing more is deleted.
+        assert_eq!(extra_copies(&items[2..], &[&python, &helix]), (0, vec![]));
+        // Same second: the id decides, for every writer alike.
+        let tie = [item("y", 5, "Uses Helix."), item("x", 5, "Uses Helix.")];
+        assert_eq!(extra_copies(&tie, &[&helix]), (1, vec!["y".to_owned()]));
+    }
 
     #[test]
     fn timestamps_read_as_rfc3339_utc() {
