@@ -96,13 +96,17 @@ pub fn run_with_stdout(
     ))
 }
 
-/// The writes of one dependency level of a plan: how many actions, and how many write
-/// requests they send (a replace two, one after the other; a seed one per memory it writes or
-/// deletes, all at once; anything else one).
+/// The writes of one dependency level of a plan: how many actions, how many write requests
+/// they send (a replace two, one after the other; a seed one per memory it writes or deletes,
+/// all at once; anything else one), the reads a seed makes after its writes (one `items:list`
+/// per scope it wrote, to find a memory someone else wrote too), and the most round trips one
+/// action needs in a row (a replace or a seed two, anything else one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LevelWrites {
     pub actions: usize,
     pub requests: usize,
+    pub rereads: usize,
+    pub in_a_row: usize,
 }
 
 /// [`LevelWrites`] per dependency level of a `plan -o json` document.
@@ -118,15 +122,27 @@ pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<LevelWrites>> {
         if levels.len() <= level {
             levels.resize(level + 1, LevelWrites::default());
         }
-        let requests = if action["kind"] == "memory_seed" {
-            action["changes"].as_array().map_or(0, Vec::len)
+        let (requests, rereads, in_a_row) = if action["kind"] == "memory_seed" {
+            let changes = action["changes"]
+                .as_array()
+                .map(Vec::as_slice)
+                .unwrap_or(&[]);
+            let written: std::collections::BTreeSet<&str> = changes
+                .iter()
+                .filter(|c| !c["after"].is_null())
+                .filter_map(|c| c["path"].as_str()?.rsplit_once('.').map(|(scope, _)| scope))
+                .collect();
+            (changes.len(), written.len(), 2)
         } else if action["action"] == "replace" {
-            2
+            (2, 0, 2)
         } else {
-            1
+            (1, 0, 1)
         };
-        levels[level].actions += 1;
-        levels[level].requests += requests;
+        let at = &mut levels[level];
+        at.actions += 1;
+        at.requests += requests;
+        at.rereads += rereads;
+        at.in_a_row = at.in_a_row.max(in_a_row);
     }
     Ok(levels)
 }

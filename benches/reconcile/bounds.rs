@@ -32,20 +32,22 @@ pub fn write(writes_per_level: &[usize], parallelism: usize, latency: Duration) 
 
 /// Writing when an action may send several requests at once (a seed writes its memories
 /// concurrently): on each level at most `parallelism` actions and at most `in_flight` requests
-/// are under way, so a level takes at least as many round trips as the larger of
-/// ⌈actions ÷ parallelism⌉ and ⌈requests ÷ in_flight⌉. `levels[l]` is (actions, requests).
+/// are under way, and some action needs `in_a_row` round trips one after the other, so a level
+/// takes at least as many round trips as the largest of ⌈actions ÷ parallelism⌉,
+/// ⌈requests ÷ in_flight⌉ and `in_a_row`. `levels[l]` is (actions, requests, in_a_row).
 pub fn write_concurrent(
-    levels: &[(usize, usize)],
+    levels: &[(usize, usize, usize)],
     parallelism: usize,
     in_flight: usize,
     latency: Duration,
 ) -> Duration {
     let rounds: usize = levels
         .iter()
-        .map(|&(actions, requests)| {
+        .map(|&(actions, requests, in_a_row)| {
             actions
                 .div_ceil(parallelism.max(1))
                 .max(requests.div_ceil(in_flight.max(1)))
+                .max(in_a_row)
         })
         .sum();
     latency * u32_of(rounds)
@@ -68,9 +70,11 @@ pub fn self_check() {
         Duration::from_millis((13 + 125) * 25)
     );
     assert_eq!(write(&[], 8, l), Duration::ZERO);
-    // 22 single writes, then 21 agents and 40 seeds writing 60 memories, 8 and 16 at once.
+    // 22 single writes, then 21 agents and 40 seeds writing 60 memories and re-reading 40
+    // scopes, 8 actions and 16 requests at once.
     assert_eq!(
-        write_concurrent(&[(22, 22), (61, 81)], 8, 16, l),
+        write_concurrent(&[(22, 22, 1), (61, 121, 2)], 8, 16, l),
         Duration::from_millis((3 + 8) * 25)
     );
+    assert_eq!(write_concurrent(&[(1, 2, 2)], 8, 16, l), l * 2);
 }
