@@ -269,6 +269,25 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The store this op deletes, if it is a store's delete: what reference checks and the
+    /// order of deletes ask of every op.
+    pub fn deleted_store(&self) -> Option<&MemoryStoreName> {
+        match self {
+            Op::DeleteStore { name } => Some(name),
+            // Written out, so a new op has to say whether it deletes a store.
+            Op::CreateStore { .. }
+            | Op::UpdateStore { .. }
+            | Op::ReplaceStore { .. }
+            | Op::StampStore { .. }
+            | Op::CreateAgentVersion { .. }
+            | Op::DeleteAgent { .. }
+            | Op::StampAgent { .. }
+            | Op::SeedMemories { .. } => None,
+        }
+    }
+}
+
 /// One memory a seed writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedWrite {
