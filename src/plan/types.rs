@@ -469,6 +469,20 @@ pub struct Diagnostic {
     pub hint: Option<String>,
 }
 
+impl Diagnostic {
+    /// A warning about `resource` that only informs: no code, no store.
+    pub fn warning(resource: &ResourceRef, message: String, hint: String) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            resource: Some(resource.clone()),
+            store: None,
+            code: None,
+            message,
+            hint: Some(hint),
+        }
+    }
+}
+
 /// The counts for the summary line.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
