@@ -37,8 +37,8 @@
 
 use serde_json::Value;
 
-use super::build::{Accumulator, action, conflict, create, delete_reason, owner_of};
-use super::decide::{Decision, Facts, Owner, decide};
+use super::build::{Accumulator, action, conflict, create, delete_reason, facts, owner_of};
+use super::decide::{Decision, Owner, decide};
 use super::diff::diff;
 use super::prepare::Declared;
 use super::types::{
@@ -272,12 +272,7 @@ pub(super) fn plan(
     have: Option<&LiveMemoryStore>,
     options: &PlanOptions,
 ) {
-    let facts = Facts {
-        declared: want.is_some(),
-        owner: store_owner(have, &options.set),
-        prune: options.prune,
-        destroy: options.destroy,
-    };
+    let facts = facts(want.is_some(), store_owner(have, &options.set), options);
     let precondition = Precondition::for_store(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some((want, declared)), _) => {
