@@ -89,13 +89,7 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                 .map_err(OpError::ReplaceHalfDone)?;
             "replaced (deleted, then created)".to_owned()
         }
-        Op::DeleteStore { name } => {
-            if client.delete_store(name).await? {
-                "deleted".to_owned()
-            } else {
-                "already absent".to_owned()
-            }
-        }
+        Op::DeleteStore { name } => deleted(client.delete_store(name).await?, "deleted"),
         Op::CreateAgentVersion {
             name,
             spec,
@@ -105,13 +99,10 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             planned_version(client, action, name, &version.version).await?;
             format!("created version {}", version.version)
         }
-        Op::DeleteAgent { name } => {
-            if client.delete_agent(name).await? {
-                "deleted with all its versions".to_owned()
-            } else {
-                "already absent".to_owned()
-            }
-        }
+        Op::DeleteAgent { name } => deleted(
+            client.delete_agent(name).await?,
+            "deleted with all its versions",
+        ),
         Op::SeedMemories {
             store,
             create,
@@ -175,6 +166,16 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             )
         }
     })
+}
+
+/// What a delete did: `done`, or "already absent" when the client found nothing to delete
+/// (gone before the run, or a retried delete whose first answer was lost).
+fn deleted(found: bool, done: &str) -> String {
+    if found {
+        done.to_owned()
+    } else {
+        "already absent".to_owned()
+    }
 }
 
 fn memories(n: usize) -> String {
