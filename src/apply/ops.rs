@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
-use crate::model::{AgentName, ResourceRef, fingerprint};
+use crate::model::{AgentName, AgentSpec, ResourceRef, fingerprint};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -95,9 +95,8 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             spec,
             metadata,
         } => {
-            let version = client.create_agent_version(name, spec, metadata).await?;
-            planned_version(client, action, name, &version.version).await?;
-            format!("created version {}", version.version)
+            let version = new_version(client, action, name, spec, metadata).await?;
+            format!("created version {version}")
         }
         Op::DeleteAgent { name } => deleted(
             client.delete_agent(name).await?,
@@ -158,12 +157,8 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             spec,
             metadata,
         } => {
-            let version = client.create_agent_version(name, spec, metadata).await?;
-            planned_version(client, action, name, &version.version).await?;
-            format!(
-                "stamped as managed by foundryctl (version {})",
-                version.version
-            )
+            let version = new_version(client, action, name, spec, metadata).await?;
+            format!("stamped as managed by foundryctl (version {version})")
         }
     })
 }
@@ -197,6 +192,20 @@ pub fn expected_version(precondition: &Precondition) -> Option<String> {
             .map(|n| (n + 1).to_string()),
         Precondition::Store { .. } | Precondition::Memories { .. } => None,
     }
+}
+
+/// Writes a new version of agent `name` (a planned one, or a stamp) and checks its number
+/// against the plan ([`planned_version`]); returns the number the service gave it.
+async fn new_version(
+    client: &Client,
+    action: &Action,
+    name: &AgentName,
+    spec: &AgentSpec,
+    metadata: &BTreeMap<String, String>,
+) -> Result<String, OpError> {
+    let version = client.create_agent_version(name, spec, metadata).await?;
+    planned_version(client, action, name, &version.version).await?;
+    Ok(version.version)
 }
 
 /// Checks the version the service gave our write against the planned one; on a mismatch,
