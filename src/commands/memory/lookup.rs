@@ -69,6 +69,19 @@ pub async fn explain_store(
         .map_or_else(|| error.into(), anyhow::Error::from)
 }
 
+/// The value of a call on `store`, or its error explained ([`explain_store`]) under `context`.
+pub async fn on_store<T>(
+    client: &Client,
+    store: &MemoryStoreName,
+    result: Result<T, ClientError>,
+    context: impl std::fmt::Display + Send + Sync + 'static,
+) -> anyhow::Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(e) => Err(explain_store(client, store, e).await.context(context)),
+    }
+}
+
 /// `Some(error)` when `store` is not in the project (a failure to list is not an answer).
 pub async fn store_missing(client: &Client, store: &MemoryStoreName) -> Option<StatusError> {
     let stores = client.list_stores().await.ok()?;
