@@ -44,7 +44,12 @@ fn desired() -> DesiredState {
 }
 
 async fn setup() -> (Emulator, Client) {
-    let emulator = Emulator::start(Config::default()).await.unwrap();
+    setup_with(Config::default()).await
+}
+
+/// An emulator started with `config`, and a client of it.
+async fn setup_with(config: Config) -> (Emulator, Client) {
+    let emulator = Emulator::start(config).await.unwrap();
     let client = Client::new(
         Url::parse(&emulator.endpoint()).unwrap(),
         ApiVersion::V1,
@@ -53,6 +58,21 @@ async fn setup() -> (Emulator, Client) {
     )
     .unwrap();
     (emulator, client)
+}
+
+/// Someone else creates store `prefs` (unstamped, with `chat_model`) after a plan was made.
+async fn create_prefs_behind_the_plan(client: &Client, chat_model: &str) -> MemoryStoreName {
+    let prefs = MemoryStoreName::new("prefs").unwrap();
+    let spec = MemoryStoreSpec {
+        chat_model: chat_model.to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..MemoryStoreSpec::default()
+    };
+    client
+        .create_store(&prefs, &spec, &BTreeMap::new())
+        .await
+        .unwrap();
+    prefs
 }
 
 async fn plan_now(client: &Client, desired: &DesiredState, options: &PlanOptions) -> Plan {
@@ -138,16 +158,7 @@ async fn a_stale_saved_plan_writes_nothing_for_the_changed_resource_and_stops() 
     let desired = desired();
     let saved = plan_now(&client, &desired, &PlanOptions::default()).await;
     // Someone creates `prefs` after the plan was made.
-    let prefs = MemoryStoreName::new("prefs").unwrap();
-    let spec = MemoryStoreSpec {
-        chat_model: "gpt-4.1-mini".to_owned(),
-        embedding_model: "text-embedding-3-large".to_owned(),
-        ..MemoryStoreSpec::default()
-    };
-    client
-        .create_store(&prefs, &spec, &BTreeMap::new())
-        .await
-        .unwrap();
+    let prefs = create_prefs_behind_the_plan(&client, "gpt-4.1-mini").await;
 
     let options = ExecuteOptions {
         parallelism: 1,
@@ -187,16 +198,7 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
     let desired = desired();
     let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
     // A different `prefs` appears after planning: creating it fails as a conflict.
-    let prefs = MemoryStoreName::new("prefs").unwrap();
-    let spec = MemoryStoreSpec {
-        chat_model: "someone-elses-model".to_owned(),
-        embedding_model: "text-embedding-3-large".to_owned(),
-        ..MemoryStoreSpec::default()
-    };
-    client
-        .create_store(&prefs, &spec, &BTreeMap::new())
-        .await
-        .unwrap();
+    create_prefs_behind_the_plan(&client, "someone-elses-model").await;
 
     let report = execute(
         &client,
@@ -235,20 +237,11 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
 /// An emulator that never merges a version identical to the latest (the service does not
 /// promise to), so every POST of a version makes one.
 async fn setup_without_dedup() -> (Emulator, Client) {
-    let emulator = Emulator::start(Config {
+    setup_with(Config {
         version_dedup: foundry_emulator::VersionDedup::Off,
         ..Config::default()
     })
     .await
-    .unwrap();
-    let client = Client::new(
-        Url::parse(&emulator.endpoint()).unwrap(),
-        ApiVersion::V1,
-        Auth::None,
-        TransportConfig::default(),
-    )
-    .unwrap();
-    (emulator, client)
 }
 
 async fn versions(client: &Client, agent: &str) -> Vec<String> {
@@ -348,22 +341,14 @@ async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
 /// memories to write and 50 ms per request, the emulator sees all six in flight at once.
 #[tokio::test]
 async fn a_seeds_memories_are_written_concurrently() {
-    let emulator = Emulator::start(Config {
+    let (emulator, client) = setup_with(Config {
         faults: foundry_emulator::FaultConfig {
             latency: std::time::Duration::from_millis(50),
             ..foundry_emulator::FaultConfig::default()
         },
         ..Config::default()
     })
-    .await
-    .unwrap();
-    let client = Client::new(
-        Url::parse(&emulator.endpoint()).unwrap(),
-        ApiVersion::V1,
-        Auth::None,
-        TransportConfig::default(),
-    )
-    .unwrap();
+    .await;
     let memories: String = (1..=6)
         .map(|i| format!("      - {{kind: user_profile, content: \"Fact number {i}.\"}}\n"))
         .collect();
