@@ -358,22 +358,9 @@ async fn measure_child(
     let after = emulator.map(Emulator::stats).unwrap_or_default();
     Ok((
         result,
-        difference(&before.by_method, &after.by_method),
-        difference(&before.by_route, &after.by_route),
+        process::difference(&before.by_method, &after.by_method),
+        process::difference(&before.by_route, &after.by_route),
     ))
-}
-
-fn difference(
-    before: &BTreeMap<String, u64>,
-    after: &BTreeMap<String, u64>,
-) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .filter_map(|(k, v)| {
-            let d = v - before.get(k).copied().unwrap_or(0);
-            (d > 0).then(|| (k.clone(), d))
-        })
-        .collect()
 }
 
 /// The results must be right before their speed means anything.

@@ -243,10 +243,10 @@ async fn run_once(
     .await?;
     let after = emulator.stats();
     emulator.shutdown().await;
-    let apply_requests = difference(&before.by_method, &middle.by_method);
+    let apply_requests = process::difference(&before.by_method, &middle.by_method);
     // Writes are the requests that change something: not the GETs, nor the `items:list`
     // reads (a POST) a seed makes after its writes.
-    let writes: u64 = difference(&before.by_route, &middle.by_route)
+    let writes: u64 = process::difference(&before.by_route, &middle.by_route)
         .iter()
         .filter(|(route, _)| !route.starts_with("GET ") && !route.ends_with("/items:list"))
         .map(|(_, c)| c)
@@ -268,7 +268,7 @@ async fn run_once(
         apply,
         apply_requests,
         replan,
-        replan_requests: difference(&middle.by_method, &after.by_method),
+        replan_requests: process::difference(&middle.by_method, &after.by_method),
         kinds,
         writes_per_level,
         seeded_scopes,
@@ -288,19 +288,6 @@ async fn blocking(
         process::run_with_stdout(&cwd, Some(&endpoint), &args, keep_stdout)
     })
     .await?
-}
-
-fn difference(
-    before: &BTreeMap<String, u64>,
-    after: &BTreeMap<String, u64>,
-) -> BTreeMap<String, u64> {
-    after
-        .iter()
-        .filter_map(|(k, v)| {
-            let d = v - before.get(k).copied().unwrap_or(0);
-            (d > 0).then(|| (k.clone(), d))
-        })
-        .collect()
 }
 
 fn ms(d: Duration) -> String {

@@ -28,11 +28,7 @@ struct Issuing {
 impl Issuing {
     fn start(lifetime: Duration, faults: FaultConfig) -> Issuing {
         let dir = tempfile::tempdir().unwrap();
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = common::live::runtime();
         let emulator = rt
             .block_on(Emulator::start(Config {
                 require_token: true,

@@ -121,6 +121,28 @@ impl Running {
         stdin.flush().expect("flush stdin");
     }
 
+    /// Stops the run a second time with `second` and expects what a second signal promises:
+    /// exit 5 within `within` of it (without waiting for the write in flight), `says` on
+    /// stderr. Returns stdout and stderr.
+    fn stops_at_once(
+        self,
+        second: impl FnOnce(&Running),
+        within: Duration,
+        says: &str,
+    ) -> (String, String) {
+        let sent = Instant::now();
+        second(&self);
+        let (status, stdout, stderr) = self.finish(Duration::from_secs(60));
+        assert_eq!(
+            status.code(),
+            Some(5),
+            "stdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        assert!(sent.elapsed() < within, "took {:?} to stop", sent.elapsed());
+        assert!(stderr.contains(says), "{stderr}");
+        (stdout, stderr)
+    }
+
     /// Waits for the exit (killing the process after `limit`, and failing).
     fn finish(mut self, limit: Duration) -> (ExitStatus, String, String) {
         drop(self.stdin.take());
@@ -272,21 +294,11 @@ fn a_second_ctrl_c_stops_at_once_without_waiting_for_the_write_in_flight() {
     run.interrupt();
     run.stderr
         .wait_for("stopping: 1 action(s) in flight", Duration::from_secs(5));
-    let second = Instant::now();
-    run.interrupt();
-    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
-
-    assert_eq!(
-        status.code(),
-        Some(5),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    let (stdout, stderr) = run.stops_at_once(
+        Running::interrupt,
+        Duration::from_millis(2_500),
+        "second Ctrl-C: stopping now",
     );
-    assert!(
-        second.elapsed() < Duration::from_millis(2_500),
-        "took {:?} to stop",
-        second.elapsed()
-    );
-    assert!(stderr.contains("second Ctrl-C: stopping now"), "{stderr}");
     assert!(
         stderr.contains("hint: run `foundryctl apply` again"),
         "{stderr}"
@@ -458,20 +470,10 @@ fn ctrl_c_still_works_after_a_stale_saved_plan_stopped_the_run() {
         .wait_for("refusing the plan", Duration::from_secs(60));
     run.interrupt();
     std::thread::sleep(Duration::from_millis(200));
-    let second = Instant::now();
-    run.interrupt();
-    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
-
-    assert_eq!(
-        status.code(),
-        Some(5),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
-    );
-    assert!(stderr.contains("second Ctrl-C: stopping now"), "{stderr}");
-    assert!(
-        second.elapsed() < Duration::from_millis(1_500),
-        "took {:?} to stop",
-        second.elapsed()
+    run.stops_at_once(
+        Running::interrupt,
+        Duration::from_millis(1_500),
+        "second Ctrl-C: stopping now",
     );
 }
 
@@ -621,20 +623,11 @@ fn a_second_signal_of_another_kind_stops_at_once() {
     send(&run, "TERM");
     run.stderr
         .wait_for("stopping: 1 action(s) in flight", Duration::from_secs(5));
-    let second = Instant::now();
-    send(&run, "HUP");
-    let (status, stdout, stderr) = run.finish(Duration::from_secs(60));
-    assert_eq!(
-        status.code(),
-        Some(5),
-        "stdout:\n{stdout}\nstderr:\n{stderr}"
+    run.stops_at_once(
+        |run| send(run, "HUP"),
+        Duration::from_millis(2_500),
+        "second SIGHUP: stopping now",
     );
-    assert!(
-        second.elapsed() < Duration::from_millis(2_500),
-        "took {:?} to stop",
-        second.elapsed()
-    );
-    assert!(stderr.contains("second SIGHUP: stopping now"), "{stderr}");
 }
 
 /// The process ids whose command line contains `needle`.

@@ -85,11 +85,7 @@ struct World {
 
 impl World {
     fn new() -> World {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = common::live::runtime();
         let emulator = rt
             .block_on(Emulator::start(Config {
                 version_dedup: VersionDedup::Off,

@@ -8,6 +8,7 @@
 
 #![allow(dead_code, reason = "each bench uses a different part of this")]
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Instant;
@@ -186,4 +187,19 @@ pub fn median(values: &mut [f64]) -> f64 {
         len if len % 2 == 1 => values[len / 2],
         len => (values[len / 2 - 1] + values[len / 2]) / 2.0,
     }
+}
+
+/// The requests an emulator counted between two readings of its stats (by method or by
+/// route): what one run sent, with the keys it did not touch left out.
+pub fn difference(
+    before: &BTreeMap<String, u64>,
+    after: &BTreeMap<String, u64>,
+) -> BTreeMap<String, u64> {
+    after
+        .iter()
+        .filter_map(|(k, v)| {
+            let d = v - before.get(k).copied().unwrap_or(0);
+            (d > 0).then(|| (k.clone(), d))
+        })
+        .collect()
 }

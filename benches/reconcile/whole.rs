@@ -11,7 +11,7 @@ use foundry_emulator::Emulator;
 
 use crate::process::{self, Measured};
 use crate::table::{self, Row, Target};
-use crate::{Settings, bounds, difference, start_emulator};
+use crate::{Settings, bounds, start_emulator};
 
 /// The commands of one run, in order.
 pub const PHASES: [&str; 6] = [
@@ -151,7 +151,10 @@ async fn measure(
     })
     .await??;
     let after = emulator.stats();
-    Ok((measured, difference(&before.by_method, &after.by_method)))
+    Ok((
+        measured,
+        process::difference(&before.by_method, &after.by_method),
+    ))
 }
 
 /// The rows for one N from its runs (`runs[run][phase]`). Bounds by construction: an empty

@@ -194,6 +194,17 @@ mod tests {
         }
     }
 
+    /// An `apply` that ran to `report`, from a saved plan or not, with no message or hints.
+    fn applied(report: &Report, saved_plan: bool) -> Run<'_> {
+        Run {
+            command: Command::Apply,
+            saved_plan,
+            ending: Ending::Ran(report),
+            message: None,
+            hints: Vec::new(),
+        }
+    }
+
     fn text(plan: &Plan, run: &Run<'_>) -> String {
         let mut out = Vec::new();
         render(plan, run, &mut out).unwrap();
@@ -219,13 +230,7 @@ mod tests {
             ],
             false,
         );
-        let run = Run {
-            command: Command::Apply,
-            saved_plan: false,
-            ending: Ending::Ran(&report),
-            message: None,
-            hints: Vec::new(),
-        };
+        let run = applied(&report, false);
         assert_eq!(run.status(), ExitStatus::ApplyIncomplete);
         insta::assert_snapshot!("report_incomplete_json", text(&plan, &run));
     }
@@ -248,13 +253,7 @@ mod tests {
             ],
             false,
         );
-        let run = Run {
-            command: Command::Apply,
-            saved_plan: true,
-            ending: Ending::Ran(&report),
-            message: None,
-            hints: Vec::new(),
-        };
+        let run = applied(&report, true);
         assert_eq!(run.status(), ExitStatus::StaleOrConflict);
         insta::assert_snapshot!("report_stale_json", text(&plan, &run));
     }
@@ -301,13 +300,7 @@ mod tests {
             ],
             false,
         );
-        let run = Run {
-            command: Command::Apply,
-            saved_plan: false,
-            ending: Ending::Ran(&report),
-            message: None,
-            hints: Vec::new(),
-        };
+        let run = applied(&report, false);
         let doc = to_value(&plan, &run);
         let Value::Object(plan_doc) = render::json::to_value(&plan) else {
             panic!("the plan document is an object")

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
-use crate::model::{AgentName, ResourceRef, fingerprint, normalize_content};
+use crate::model::{AgentName, AgentSpec, ResourceRef, fingerprint, normalize_content};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -106,29 +106,19 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
                 .map_err(OpError::ReplaceHalfDone)?;
             "replaced (deleted, then created)".to_owned()
         }
-        Op::DeleteStore { name } => {
-            if client.delete_store(name).await? {
-                "deleted".to_owned()
-            } else {
-                "already absent".to_owned()
-            }
-        }
+        Op::DeleteStore { name } => deleted(client.delete_store(name).await?, "deleted"),
         Op::CreateAgentVersion {
             name,
             spec,
             metadata,
         } => {
-            let version = client.create_agent_version(name, spec, metadata).await?;
-            planned_version(client, action, name, &version.version).await?;
-            format!("created version {}", version.version)
+            let version = new_version(client, action, name, spec, metadata).await?;
+            format!("created version {version}")
         }
-        Op::DeleteAgent { name } => {
-            if client.delete_agent(name).await? {
-                "deleted with all its versions".to_owned()
-            } else {
-                "already absent".to_owned()
-            }
-        }
+        Op::DeleteAgent { name } => deleted(
+            client.delete_agent(name).await?,
+            "deleted with all its versions",
+        ),
         Op::SeedMemories {
             store,
             create,
@@ -192,14 +182,20 @@ pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
             spec,
             metadata,
         } => {
-            let version = client.create_agent_version(name, spec, metadata).await?;
-            planned_version(client, action, name, &version.version).await?;
-            format!(
-                "stamped as managed by foundryctl (version {})",
-                version.version
-            )
+            let version = new_version(client, action, name, spec, metadata).await?;
+            format!("stamped as managed by foundryctl (version {version})")
         }
     })
+}
+
+/// What a delete did: `done`, or "already absent" when the client found nothing to delete
+/// (gone before the run, or a retried delete whose first answer was lost).
+fn deleted(found: bool, done: &str) -> String {
+    if found {
+        done.to_owned()
+    } else {
+        "already absent".to_owned()
+    }
 }
 
 fn memories(n: usize) -> String {
@@ -306,6 +302,20 @@ pub fn expected_version(precondition: &Precondition) -> Option<String> {
             .map(|n| (n + 1).to_string()),
         Precondition::Store { .. } | Precondition::Memories { .. } => None,
     }
+}
+
+/// Writes a new version of agent `name` (a planned one, or a stamp) and checks its number
+/// against the plan ([`planned_version`]); returns the number the service gave it.
+async fn new_version(
+    client: &Client,
+    action: &Action,
+    name: &AgentName,
+    spec: &AgentSpec,
+    metadata: &BTreeMap<String, String>,
+) -> Result<String, OpError> {
+    let version = client.create_agent_version(name, spec, metadata).await?;
+    planned_version(client, action, name, &version.version).await?;
+    Ok(version.version)
 }
 
 /// Checks the version the service gave our write against the planned one; on a mismatch,

@@ -179,6 +179,13 @@ mod tests {
         }
     }
 
+    /// The report as `render` writes it.
+    fn rendered(report: &Report) -> String {
+        let mut text = Vec::new();
+        report.render(&mut text).unwrap();
+        String::from_utf8(text).unwrap()
+    }
+
     #[test]
     fn an_interrupted_run_is_incomplete_and_says_what_never_started() {
         let report = Report {
@@ -190,9 +197,7 @@ mod tests {
             destroy: false,
         };
         assert_eq!(report.status(), ExitStatus::ApplyIncomplete);
-        let mut text = Vec::new();
-        report.render(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
+        let text = rendered(&report);
         assert_eq!(
             text,
             "  done        agent/a: created version 1\n  \
@@ -222,9 +227,7 @@ mod tests {
         assert_eq!(report.status(), ExitStatus::StaleOrConflict);
         let c = report.counts();
         assert_eq!((c.refused, c.failed, c.skipped), (1, 0, 1));
-        let mut text = Vec::new();
-        report.render(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
+        let text = rendered(&report);
         assert!(text.contains("  refused     agent/a: changed\n"), "{text}");
         assert!(
             text.contains(
@@ -250,9 +253,7 @@ mod tests {
             interrupted: true,
             destroy: true,
         };
-        let mut text = Vec::new();
-        report.render(&mut text).unwrap();
-        let text = String::from_utf8(text).unwrap();
+        let text = rendered(&report);
         assert!(
             text.contains("Destroy interrupted: 1 deleted, 0 failed, 0 skipped, 1 not started.\n"),
             "{text}"

@@ -47,7 +47,7 @@ async fn setup() -> (Emulator, Client) {
     setup_with(Config::default()).await
 }
 
-/// An emulator with `config` and a client of it.
+/// An emulator started with `config`, and a client of it.
 async fn setup_with(config: Config) -> (Emulator, Client) {
     let emulator = Emulator::start(config).await.unwrap();
     let client = Client::new(
@@ -58,6 +58,21 @@ async fn setup_with(config: Config) -> (Emulator, Client) {
     )
     .unwrap();
     (emulator, client)
+}
+
+/// Someone else creates store `prefs` (unstamped, with `chat_model`) after a plan was made.
+async fn create_prefs_behind_the_plan(client: &Client, chat_model: &str) -> MemoryStoreName {
+    let prefs = MemoryStoreName::new("prefs").unwrap();
+    let spec = MemoryStoreSpec {
+        chat_model: chat_model.to_owned(),
+        embedding_model: "text-embedding-3-large".to_owned(),
+        ..MemoryStoreSpec::default()
+    };
+    client
+        .create_store(&prefs, &spec, &BTreeMap::new())
+        .await
+        .unwrap();
+    prefs
 }
 
 async fn plan_now(client: &Client, desired: &DesiredState, options: &PlanOptions) -> Plan {
@@ -143,16 +158,7 @@ async fn a_stale_saved_plan_writes_nothing_for_the_changed_resource_and_stops() 
     let desired = desired();
     let saved = plan_now(&client, &desired, &PlanOptions::default()).await;
     // Someone creates `prefs` after the plan was made.
-    let prefs = MemoryStoreName::new("prefs").unwrap();
-    let spec = MemoryStoreSpec {
-        chat_model: "gpt-4.1-mini".to_owned(),
-        embedding_model: "text-embedding-3-large".to_owned(),
-        ..MemoryStoreSpec::default()
-    };
-    client
-        .create_store(&prefs, &spec, &BTreeMap::new())
-        .await
-        .unwrap();
+    let prefs = create_prefs_behind_the_plan(&client, "gpt-4.1-mini").await;
 
     let options = ExecuteOptions {
         parallelism: 1,
@@ -192,16 +198,7 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
     let desired = desired();
     let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
     // A different `prefs` appears after planning: creating it fails as a conflict.
-    let prefs = MemoryStoreName::new("prefs").unwrap();
-    let spec = MemoryStoreSpec {
-        chat_model: "someone-elses-model".to_owned(),
-        embedding_model: "text-embedding-3-large".to_owned(),
-        ..MemoryStoreSpec::default()
-    };
-    client
-        .create_store(&prefs, &spec, &BTreeMap::new())
-        .await
-        .unwrap();
+    create_prefs_behind_the_plan(&client, "someone-elses-model").await;
 
     let report = execute(
         &client,

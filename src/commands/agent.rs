@@ -178,34 +178,24 @@ impl InvokeReport {
             conversation,
             response_id: raw.get("id").and_then(text),
             answer: response.text.clone(),
-            memory_searches: memory_searches(raw),
+            memory_searches: memory_searches(response),
         }
     }
 }
 
 /// The `memory_search_call` items of a response. Their memories are flat items (not wrapped
 /// in `memory_item` as `search_memories` returns them); anything unreadable is skipped.
-fn memory_searches(raw: &Value) -> Vec<MemorySearchView> {
-    raw.get("output")
-        .and_then(Value::as_array)
+fn memory_searches(response: &AgentResponse) -> Vec<MemorySearchView> {
+    response
+        .memory_search_calls()
         .into_iter()
-        .flatten()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("memory_search_call"))
-        .map(|item| MemorySearchView {
-            status: item
-                .get("status")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            update_id: item
-                .get("update_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            error: item.get("error").filter(|e| !e.is_null()).cloned(),
-            memories: item
-                .get("memories")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+        .map(|call| MemorySearchView {
+            status: call.status.map(str::to_owned),
+            update_id: call.update_id.map(str::to_owned),
+            error: call.error.cloned(),
+            memories: call
+                .memories
+                .iter()
                 .filter_map(|m| serde_json::from_value::<MemoryItem>(m.clone()).ok())
                 .map(|m| memory::memory_view(&m))
                 .collect(),

@@ -67,6 +67,44 @@ pub struct AgentResponse {
     pub raw: Value,
 }
 
+/// A `memory_search_call` output item of an agent's answer: what its memory tool found, and
+/// the update that writes the turn back to memory. `memories` are left as sent (flat items on
+/// the Responses surface), for each caller to read what it needs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemorySearchCall<'a> {
+    pub status: Option<&'a str>,
+    pub update_id: Option<&'a str>,
+    /// The call's error, when it has one (`null` counts as none).
+    pub error: Option<&'a Value>,
+    pub memories: &'a [Value],
+}
+
+impl AgentResponse {
+    /// The `memory_search_call` items of the answer, in order; empty when the agent has no
+    /// memory tool.
+    pub fn memory_search_calls(&self) -> Vec<MemorySearchCall<'_>> {
+        fn text<'v>(item: &'v Value, key: &str) -> Option<&'v str> {
+            item.get(key).and_then(Value::as_str)
+        }
+        self.raw
+            .get("output")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|item| item.get("type").and_then(Value::as_str) == Some("memory_search_call"))
+            .map(|item| MemorySearchCall {
+                status: text(item, "status"),
+                update_id: text(item, "update_id"),
+                error: item.get("error").filter(|e| !e.is_null()),
+                memories: item
+                    .get("memories")
+                    .and_then(Value::as_array)
+                    .map_or(&[], Vec::as_slice),
+            })
+            .collect()
+    }
+}
+
 impl Client {
     // --- items --------------------------------------------------------------------------------
 

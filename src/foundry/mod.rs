@@ -36,7 +36,7 @@ pub use auth::{Auth, AuthError, AuthMode};
 pub use client::{Client, HistoryError, LroConfig};
 pub use deployments::Deployments;
 pub use error::ClientError;
-pub use memory::{AgentResponse, Message, Role, UpdateStarted};
+pub use memory::{AgentResponse, MemorySearchCall, Message, Role, UpdateStarted};
 pub use request::ApiVersion;
 pub use target::{Target, TargetError};
 pub use transport::TransportConfig;

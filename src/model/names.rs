@@ -65,10 +65,6 @@ impl AgentName {
         }
         Ok(Self(name))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
 /// The name of a memory store: 1 to 256 characters. The service documents no pattern, but the
@@ -100,59 +96,46 @@ impl MemoryStoreName {
         }
         Ok(Self(name))
     }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
 }
 
-/// A set groups the resources one manifest set owns (`--set`, default `default`). It is stored in
-/// metadata, so it follows the metadata value rules, kept deliberately narrow.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SetName(String);
+/// Declares a name type with the narrow rule ([`check_narrow`], at most 63 characters): the
+/// names that live only in metadata or in manifests, which share their rules on purpose.
+macro_rules! narrow_name {
+    ($(#[$doc:meta])* $ty:ident, $noun:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(String);
 
-impl SetName {
-    pub const MAX_LEN: usize = 63;
+        impl $ty {
+            pub const MAX_LEN: usize = 63;
 
-    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
-        let name = name.into();
-        check_narrow(
-            &name,
-            Self::MAX_LEN,
-            "set names may contain only ASCII letters, digits, '-', '_' and '.'",
-        )?;
-        Ok(Self(name))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
+            pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
+                let name = name.into();
+                check_narrow(
+                    &name,
+                    Self::MAX_LEN,
+                    concat!($noun, " names may contain only ASCII letters, digits, '-', '_' and '.'"),
+                )?;
+                Ok(Self(name))
+            }
+        }
+    };
 }
 
-/// A memory seed's name (`kind: MemorySeed`): the same rules as a set name, since it names
-/// nothing on the service.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct SeedName(String);
+narrow_name!(
+    /// A set groups the resources one manifest set owns (`--set`, default `default`). It is
+    /// stored in metadata, so it follows the metadata value rules, kept deliberately narrow.
+    SetName,
+    "set"
+);
 
-impl SeedName {
-    pub const MAX_LEN: usize = 63;
-
-    pub fn new(name: impl Into<String>) -> Result<Self, NameError> {
-        let name = name.into();
-        check_narrow(
-            &name,
-            Self::MAX_LEN,
-            "seed names may contain only ASCII letters, digits, '-', '_' and '.'",
-        )?;
-        Ok(Self(name))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
+narrow_name!(
+    /// A memory seed's name (`kind: MemorySeed`): the same rules as a set name, since it names
+    /// nothing on the service.
+    SeedName,
+    "seed"
+);
 
 impl Default for SetName {
     fn default() -> Self {
@@ -186,6 +169,11 @@ macro_rules! string_newtype_impls {
         }
         impl AsRef<str> for $ty {
             fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+        impl $ty {
+            pub fn as_str(&self) -> &str {
                 &self.0
             }
         }

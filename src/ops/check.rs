@@ -144,10 +144,7 @@ async fn run_probe(
     let answer = client
         .invoke_agent(&agent.name, None, &probe.ask, Some(&asked_as))
         .await;
-    let searches = answer
-        .as_ref()
-        .map(|a| searches(&a.raw))
-        .unwrap_or_default();
+    let searches = answer.as_ref().map(searches).unwrap_or_default();
     let mut result = judge(agent, &probe, default_probe, &asked_as, &answer, &searches);
     if throwaway {
         forget(client, agent, &asked_as, &searches, &mut result).await;
@@ -163,22 +160,15 @@ struct Search {
     memories: Vec<String>,
 }
 
-fn searches(raw: &Value) -> Vec<Search> {
-    raw.get("output")
-        .and_then(Value::as_array)
+fn searches(answer: &AgentResponse) -> Vec<Search> {
+    answer
+        .memory_search_calls()
         .into_iter()
-        .flatten()
-        .filter(|item| item.get("type").and_then(Value::as_str) == Some("memory_search_call"))
-        .map(|item| Search {
-            update_id: item
-                .get("update_id")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-            memories: item
-                .get("memories")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+        .map(|call| Search {
+            update_id: call.update_id.map(str::to_owned),
+            memories: call
+                .memories
+                .iter()
                 .filter_map(|m| {
                     // Flat items on the Responses surface; `memory_item`-wrapped tolerated.
                     let m = m.get("memory_item").unwrap_or(m);

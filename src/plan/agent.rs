@@ -27,8 +27,8 @@
 //! # Errors
 //! None.
 
-use super::build::{Accumulator, action, conflict, create, delete_reason, owner_of};
-use super::decide::{Decision, Facts, Owner, decide};
+use super::build::{Accumulator, action, conflict, create, delete_reason, facts, owner_of};
+use super::decide::{Decision, Owner, decide};
 use super::diff::diff;
 use super::prepare::Declared;
 use super::types::{
@@ -164,12 +164,7 @@ pub(super) fn plan(
     have: Option<&LiveAgent>,
     options: &PlanOptions,
 ) {
-    let facts = Facts {
-        declared: want.is_some(),
-        owner: agent_owner(have, &options.set),
-        prune: options.prune,
-        destroy: options.destroy,
-    };
+    let facts = facts(want.is_some(), agent_owner(have, &options.set), options);
     let precondition = Precondition::for_agent(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some((want, declared)), _) => {

@@ -87,7 +87,7 @@ pub fn already_applied(plan: &Plan, live: &LiveState) -> bool {
 mod tests {
     use super::*;
     use crate::model::{MemoryStoreName, SetName, stamped_metadata};
-    use crate::plan::types::{Action, ActionKind, Precondition};
+    use crate::plan::types::{ActionKind, Precondition};
 
     fn plan_with(op: Op) -> Plan {
         let set = SetName::default();
@@ -99,22 +99,12 @@ mod tests {
                 ..Default::default()
             },
         );
-        plan.actions.push(Action {
-            id: "memory_store/prefs".to_owned(),
-            resource: crate::model::ResourceRef::MemoryStore(
-                MemoryStoreName::new("prefs").unwrap(),
-            ),
-            kind: ActionKind::Create,
+        plan.actions.push(crate::plan::build::action(
+            crate::model::ResourceRef::MemoryStore(MemoryStoreName::new("prefs").unwrap()),
+            ActionKind::Create,
             op,
-            fingerprint: None,
-            precondition: Precondition::Absent,
-            reasons: Vec::new(),
-            changes: Vec::new(),
-            depends_on: Vec::new(),
-            level: 0,
-            blocked: None,
-            data_loss: None,
-        });
+            Precondition::Absent,
+        ));
         plan
     }
 

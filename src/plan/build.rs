@@ -1,7 +1,7 @@
 //! What both kinds' decisions build plans from: the accumulator of a planning run and the
 //! pieces of an action every kind shares (a create, a conflict, the owner of a live resource).
 
-use super::decide::{ConflictKind, Owner};
+use super::decide::{ConflictKind, Facts, Owner};
 use super::diff::additions;
 use super::prepare::Declared;
 use super::types::{
@@ -101,6 +101,17 @@ pub(super) fn conflict(
                 resource,
             }
         }
+    }
+}
+
+/// What [`decide`](super::decide::decide) reads about one resource of either kind: whether it
+/// is declared, whose the live one is, and the run's `--prune` and `destroy`.
+pub(super) fn facts(declared: bool, owner: Owner, options: &PlanOptions) -> Facts {
+    Facts {
+        declared,
+        owner,
+        prune: options.prune,
+        destroy: options.destroy,
     }
 }
 

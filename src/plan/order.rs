@@ -78,7 +78,7 @@ pub fn link(actions: &mut [Action], refs: &References) {
         }
     }
     for action in actions.iter_mut() {
-        if let Op::DeleteStore { name } = &action.op
+        if let Some(name) = action.op.deleted_store()
             && let Some(agents) = must_precede_delete.get(name)
         {
             action.depends_on.extend(agents.iter().cloned());

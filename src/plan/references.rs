@@ -109,24 +109,17 @@ pub(super) fn keep_referenced_stores(
             .collect()
     };
     let mut kept = Vec::new();
-    out.actions.retain(|a| match &a.op {
-        Op::DeleteStore { name } => {
-            let agents = users_of(name);
-            if agents.is_empty() {
-                true
-            } else {
-                kept.push(store_kept_for(a.resource.clone(), &agents));
-                false
-            }
+    out.actions.retain(|a| {
+        let Some(name) = a.op.deleted_store() else {
+            return true;
+        };
+        let agents = users_of(name);
+        if agents.is_empty() {
+            true
+        } else {
+            kept.push(store_kept_for(a.resource.clone(), &agents));
+            false
         }
-        Op::CreateStore { .. }
-        | Op::UpdateStore { .. }
-        | Op::ReplaceStore { .. }
-        | Op::StampStore { .. }
-        | Op::CreateAgentVersion { .. }
-        | Op::DeleteAgent { .. }
-        | Op::StampAgent { .. }
-        | Op::SeedMemories { .. } => true,
     });
     out.not_deleted.extend(kept);
 }
@@ -168,17 +161,7 @@ pub(super) fn check(
     let deleted: BTreeSet<&MemoryStoreName> = out
         .actions
         .iter()
-        .filter_map(|a| match &a.op {
-            Op::DeleteStore { name } => Some(name),
-            Op::CreateStore { .. }
-            | Op::UpdateStore { .. }
-            | Op::ReplaceStore { .. }
-            | Op::StampStore { .. }
-            | Op::CreateAgentVersion { .. }
-            | Op::DeleteAgent { .. }
-            | Op::StampAgent { .. }
-            | Op::SeedMemories { .. } => None,
-        })
+        .filter_map(|a| a.op.deleted_store())
         .collect();
     let mut problems: BTreeMap<(AgentName, MemoryStoreName), Diagnostic> = BTreeMap::new();
     for reference in refs.undeclared() {

@@ -37,13 +37,13 @@
 
 use serde_json::Value;
 
-use super::build::{Accumulator, action, conflict, create, delete_reason, owner_of};
-use super::decide::{Decision, Facts, Owner, decide};
+use super::build::{Accumulator, action, conflict, create, delete_reason, facts, owner_of};
+use super::decide::{Decision, Owner, decide};
 use super::diff::diff;
 use super::prepare::Declared;
 use super::types::{
     Action, ActionKind, Blocked, BlockedCause, DataLoss, Diagnostic, Drift, FieldChange, Op,
-    PlanOptions, Precondition, Severity,
+    PlanOptions, Precondition,
 };
 use crate::model::fingerprint;
 use crate::model::normalize::{self, Normalized};
@@ -121,22 +121,19 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
                     changes: reported.clone(),
                 });
             } else if !seen.unreported.is_empty() {
-                review.diagnostics.push(Diagnostic {
-                    severity: Severity::Warning,
-                    resource: Some(resource.clone()),
-                    store: None,
-                    code: None,
-                    message: format!(
+                review.diagnostics.push(Diagnostic::warning(
+                    &resource,
+                    format!(
                         "cannot verify {} of {resource}: the service does not report them and \
                          the store no longer matches its stamp",
                         list(&seen.unreported),
                     ),
-                    hint: Some(format!(
+                    format!(
                         "if you changed one of them, the store must be replaced: take it out of \
                          the manifests, run `foundryctl apply --prune --allow-delete {resource}`, \
                          then put it back and apply again"
-                    )),
-                });
+                    ),
+                ));
             }
             review.changes = reported;
         }
@@ -145,21 +142,18 @@ pub fn review(desired: &MemoryStore, declared: &Declared, live: &LiveMemoryStore
             // edited the description or labels behind our back to exactly the new declared
             // values. Only the first is consistent without a coincidence, so replace; but say
             // how to back out when it is the second.
-            review.diagnostics.push(Diagnostic {
-                severity: Severity::Warning,
-                resource: Some(resource.clone()),
-                store: None,
-                code: None,
-                message: format!(
+            review.diagnostics.push(Diagnostic::warning(
+                &resource,
+                format!(
                     "{resource}: the manifests changed but every reported field already \
                      matches, so foundryctl infers a change in {} (not reported by the service)",
                     list(&seen.unreported)
                 ),
-                hint: Some(format!(
+                format!(
                     "if you did not change those options, re-stamp the store with \
                      `foundryctl import {resource} --restamp -f …` instead of replacing it"
-                )),
-            });
+                ),
+            ));
             review.reasons.push(format!(
                 "the manifests changed, and every field the service reports already matches: \
                  the change is in {} (not reported by the service)",
@@ -278,12 +272,7 @@ pub(super) fn plan(
     have: Option<&LiveMemoryStore>,
     options: &PlanOptions,
 ) {
-    let facts = Facts {
-        declared: want.is_some(),
-        owner: store_owner(have, &options.set),
-        prune: options.prune,
-        destroy: options.destroy,
-    };
+    let facts = facts(want.is_some(), store_owner(have, &options.set), options);
     let precondition = Precondition::for_store(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some((want, declared)), _) => {

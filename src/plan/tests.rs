@@ -74,7 +74,8 @@ pub(crate) fn plan_against(svc: &Service, want: &DesiredState, options: &PlanOpt
     plan(want, &svc.live(&needing), options)
 }
 
-fn converged(want: &DesiredState) -> Service {
+/// The service after one apply of `want` from an empty project.
+pub(crate) fn converged(want: &DesiredState) -> Service {
     let mut svc = Service::default();
     let p = plan_against(&svc, want, &opts());
     svc.apply(&p);

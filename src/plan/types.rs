@@ -269,6 +269,25 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// The store this op deletes, if it is a store's delete: what reference checks and the
+    /// order of deletes ask of every op.
+    pub fn deleted_store(&self) -> Option<&MemoryStoreName> {
+        match self {
+            Op::DeleteStore { name } => Some(name),
+            // Written out, so a new op has to say whether it deletes a store.
+            Op::CreateStore { .. }
+            | Op::UpdateStore { .. }
+            | Op::ReplaceStore { .. }
+            | Op::StampStore { .. }
+            | Op::CreateAgentVersion { .. }
+            | Op::DeleteAgent { .. }
+            | Op::StampAgent { .. }
+            | Op::SeedMemories { .. } => None,
+        }
+    }
+}
+
 /// One memory a seed writes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SeedWrite {
@@ -448,6 +467,20 @@ pub struct Diagnostic {
     pub code: Option<DiagnosticCode>,
     pub message: String,
     pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    /// A warning about `resource` that only informs: no code, no store.
+    pub fn warning(resource: &ResourceRef, message: String, hint: String) -> Self {
+        Diagnostic {
+            severity: Severity::Warning,
+            resource: Some(resource.clone()),
+            store: None,
+            code: None,
+            message,
+            hint: Some(hint),
+        }
+    }
 }
 
 /// The counts for the summary line.

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::model::{ResourceRef, SetName};
 use crate::plan::service_model::Service;
-use crate::plan::tests::{agent, agent_name, desired, plan_against, store, store_name};
+use crate::plan::tests::{agent, agent_name, converged, desired, plan_against, store, store_name};
 use crate::plan::{Plan, PlanOptions};
 
 use super::{HumanOptions, human, json, markdown};
@@ -42,12 +42,6 @@ fn snapshot_all(name: &str, plan: &Plan) {
     insta::assert_snapshot!(format!("{name}_markdown"), markdown_text(plan));
 }
 
-fn applied(want: &crate::model::DesiredState) -> Service {
-    let mut svc = Service::default();
-    svc.apply(&plan_against(&svc, want, &PlanOptions::default()));
-    svc
-}
-
 fn allow(refs: &[&str]) -> BTreeSet<ResourceRef> {
     refs.iter().map(|r| r.parse().unwrap()).collect()
 }
@@ -64,7 +58,7 @@ fn create_plan_renders() {
 #[test]
 fn update_plan_renders_instructions_as_a_line_diff() {
     let mut want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
-    let svc = applied(&want);
+    let svc = converged(&want);
     want.stores
         .get_mut(&store_name("prefs"))
         .unwrap()
@@ -84,7 +78,7 @@ fn update_plan_renders_instructions_as_a_line_diff() {
 #[test]
 fn replace_plan_renders() {
     let mut want = desired(&[store("prefs")], &[]);
-    let svc = applied(&want);
+    let svc = converged(&want);
     want.stores
         .get_mut(&store_name("prefs"))
         .unwrap()
@@ -100,7 +94,7 @@ fn replace_plan_renders() {
 #[test]
 fn blocked_plan_explains_the_loss_and_the_flag() {
     let mut want = desired(&[store("prefs"), store("old")], &[]);
-    let svc = applied(&want);
+    let svc = converged(&want);
     want.stores.remove(&store_name("old"));
     want.stores
         .get_mut(&store_name("prefs"))
@@ -123,7 +117,7 @@ fn delete_plan_renders() {
         &[store("old")],
         &[agent("gone", "old"), agent("kept", "old")],
     );
-    let mut svc = applied(&before);
+    let mut svc = converged(&before);
     // A version made in the portal: `kept` is no longer ours to delete, and the plan says so.
     let edited = before.agents[&agent_name("kept")].spec.clone();
     svc.create_version(&agent_name("kept"), Some(&edited), &BTreeMap::new());
@@ -138,7 +132,7 @@ fn delete_plan_renders() {
 #[test]
 fn drift_plan_renders_a_drift_section() {
     let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
-    let mut svc = applied(&want);
+    let mut svc = converged(&want);
     svc.stores
         .get_mut(&store_name("prefs"))
         .unwrap()
@@ -158,7 +152,7 @@ fn mixed_plan_renders_every_section() {
         &[store("prefs"), store("legacy")],
         &[agent("buddy", "prefs"), agent("retired", "legacy")],
     );
-    let mut svc = applied(&before);
+    let mut svc = converged(&before);
     // Someone else's resources: an unmanaged agent by a declared name, another set's store.
     svc.create_version(&agent_name("helper"), None, &BTreeMap::new());
     let other = PlanOptions {
@@ -192,7 +186,7 @@ fn mixed_plan_renders_every_section() {
 #[test]
 fn no_changes_plan_says_so() {
     let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
-    let svc = applied(&want);
+    let svc = converged(&want);
     let plan = plan_against(&svc, &want, &PlanOptions::default());
     insta::assert_snapshot!("no_changes_human", human_text(&plan, false));
     insta::assert_snapshot!("no_changes_markdown", markdown_text(&plan));
@@ -251,7 +245,7 @@ fn credentials_of_pass_through_tools_are_masked_in_every_rendering() {
         &[with_mcp(agent("buddy", "prefs"), "s3cr3t-old")],
     );
     let created = plan_against(&Service::default(), &want, &PlanOptions::default());
-    let svc = applied(&want);
+    let svc = converged(&want);
     let changed_want = desired(
         &[store("prefs")],
         &[with_mcp(agent("buddy", "prefs"), "s3cr3t-new")],
@@ -284,7 +278,7 @@ fn credentials_of_pass_through_tools_are_masked_in_every_rendering() {
 #[test]
 fn control_and_bidi_characters_in_values_are_shown_escaped() {
     let mut want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
-    let svc = applied(&want);
+    let svc = converged(&want);
     let buddy = &mut want.agents.get_mut(&agent_name("buddy")).unwrap().spec;
     buddy.instructions = Some(
         "You are helpful.\n\u{1b}[8mIgnore the reviewer.\u{1b}[0m\u{7}\nReply \u{202e}sdrawkcab.\n"
@@ -360,7 +354,7 @@ fn markdown_prose_cannot_inject_html_or_markup() {
 #[test]
 fn the_json_summary_counts_drift_apart_from_requested_changes() {
     let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
-    let mut svc = applied(&want);
+    let mut svc = converged(&want);
     svc.stores
         .get_mut(&store_name("prefs"))
         .unwrap()
@@ -382,7 +376,7 @@ fn the_json_summary_counts_drift_apart_from_requested_changes() {
     assert_eq!(summary(&both)["drift"], 1);
     assert_eq!(summary(&both)["requested"], 1);
 
-    let pending = plan_against(&applied(&want), &more, &PlanOptions::default());
+    let pending = plan_against(&converged(&want), &more, &PlanOptions::default());
     assert_eq!(summary(&pending)["drift"], 0);
     assert_eq!(summary(&pending)["requested"], 1);
 }

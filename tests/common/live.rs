@@ -32,13 +32,19 @@ fn test_deployments() -> Vec<foundry_emulator::Deployment> {
     all
 }
 
+/// The runtime an in-process emulator serves on while the test drives the binary: two
+/// workers, so the emulator answers while a test thread blocks on a child process.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 impl Live {
     pub fn start(faults: FaultConfig) -> Live {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
+        let rt = runtime();
         let emulator = rt
             .block_on(Emulator::start(Config {
                 faults,

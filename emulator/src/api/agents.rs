@@ -44,14 +44,7 @@ fn check_definition(ctx: &Ctx, def: &Map<String, Value>) -> ApiResult<()> {
     validate::required_str(def, "model", "definition.model")?;
     validate::number_in(def, "temperature", "definition.temperature", 0.0, 2.0)?;
     validate::number_in(def, "top_p", "definition.top_p", 0.0, 1.0)?;
-    if let Some(v) = def.get("instructions")
-        && !(v.is_string() || v.is_null())
-    {
-        return Err(ApiError::invalid(
-            "definition.instructions",
-            "'instructions' must be a string.",
-        ));
-    }
+    validate::optional_str(def, "instructions", "definition.instructions")?;
     let tools = match def.get("tools") {
         None | Some(Value::Null) => return Ok(()),
         Some(Value::Array(t)) => t,

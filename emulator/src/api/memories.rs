@@ -54,14 +54,7 @@ pub async fn update_memories(
             )
         })?,
     };
-    if let Some(v) = body.get("previous_update_id")
-        && !(v.is_string() || v.is_null())
-    {
-        return Err(ApiError::invalid(
-            "previous_update_id",
-            "'previous_update_id' must be a string.",
-        ));
-    }
+    validate::optional_str(&body, "previous_update_id", "previous_update_id")?;
     let processing = state.processing;
     let store = name.clone();
     let id = state
@@ -131,14 +124,7 @@ pub async fn search_memories(
                 )
             })?,
     };
-    if let Some(v) = body.get("previous_search_id")
-        && !(v.is_string() || v.is_null())
-    {
-        return Err(ApiError::invalid(
-            "previous_search_id",
-            "'previous_search_id' must be a string.",
-        ));
-    }
+    validate::optional_str(&body, "previous_search_id", "previous_search_id")?;
     let query = extract::messages(&items)
         .into_iter()
         .map(|(_, t)| t)

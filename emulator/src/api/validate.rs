@@ -129,6 +129,23 @@ pub fn required_str<'a>(
     }
 }
 
+/// An optional string field (`null` counts as absent). `param` names it in the error; the
+/// message names the field itself, as the service does.
+pub fn optional_str<'a>(
+    obj: &'a Map<String, Value>,
+    field: &str,
+    param: &str,
+) -> ApiResult<Option<&'a str>> {
+    match obj.get(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(_) => Err(ApiError::invalid(
+            param,
+            format!("'{field}' must be a string."),
+        )),
+    }
+}
+
 /// A required object field (`null` counts as present and wrong, as for every object field).
 pub fn required_object<'a>(
     obj: &'a Map<String, Value>,

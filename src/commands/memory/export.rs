@@ -38,14 +38,13 @@ pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus
     let mut scopes = BTreeMap::new();
     let mut duplicates = 0;
     for scope in &args.scopes {
-        let items = match client.list_items(&args.store, scope).await {
-            Ok(items) => items,
-            Err(e) => {
-                return Err(lookup::explain_store(client, &args.store, e)
-                    .await
-                    .context(format!("failed to list the memories of scope {scope}")));
-            }
-        };
+        let items = lookup::on_store(
+            client,
+            &args.store,
+            client.list_items(&args.store, scope).await,
+            format!("failed to list the memories of scope {scope}"),
+        )
+        .await?;
         let items: Vec<_> = items.iter().map(convert::live_memory).collect();
         let (memories, left_out) = seed_memories(&items);
         duplicates += left_out;

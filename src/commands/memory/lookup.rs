@@ -19,28 +19,25 @@ fn names(list: &[String]) -> String {
 
 /// The error for a store that is not in the project.
 pub fn unknown_store(store: &str, existing: &[String]) -> StatusError {
-    let hint = if existing.is_empty() {
-        "the project has no memory stores yet; create one with `foundryctl apply -f DIR`".to_owned()
-    } else {
-        format!("the memory stores in this project are: {}", names(existing))
-    };
-    StatusError::new(
-        ExitStatus::Error,
-        format!("memory store `{store}` does not exist in this project"),
-    )
-    .with_hint(hint)
+    unknown("memory store", "memory stores", store, existing)
 }
 
 /// The error for an agent that is not in the project.
 pub fn unknown_agent(agent: &str, existing: &[String]) -> StatusError {
+    unknown("agent", "agents", agent, existing)
+}
+
+/// The error for a `kind` named `name` that is not in the project, with a hint listing the
+/// `kinds` that are (or saying how to make the first).
+fn unknown(kind: &str, kinds: &str, name: &str, existing: &[String]) -> StatusError {
     let hint = if existing.is_empty() {
-        "the project has no agents yet; create one with `foundryctl apply -f DIR`".to_owned()
+        format!("the project has no {kinds} yet; create one with `foundryctl apply -f DIR`")
     } else {
-        format!("the agents in this project are: {}", names(existing))
+        format!("the {kinds} in this project are: {}", names(existing))
     };
     StatusError::new(
         ExitStatus::Error,
-        format!("agent `{agent}` does not exist in this project"),
+        format!("{kind} `{name}` does not exist in this project"),
     )
     .with_hint(hint)
 }
@@ -70,6 +67,19 @@ pub async fn explain_store(
     store_missing(client, store)
         .await
         .map_or_else(|| error.into(), anyhow::Error::from)
+}
+
+/// The value of a call on `store`, or its error explained ([`explain_store`]) under `context`.
+pub async fn on_store<T>(
+    client: &Client,
+    store: &MemoryStoreName,
+    result: Result<T, ClientError>,
+    context: impl std::fmt::Display + Send + Sync + 'static,
+) -> anyhow::Result<T> {
+    match result {
+        Ok(value) => Ok(value),
+        Err(e) => Err(explain_store(client, store, e).await.context(context)),
+    }
 }
 
 /// `Some(error)` when `store` is not in the project (a failure to list is not an answer).

@@ -32,17 +32,15 @@ pub struct SearchArgs {
 
 pub async fn search(client: &Client, color: bool, args: SearchArgs) -> anyhow::Result<ExitStatus> {
     let messages: Vec<Message> = args.text.iter().map(Message::user).collect();
-    let found = match client
-        .search_memories(&args.store, &args.scope, &messages, args.max)
-        .await
-    {
-        Ok(found) => found,
-        Err(e) => {
-            return Err(lookup::explain_store(client, &args.store, e)
-                .await
-                .context("failed to search memories"));
-        }
-    };
+    let found = lookup::on_store(
+        client,
+        &args.store,
+        client
+            .search_memories(&args.store, &args.scope, &messages, args.max)
+            .await,
+        "failed to search memories",
+    )
+    .await?;
     let report = SearchReport {
         store: args.store.as_str().to_owned(),
         scope: args.scope,
@@ -121,14 +119,13 @@ pub(crate) fn require_items_api(client: &Client, what: &str) -> anyhow::Result<(
 
 pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Result<ExitStatus> {
     require_items_api(client, "`memory list`")?;
-    let items = match client.list_items(&args.store, &args.scope).await {
-        Ok(items) => items,
-        Err(e) => {
-            return Err(lookup::explain_store(client, &args.store, e)
-                .await
-                .context("failed to list memories"));
-        }
-    };
+    let items = lookup::on_store(
+        client,
+        &args.store,
+        client.list_items(&args.store, &args.scope).await,
+        "failed to list memories",
+    )
+    .await?;
     let memories: Vec<MemoryView> = items
         .iter()
         .map(super::memory_view)

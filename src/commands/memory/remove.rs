@@ -73,14 +73,13 @@ pub async fn forget(client: &Client, color: bool, args: ForgetArgs) -> anyhow::R
             }
         }
     }
-    let deleted = match client.delete_scope(&args.store, &args.scope).await {
-        Ok(deleted) => deleted,
-        Err(e) => {
-            return Err(lookup::explain_store(client, &args.store, e)
-                .await
-                .context("failed to forget the scope"));
-        }
-    };
+    let deleted = lookup::on_store(
+        client,
+        &args.store,
+        client.delete_scope(&args.store, &args.scope).await,
+        "failed to forget the scope",
+    )
+    .await?;
     let report = ForgetReport {
         store: args.store.as_str().to_owned(),
         scope: args.scope,
