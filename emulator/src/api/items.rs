@@ -10,7 +10,7 @@ use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
 use super::request::{Checked, CheckedBody, Items, json_body};
 use super::state::AppState;
 use super::validate;
-use crate::store::{items as rows, stores};
+use crate::store::{items as rows, stores, updates};
 
 /// The kinds an item may have on the wire (lower case, as item CRUD and search return them).
 pub const KINDS: [&str; 3] = ["user_profile", "chat_summary", "procedural"];
@@ -74,11 +74,14 @@ pub async fn get(
     Path((name, id)): Path<(String, String)>,
     _: Checked<Items>,
 ) -> ApiResult<Json<Value>> {
+    // Updates due by now are carried out first, as a search does: a process that opens the
+    // file to read must not race its own background worker for what is already done.
     let item = state
         .db
-        .read(move |conn| {
-            ensure_store(conn, &name)?;
-            load_item(conn, &name, &id)
+        .write(move |tx| {
+            ensure_store(tx, &name)?;
+            updates::advance(tx)?;
+            load_item(tx, &name, &id)
         })
         .await?;
     Ok(Json(item))
@@ -146,11 +149,13 @@ pub async fn list(
     let page = PageParams::from_query(&query, Order::Desc)?;
     let kind = query.get("kind").map(|k| known_kind(k)).transpose()?;
     let limit = page.limit;
+    // As `get`: updates due by now first.
     let rows = state
         .db
-        .read(move |conn| {
-            ensure_store(conn, &name)?;
-            Ok::<_, ApiError>(rows::list(conn, &name, &scope, kind.as_deref(), &page)?)
+        .write(move |tx| {
+            ensure_store(tx, &name)?;
+            updates::advance(tx)?;
+            Ok::<_, ApiError>(rows::list(tx, &name, &scope, kind.as_deref(), &page)?)
         })
         .await?;
     Ok(Json(envelope(rows, limit, EmptyIds::EmptyString)))

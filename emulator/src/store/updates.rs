@@ -10,7 +10,7 @@
 //!
 //! # Guarantees
 //! Progress is computed from stored times, so it is the same whoever advances it: the
-//! background [`worker`], a poll, a search, or another process sharing the file. Each step is
+//! background [`worker`], a poll, a search, an item read, or another process sharing the file. Each step is
 //! one transaction that re-checks the status, so an update is processed exactly once.
 
 use std::time::Duration;

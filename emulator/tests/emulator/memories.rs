@@ -507,3 +507,41 @@ async fn items_list_filters_by_scope_and_requires_one() {
     assert_eq!(missing.status, 400);
     assert_eq!(missing.body["error"]["param"], "scope");
 }
+
+/// A memory update that is due is visible to the first item read of an emulator that opens
+/// the file afterwards (as each `foundryctl` command starts its own embedded one), without
+/// waiting for that emulator's background worker: the read carries out what is due first.
+#[tokio::test]
+async fn a_due_update_is_seen_by_the_first_item_read_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = || Config {
+        storage: foundry_emulator::Storage::File(dir.path().join("emulator.db")),
+        update_processing: Duration::from_millis(200),
+        ..Config::default()
+    };
+    let env = Env::with(file()).await;
+    create_store(&env, "s").await;
+    let r = env
+        .post(
+            "/memory_stores/s:update_memories?api-version=v1",
+            json!({"scope": "u", "items": turn("I prefer dark roast coffee"), "update_delay": 0}),
+        )
+        .await;
+    assert_eq!(r.status, 202);
+    env.emulator.shutdown().await;
+    // Done by the stored times once 200 ms have passed, though nobody carried it out.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let env = Env::with(file()).await;
+    let listed = env
+        .post(
+            "/memory_stores/s/items:list?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(
+        listed.body["data"].as_array().unwrap().len(),
+        2,
+        "{:?}",
+        listed.body
+    );
+}
