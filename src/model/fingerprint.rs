@@ -178,7 +178,7 @@ fn write_entries<'v>(
 }
 
 /// An [`io::Write`] into a hasher, so the canonical form is streamed rather than built.
-struct Hashing<'a>(&'a mut Sha256);
+pub struct Hashing<'a>(pub &'a mut Sha256);
 
 impl io::Write for Hashing<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
