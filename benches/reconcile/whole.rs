@@ -32,6 +32,10 @@ const RATIO_NS: [usize; 2] = [100, 1000];
 /// The N at which peak memory is judged, and the budget.
 const MEMORY_N: usize = 5000;
 const MEMORY_BUDGET_KIB: u64 = 64 * 1024;
+/// What peak memory at that N is held to, below the budget: what a plan holds grows with the
+/// project, so the budget is kept with room to spare (56 MiB measured after the 2026-12-05
+/// reductions, from 65.6 MiB).
+const MEMORY_HEADROOM_KIB: u64 = 56 * 1024;
 
 /// One phase of one run.
 #[derive(Default, Clone)]
@@ -221,6 +225,7 @@ pub fn judge(rows: &[Row]) -> Vec<Target> {
             });
         }
     }
+    let ratios = targets.len();
     let peak = rows
         .iter()
         .filter(|r| r.n == MEMORY_N)
@@ -235,7 +240,17 @@ pub fn judge(rows: &[Row]) -> Vec<Target> {
         },
         pass: peak.filter(|&k| k > 0).map(|k| k < MEMORY_BUDGET_KIB),
     });
-    if targets.len() == 1 {
+    if let Some(kib) = peak.filter(|&k| k > 0) {
+        targets.push(Target {
+            what: format!(
+                "N = {MEMORY_N}: peak memory at most {} MiB (room under the budget)",
+                MEMORY_HEADROOM_KIB / 1024
+            ),
+            measured: table::mib(kib),
+            pass: Some(kib <= MEMORY_HEADROOM_KIB),
+        });
+    }
+    if ratios == 0 {
         targets.insert(
             0,
             Target {

@@ -386,6 +386,9 @@ fn read_bounded(name: String, reader: impl Read) -> Result<SourceFile, InputErro
     if u64::try_from(bytes.len()).unwrap_or(u64::MAX) > MAX_FILE_BYTES {
         return Err(InputError::TooLarge { path: name });
     }
+    // The buffer grew by doubling; the text is held until validation ends, and a project of
+    // hundreds of files would otherwise keep up to twice its size.
+    bytes.shrink_to_fit();
     decode(name, bytes)
 }
 
@@ -448,6 +451,18 @@ mod tests {
     }
 
     use super::*;
+
+    /// A manifest's text is held until validation ends: it must cost its length, not the
+    /// doubled capacity the read grew to.
+    #[test]
+    fn a_read_manifest_holds_no_spare_capacity() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.yaml");
+        std::fs::write(&path, "# padding\n".repeat(500)).unwrap();
+        let files = read_inputs(std::slice::from_ref(&path)).unwrap();
+        assert_eq!(files[0].text.len(), 5000);
+        assert_eq!(files[0].text.capacity(), files[0].text.len());
+    }
 
     #[test]
     fn lines_are_found_without_breaks() {

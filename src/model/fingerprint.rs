@@ -57,6 +57,18 @@ pub fn of_normalized(kind: ResourceKind, normalized: &Value) -> String {
     hex_prefix(&hasher.finalize())
 }
 
+/// [`of_normalized`] of the value whose [`canonical_json`] is `canonical`: the same hash, for
+/// a caller that keeps the text (to compare normal forms without keeping the values).
+pub fn of_canonical(kind: ResourceKind, canonical: &str) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(format_tag(kind).as_bytes());
+    hasher.update(b"\n");
+    hasher.update(kind.as_str().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(canonical.as_bytes());
+    hex_prefix(&hasher.finalize())
+}
+
 /// The stamp for a desired memory store.
 pub fn store(spec: &MemoryStoreSpec) -> String {
     of_normalized(ResourceKind::MemoryStore, &normalize::desired_store(spec))
@@ -113,8 +125,8 @@ pub fn canonical_json(value: &Value) -> String {
     // Writing into a Vec cannot fail.
     let _ = write_canonical_json(&mut out, value);
     // Only serde_json's output and ASCII punctuation went in, so this is valid UTF-8 and the
-    // lossy conversion never replaces anything.
-    String::from_utf8_lossy(&out).into_owned()
+    // lossy conversion is never reached.
+    String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// Writes [`canonical_json`] into `out` without building the string: the renderers show every
@@ -166,7 +178,7 @@ fn write_entries<'v>(
 }
 
 /// An [`io::Write`] into a hasher, so the canonical form is streamed rather than built.
-struct Hashing<'a>(&'a mut Sha256);
+pub struct Hashing<'a>(pub &'a mut Sha256);
 
 impl io::Write for Hashing<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -242,6 +254,22 @@ mod tests {
         assert_eq!(
             of_normalized(ResourceKind::Agent, &v),
             hex_prefix(&Sha256::digest(text.as_bytes()))
+        );
+    }
+
+    #[test]
+    fn the_fingerprint_of_the_canonical_text_is_the_fingerprint_of_the_value() {
+        let v: Value =
+            serde_json::from_str(r#"{"model": "m", "tools": [{"type": "x", "n": 0.3}]}"#).unwrap();
+        for kind in [ResourceKind::Agent, ResourceKind::MemoryStore] {
+            assert_eq!(
+                of_canonical(kind, &canonical_json(&v)),
+                of_normalized(kind, &v)
+            );
+        }
+        assert_ne!(
+            of_canonical(ResourceKind::Agent, &canonical_json(&v)),
+            of_canonical(ResourceKind::Agent, "{}")
         );
     }
 

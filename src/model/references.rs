@@ -11,12 +11,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{AgentName, DesiredState, LiveState, MemoryStoreName};
 
 /// The store references of a desired and a live state.
+///
+/// An agent's stores are a sorted slice without repeats rather than a set: an agent names one
+/// store or two, and a project may have thousands of agents, so a B-tree node each would make
+/// this index a large part of a plan's memory.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct References {
-    /// Declared agent → the stores its declared tools name.
-    declared: BTreeMap<AgentName, BTreeSet<MemoryStoreName>>,
-    /// Live agent → the stores its latest version's tools name.
-    live: BTreeMap<AgentName, BTreeSet<MemoryStoreName>>,
+    /// Declared agent → the stores its declared tools name (agents naming none are absent).
+    declared: BTreeMap<AgentName, Stores>,
+    /// Live agent → the stores its latest version's tools name (agents naming none are absent).
+    live: BTreeMap<AgentName, Stores>,
     /// Store → the live agents whose latest version names it.
     live_users: BTreeMap<MemoryStoreName, BTreeSet<AgentName>>,
     declared_stores: BTreeSet<MemoryStoreName>,
@@ -30,7 +34,16 @@ pub struct StoreReference {
     pub store: MemoryStoreName,
 }
 
-static NONE: BTreeSet<MemoryStoreName> = BTreeSet::new();
+/// Distinct store names, sorted.
+type Stores = Box<[MemoryStoreName]>;
+
+fn stores<'a>(names: impl Iterator<Item = &'a MemoryStoreName>) -> Stores {
+    let mut stores: Vec<MemoryStoreName> = names.cloned().collect();
+    stores.sort_unstable();
+    stores.dedup();
+    stores.into_boxed_slice()
+}
+
 static NO_AGENTS: BTreeSet<AgentName> = BTreeSet::new();
 
 impl References {
@@ -39,26 +52,19 @@ impl References {
         let declared = desired
             .agents
             .iter()
-            .map(|(name, agent)| {
-                (
-                    name.clone(),
-                    agent.spec.referenced_stores().cloned().collect(),
-                )
-            })
+            .map(|(name, agent)| (name, stores(agent.spec.referenced_stores())))
+            .filter(|(_, stores)| !stores.is_empty())
+            .map(|(name, stores)| (name.clone(), stores))
             .collect();
-        let live_refs: BTreeMap<AgentName, BTreeSet<MemoryStoreName>> = live
+        let live_refs: BTreeMap<AgentName, Stores> = live
             .agents
             .iter()
             .map(|(name, agent)| {
-                let stores = agent
-                    .latest
-                    .spec
-                    .iter()
-                    .flat_map(|s| s.referenced_stores())
-                    .cloned()
-                    .collect();
-                (name.clone(), stores)
+                let named = agent.latest.spec.iter().flat_map(|s| s.referenced_stores());
+                (name, stores(named))
             })
+            .filter(|(_, stores)| !stores.is_empty())
+            .map(|(name, stores)| (name.clone(), stores))
             .collect();
         let mut live_users: BTreeMap<MemoryStoreName, BTreeSet<AgentName>> = BTreeMap::new();
         for (agent, stores) in &live_refs {
@@ -83,14 +89,14 @@ impl References {
         Self::of(desired, &LiveState::default())
     }
 
-    /// The stores a declared agent's tools name (none for an agent not declared).
-    pub fn declared_stores_of(&self, agent: &AgentName) -> &BTreeSet<MemoryStoreName> {
-        self.declared.get(agent).unwrap_or(&NONE)
+    /// The stores a declared agent's tools name, sorted (none for an agent not declared).
+    pub fn declared_stores_of(&self, agent: &AgentName) -> &[MemoryStoreName] {
+        self.declared.get(agent).map_or(&[], |s| s)
     }
 
-    /// The stores a live agent's latest version names (none for an agent not live).
-    pub fn live_stores_of(&self, agent: &AgentName) -> &BTreeSet<MemoryStoreName> {
-        self.live.get(agent).unwrap_or(&NONE)
+    /// The stores a live agent's latest version names, sorted (none for an agent not live).
+    pub fn live_stores_of(&self, agent: &AgentName) -> &[MemoryStoreName] {
+        self.live.get(agent).map_or(&[], |s| s)
     }
 
     /// The live agents whose latest version names `store`.
@@ -221,6 +227,17 @@ mod tests {
         assert!(index.live_users_of(&store("live")).contains(&agent("old")));
         assert!(index.live_users_of(&store("declared")).is_empty());
         assert_eq!(index.declared_stores_of(&agent("bot")).len(), 3);
+        let named_twice = Agent {
+            name: agent("twice"),
+            spec: spec(&["b", "a", "b"]),
+        };
+        desired.agents.insert(named_twice.name.clone(), named_twice);
+        let index = References::of(&desired, &live);
+        assert_eq!(
+            index.declared_stores_of(&agent("twice")),
+            [store("a"), store("b")],
+            "sorted, each store once"
+        );
         assert!(index.declared_stores_of(&agent("old")).is_empty());
         assert_eq!(index.live_stores_of(&agent("old")).len(), 1);
     }

@@ -30,7 +30,7 @@
 use super::build::{Accumulator, action, conflict, create, delete_reason, facts, owner_of};
 use super::decide::{Decision, Owner, decide};
 use super::diff::diff;
-use super::prepare::Declared;
+use super::prepare::{Declared, DeclaredAgent};
 use super::types::{
     Action, ActionKind, Drift, FieldChange, NotDeleted, Op, PlanOptions, Precondition,
 };
@@ -49,20 +49,33 @@ pub struct Review {
 
 /// Compares a declared agent with a live agent that is ours (latest stamped with `set`) or was
 /// ours before someone else made its latest version.
-/// `declared` is the declared agent's normal form and fingerprint.
-pub fn review(desired: &Agent, declared: &Declared, live: &LiveAgent, set: &SetName) -> Review {
+/// `declared` is the declared agent's normal form (as canonical text) and fingerprint.
+pub fn review(
+    desired: &Agent,
+    declared: &DeclaredAgent,
+    live: &LiveAgent,
+    set: &SetName,
+) -> Review {
     let resource = ResourceRef::Agent(desired.name.clone());
-    let (want, want_fp) = (&declared.normal, &declared.fingerprint);
+    let want_fp = &declared.fingerprint;
     let seen = live.latest.spec.as_ref().map(normalize::agent);
-    // Equal normal forms have equal fingerprints: the live one is hashed only when it differs.
-    let seen_fp = seen.as_ref().map(|v| {
-        if v == want {
+    let seen_text = seen.as_ref().map(fingerprint::canonical_json);
+    let same = seen_text.as_deref() == Some(&*declared.canonical);
+    // Equal normal forms have equal fingerprints (and no changes): the live one is hashed, and
+    // the declared one rebuilt to be compared field by field, only when they differ.
+    let seen_fp = seen_text.map(|text| {
+        if same {
             want_fp.clone()
         } else {
-            fingerprint::of_normalized(ResourceKind::Agent, v)
+            fingerprint::of_canonical(ResourceKind::Agent, &text)
         }
     });
-    let changes = diff(seen.as_ref(), Some(want), &Default::default());
+    let changes = if same {
+        Vec::new()
+    } else {
+        let want = DeclaredAgent::normal(&desired.spec);
+        diff(seen.as_ref(), Some(&want), &Default::default())
+    };
 
     let latest_is_ours = live.ownership().is_owned_by(set);
     let (stamp, edited_after) = if latest_is_ours {
@@ -160,7 +173,7 @@ pub fn review(desired: &Agent, declared: &Declared, live: &LiveAgent, set: &SetN
 pub(super) fn plan(
     out: &mut Accumulator,
     resource: ResourceRef,
-    want: Option<(&Agent, Declared)>,
+    want: Option<(&Agent, DeclaredAgent)>,
     have: Option<&LiveAgent>,
     options: &PlanOptions,
 ) {
@@ -172,6 +185,10 @@ pub(super) fn plan(
                 name: want.name.clone(),
                 spec: want.spec.clone(),
                 metadata: stamped_metadata(&want.spec.labels, &options.set, &declared.fingerprint),
+            };
+            let declared = Declared {
+                normal: DeclaredAgent::normal(&want.spec),
+                fingerprint: declared.fingerprint,
             };
             out.actions
                 .push(create(resource, op, declared, precondition));

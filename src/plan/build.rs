@@ -27,13 +27,16 @@ pub(super) struct Accumulator {
 pub(super) fn create(
     resource: ResourceRef,
     op: Op,
-    declared: Declared,
+    Declared {
+        normal,
+        fingerprint,
+    }: Declared,
     precondition: Precondition,
 ) -> Action {
     Action {
-        fingerprint: Some(declared.fingerprint),
+        fingerprint: Some(fingerprint),
         reasons: vec!["declared in the manifests and absent from the project".to_owned()],
-        changes: additions(declared.normal),
+        changes: additions(normal),
         ..action(resource, ActionKind::Create, op, precondition)
     }
 }

@@ -24,7 +24,7 @@
 use std::collections::BTreeSet;
 
 use super::build::Accumulator;
-use super::prepare::{Declared, Prepared, prepare};
+use super::prepare::{Declared, DeclaredAgent, Prepared, prepare};
 use super::types::{Plan, PlanOptions, Summary, TemplateSummary, resource_order};
 use super::{agent, order, references, seed, store};
 use crate::model::{AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef};
@@ -92,7 +92,7 @@ pub fn plan_indexed(
                 let declared = prepared.agents.remove(name);
                 (
                     want,
-                    declared.unwrap_or_else(|| Declared::agent(&want.spec)),
+                    declared.unwrap_or_else(|| DeclaredAgent::new(&want.spec)),
                 )
             });
             agent::plan(&mut out, resource, want, live.agents.get(name), options);

@@ -19,6 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sha2::{Digest as _, Sha256};
 
+use crate::model::fingerprint::Hashing;
 use crate::model::{DesiredState, References, ResourceKind, StoreReference};
 
 use super::diagnostic::{Diagnostic, Diagnostics};
@@ -558,9 +559,14 @@ fn digest(files: &[SourceFile], desired: &DesiredState) -> String {
             hasher.update(part);
         }
     }
-    // Serialising plain maps, strings and numbers cannot fail; an empty fallback would only
-    // weaken the digest, never break it.
-    hasher.update(serde_json::to_vec(desired).unwrap_or_default());
+    // Streamed into the hasher: the JSON of a large project's desired state is megabytes, and
+    // building it whole made it the peak of `validate` and `plan`. Serialising plain maps,
+    // strings and numbers cannot fail; a failure would only weaken the digest, never break it.
+    // Buffered, so the hasher takes blocks rather than every token.
+    let mut json = std::io::BufWriter::new(Hashing(&mut hasher));
+    let _ = serde_json::to_writer(&mut json, desired);
+    let _ = std::io::Write::flush(&mut json);
+    drop(json);
     let bytes = hasher.finalize();
     let mut out = String::with_capacity(7 + 64);
     out.push_str("sha256:");

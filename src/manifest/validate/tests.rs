@@ -83,6 +83,28 @@ fn the_digest_changes_with_variables() {
     assert_ne!(a, b);
 }
 
+/// Saved plans record the digest, so streaming the desired state into the hasher (rather than
+/// hashing its JSON built whole) must not change a single digest.
+#[test]
+fn the_digest_hashes_the_inputs_and_the_json_of_the_desired_state() {
+    let input = files(&[("a.yaml", STORE), ("b.yaml", AGENT)]);
+    let v = validate(&input, &vars()).unwrap();
+    let mut hasher = Sha256::new();
+    for file in &input {
+        for part in [file.name.as_bytes(), file.text.as_bytes()] {
+            hasher.update((part.len() as u64).to_le_bytes());
+            hasher.update(part);
+        }
+    }
+    hasher.update(serde_json::to_vec(&v.desired).unwrap());
+    let hex: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(v.digest, format!("sha256:{hex}"));
+}
+
 #[test]
 fn every_problem_in_every_document_is_reported() {
     let bad = "apiVersion: foundryctl/v1
