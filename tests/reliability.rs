@@ -3,8 +3,9 @@
 //! faults, kill -9 at random moments, concurrent applies of one set and of two sets that declare
 //! the same names, and hand-edited saved plans; then a long parse/validate/plan fuzz run.
 //!
-//! `cargo test --release --test reliability -- --ignored --nocapture` runs the full version and
-//! prints the figures; the short version (a few trials) runs with every `cargo test`.
+//! `RELIABILITY_FUZZ_INPUTS=1000000 cargo test --release --locked --test reliability -- --ignored
+//! --nocapture` runs the full version (10^6 fuzz inputs is its default) and prints the figures;
+//! the short version (a few trials) runs with every `cargo test`.
 //!
 //! What is counted, per scenario: trials; converged (after the scenario, one clean `apply` and
 //! then `plan --detailed-exitcode` exits 0); duplicate versions (an agent with more versions than
@@ -665,7 +666,7 @@ fn reliability_short() {
 }
 
 #[test]
-#[ignore = "the full reliability run (minutes): cargo test --release --test reliability -- --ignored --nocapture"]
+#[ignore = "the full reliability run (minutes): RELIABILITY_FUZZ_INPUTS=1000000 cargo test --release --locked --test reliability -- --ignored --nocapture"]
 fn reliability_full() {
     suite(FULL);
 }
