@@ -24,18 +24,18 @@ pub enum OpError {
     /// also a source: a cause is printed once.
     #[error("deleted the store, then failed to create it again: {0}")]
     ReplaceHalfDone(ClientError),
-    /// The write happened, but the agent version it made is not the one planned: another
-    /// apply (or a person) wrote a version of the same agent between the re-read and the
-    /// write. The version made is deleted again (`undone`), so the agent stays as the other
-    /// writer left it; the next plan shows the truth.
+    /// The write happened, but another apply (or a person) wrote a version of the same agent
+    /// (`theirs`) between the plan's read and this write. The version made is deleted again
+    /// (`undone`), so the agent stays as the other writer left it; the next plan shows the
+    /// truth.
     #[error(
-        "{resource} was written concurrently: this apply made version {made}, the plan expected \
-         version {expected}; {undone}"
+        "{resource} was written concurrently: another writer made version {theirs} after the \
+         plan's read, before this apply's version {made}; {undone}"
     )]
     Concurrent {
         resource: ResourceRef,
         made: String,
-        expected: String,
+        theirs: String,
         undone: String,
     },
     /// The seed's writes happened, but memories it wrote were written by someone else too
@@ -73,9 +73,11 @@ impl OpError {
 ///   the error says the delete happened.
 /// - Creates survive a lost answer without duplicates (the client reads back before resending),
 ///   so running an op again after an unknown outcome converges.
-/// - An agent version is the one planned or a conflict: the version the service numbered must
-///   be "1" for a planned create and the latest + 1 for a new version; any other number means
-///   someone wrote in between, and our version is deleted again ([`OpError::Concurrent`]).
+/// - An agent version is the one planned or a conflict: when another writer's version came
+///   between the plan's read and ours, ours is deleted again ([`OpError::Concurrent`]). The
+///   expected number ("1" for a create, the latest + 1) needs no request to tell; any other
+///   number (a gap left by a deleted version, or a concurrent write) is told by one list of
+///   the agent's versions.
 pub async fn run(client: &Client, action: &Action) -> Result<String, OpError> {
     Ok(match &action.op {
         Op::CreateStore {
@@ -291,15 +293,12 @@ fn extra_copies(items: &[MemoryItem], written: &[&Written]) -> (usize, Vec<Strin
     (doubled, extra)
 }
 
-/// The version number a write of `action` must get: "1" when the agent was absent, the
-/// latest + 1 otherwise. `None` when the latest version is not a number (nothing to compare).
-pub fn expected_version(precondition: &Precondition) -> Option<String> {
+/// The latest version the plan read: 0 when the agent was absent. `None` when it is not a
+/// number (nothing to compare) or the action writes no agent version.
+fn planned_latest(precondition: &Precondition) -> Option<u64> {
     match precondition {
-        Precondition::Absent => Some("1".to_owned()),
-        Precondition::Agent { latest_version } => latest_version
-            .parse::<u64>()
-            .ok()
-            .map(|n| (n + 1).to_string()),
+        Precondition::Absent => Some(0),
+        Precondition::Agent { latest_version } => latest_version.parse().ok(),
         Precondition::Store { .. } | Precondition::Memories { .. } => None,
     }
 }
@@ -318,18 +317,33 @@ async fn new_version(
     Ok(version.version)
 }
 
-/// Checks the version the service gave our write against the planned one; on a mismatch,
-/// deletes ours again (it was made over someone else's) and reports the conflict.
+/// Keeps the version our write made when no one else's came between the plan's read and it;
+/// otherwise deletes ours again (it was made over someone else's) and reports the conflict.
+///
+/// The next number (the planned latest + 1, or 1 for a create) says so at no cost. Any other
+/// number is either a gap (the service never reuses the number of a deleted version, say one
+/// a losing concurrent apply deleted again) or someone else's write; one list of the agent's
+/// versions tells which. Of two racing writes, the one with the lower number is kept.
 async fn planned_version(
     client: &Client,
     action: &Action,
     name: &AgentName,
     made: &str,
 ) -> Result<(), OpError> {
-    let Some(expected) = expected_version(&action.precondition) else {
+    let (Some(after), Ok(ours)) = (planned_latest(&action.precondition), made.parse::<u64>())
+    else {
         return Ok(());
     };
-    if made == expected {
+    if ours == after + 1 {
+        return Ok(());
+    }
+    let versions = client.list_agent_versions(name).await?;
+    let theirs: Vec<u64> = versions
+        .iter()
+        .filter_map(|v| v.version.parse::<u64>().ok())
+        .filter(|n| *n > after && *n < ours)
+        .collect();
+    if theirs.is_empty() {
         return Ok(());
     }
     let undone = match client.delete_agent_version(name, made).await {
@@ -339,7 +353,11 @@ async fn planned_version(
     Err(OpError::Concurrent {
         resource: action.resource.clone(),
         made: made.to_owned(),
-        expected,
+        theirs: theirs
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(", "),
         undone,
     })
 }

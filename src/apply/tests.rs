@@ -256,7 +256,7 @@ async fn versions(client: &Client, agent: &str) -> Vec<String> {
 }
 
 /// A fresh (unsaved) plan whose agent gained a version between planning and the write. Run at
-/// once (`--auto-approve`), the write lands, gets version 2 where the plan expected 1, and is
+/// once (`--auto-approve`), the write lands, gets version 2 over the other writer's 1, and is
 /// undone: a conflict (exit 6). Run after a person approved it (preconditions re-checked), the
 /// write is refused before it is sent. Either way only the other writer's version remains.
 #[tokio::test]
@@ -295,8 +295,8 @@ async fn an_agent_written_after_planning_is_a_conflict_even_without_a_saved_plan
         } else {
             assert!(
                 detail.contains(
-                    "this apply made version 2, the plan expected version 1; \
-                                 version 2 was deleted again"
+                    "another writer made version 1 after the plan's read, before this \
+                     apply's version 2; version 2 was deleted again"
                 ),
                 "{label}: {detail}"
             );
@@ -331,10 +331,62 @@ async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
     assert!(error.is_stale(), "{error}");
     assert_eq!(
         error.to_string(),
-        "agent/buddy was written concurrently: this apply made version 2, the plan expected \
-         version 1; version 2 was deleted again"
+        "agent/buddy was written concurrently: another writer made version 1 after the plan's \
+         read, before this apply's version 2; version 2 was deleted again"
     );
     assert_eq!(versions(&client, "buddy").await, ["1"]);
+}
+
+/// The service never reuses a deleted version's number, so after a deleted latest version (a
+/// losing concurrent apply undoing its write, or one deleted in the portal) the next version
+/// is not the latest + 1. That gap is not a concurrent write: the apply goes through (exit 0),
+/// and so does the next one.
+#[tokio::test]
+async fn a_gap_in_version_numbers_is_not_taken_for_a_concurrent_write() {
+    let (_emulator, client) = setup_without_dedup().await;
+    let mut desired = desired();
+    let report = execute(
+        &client,
+        &plan_now(&client, &desired, &PlanOptions::default()).await,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.status(), ExitStatus::Success, "{report:?}");
+    // Version 2 made and deleted behind foundryctl's back: the next number is 3.
+    let buddy = desired.agents.values().next().unwrap().clone();
+    let made = client
+        .create_agent_version(&buddy.name, &buddy.spec, &BTreeMap::new())
+        .await
+        .unwrap();
+    assert_eq!(made.version, "2");
+    client.delete_agent_version(&buddy.name, "2").await.unwrap();
+    for (round, instructions) in ["Be brief.", "Be briefer."].into_iter().enumerate() {
+        desired
+            .agents
+            .get_mut(&buddy.name)
+            .unwrap()
+            .spec
+            .instructions = Some(instructions.to_owned());
+        let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
+        let report = execute(
+            &client,
+            &plan,
+            ExecuteOptions::default(),
+            never(),
+            &mut Progress::silent(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            report.status(),
+            ExitStatus::Success,
+            "round {round}: {report:?}"
+        );
+    }
+    assert_eq!(versions(&client, "buddy").await, ["4", "3", "1"]);
 }
 
 /// A seed's memories are written concurrently, not one round trip after another: with six
