@@ -612,7 +612,7 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
             "refused     agent/buddy: agent/buddy changed since the plan was made",
         ))
         .stdout(contains(
-            "Apply refused (stale plan): 1 refused, 0 done, 0 failed, 0 skipped, 0 not started.",
+            "Apply refused (the project changed): 1 refused, 0 done, 0 failed, 0 skipped, 0 not started.",
         ))
         // Off a terminal the report alone lists the action (issue 10: once in a merged log).
         .stderr(contains("agent/buddy: refused").not())

@@ -351,5 +351,5 @@ fn a_saved_plan_applied_twice_says_it_was_already_applied() {
         .args(["apply", "plan.json"])
         .assert()
         .code(6)
-        .stdout(contains("Apply refused (stale plan)"));
+        .stdout(contains("Apply refused (the project changed)"));
 }

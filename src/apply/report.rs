@@ -129,7 +129,7 @@ impl Report {
         let head = if self.is_complete() {
             format!("{verb} complete")
         } else if self.is_stale() {
-            format!("{verb} refused (stale plan)")
+            format!("{verb} refused (the project changed)")
         } else if self.interrupted {
             format!("{verb} interrupted")
         } else {
@@ -148,7 +148,8 @@ impl Report {
         if self.is_stale() {
             writeln!(
                 out,
-                "hint: the project changed since the plan was made; run `foundryctl plan --out FILE` again and review it"
+                "hint: the project changed since the plan read it (another apply, or a person); plan again \
+                 (`foundryctl plan`, or `plan --out FILE` for a saved plan) and review it"
             )?;
         } else if !self.is_complete() {
             // Only an interruption and nothing wrong: there is no cause to fix.
@@ -231,7 +232,7 @@ mod tests {
         assert!(text.contains("  refused     agent/a: changed\n"), "{text}");
         assert!(
             text.contains(
-                "Apply refused (stale plan): 1 refused, 0 done, 0 failed, 1 skipped, 0 not started."
+                "Apply refused (the project changed): 1 refused, 0 done, 0 failed, 1 skipped, 0 not started."
             ),
             "{text}"
         );
