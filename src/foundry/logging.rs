@@ -1,7 +1,8 @@
 //! `-v` / `-vv`: what the client logs, to stderr. `-v` shows one line per HTTP request
 //! (method, path, status, duration, request id), credential choices and the files a `-f DIR`
 //! walk skipped; `-vv` adds retries,
-//! request headers (Authorization redacted) and bodies. Without a flag only warnings show.
+//! request headers (Authorization redacted) and bodies. Without a flag only warnings show,
+//! and none of the TLS stack's (foundryctl's error says what went wrong).
 //! `RUST_LOG`, when set, replaces these defaults.
 
 use std::io::IsTerminal;
@@ -9,7 +10,9 @@ use std::io::IsTerminal;
 /// The tracing filter for a `-v` count.
 pub fn filter_for(verbose: u8) -> &'static str {
     match verbose {
-        0 => "warn",
+        // The TLS stack logs what foundryctl's own error then says again (an untrusted
+        // certificate, an unreadable certificate store): shown from -v on.
+        0 => "warn,rustls=off,rustls_platform_verifier=off",
         1 => "warn,foundryctl::http=info,foundryctl::auth=info,foundryctl::manifests=info",
         _ => "info,foundryctl=debug,foundryctl::http::body=debug",
     }
@@ -72,6 +75,8 @@ mod tests {
     #[test]
     fn bodies_are_logged_only_at_double_verbose() {
         assert!(!filter_for(0).contains("foundryctl::http"));
+        assert!(filter_for(0).contains("rustls=off"));
+        assert!(!filter_for(1).contains("rustls"));
         assert!(filter_for(1).contains("foundryctl::http=info"));
         assert!(!filter_for(1).contains("body"));
         assert!(filter_for(2).contains("foundryctl::http::body=debug"));
