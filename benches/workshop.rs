@@ -113,7 +113,7 @@ async fn run(settings: &Settings) -> anyhow::Result<(String, Vec<String>)> {
     let levels: Vec<(usize, usize, usize)> = first
         .writes_per_level
         .iter()
-        .map(|w| (w.actions, w.requests + w.rereads, w.in_a_row))
+        .map(|w| (w.action_rounds, w.requests + w.rereads, w.in_a_row))
         .collect();
     let apply_bound =
         read_empty + bounds::write_concurrent(&levels, settings.parallelism, in_flight, l);

@@ -108,6 +108,8 @@ pub struct LevelWrites {
     pub requests: usize,
     pub rereads: usize,
     pub in_a_row: usize,
+    /// The round trips of all its actions, each counted as many times as it needs in a row.
+    pub action_rounds: usize,
 }
 
 /// [`LevelWrites`] per dependency level of a `plan -o json` document.
@@ -144,6 +146,7 @@ pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<LevelWrites>> {
         at.requests += requests;
         at.rereads += rereads;
         at.in_a_row = at.in_a_row.max(in_a_row);
+        at.action_rounds += in_a_row;
     }
     Ok(levels)
 }

@@ -31,10 +31,11 @@ pub fn write(writes_per_level: &[usize], parallelism: usize, latency: Duration) 
 }
 
 /// Writing when an action may send several requests at once (a seed writes its memories
-/// concurrently): on each level at most `parallelism` actions and at most `in_flight` requests
-/// are under way, and some action needs `in_a_row` round trips one after the other, so a level
-/// takes at least as many round trips as the largest of ⌈actions ÷ parallelism⌉,
-/// ⌈requests ÷ in_flight⌉ and `in_a_row`. `levels[l]` is (actions, requests, in_a_row).
+/// concurrently, then reads its scopes again): on each level at most `parallelism` actions and
+/// at most `in_flight` requests are under way, and an action holds its slot for as many round
+/// trips as it needs in a row, so a level takes at least as many round trips as the largest of
+/// ⌈action rounds ÷ parallelism⌉, ⌈requests ÷ in_flight⌉ and the longest action.
+/// `levels[l]` is (action rounds, requests, longest action).
 pub fn write_concurrent(
     levels: &[(usize, usize, usize)],
     parallelism: usize,
@@ -43,11 +44,11 @@ pub fn write_concurrent(
 ) -> Duration {
     let rounds: usize = levels
         .iter()
-        .map(|&(actions, requests, in_a_row)| {
-            actions
+        .map(|&(action_rounds, requests, longest)| {
+            action_rounds
                 .div_ceil(parallelism.max(1))
                 .max(requests.div_ceil(in_flight.max(1)))
-                .max(in_a_row)
+                .max(longest)
         })
         .sum();
     latency * u32_of(rounds)
@@ -70,11 +71,11 @@ pub fn self_check() {
         Duration::from_millis((13 + 125) * 25)
     );
     assert_eq!(write(&[], 8, l), Duration::ZERO);
-    // 22 single writes, then 21 agents and 40 seeds writing 60 memories and re-reading 40
-    // scopes, 8 actions and 16 requests at once.
+    // 22 single writes, then 21 agents (a round each) and 40 seeds (two rounds each: writing
+    // 60 memories, then re-reading 40 scopes), 8 actions and 16 requests at once.
     assert_eq!(
-        write_concurrent(&[(22, 22, 1), (61, 121, 2)], 8, 16, l),
-        Duration::from_millis((3 + 8) * 25)
+        write_concurrent(&[(22, 22, 1), (21 + 80, 121, 2)], 8, 16, l),
+        Duration::from_millis((3 + 13) * 25)
     );
     assert_eq!(write_concurrent(&[(1, 2, 2)], 8, 16, l), l * 2);
 }
