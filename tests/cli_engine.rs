@@ -973,19 +973,7 @@ fn exit_5_when_an_action_fails_and_its_dependents_are_skipped() {
         ..FaultConfig::default()
     });
     let file = live.write(&default_manifests());
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
-        .current_dir(live.project.path())
-        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
-        .args(["apply", "--auto-approve", "-f", &file])
-        .env("FOUNDRY_TOKEN", "t")
-        .env("NO_COLOR", "1")
-        .env_remove("PROJECT_ENDPOINT")
-        .env_remove("CI")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = live.spawn(&["apply", "--auto-approve", "-f", &file]);
     // Wait until foundryctl's two store creates (sent together, after its reads were answered)
     // have arrived and are held by the latency, then create a different `prefs` at once, with
     // the latency off for this request: it lands between foundryctl's read and its write.

@@ -482,19 +482,7 @@ fn a_memory_written_concurrently_with_a_seed_is_not_left_twice() {
         .get("POST")
         .copied()
         .unwrap_or(0);
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
-        .current_dir(live.project.path())
-        .args(["--endpoint", &live.emulator.endpoint(), "--auth", "token"])
-        .args(["apply", "--auto-approve", "-f", &file])
-        .env("FOUNDRY_TOKEN", "t")
-        .env("NO_COLOR", "1")
-        .env_remove("PROJECT_ENDPOINT")
-        .env_remove("CI")
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = live.spawn(&["apply", "--auto-approve", "-f", &file]);
     // The plan reads the two scopes (a POST items:list each), then the seed sends its three
     // creates together: once all five have arrived, the creates are held by the latency.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

@@ -74,6 +74,25 @@ impl Live {
         cmd
     }
 
+    /// `foundryctl ARGS` against this emulator as a running process the test can race (stdin
+    /// closed, stdout and stderr piped), in [`super::foundryctl`]'s isolated environment.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+            .current_dir(self.project.path())
+            .args(["--endpoint", &self.emulator.endpoint(), "--auth", "token"])
+            .args(args)
+            .env("FOUNDRY_TOKEN", "t")
+            .env("NO_COLOR", "1")
+            .env_remove("PROJECT_ENDPOINT")
+            .env_remove("CI")
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("foundryctl starts")
+    }
+
     pub fn write(&self, text: &str) -> String {
         self.project
             .write("manifests/set.yaml", text)
