@@ -7,6 +7,7 @@ use super::output::{self, PlanFormat, PlanFormatParser, stderr_color};
 use super::session;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::Validated;
+use crate::model::ResourcePattern;
 use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{self, Plan};
@@ -167,16 +168,52 @@ pub async fn make_plan(
         stderr_color(global.color),
     )
     .await?;
-    warn_unused_allows(&plan, &options);
+    for line in unused_allow_warnings(&plan, &options, &planning.replace) {
+        anstream::eprintln!("warning: {line}");
+    }
     Ok((validated, plan))
 }
 
 /// A warning on stderr for each `--allow-*` flag that unblocks nothing (a typo, or an agent,
 /// which is not protected). Not an error: a pipeline may always pass the flag.
 pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
-    for unused in plan::unused_allows(plan, options) {
-        anstream::eprintln!("warning: {unused}");
+    for line in unused_allow_warnings(plan, options, &[]) {
+        anstream::eprintln!("warning: {line}");
     }
+}
+
+/// The warnings of [`warn_unused_allows`], with the stores a `--replace` pattern with `*`
+/// matched said once per pattern rather than once per store (a first apply of a workshop
+/// would otherwise print twenty lines for one flag).
+fn unused_allow_warnings(
+    plan: &Plan,
+    options: &plan::PlanOptions,
+    patterns: &[ResourcePattern],
+) -> Vec<String> {
+    let globs: Vec<&ResourcePattern> = patterns
+        .iter()
+        .filter(|p| matches!(p, ResourcePattern::Glob { .. }))
+        .collect();
+    let mut by_pattern: Vec<usize> = vec![0; globs.len()];
+    let mut lines = Vec::new();
+    for unused in plan::unused_allows(plan, options) {
+        let glob = (unused.flag == "--replace")
+            .then(|| globs.iter().position(|g| g.matches(&unused.resource)))
+            .flatten();
+        match glob {
+            Some(i) => by_pattern[i] += 1,
+            None => lines.push(unused.to_string()),
+        }
+    }
+    for (glob, count) in globs.iter().zip(by_pattern) {
+        if count > 0 {
+            lines.push(format!(
+                "--replace {glob} has no effect on {count} of the stores it matches: this plan \
+                 creates them, or --target leaves them out"
+            ));
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
