@@ -97,14 +97,13 @@ pub fn run_with_stdout(
     ))
 }
 
-/// The writes of one dependency level of a plan: how many actions, how many write requests
-/// they send (a replace two, one after the other; a seed one per memory it writes or deletes,
+/// The writes of one dependency level of a plan: how many write requests its actions send
+/// (a replace two, one after the other; a seed one per memory it writes or deletes,
 /// all at once; anything else one), the reads a seed makes after its writes (one `items:list`
 /// per scope it wrote, to find a memory someone else wrote too), and the most round trips one
 /// action needs in a row (a replace or a seed two, anything else one).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LevelWrites {
-    pub actions: usize,
     pub requests: usize,
     pub rereads: usize,
     pub in_a_row: usize,
@@ -142,7 +141,6 @@ pub fn writes_per_level(plan_json: &[u8]) -> anyhow::Result<Vec<LevelWrites>> {
             (1, 0, 1)
         };
         let at = &mut levels[level];
-        at.actions += 1;
         at.requests += requests;
         at.rereads += rereads;
         at.in_a_row = at.in_a_row.max(in_a_row);

@@ -10,12 +10,11 @@
 //! # Guarantees
 //! - It makes no decisions: what to write, in which order and what is blocked all come from the
 //!   plan. A blocked action is never executed.
-//! - Every agent version write checks the version number the service gave it: one other than
-//!   the planned one (create → 1, new version → latest + 1) means someone wrote in between; the
-//!   version made is deleted again and the action is a conflict (exit 6), never "created
-//!   version 2" for a create. This costs no request unless it happens; re-reading the agent
-//!   before every write would cost one round trip per agent on every apply, for a window the
-//!   check after the write closes anyway.
+//! - Every agent version write is checked after it: when another writer's version came between
+//!   the plan's read and ours, ours is deleted again and the action is a conflict (exit 6),
+//!   never "created version 2" for a create (`ops::run`). The expected number costs no request
+//!   to confirm; re-reading the agent before every write would cost one round trip per agent
+//!   on every apply, for a window the check after the write closes anyway.
 //! - A stale precondition writes nothing for that action and stops scheduling (a stale plan is
 //!   refused, not half-applied further); in-flight actions finish.
 //! - On a failure, in-flight actions finish, dependents are skipped, independent actions go on.

@@ -14,13 +14,6 @@ pub enum ResourcePattern {
 }
 
 impl ResourcePattern {
-    pub fn kind(&self) -> ResourceKind {
-        match self {
-            ResourcePattern::Exact(r) => r.kind(),
-            ResourcePattern::Glob { kind, .. } => *kind,
-        }
-    }
-
     pub fn matches(&self, resource: &ResourceRef) -> bool {
         match self {
             ResourcePattern::Exact(r) => r == resource,
