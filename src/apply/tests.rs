@@ -81,6 +81,19 @@ async fn plan_now(client: &Client, desired: &DesiredState, options: &PlanOptions
     plan::plan(desired, &live, options)
 }
 
+/// Runs `plan` with the default options, no stop and no progress output.
+async fn run_silently(client: &Client, plan: &Plan) -> Report {
+    execute(
+        client,
+        plan,
+        ExecuteOptions::default(),
+        never(),
+        &mut Progress::silent(),
+    )
+    .await
+    .unwrap()
+}
+
 fn never() -> std::future::Pending<()> {
     std::future::pending()
 }
@@ -200,15 +213,7 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
     // A different `prefs` appears after planning: creating it fails as a conflict.
     create_prefs_behind_the_plan(&client, "someone-elses-model").await;
 
-    let report = execute(
-        &client,
-        &plan,
-        ExecuteOptions::default(),
-        never(),
-        &mut Progress::silent(),
-    )
-    .await
-    .unwrap();
+    let report = run_silently(&client, &plan).await;
     assert_eq!(report.status(), ExitStatus::ApplyIncomplete, "{report:?}");
     let outcome = |id: &str| {
         report
@@ -345,15 +350,11 @@ async fn a_version_other_than_the_planned_one_is_a_conflict_and_is_undone() {
 async fn a_gap_in_version_numbers_is_not_taken_for_a_concurrent_write() {
     let (_emulator, client) = setup_without_dedup().await;
     let mut desired = desired();
-    let report = execute(
+    let report = run_silently(
         &client,
         &plan_now(&client, &desired, &PlanOptions::default()).await,
-        ExecuteOptions::default(),
-        never(),
-        &mut Progress::silent(),
     )
-    .await
-    .unwrap();
+    .await;
     assert_eq!(report.status(), ExitStatus::Success, "{report:?}");
     // Version 2 made and deleted behind foundryctl's back: the next number is 3.
     let buddy = desired.agents.values().next().unwrap().clone();
@@ -371,15 +372,7 @@ async fn a_gap_in_version_numbers_is_not_taken_for_a_concurrent_write() {
             .spec
             .instructions = Some(instructions.to_owned());
         let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
-        let report = execute(
-            &client,
-            &plan,
-            ExecuteOptions::default(),
-            never(),
-            &mut Progress::silent(),
-        )
-        .await
-        .unwrap();
+        let report = run_silently(&client, &plan).await;
         assert_eq!(
             report.status(),
             ExitStatus::Success,
@@ -415,15 +408,7 @@ async fn a_seeds_memories_are_written_concurrently() {
         .desired;
     let plan = plan_now(&client, &desired, &PlanOptions::default()).await;
     assert_eq!(plan.actions.len(), 2, "{plan:?}");
-    let report = execute(
-        &client,
-        &plan,
-        ExecuteOptions::default(),
-        never(),
-        &mut Progress::silent(),
-    )
-    .await
-    .unwrap();
+    let report = run_silently(&client, &plan).await;
     assert_eq!(report.status(), ExitStatus::Success, "{report:?}");
     let name = MemoryStoreName::new("prefs").unwrap();
     assert_eq!(
