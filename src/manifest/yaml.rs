@@ -172,6 +172,111 @@ pub fn to_json_documents(
         .map_err(convert)
 }
 
+/// What a document says it is: its top-level `apiVersion` and `kind`, and whether its
+/// `metadata` has a `for_each` key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub api_version: String,
+    pub kind: String,
+    pub for_each: bool,
+}
+
+/// Reads a document's [`Head`] from its first events and stops there, so that the rest of the
+/// document is read once, by the typed parse (reading every document in full just to choose its
+/// type cost a third of validation). Keys may come in any order; the value of a key other than
+/// `metadata` is skipped without being looked at.
+///
+/// `None` for anything out of the ordinary: not a mapping, a key missing or repeated, anchors,
+/// aliases or tags on the way, a key that is not a plain scalar, text the parser cannot read.
+/// The caller then takes the slow path that parses the whole document and reports exactly what
+/// is wrong; this function never decides that a document is invalid.
+pub fn quick_head(text: &str) -> Option<Head> {
+    use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
+
+    let mut parser = Parser::new_from_str(text);
+    // The next event that is not a comment.
+    let mut next = move || loop {
+        match parser.next() {
+            Some(Ok((Event::Comment(..), _))) => {}
+            Some(Ok((event, _))) => return Some(event),
+            _ => return None,
+        }
+    };
+    // A key: a plain scalar with no anchor or tag. `None` at the end of the mapping.
+    fn key(event: Event<'_>) -> Option<Option<String>> {
+        match event {
+            Event::MappingEnd => Some(None),
+            Event::Scalar(key, ScalarStyle::Plain, 0, None) => Some(Some(key.into_owned())),
+            _ => None,
+        }
+    }
+    // Skips one value; `None` on anything but plain data.
+    fn skip<'a>(first: Event<'a>, next: &mut impl FnMut() -> Option<Event<'a>>) -> Option<()> {
+        let mut depth = 0usize;
+        let mut event = first;
+        loop {
+            match event {
+                Event::Scalar(_, _, 0, None) => {}
+                Event::MappingStart(_, 0, None) | Event::SequenceStart(_, 0, None) => depth += 1,
+                Event::MappingEnd | Event::SequenceEnd => depth = depth.checked_sub(1)?,
+                _ => return None,
+            }
+            if depth == 0 {
+                return Some(());
+            }
+            event = next()?;
+        }
+    }
+    loop {
+        match next()? {
+            Event::StreamStart | Event::DocumentStart(..) => {}
+            Event::MappingStart(_, 0, None) => break,
+            _ => return None,
+        }
+    }
+    let (mut api_version, mut kind, mut metadata) = (None, None, None);
+    while api_version.is_none() || kind.is_none() || metadata.is_none() {
+        let Some(name) = key(next()?)? else {
+            break;
+        };
+        match name.as_str() {
+            "apiVersion" | "kind" => {
+                let Event::Scalar(value, _, 0, None) = next()? else {
+                    return None;
+                };
+                let slot = if name == "kind" {
+                    &mut kind
+                } else {
+                    &mut api_version
+                };
+                if slot.replace(value.into_owned()).is_some() {
+                    return None;
+                }
+            }
+            "metadata" => {
+                if metadata.is_some() {
+                    return None;
+                }
+                let Event::MappingStart(_, 0, None) = next()? else {
+                    return None;
+                };
+                let mut for_each = false;
+                while let Some(field) = key(next()?)? {
+                    for_each |= field == "for_each";
+                    skip(next()?, &mut next)?;
+                }
+                metadata = Some(for_each);
+            }
+            _ => skip(next()?, &mut next)?,
+        }
+    }
+    Some(Head {
+        api_version: api_version?,
+        kind: kind?,
+        for_each: metadata?,
+    })
+}
+
 /// A text with its scalar values expanded, and the references that could not be.
 #[derive(Debug)]
 pub struct Interpolated<'a> {
@@ -204,7 +309,12 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
         failed: Vec::new(),
         used: BTreeSet::new(),
     };
-    if !text.contains('$') {
+    // Only `${` and `$$` mean anything (`{{$userId}}` is verbatim), and a scalar holds them
+    // without the text spelling them only through a double-quoted escape (`"$\u007B X}"`). A
+    // text with no `$` at all is left alone, escapes or not.
+    let may_refer =
+        text.contains("${") || text.contains("$$") || (text.contains('$') && text.contains('\\'));
+    if !may_refer {
         return unchanged(text);
     }
     // For each open collection: `Some(expecting_key)` for a mapping, `None` for a sequence.
@@ -452,6 +562,41 @@ pub fn to_multi_document<T: Serialize>(documents: &[T]) -> Result<String, YamlEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn head(api_version: &str, kind: &str, for_each: bool) -> Option<Head> {
+        Some(Head {
+            api_version: api_version.to_owned(),
+            kind: kind.to_owned(),
+            for_each,
+        })
+    }
+
+    #[test]
+    fn quick_head_reads_the_head_in_any_order_and_stops_there() {
+        let text = "# a comment\n---\nkind: Agent # why\nmetadata:\n  labels: {a: [1, {b: c}]}\n  name: x\napiVersion: 'foundryctl/v1'\nspec: [unclosed\n";
+        assert_eq!(quick_head(text), head("foundryctl/v1", "Agent", false));
+        let text = "apiVersion: v\nkind: K\nmetadata: {name: x, for_each: [a, b]}\n";
+        assert_eq!(quick_head(text), head("v", "K", true));
+    }
+
+    #[test]
+    fn quick_head_leaves_anything_unusual_to_the_full_parse() {
+        for text in [
+            "",
+            "- kind: Agent\n",
+            "apiVersion: v\nkind: Agent\n",
+            "apiVersion: v\nkind: Agent\nkind: Agent\nmetadata: {}\n",
+            "apiVersion: v\nkind: !!str Agent\nmetadata: {}\n",
+            "apiVersion: v\nkind: &k Agent\nmetadata: {}\n",
+            "apiVersion: v\nkind: Agent\nmetadata: *m\n",
+            "apiVersion: v\nkind: Agent\nmetadata: {labels: *l}\n",
+            "apiVersion: v\n\"kind\": Agent\nmetadata: {}\n",
+            "apiVersion: v\nkind: [Agent]\nmetadata: {}\n",
+            "apiVersion: v\nkind: Agent\nmetadata: {name: [x}\n",
+        ] {
+            assert_eq!(quick_head(text), None, "{text:?}");
+        }
+    }
 
     #[derive(Debug, serde::Deserialize)]
     #[serde(deny_unknown_fields)]

@@ -211,6 +211,18 @@ impl ResourceKind {
         }
     }
 
+    /// Every kind, in the order manifests are documented.
+    pub const ALL: [ResourceKind; 3] = [
+        ResourceKind::MemoryStore,
+        ResourceKind::Agent,
+        ResourceKind::MemorySeed,
+    ];
+
+    /// The kind a manifest's `kind:` names, spelled exactly as manifests spell it.
+    pub fn from_manifest_kind(kind: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.manifest_kind() == kind)
+    }
+
     /// The manifest `kind:` spelling.
     pub fn manifest_kind(self) -> &'static str {
         match self {

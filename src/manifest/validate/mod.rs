@@ -293,6 +293,28 @@ fn check_document(
     tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
     let doc = check.doc;
+    // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`.
+    if let Some(head) = yaml::quick_head(doc.text)
+        && head.api_version == API_VERSION
+        && !head.for_each
+        && let Some(kind) = ResourceKind::from_manifest_kind(&head.kind)
+    {
+        let before = check.errors.len();
+        let found = declare(
+            check, kind, file_index, vars, None, desired, declared, tool_refs,
+        );
+        if found.is_some() || check.errors.len() == before {
+            return found;
+        }
+        // The typed parse stops at the first value of the wrong shape, which may be the
+        // consequence of a syntax error further on: that error is the one to report, alone, as
+        // when the whole document is read first (below).
+        if let Err(error) = yaml::from_document::<Header>(doc.text) {
+            check.errors.truncate(before);
+            check.errors.push(doc.yaml_error(&error));
+        }
+        return None;
+    }
     let header = match yaml::from_document::<Header>(doc.text) {
         Ok(Some(header)) => header,
         Ok(None) => return Some(0),
@@ -336,9 +358,19 @@ fn check_document(
     let Ok(copies) = for_each::values(check, lists) else {
         return None;
     };
+    let Some(resource_kind) = ResourceKind::from_manifest_kind(&kind.value) else {
+        let names = ResourceKind::ALL.map(ResourceKind::manifest_kind);
+        let hint = match did_you_mean(&kind.value, names) {
+            Some(near) => format!("did you mean `{near}`?"),
+            None => "foundryctl manages `MemoryStore`, `Agent` and `MemorySeed`".to_owned(),
+        };
+        check.error_hint(&kind, format!("unknown kind `{}`", kind.value), hint);
+        return None;
+    };
+    let kind = resource_kind;
     let Some((values, template)) = copies else {
         return declare(
-            check, &kind, file_index, vars, None, desired, declared, tool_refs,
+            check, kind, file_index, vars, None, desired, declared, tool_refs,
         );
     };
     let mut count = 0;
@@ -350,7 +382,7 @@ fn check_document(
         let vars = vars.with("each", &value);
         count += declare(
             check,
-            &kind,
+            kind,
             file_index,
             &vars,
             Some(copy),
@@ -378,7 +410,7 @@ struct Copy<'a> {
 )]
 fn declare(
     check: &mut Checker<'_, '_>,
-    kind: &yaml::Spanned<String>,
+    kind: ResourceKind,
     file_index: usize,
     vars: &Variables,
     copy: Option<Copy<'_>>,
@@ -386,8 +418,8 @@ fn declare(
     declared: &mut BTreeMap<(ResourceKind, String), Declared>,
     tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
-    match kind.value.as_str() {
-        "MemoryStore" => {
+    match kind {
+        ResourceKind::MemoryStore => {
             let raw = parse::<raw::MemoryStore>(check, vars)?;
             let store = store::convert(check, &raw)?;
             let resource = crate::model::ResourceRef::MemoryStore(store.name.clone());
@@ -406,7 +438,7 @@ fn declare(
             desired.stores.insert(store.name.clone(), store);
             Some(1)
         }
-        "Agent" => {
+        ResourceKind::Agent => {
             let raw = parse::<raw::Agent>(check, vars)?;
             let mut refs = Vec::new();
             let mut probes = Vec::new();
@@ -436,7 +468,7 @@ fn declare(
             desired.agents.insert(agent.name.clone(), agent);
             Some(1)
         }
-        "MemorySeed" => {
+        ResourceKind::MemorySeed => {
             let raw = parse::<raw::MemorySeed>(check, vars)?;
             let (seed, reference) = seed::convert(check, &raw);
             if let Some(reference) = reference {
@@ -456,14 +488,6 @@ fn declare(
             }
             desired.seeds.insert(seed.name.clone(), seed);
             Some(1)
-        }
-        other => {
-            let hint = match did_you_mean(other, ["MemoryStore", "Agent", "MemorySeed"]) {
-                Some(near) => format!("did you mean `{near}`?"),
-                None => "foundryctl manages `MemoryStore`, `Agent` and `MemorySeed`".to_owned(),
-            };
-            check.error_hint(kind, format!("unknown kind `{other}`"), hint);
-            None
         }
     }
 }
