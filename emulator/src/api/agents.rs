@@ -4,10 +4,12 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::paging::{EmptyIds, FromQuery as _, ListPage, Order, PageParams, envelope};
 use super::request::{ApiVersion, Checked, CheckedBody, Ctx, Project, json_body};
 use super::state::AppState;
 use super::validate;
@@ -16,6 +18,20 @@ use crate::store::agents as rows;
 
 fn agent_object(name: &str, latest: Value) -> Value {
     json!({"object": "agent", "id": name, "name": name, "versions": {"latest": latest}})
+}
+
+/// [`agent_object`] around a stored version as written, for list pages.
+#[derive(Serialize)]
+pub struct ListedAgent {
+    id: String,
+    name: String,
+    object: &'static str,
+    versions: Latest,
+}
+
+#[derive(Serialize)]
+pub struct Latest {
+    latest: Box<RawValue>,
 }
 
 /// Validates a definition for `ctx`'s api-version. Prompt agents are checked field by field;
@@ -181,7 +197,7 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     Checked { query, .. }: Checked<Project>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<ListedAgent>>> {
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state
@@ -190,8 +206,13 @@ pub async fn list(
             let rows = rows::list(conn, &page)?;
             Ok::<_, ApiError>(
                 rows.into_iter()
-                    .map(|(name, v)| {
-                        let agent = agent_object(&name, v);
+                    .map(|(name, latest)| {
+                        let agent = ListedAgent {
+                            id: name.clone(),
+                            name: name.clone(),
+                            object: "agent",
+                            versions: Latest { latest },
+                        };
                         (name, agent)
                     })
                     .collect::<Vec<_>>(),
@@ -206,7 +227,7 @@ pub async fn list_versions(
     State(state): State<AppState>,
     Path(name): Path<String>,
     Checked { query, .. }: Checked<Project>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<Value>>> {
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state

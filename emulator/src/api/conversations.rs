@@ -21,10 +21,11 @@ use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use rusqlite::Connection;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::paging::{EmptyIds, FromQuery as _, ListPage, Order, PageParams, envelope};
 use super::request::{ApiVersion, json_body, project_ctx};
 use super::state::AppState;
 use super::validate;
@@ -212,7 +213,7 @@ pub async fn list_items(
     State(state): State<AppState>,
     Path(id): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<Box<RawValue>>>> {
     let page = PageParams::from_query(&query, Order::Asc)?;
     let limit = page.limit;
     let rows = state
@@ -230,7 +231,7 @@ pub async fn add_items(
     State(state): State<AppState>,
     Path(id): Path<String>,
     body: Bytes,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<Value>>> {
     let body = json_body(&body)?;
     let items = stored_items(&items_field(&body, true)?, &id)?;
     let rows: Vec<(String, Value)> = items

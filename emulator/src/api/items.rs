@@ -6,7 +6,7 @@ use rusqlite::Connection;
 use serde_json::{Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::paging::{EmptyIds, FromQuery as _, ListPage, Order, PageParams, envelope};
 use super::request::{Checked, CheckedBody, Items, json_body};
 use super::state::AppState;
 use super::validate;
@@ -143,7 +143,7 @@ pub async fn list(
     State(state): State<AppState>,
     Path(name): Path<String>,
     CheckedBody { query, body, .. }: CheckedBody<Items>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<Value>>> {
     let body = json_body(&body)?;
     let scope = validate::required_str(&body, "scope", "scope")?.to_owned();
     let page = PageParams::from_query(&query, Order::Desc)?;

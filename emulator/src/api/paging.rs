@@ -5,6 +5,8 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
+
 use super::error::{ApiError, ApiResult};
 pub use crate::store::paging::{Order, Page};
 
@@ -62,36 +64,42 @@ pub enum EmptyIds {
     Absent,
 }
 
+/// One page of a list, as the service spells it (fields in the order a JSON object of them
+/// used to be written: alphabetical).
+#[derive(Debug, Serialize)]
+pub struct ListPage<T> {
+    data: Vec<T>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_id: Option<String>,
+    has_more: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_id: Option<String>,
+    object: &'static str,
+}
+
 /// Builds the list envelope from up to `limit + 1` fetched rows (the extra row only tells
 /// whether more lie in the window).
-pub fn envelope(
-    mut rows: Vec<(String, serde_json::Value)>,
+pub fn envelope<T: Serialize>(
+    mut rows: Vec<(String, T)>,
     limit: usize,
     empty: EmptyIds,
-) -> serde_json::Value {
+) -> ListPage<T> {
     let has_more = rows.len() > limit;
     rows.truncate(limit);
-    let mut out = serde_json::Map::new();
     let first = rows.first().map(|(id, _)| id.clone());
     let last = rows.last().map(|(id, _)| id.clone());
-    out.insert(
-        "data".to_owned(),
-        serde_json::Value::Array(rows.into_iter().map(|(_, v)| v).collect()),
-    );
-    match (first, last, empty) {
-        (Some(f), Some(l), _) => {
-            out.insert("first_id".to_owned(), f.into());
-            out.insert("last_id".to_owned(), l.into());
-        }
-        (_, _, EmptyIds::EmptyString) => {
-            out.insert("first_id".to_owned(), "".into());
-            out.insert("last_id".to_owned(), "".into());
-        }
-        (_, _, EmptyIds::Absent) => {}
+    let (first_id, last_id) = match (first, last, empty) {
+        (Some(f), Some(l), _) => (Some(f), Some(l)),
+        (_, _, EmptyIds::EmptyString) => (Some(String::new()), Some(String::new())),
+        (_, _, EmptyIds::Absent) => (None, None),
+    };
+    ListPage {
+        data: rows.into_iter().map(|(_, v)| v).collect(),
+        first_id,
+        has_more,
+        last_id,
+        object: "list",
     }
-    out.insert("has_more".to_owned(), has_more.into());
-    out.insert("object".to_owned(), "list".into());
-    serde_json::Value::Object(out)
 }
 
 #[cfg(test)]
@@ -119,9 +127,10 @@ mod tests {
 
     #[test]
     fn empty_pages_differ_between_stores_and_agents() {
-        let stores = envelope(vec![], 20, EmptyIds::EmptyString);
+        let page = |empty| serde_json::to_value(envelope::<()>(vec![], 20, empty)).unwrap();
+        let stores = page(EmptyIds::EmptyString);
         assert_eq!(stores["first_id"], "");
-        let agents = envelope(vec![], 20, EmptyIds::Absent);
+        let agents = page(EmptyIds::Absent);
         assert!(agents.get("first_id").is_none());
         assert_eq!(agents["has_more"], false);
     }

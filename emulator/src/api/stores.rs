@@ -4,10 +4,11 @@
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, ApiResult};
-use super::paging::{EmptyIds, FromQuery as _, Order, PageParams, envelope};
+use super::paging::{EmptyIds, FromQuery as _, ListPage, Order, PageParams, envelope};
 use super::request::{ApiVersion, Checked, CheckedBody, Memory, json_body};
 use super::state::AppState;
 use super::validate;
@@ -145,7 +146,7 @@ pub async fn get(
 pub async fn list(
     State(state): State<AppState>,
     Checked { query, .. }: Checked<Memory>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<ListPage<Box<RawValue>>>> {
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state

@@ -2,6 +2,7 @@
 //! version deletes (`agents.last_version`) and goes only with the whole agent.
 
 use rusqlite::{Connection, params};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::error::StoreResult;
@@ -90,7 +91,7 @@ pub fn delete_version(conn: &Connection, name: &str, version: i64) -> StoreResul
 
 /// One page of visible agents by creation order, as `(name, latest version's wire JSON)`;
 /// cursors are agent names.
-pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Value)>> {
+pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Box<RawValue>)>> {
     let list = ListQuery {
         select: "SELECT a.name, (SELECT body FROM versions v WHERE v.agent = a.name \
                  ORDER BY v.version DESC LIMIT 1) AS latest FROM agents a \
@@ -104,7 +105,7 @@ pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Value)>>
         |n| lookup::int(conn, "SELECT seq FROM agents WHERE name = ?1", [n]),
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
     )?;
-    super::paging::parse_bodies(rows)
+    super::paging::raw_bodies(rows)
 }
 
 /// One page of an agent's versions, as `(id, wire JSON)`; cursors are `name:n` ids, and one

@@ -2,10 +2,11 @@
 
 use rusqlite::{Connection, params};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::StoreResult;
 use super::lookup;
-use super::paging::{ListQuery, Page, parse_bodies};
+use super::paging::{ListQuery, Page, raw_bodies};
 
 /// A conversation's wire JSON.
 pub fn get(conn: &Connection, id: &str) -> StoreResult<Option<Value>> {
@@ -85,7 +86,11 @@ pub fn delete_item(conn: &Connection, id: &str, item: &str) -> StoreResult<()> {
 }
 
 /// One page of a conversation's items, as `(item id, wire JSON)`.
-pub fn list_items(conn: &Connection, id: &str, page: &Page) -> StoreResult<Vec<(String, Value)>> {
+pub fn list_items(
+    conn: &Connection,
+    id: &str,
+    page: &Page,
+) -> StoreResult<Vec<(String, Box<RawValue>)>> {
     let list = ListQuery {
         select: "SELECT item_id, body FROM conversation_items WHERE conversation = ?",
         column: "seq",
@@ -103,5 +108,5 @@ pub fn list_items(conn: &Connection, id: &str, page: &Page) -> StoreResult<Vec<(
         },
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
     )?;
-    parse_bodies(rows)
+    raw_bodies(rows)
 }

@@ -2,10 +2,11 @@
 
 use rusqlite::{Connection, params};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::error::StoreResult;
 use super::lookup;
-use super::paging::{ListQuery, Page, parse_bodies};
+use super::paging::{ListQuery, Page, raw_bodies};
 
 /// A store's wire JSON.
 pub fn get(conn: &Connection, name: &str) -> StoreResult<Option<Value>> {
@@ -46,7 +47,7 @@ pub fn delete(conn: &Connection, name: &str) -> StoreResult<bool> {
 }
 
 /// One page of stores by creation order, as `(id, wire JSON)`; cursors are store ids.
-pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Value)>> {
+pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Box<RawValue>)>> {
     let list = ListQuery {
         select: "SELECT id, body FROM stores WHERE 1=1",
         column: "seq",
@@ -58,5 +59,5 @@ pub fn list(conn: &Connection, page: &Page) -> StoreResult<Vec<(String, Value)>>
         |id| lookup::int(conn, "SELECT seq FROM stores WHERE id = ?1", [id]),
         |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
     )?;
-    parse_bodies(rows)
+    raw_bodies(rows)
 }
