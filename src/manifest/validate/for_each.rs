@@ -44,6 +44,10 @@ pub fn list_files(files: &[SourceFile]) -> Vec<(String, String)> {
 }
 
 fn for_each_of(doc: &Document<'_>) -> Option<Spanned<Value>> {
+    // Most documents have none, which their head tells without reading the rest.
+    if yaml::quick_head(doc.text).is_some_and(|head| !head.for_each) {
+        return None;
+    }
     yaml::from_document::<ForEachHeader>(doc.text)
         .ok()??
         .metadata?
