@@ -107,9 +107,12 @@ fn main() -> anyhow::Result<()> {
         println!(
             "Whole process (the foundryctl binary, a fresh process per command; peak RSS {}):\n",
             if process::measures_memory() {
-                "from GNU time"
+                format!(
+                    "from GNU time, whose start-up ({:.2} ms, measured) is taken off each wall",
+                    process::time_overhead_ms()
+                )
             } else {
-                "not measurable here"
+                "not measurable here".to_owned()
             }
         );
         println!("{}", table::render(&process_rows));

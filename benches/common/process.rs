@@ -2,9 +2,12 @@
 //! endpoint, timed from spawn to exit by the bench, with its peak memory.
 //!
 //! Peak memory comes from GNU time (`/usr/bin/time -f %M`, the kernel's `ru_maxrss` of the
-//! process, in KiB) when it is installed; then the timed process is `time` running foundryctl,
-//! which adds time's own start-up (about a millisecond) to the wall. Without it the binary is
-//! spawned directly and the peak reads as 0 ("n/a").
+//! process, in KiB) when it is installed; then the timed process is `time` running foundryctl.
+//! Time's own start-up (0.8 ms on the benchmark machine, 3% of a 25 ms plan) is not
+//! foundryctl's: it is measured once per bench, as the median difference between
+//! `time … /bin/true` and `/bin/true` spawned the same way, and taken off every wall (as
+//! hyperfine takes off its shell's). Without GNU time the binary is spawned directly and the
+//! peak reads as 0 ("n/a").
 
 #![allow(dead_code, reason = "each bench uses a different part of this")]
 
@@ -35,10 +38,41 @@ pub fn measures_memory() -> bool {
     Path::new(GNU_TIME).exists()
 }
 
+/// What GNU time adds to a wall, in milliseconds (0 without it): see the module docs.
+pub fn time_overhead_ms() -> f64 {
+    static OVERHEAD: std::sync::OnceLock<f64> = std::sync::OnceLock::new();
+    *OVERHEAD.get_or_init(|| {
+        const TRUE: &str = "/bin/true";
+        if !measures_memory() || !Path::new(TRUE).exists() {
+            return 0.0;
+        }
+        let wall = |program: &str, args: &[&str]| {
+            let mut walls: Vec<f64> = (0..25)
+                .filter_map(|_| {
+                    let started = Instant::now();
+                    let status = Command::new(program)
+                        .args(args)
+                        .stdin(Stdio::null())
+                        .stdout(Stdio::null())
+                        .stderr(Stdio::null())
+                        .status()
+                        .ok()?;
+                    status
+                        .success()
+                        .then(|| started.elapsed().as_secs_f64() * 1e3)
+                })
+                .collect();
+            median(&mut walls)
+        };
+        let with_time = wall(GNU_TIME, &["-f", "%M", "-o", "/dev/null", TRUE]);
+        (with_time - wall(TRUE, &[])).max(0.0)
+    })
+}
+
 /// Runs `foundryctl [--endpoint ENDPOINT --auth token] ARGS…` in `cwd` with an environment of its
 /// own (no `PROJECT_ENDPOINT`, `RUST_LOG`, colour), stdout discarded (a user's terminal, at the
 /// cost of a write), blocking: call it from `spawn_blocking` when a runtime serves the
-/// emulator. The wall is from spawn to exit as this process sees it.
+/// emulator. The wall is from spawn to exit as this process sees it, less GNU time's start-up.
 pub fn run(cwd: &Path, endpoint: Option<&str>, args: &[&str]) -> anyhow::Result<Measured> {
     run_with_stdout(cwd, endpoint, args, false).map(|(m, _)| m)
 }
@@ -80,7 +114,12 @@ pub fn run_with_stdout(
     let output = cmd
         .output()
         .with_context(|| format!("failed to run {BIN}"))?;
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3;
+    let wall_ms = started.elapsed().as_secs_f64() * 1e3
+        - if rss_file.is_some() {
+            time_overhead_ms()
+        } else {
+            0.0
+        };
     // GNU time writes "Command exited with non-zero status N" before the figure on failure.
     let peak_kib = rss_file
         .and_then(|f| std::fs::read_to_string(f).ok())
