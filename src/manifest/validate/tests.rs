@@ -496,3 +496,78 @@ spec:
         "{first:?}"
     );
 }
+
+/// The cheap head (`yaml::quick_head`) decides which documents skip the full header parse, so
+/// wherever it answers it must say what the full parse says: over every manifest the
+/// repository holds (examples, workshop, the bad-manifest corpus) and some tricky texts.
+#[test]
+fn the_quick_head_agrees_with_the_full_header_parse() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut texts: Vec<String> = [
+        "kind: Agent\nmetadata: {for_each: {file: l.txt}, name: a}\napiVersion: foundryctl/v1\n",
+        "{apiVersion: foundryctl/v1, kind: MemoryStore, metadata: {name: s}, spec: {}}\n",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata:\n  name: a\nmetadata:\n  for_each: [x]\n",
+        "apiVersion: \"foundryctl/v1\"\nkind: 'Agent'\nmetadata: {name: a, for_each: null}\n",
+        "%YAML 1.2\n---\napiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: a}\n",
+        "apiVersion: foundryctl/v1\nkind: Agent\n? metadata\n: {name: a}\n",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    let mut dirs = vec![
+        root.join("manifests"),
+        root.join("tests/fixtures"),
+        root.join("examples"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                && let Ok(text) = std::fs::read_to_string(&path)
+            {
+                texts.push(text);
+            }
+        }
+    }
+    let mut answered = 0;
+    for text in &texts {
+        let file = SourceFile::new("m.yaml", text.as_str());
+        for doc in document::split(&file) {
+            let Some(head) = yaml::quick_head(doc.text) else {
+                continue;
+            };
+            answered += 1;
+            let full = yaml::from_document::<Header>(doc.text);
+            let for_each = yaml::from_document::<raw::ForEachHeader>(doc.text)
+                .ok()
+                .flatten()
+                .and_then(|h| h.metadata)
+                .and_then(|m| m.for_each);
+            match full {
+                Ok(Some(header)) => {
+                    assert_eq!(
+                        header.api_version.map(|v| v.value).as_deref(),
+                        Some(head.api_version.as_str()),
+                        "{}",
+                        doc.text
+                    );
+                    assert_eq!(
+                        header.kind.map(|k| k.value).as_deref(),
+                        Some(head.kind.as_str()),
+                        "{}",
+                        doc.text
+                    );
+                    // The head says `for_each` is there when the key is (`for_each: null`
+                    // too, which the full parse reads as absent): the full path then decides.
+                    assert!(head.for_each || for_each.is_none(), "{}", doc.text);
+                }
+                // The full parse may find what the head did not read (a syntax error or a
+                // repeated key further on); then the typed parse reports it too.
+                Err(_) => {}
+                Ok(None) => panic!("quick_head answered for an empty document: {}", doc.text),
+            }
+        }
+    }
+    assert!(answered > 40, "only {answered} documents had a quick head");
+}
