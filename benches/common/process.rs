@@ -64,7 +64,11 @@ pub fn time_overhead_ms() -> f64 {
                 .collect();
             median(&mut walls)
         };
-        let with_time = wall(GNU_TIME, &["-f", "%M", "-o", "/dev/null", TRUE]);
+        // Written to a file, as the timed runs write theirs.
+        let out =
+            std::env::temp_dir().join(format!("foundryctl-bench-{}.peak", std::process::id()));
+        let with_time = wall(GNU_TIME, &["-f", "%M", "-o", &out.to_string_lossy(), TRUE]);
+        let _ = std::fs::remove_file(&out);
         (with_time - wall(TRUE, &[])).max(0.0)
     })
 }
@@ -114,12 +118,14 @@ pub fn run_with_stdout(
     let output = cmd
         .output()
         .with_context(|| format!("failed to run {BIN}"))?;
-    let wall_ms = started.elapsed().as_secs_f64() * 1e3
-        - if rss_file.is_some() {
-            time_overhead_ms()
-        } else {
-            0.0
-        };
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1e3;
+    // Measured on first use, after this run's clock has stopped.
+    let overhead_ms = if rss_file.is_some() {
+        time_overhead_ms()
+    } else {
+        0.0
+    };
+    let wall_ms = (elapsed_ms - overhead_ms).max(0.0);
     // GNU time writes "Command exited with non-zero status N" before the figure on failure.
     let peak_kib = rss_file
         .and_then(|f| std::fs::read_to_string(f).ok())

@@ -29,6 +29,9 @@ pub struct Checker<'a, 'd> {
     pub used: std::collections::BTreeSet<String>,
     /// The model deployments the document names, located.
     pub deployments: Vec<super::DeploymentRef>,
+    /// Whether the document was read only as far as its head (`yaml::quick_head`) before its
+    /// typed parse, rather than in full: see `parse`.
+    pub head_only: bool,
 }
 
 impl Checker<'_, '_> {

@@ -158,6 +158,7 @@ pub fn validate_with(
                 interpolation: Vec::new(),
                 used: std::collections::BTreeSet::new(),
                 deployments: Vec::new(),
+                head_only: false,
             };
             if let Some(found) = check_document(
                 &mut check,
@@ -293,27 +294,19 @@ fn check_document(
     tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
     let doc = check.doc;
-    // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`.
+    // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`. A
+    // standard tag (`!!float`) next to a `${…}` reference is judged on the text as written by
+    // the full header parse, as it always was, so such a document takes that path.
     if let Some(head) = yaml::quick_head(doc.text)
         && head.api_version == API_VERSION
         && !head.for_each
         && let Some(kind) = ResourceKind::from_manifest_kind(&head.kind)
+        && !(doc.text.contains("!!") && doc.text.contains("${"))
     {
-        let before = check.errors.len();
-        let found = declare(
+        check.head_only = true;
+        return declare(
             check, kind, file_index, vars, None, desired, declared, tool_refs,
         );
-        if found.is_some() || check.errors.len() == before {
-            return found;
-        }
-        // The typed parse stops at the first value of the wrong shape, which may be the
-        // consequence of a syntax error further on: that error is the one to report, alone, as
-        // when the whole document is read first (below).
-        if let Err(error) = yaml::from_document::<Header>(doc.text) {
-            check.errors.truncate(before);
-            check.errors.push(doc.yaml_error(&error));
-        }
-        return None;
     }
     let header = match yaml::from_document::<Header>(doc.text) {
         Ok(Some(header)) => header,
@@ -502,6 +495,18 @@ fn parse<T: serde::de::DeserializeOwned>(
 ) -> Option<T> {
     let doc = check.doc;
     let mut interpolated = yaml::interpolate(doc.text, vars.as_map());
+    let first = yaml::from_document::<T>(&interpolated.text);
+    // A document read only as far as its head has not been checked in full. Whatever the full
+    // header parse finds wrong (a syntax error further on, which the typed parse may only show
+    // as a value of the wrong shape; a repeated key) is reported alone and the document not
+    // declared, as when every document was read in full first.
+    if first.is_err()
+        && check.head_only
+        && let Err(error) = yaml::from_document::<Header>(doc.text)
+    {
+        check.errors.push(doc.yaml_error(&error));
+        return None;
+    }
     check.used.append(&mut interpolated.used);
     for error in &interpolated.errors {
         check.interpolation.push(doc.yaml_error(error));
@@ -514,9 +519,16 @@ fn parse<T: serde::de::DeserializeOwned>(
     );
     let source: &str = &interpolated.text;
     let mut repair: Option<Repair> = None;
+    let mut first = Some(first);
     for _ in 0..=repair::MAX_REPAIRS {
-        let text = repair.as_ref().map(Repair::text);
-        let error = match yaml::from_document::<T>(text.as_deref().unwrap_or(source)) {
+        let parsed = match first.take() {
+            Some(parsed) => parsed,
+            None => {
+                let text = repair.as_ref().map(Repair::text);
+                yaml::from_document::<T>(text.as_deref().unwrap_or(source))
+            }
+        };
+        let error = match parsed {
             // The header parsed, so the document is not empty; an empty result would simply
             // be nothing to add.
             Ok(value) => return value,

@@ -571,3 +571,59 @@ fn the_quick_head_agrees_with_the_full_header_parse() {
     }
     assert!(answered > 40, "only {answered} documents had a quick head");
 }
+
+/// A document whose head is read cheaply must come out as when it is read in full first,
+/// whatever order its keys are in: what the full read finds wrong is reported alone, and the
+/// resource is not declared (so nothing else is said about it).
+#[test]
+fn key_order_does_not_change_what_is_found() {
+    let head = |kind: &str, name: &str| {
+        format!("apiVersion: foundryctl/v1\nkind: {kind}\nmetadata: {{name: {name}}}\n")
+    };
+    let seed = "apiVersion: foundryctl/v1
+kind: MemorySeed
+metadata: {name: seed}
+spec:
+  memory_store_name: s
+  scopes: {u: [{kind: user_profile, content: x}]}
+";
+    let vars = Variables::from_pairs([("TEMP", "0.5")]);
+    for (kind, name, spec) in [
+        // A repeated key further on than the head, which the typed parse can repair past.
+        (
+            "MemoryStore",
+            "s",
+            "spec:\n  chat_model: m\n  embedding_model: e\n  description: a\n  description: b\n",
+        ),
+        // A repeated top-level key, after the head has been read.
+        (
+            "MemoryStore",
+            "s",
+            "spec:\n  chat_model: m\n  embedding_model: e\napiVersion: foundryctl/v1\n",
+        ),
+        // A standard tag on a reference, judged on the text as written.
+        (
+            "Agent",
+            "a",
+            "spec:\n  model: m\n  temperature: !!float ${TEMP}\n",
+        ),
+    ] {
+        let [first, second] =
+            [head(kind, name) + spec, spec.to_owned() + &head(kind, name)].map(|text| {
+                let result = validate(&files(&[("m.yaml", &text), ("seed.yaml", seed)]), &vars);
+                let mut found: Vec<String> = result
+                    .map_or_else(|d| d.0, |v| v.warnings)
+                    .into_iter()
+                    .map(|d| format!("{} {}", d.file, d.message))
+                    .collect();
+                found.sort();
+                found
+            });
+        assert_eq!(first, second, "{spec}");
+        assert_eq!(
+            first.iter().filter(|m| m.starts_with("m.yaml")).count(),
+            1,
+            "{first:?}"
+        );
+    }
+}
