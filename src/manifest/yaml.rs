@@ -289,6 +289,10 @@ pub struct Interpolated<'a> {
     pub failed: Vec<(usize, usize)>,
     /// The variables that were set where a reference looked them up.
     pub used: BTreeSet<String>,
+    /// Whether a rewritten scalar carries a tag (`!!float ${TEMP}`): the typed parse then
+    /// reads the tag on the expanded value, where reading the text as written applies it to
+    /// the reference itself.
+    pub rewrote_tagged: bool,
 }
 
 /// Expands `${…}` in every scalar value of `text`, whatever its style, and in the keys of
@@ -308,6 +312,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
         errors: Vec::new(),
         failed: Vec::new(),
         used: BTreeSet::new(),
+        rewrote_tagged: false,
     };
     // Only `${` and `$$` mean anything (`{{$userId}}` is verbatim), and a scalar holds them
     // without the text spelling them only through a double-quoted escape (`"$\u007B X}"`). A
@@ -327,6 +332,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
     let mut errors = Vec::new();
     let mut failed = Vec::new();
     let mut used = BTreeSet::new();
+    let mut rewrote_tagged = false;
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else {
             return unchanged(text);
@@ -367,7 +373,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
                 stack.pop();
                 path.pop();
             }
-            Event::Scalar(value, style, _, _)
+            Event::Scalar(value, style, _, tag)
                 if (!is_key || path == ["spec", "scopes"]) && value.contains('$') =>
             {
                 let (Some(start), Some(end)) = (span.start.byte_offset(), span.end.byte_offset())
@@ -402,6 +408,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
                         };
                         replacement.push_str(trailing);
                         edits.push((start, end, replacement));
+                        rewrote_tagged |= tag.is_some();
                     }
                     Err(error) => {
                         let at = region
@@ -431,6 +438,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
             errors,
             failed,
             used,
+            rewrote_tagged: false,
         };
     }
     let mut out = String::with_capacity(text.len());
@@ -446,6 +454,7 @@ pub fn interpolate<'a>(text: &'a str, vars: &HashMap<String, String>) -> Interpo
         errors,
         failed,
         used,
+        rewrote_tagged,
     }
 }
 

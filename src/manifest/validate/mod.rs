@@ -282,6 +282,9 @@ pub fn validate_with(
     })
 }
 
+/// Documents longer than this are never read by their head alone.
+const QUICK_HEAD_MAX_LEN: usize = 1 << 20;
+
 /// Checks one document and adds its resource to `desired`. Returns how many resources it
 /// declared (0 or 1), or `None` when it could not be read.
 fn check_document(
@@ -294,14 +297,14 @@ fn check_document(
     tool_refs: &mut StoreRefs,
 ) -> Option<usize> {
     let doc = check.doc;
-    // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`. A
-    // standard tag (`!!float`) next to a `${…}` reference is judged on the text as written by
-    // the full header parse, as it always was, so such a document takes that path.
-    if let Some(head) = yaml::quick_head(doc.text)
+    // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`, a
+    // document of ordinary size (the parser's size limits are judged on the text as written,
+    // by the full header parse).
+    if doc.text.len() <= QUICK_HEAD_MAX_LEN
+        && let Some(head) = yaml::quick_head(doc.text)
         && head.api_version == API_VERSION
         && !head.for_each
         && let Some(kind) = ResourceKind::from_manifest_kind(&head.kind)
-        && !(doc.text.contains("!!") && doc.text.contains("${"))
     {
         check.head_only = true;
         return declare(
@@ -498,9 +501,10 @@ fn parse<T: serde::de::DeserializeOwned>(
     let first = yaml::from_document::<T>(&interpolated.text);
     // A document read only as far as its head has not been checked in full. Whatever the full
     // header parse finds wrong (a syntax error further on, which the typed parse may only show
-    // as a value of the wrong shape; a repeated key) is reported alone and the document not
-    // declared, as when every document was read in full first.
-    if first.is_err()
+    // as a value of the wrong shape; a repeated key; a tag on a reference) is reported alone
+    // and the document not declared, as when every document was read in full first. It can
+    // only be found when the typed parse failed or read a tag on an expanded value.
+    if (first.is_err() || interpolated.rewrote_tagged)
         && check.head_only
         && let Err(error) = yaml::from_document::<Header>(doc.text)
     {

@@ -601,11 +601,27 @@ spec:
             "s",
             "spec:\n  chat_model: m\n  embedding_model: e\napiVersion: foundryctl/v1\n",
         ),
-        // A standard tag on a reference, judged on the text as written.
+        // A standard tag on a reference, judged on the text as written, however the tag and
+        // the reference are spelled.
         (
             "Agent",
             "a",
             "spec:\n  model: m\n  temperature: !!float ${TEMP}\n",
+        ),
+        (
+            "Agent",
+            "a",
+            "spec:\n  model: m\n  temperature: !float ${TEMP}\n",
+        ),
+        (
+            "Agent",
+            "a",
+            "spec:\n  model: m\n  temperature: !<tag:yaml.org,2002:float> ${TEMP}\n",
+        ),
+        (
+            "Agent",
+            "a",
+            "spec:\n  model: m\n  temperature: !!float \"$\\u007BTEMP}\"\n",
         ),
     ] {
         let [first, second] =
