@@ -19,8 +19,19 @@ use super::variables::Variables;
 /// written as is, so `--color always` keeps its escapes off a terminal and `never` has none on
 /// one); invalid manifests end in [`ExitStatus::InvalidManifests`].
 pub fn load(paths: &[PathBuf], vars: &Variables, color: bool) -> anyhow::Result<Validated> {
-    let mut stderr = std::io::stderr().lock();
-    load_with(paths, vars, &mut stderr, color)
+    // Rendered first and written at once, stderr locked only for that: the live reads a command
+    // starts before reading its manifests log to stderr (-v) from other threads, and a lock held
+    // while a large project is validated would hold back each of their next requests.
+    let mut rendered = Vec::new();
+    let result = load_with(paths, vars, &mut rendered, color);
+    let written = if rendered.is_empty() {
+        Ok(())
+    } else {
+        std::io::stderr().lock().write_all(&rendered)
+    };
+    let validated = result?;
+    written?;
+    Ok(validated)
 }
 
 /// [`load`] with explicit variables and diagnostic output (for tests and `validate`).
