@@ -3,7 +3,7 @@
 //!
 //! Peak memory comes from GNU time (`/usr/bin/time -f %M`, the kernel's `ru_maxrss` of the
 //! process, in KiB) when it is installed; then the timed process is `time` running foundryctl.
-//! Time's own start-up (0.8 ms on the benchmark machine, 3% of a 25 ms plan) is not
+//! Time's own start-up (0.8–1.4 ms on the benchmark machine, 3–6% of a 25 ms plan) is not
 //! foundryctl's: it is measured once per bench, as the median difference between
 //! `time … /bin/true` and `/bin/true` spawned the same way, and taken off every wall (as
 //! hyperfine takes off its shell's). Without GNU time the binary is spawned directly and the
