@@ -16,22 +16,31 @@ use super::validate;
 use crate::config::VersionDedup;
 use crate::store::agents as rows;
 
-fn agent_object(name: &str, latest: Value) -> Value {
-    json!({"object": "agent", "id": name, "name": name, "versions": {"latest": latest}})
-}
-
-/// [`agent_object`] around a stored version as written, for list pages.
+/// An agent as `GET /agents/{name}` and list pages spell it: its latest version inside (a
+/// parsed one, or on list pages the stored text as written). Fields in alphabetical order, as
+/// a JSON object of them was written before.
 #[derive(Serialize)]
-pub struct ListedAgent {
+pub struct AgentObject<L> {
     id: String,
     name: String,
     object: &'static str,
-    versions: Latest,
+    versions: Latest<L>,
 }
 
 #[derive(Serialize)]
-pub struct Latest {
-    latest: Box<RawValue>,
+pub struct Latest<L> {
+    latest: L,
+}
+
+impl<L> AgentObject<L> {
+    fn new(name: &str, latest: L) -> Self {
+        AgentObject {
+            id: name.to_owned(),
+            name: name.to_owned(),
+            object: "agent",
+            versions: Latest { latest },
+        }
+    }
 }
 
 /// Validates a definition for `ctx`'s api-version. Prompt agents are checked field by field;
@@ -163,11 +172,11 @@ pub async fn get(
     State(state): State<AppState>,
     Path(name): Path<String>,
     _: Checked<Project>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<AgentObject<Value>>> {
     let out = state
         .db
         .read(move |conn| match rows::latest(conn, &name)? {
-            Some(v) => Ok(agent_object(&name, v)),
+            Some(v) => Ok(AgentObject::new(&name, v)),
             None => Err(ApiError::agent_missing(&name)),
         })
         .await?;
@@ -197,7 +206,7 @@ pub async fn delete(
 pub async fn list(
     State(state): State<AppState>,
     Checked { query, .. }: Checked<Project>,
-) -> ApiResult<Json<ListPage<ListedAgent>>> {
+) -> ApiResult<Json<ListPage<AgentObject<Box<RawValue>>>>> {
     let page = PageParams::from_query(&query, Order::Desc)?;
     let limit = page.limit;
     let rows = state
@@ -207,12 +216,7 @@ pub async fn list(
             Ok::<_, ApiError>(
                 rows.into_iter()
                     .map(|(name, latest)| {
-                        let agent = ListedAgent {
-                            id: name.clone(),
-                            name: name.clone(),
-                            object: "agent",
-                            versions: Latest { latest },
-                        };
+                        let agent = AgentObject::new(&name, latest);
                         (name, agent)
                     })
                     .collect::<Vec<_>>(),
