@@ -44,7 +44,12 @@ pub fn list_files(files: &[SourceFile]) -> Vec<(String, String)> {
 }
 
 fn for_each_of(doc: &Document<'_>) -> Option<Spanned<Value>> {
-    // Most documents have none, which their head tells without reading the rest.
+    // Most documents have none: a text that never spells the key (nor escapes anything, as a
+    // quoted key could spell it) says so at once, and otherwise the head tells, without the rest
+    // being read.
+    if !doc.text.contains("for_each") && !doc.text.contains('\\') {
+        return None;
+    }
     if yaml::quick_head(doc.text).is_some_and(|head| !head.for_each) {
         return None;
     }
@@ -166,6 +171,18 @@ mod tests {
     fn list_files_hold_one_value_a_line_with_comments() {
         let text = "# attendees\natt01\n\n  att02  # late\n#att03\natt04\n";
         assert_eq!(parse_list(text), ["att01", "att02", "att04"]);
+    }
+
+    #[test]
+    fn a_list_file_is_found_however_the_key_is_spelled() {
+        let file = SourceFile::new(
+            "m/a.yaml",
+            "metadata: {\"for\\u005Feach\": {file: list.txt}}\n---\nmetadata: {name: x}\n",
+        );
+        assert_eq!(
+            list_files(&[file]),
+            [("m/a.yaml".to_owned(), "list.txt".to_owned())]
+        );
     }
 
     #[test]
