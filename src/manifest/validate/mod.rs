@@ -6,6 +6,11 @@
 //! parsing again past each one ([`repair`]), and every `${…}` that cannot be expanded; limits, names and cross-document checks
 //! (duplicates, store references) are collected for everything that parsed. Nothing here does
 //! I/O.
+//!
+//! Documents are examined independently ([`examine`]: parsing, interpolation, per-resource
+//! checks), on several threads when there is enough text to be worth it, and then committed in
+//! reading order ([`Commit`]: duplicates, the desired state, references), so what is reported
+//! never depends on the threads.
 
 mod agent;
 mod common;
@@ -29,6 +34,7 @@ use super::suggest::did_you_mean;
 use super::variables::Variables;
 use super::yaml::{self, Pos};
 use common::Checker;
+use document::Document;
 pub use for_each::{ForEachLists, list_files};
 use repair::Repair;
 
@@ -111,9 +117,51 @@ pub struct UndeclaredStore {
     pub diagnostic: Diagnostic,
 }
 
-/// The references between documents, checked once all are read.
+/// One document, examined on its own ([`examine`]): what checking it found, and the resources
+/// it declares, not yet committed to the desired state.
+struct Examined<'a> {
+    file_index: usize,
+    doc: Document<'a>,
+    /// The document's own errors, each once, without those that follow from a failed
+    /// interpolation; the interpolation errors themselves come after everything else.
+    errors: Vec<Diagnostic>,
+    interpolation: Vec<Diagnostic>,
+    /// File positions of values whose `${…}` could not be expanded, when there were any: a
+    /// "declared twice" found there at commit follows from it too.
+    failed: Vec<(usize, usize)>,
+    declarations: Vec<Declaration>,
+    /// Seeds → stores (reported whether or not the seed is declared twice).
+    seed_refs: Vec<(String, seed::SeedStoreRef)>,
+    used: BTreeSet<String>,
+    deployments: Vec<DeploymentRef>,
+}
+
+/// A resource a document declares, checked; whether it is the first of its name is decided
+/// when it is committed, in reading order.
+struct Declaration {
+    /// How many of the document's (kept) errors came before it.
+    errors_before: usize,
+    name: yaml::Spanned<String>,
+    copy: Option<ForEachCopy>,
+    resource: Resource,
+}
+
+enum Resource {
+    Store(crate::model::MemoryStore),
+    Agent {
+        /// Boxed: an agent is twice the size of the other kinds.
+        agent: Box<crate::model::Agent>,
+        refs: Vec<agent::ToolStoreRef>,
+        probes: Vec<crate::model::Probe>,
+    },
+    Seed(crate::model::MemorySeed),
+}
+
+/// The declarations committed so far, in reading order.
 #[derive(Default)]
-struct StoreRefs {
+struct Commit {
+    desired: DesiredState,
+    declared: BTreeMap<(ResourceKind, String), Declared>,
     /// Memory tools → stores.
     tools: Vec<(crate::model::AgentName, usize, agent::ToolStoreRef)>,
     /// Seeds → stores.
@@ -125,7 +173,241 @@ struct Declared {
     location: String,
 }
 
-/// Validates `files` with `vars` for interpolation. Pure: no I/O, no environment. A
+/// Below this much text, the documents are examined on the calling thread: a thread costs
+/// more than it saves.
+const PARALLEL_MIN_TEXT: usize = 64 * 1024;
+/// The most threads validation uses: parsing is the work, and a few cores already take it
+/// below the time it takes to read the files and start the process.
+const MAX_THREADS: usize = 8;
+
+/// Examines every document, in their order, on up to `threads` threads (each takes the next
+/// document from a shared count, so a file of a thousand documents is shared as well as a
+/// thousand files). A thread the system refuses to start only leaves more for the others.
+fn examine_all<'a>(
+    documents: Vec<(usize, Document<'a>)>,
+    threads: usize,
+    vars: &Variables,
+    lists: &ForEachLists,
+) -> Vec<Examined<'a>> {
+    let threads = threads.min(documents.len());
+    if threads <= 1 {
+        return documents
+            .into_iter()
+            .map(|(file_index, doc)| examine(file_index, doc, vars, lists))
+            .collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let Some(&(file_index, doc)) = documents.get(index) else {
+                return done;
+            };
+            done.push((index, examine(file_index, doc, vars, lists)));
+        }
+    };
+    let mut examined: Vec<(usize, Examined<'a>)> = std::thread::scope(|scope| {
+        let helpers: Vec<_> = (1..threads)
+            .map_while(|_| {
+                std::thread::Builder::new()
+                    .name("validate".into())
+                    .spawn_scoped(scope, work)
+                    .ok()
+            })
+            .collect();
+        let mut all = work();
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => all.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        all
+    });
+    examined.sort_unstable_by_key(|(index, _)| *index);
+    examined.into_iter().map(|(_, e)| e).collect()
+}
+
+/// Checks one document on its own: everything but what depends on the other documents.
+fn examine<'a>(
+    file_index: usize,
+    doc: Document<'a>,
+    vars: &Variables,
+    lists: &ForEachLists,
+) -> Examined<'a> {
+    let mut errors = Vec::new();
+    let mut found = Found::default();
+    let mut check = Checker {
+        doc,
+        errors: &mut errors,
+        failed: Vec::new(),
+        interpolation: Vec::new(),
+        used: BTreeSet::new(),
+        deployments: Vec::new(),
+        head_only: false,
+    };
+    check_document(&mut check, vars, lists, &mut found);
+    let Checker {
+        mut failed,
+        mut interpolation,
+        used,
+        mut deployments,
+        ..
+    } = check;
+    let mut declarations = found.declarations;
+    tidy(&mut errors, &mut declarations, &failed, &mut interpolation);
+    if interpolation.is_empty() {
+        failed = Vec::new();
+    }
+    // Held until every document is examined: a vector's first growth reserves room for four,
+    // which held for every document of a large project was 40% of validation's peak heap.
+    declarations.shrink_to_fit();
+    deployments.shrink_to_fit();
+    Examined {
+        file_index,
+        doc,
+        errors,
+        interpolation,
+        failed,
+        declarations,
+        seed_refs: found.seed_refs,
+        used,
+        deployments,
+    }
+}
+
+/// Drops the errors at values whose interpolation failed (when one did: they follow from it)
+/// and every repeat of an error (the copies of a `for_each` document repeat the template's),
+/// keeping each declaration's place among them; the interpolation errors lose their repeats
+/// too. Done per document, so a project of many `for_each` documents never holds every
+/// copy's repeats at once.
+fn tidy(
+    errors: &mut Vec<Diagnostic>,
+    declarations: &mut [Declaration],
+    failed: &[(usize, usize)],
+    interpolation: &mut Vec<Diagnostic>,
+) {
+    let filter = !interpolation.is_empty();
+    let mut seen = BTreeSet::new();
+    let keep: Vec<bool> = errors
+        .iter()
+        .map(|d| {
+            !(filter && failed.contains(&(d.line, d.column)))
+                && seen.insert((d.line, d.column, d.message.clone()))
+        })
+        .collect();
+    interpolation.retain(|d| seen.insert((d.line, d.column, d.message.clone())));
+    let (mut index, mut kept) = (0, 0);
+    for declaration in declarations {
+        while index < declaration.errors_before {
+            kept += usize::from(keep[index]);
+            index += 1;
+        }
+        declaration.errors_before = kept;
+    }
+    let mut index = 0;
+    errors.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+}
+
+/// What examining one document declares.
+#[derive(Default)]
+struct Found {
+    declarations: Vec<Declaration>,
+    seed_refs: Vec<(String, seed::SeedStoreRef)>,
+}
+
+impl Commit {
+    /// Adds `declaration` (of `doc`, in file `file_index`) to the desired state, unless its
+    /// name is taken: then returns the error, which points at both declarations.
+    fn declare(
+        &mut self,
+        doc: &Document<'_>,
+        file_index: usize,
+        declaration: Declaration,
+    ) -> Result<(), Box<Diagnostic>> {
+        let Declaration {
+            name,
+            copy,
+            resource,
+            ..
+        } = declaration;
+        let (kind, resource_name) = match &resource {
+            Resource::Store(store) => (ResourceKind::MemoryStore, store.name.to_string()),
+            Resource::Agent { agent, .. } => (ResourceKind::Agent, agent.name.to_string()),
+            Resource::Seed(seed) => (ResourceKind::MemorySeed, seed.name.to_string()),
+        };
+        let key = (kind, resource_name);
+        let pos = doc.at(&name).or_else(|| doc.start());
+        if let Some(first) = self.declared.get(&key) {
+            let (message, hint) = match &copy {
+                Some(copy) => (
+                    format!(
+                        "{} `{}` is declared twice: the `for_each` value `{}` gives a name already taken",
+                        key.0.manifest_kind(),
+                        key.1,
+                        copy.each
+                    ),
+                    format!(
+                        "first declared at {}; put ${{each}} in the name so that every copy has its own",
+                        first.location
+                    ),
+                ),
+                None => (
+                    format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
+                    format!(
+                        "first declared at {}; each resource must be declared once",
+                        first.location
+                    ),
+                ),
+            };
+            return Err(Box::new(
+                Diagnostic::error(doc.file, pos, message).with_hint(hint),
+            ));
+        }
+        let location = Diagnostic::error(doc.file, doc.at(&name), "").location();
+        self.declared.insert(key, Declared { location });
+        let desired = &mut self.desired;
+        let resource_ref = match resource {
+            Resource::Store(store) => {
+                let reference = crate::model::ResourceRef::MemoryStore(store.name.clone());
+                desired.stores.insert(store.name.clone(), store);
+                reference
+            }
+            Resource::Agent {
+                agent,
+                refs,
+                probes,
+            } => {
+                self.tools.extend(
+                    refs.into_iter()
+                        .map(|r| (agent.name.clone(), file_index, r)),
+                );
+                if !probes.is_empty() {
+                    desired.checks.insert(agent.name.clone(), probes);
+                }
+                let reference = crate::model::ResourceRef::Agent(agent.name.clone());
+                desired.agents.insert(agent.name.clone(), *agent);
+                reference
+            }
+            Resource::Seed(seed) => {
+                let reference = crate::model::ResourceRef::MemorySeed(seed.name.clone());
+                desired.seeds.insert(seed.name.clone(), seed);
+                reference
+            }
+        };
+        if let Some(copy) = copy {
+            desired.templates.insert(resource_ref, copy.template);
+        }
+        Ok(())
+    }
+}
+
+/// Validates `files` with `vars` for interpolation. Pure (no I/O, no environment) but for
+/// asking how many cores the machine has, for a large project. A
 /// `for_each: {file: …}` is an error here; see [`validate_with`].
 pub fn validate(files: &[SourceFile], vars: &Variables) -> Result<Validated, Diagnostics> {
     validate_with(files, vars, &ForEachLists::default())
@@ -138,58 +420,73 @@ pub fn validate_with(
     vars: &Variables,
     lists: &ForEachLists,
 ) -> Result<Validated, Diagnostics> {
+    let text_len: usize = files.iter().map(|f| f.text.len()).sum();
+    let threads = if text_len < PARALLEL_MIN_TEXT {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, std::num::NonZeroUsize::get)
+            .min(MAX_THREADS)
+    };
+    validate_on(files, vars, lists, threads)
+}
+
+/// [`validate_with`] on up to `threads` threads; the result does not depend on how many.
+fn validate_on(
+    files: &[SourceFile],
+    vars: &Variables,
+    lists: &ForEachLists,
+    threads: usize,
+) -> Result<Validated, Diagnostics> {
+    let documents: Vec<(usize, Document<'_>)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(index, file)| document::split(file).into_iter().map(move |d| (index, d)))
+        .collect();
+    let mut examined = examine_all(documents, threads, vars, lists)
+        .into_iter()
+        .peekable();
+
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
-    let mut desired = DesiredState::default();
-    let mut declared: BTreeMap<(ResourceKind, String), Declared> = BTreeMap::new();
-    let mut tool_refs = StoreRefs::default();
+    let mut commit = Commit::default();
     let mut used = std::collections::BTreeSet::new();
     let mut deployment_refs = Vec::new();
 
     for (file_index, file) in files.iter().enumerate() {
         let mut resources = 0usize;
         let errors_before = errors.len();
-        for doc in document::split(file) {
-            let doc_errors = errors.len();
-            let mut check = Checker {
-                doc,
-                errors: &mut errors,
-                failed: Vec::new(),
-                interpolation: Vec::new(),
-                used: std::collections::BTreeSet::new(),
-                deployments: Vec::new(),
-                head_only: false,
-            };
-            if let Some(found) = check_document(
-                &mut check,
-                file_index,
-                vars,
-                lists,
-                &mut desired,
-                &mut declared,
-                &mut tool_refs,
-            ) {
-                resources += found;
+        while let Some(doc) = examined.next_if(|d| d.file_index == file_index) {
+            // The document's own errors, with each duplicate declaration's in the place
+            // checking reached it (each once, and none where an interpolation failed, as
+            // `tidy` left the others).
+            let mut own = doc.errors.into_iter();
+            let mut taken = 0;
+            let mut repeats = BTreeSet::new();
+            for declaration in doc.declarations {
+                errors.extend(own.by_ref().take(declaration.errors_before - taken));
+                taken = declaration.errors_before;
+                match commit.declare(&doc.doc, file_index, declaration) {
+                    Ok(()) => resources += 1,
+                    Err(twice) => {
+                        if !doc.failed.contains(&(twice.line, twice.column))
+                            && repeats.insert((twice.line, twice.column, twice.message.clone()))
+                        {
+                            errors.push(*twice);
+                        }
+                    }
+                }
             }
-            used.append(&mut check.used);
-            deployment_refs.append(&mut check.deployments);
-            let failed = std::mem::take(&mut check.failed);
-            let interpolation = std::mem::take(&mut check.interpolation);
-            if !interpolation.is_empty() {
-                let mut index = 0;
-                errors.retain(|d| {
-                    index += 1;
-                    index <= doc_errors || !failed.contains(&(d.line, d.column))
-                });
-                errors.extend(interpolation);
-            }
-            // The copies of a `for_each` document repeat the template's problems: once each.
-            let mut seen = std::collections::BTreeSet::new();
-            let mut index = 0;
-            errors.retain(|d| {
-                index += 1;
-                index <= doc_errors || seen.insert((d.line, d.column, d.message.clone()))
-            });
+            errors.extend(own);
+            errors.extend(doc.interpolation);
+            commit.seeds.extend(
+                doc.seed_refs
+                    .into_iter()
+                    .map(|(seed, reference)| (seed, file_index, reference)),
+            );
+            let (mut doc_used, mut doc_deployments) = (doc.used, doc.deployments);
+            used.append(&mut doc_used);
+            deployment_refs.append(&mut doc_deployments);
         }
         // Within a file, in reading order (repairs and limit checks find them out of order).
         errors[errors_before..].sort_by_key(|d: &Diagnostic| (d.line, d.column));
@@ -205,6 +502,12 @@ pub fn validate_with(
             );
         }
     }
+    let Commit {
+        desired,
+        tools: tool_refs,
+        seeds: seed_refs,
+        ..
+    } = commit;
 
     // The rule is the index's (`References::unresolved`); without a project to look in, every
     // store the manifests do not declare is unresolved, which `validate` warns about and `plan`
@@ -212,7 +515,7 @@ pub fn validate_with(
     let unresolved: BTreeSet<StoreReference> =
         References::of_desired(&desired).unresolved().collect();
     let mut undeclared_stores = Vec::new();
-    for (seed, file_index, reference) in std::mem::take(&mut tool_refs.seeds) {
+    for (seed, file_index, reference) in seed_refs {
         if desired.stores.contains_key(&reference.store) {
             continue;
         }
@@ -233,7 +536,7 @@ pub fn validate_with(
             ),
         );
     }
-    for (agent, file_index, reference) in tool_refs.tools {
+    for (agent, file_index, reference) in tool_refs {
         let key = StoreReference {
             agent: agent.clone(),
             store: reference.store.clone(),
@@ -285,17 +588,13 @@ pub fn validate_with(
 /// Documents longer than this are never read by their head alone.
 const QUICK_HEAD_MAX_LEN: usize = 1 << 20;
 
-/// Checks one document and adds its resource to `desired`. Returns how many resources it
-/// declared (0 or 1), or `None` when it could not be read.
+/// Checks one document and records the resources it declares in `found`.
 fn check_document(
     check: &mut Checker<'_, '_>,
-    file_index: usize,
     vars: &Variables,
     lists: &ForEachLists,
-    desired: &mut DesiredState,
-    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
-    tool_refs: &mut StoreRefs,
-) -> Option<usize> {
+    found: &mut Found,
+) {
     let doc = check.doc;
     // The common case, read cheaply: a current apiVersion, a known kind, no `for_each`, a
     // document of ordinary size (the parser's size limits are judged on the text as written,
@@ -307,13 +606,12 @@ fn check_document(
         && let Some(kind) = ResourceKind::from_manifest_kind(&head.kind)
     {
         check.head_only = true;
-        return declare(
-            check, kind, file_index, vars, None, desired, declared, tool_refs,
-        );
+        record(check, kind, vars, None, found);
+        return;
     }
     let header = match yaml::from_document::<Header>(doc.text) {
         Ok(Some(header)) => header,
-        Ok(None) => return Some(0),
+        Ok(None) => return,
         Err(error) => {
             let mut diagnostic = doc.yaml_error(&error);
             if error.message.starts_with("expected mapping")
@@ -323,7 +621,7 @@ fn check_document(
                 diagnostic.hint = Some("start it with `apiVersion: foundryctl/v1` and `kind: MemoryStore`, `kind: Agent` or `kind: MemorySeed`".to_owned());
             }
             check.errors.push(diagnostic);
-            return None;
+            return;
         }
     };
     let Some(kind) = header.kind else {
@@ -331,7 +629,7 @@ fn check_document(
             Diagnostic::error(doc.file, doc.start(), "missing `kind`")
                 .with_hint("add `kind: MemoryStore`, `kind: Agent` or `kind: MemorySeed`"),
         );
-        return None;
+        return;
     };
     match &header.api_version {
         None => {
@@ -339,7 +637,7 @@ fn check_document(
                 Diagnostic::error(doc.file, doc.start(), "missing `apiVersion`")
                     .with_hint(format!("add `apiVersion: {API_VERSION}`")),
             );
-            return None;
+            return;
         }
         Some(v) if v.value != API_VERSION => {
             check.error_hint(
@@ -347,12 +645,12 @@ fn check_document(
                 format!("unsupported apiVersion `{}`", v.value),
                 format!("this foundryctl reads `apiVersion: {API_VERSION}`"),
             );
-            return None;
+            return;
         }
         Some(_) => {}
     }
     let Ok(copies) = for_each::values(check, lists) else {
-        return None;
+        return;
     };
     let Some(resource_kind) = ResourceKind::from_manifest_kind(&kind.value) else {
         let names = ResourceKind::ALL.map(ResourceKind::manifest_kind);
@@ -361,131 +659,97 @@ fn check_document(
             None => "foundryctl manages `MemoryStore`, `Agent` and `MemorySeed`".to_owned(),
         };
         check.error_hint(&kind, format!("unknown kind `{}`", kind.value), hint);
-        return None;
+        return;
     };
     let kind = resource_kind;
     let Some((values, template)) = copies else {
-        return declare(
-            check, kind, file_index, vars, None, desired, declared, tool_refs,
-        );
+        record(check, kind, vars, None, found);
+        return;
     };
-    let mut count = 0;
     for value in values {
-        let copy = Copy {
-            each: &value,
-            template: &template,
-        };
         let vars = vars.with("each", &value);
-        count += declare(
-            check,
-            kind,
-            file_index,
-            &vars,
-            Some(copy),
-            desired,
-            declared,
-            tool_refs,
-        )
-        .unwrap_or(0);
+        let copy = ForEachCopy {
+            each: value,
+            template: template.clone(),
+        };
+        record(check, kind, &vars, Some(copy), found);
     }
-    Some(count)
 }
 
 /// One copy of a `for_each` document: its value and its template's identity.
-#[derive(Debug, Clone, Copy)]
-struct Copy<'a> {
-    each: &'a str,
-    template: &'a str,
+#[derive(Debug, Clone)]
+struct ForEachCopy {
+    each: String,
+    template: String,
 }
 
-/// Parses and checks the document as its `kind` (once, or once per `for_each` copy) and adds
-/// the resource to `desired`.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the validation state, passed down one level"
-)]
-fn declare(
+/// Parses and checks the document as its `kind` (once, or once per `for_each` copy) and
+/// records the resource in `found`, to be committed in reading order.
+fn record(
     check: &mut Checker<'_, '_>,
     kind: ResourceKind,
-    file_index: usize,
     vars: &Variables,
-    copy: Option<Copy<'_>>,
-    desired: &mut DesiredState,
-    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
-    tool_refs: &mut StoreRefs,
-) -> Option<usize> {
-    match kind {
+    copy: Option<ForEachCopy>,
+    found: &mut Found,
+) {
+    let (name, resource) = match kind {
         ResourceKind::MemoryStore => {
-            let raw = parse::<raw::MemoryStore>(check, vars)?;
-            let store = store::convert(check, &raw)?;
+            let Some(raw) = parse::<raw::MemoryStore>(check, vars) else {
+                return;
+            };
+            let Some(store) = store::convert(check, &raw) else {
+                return;
+            };
             let resource = crate::model::ResourceRef::MemoryStore(store.name.clone());
             check.deployment(resource.clone(), "chat_model", &raw.spec.chat_model);
             check.deployment(resource, "embedding_model", &raw.spec.embedding_model);
-            let key = (ResourceKind::MemoryStore, store.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
-                return None;
-            }
-            if let Some(copy) = copy {
-                desired.templates.insert(
-                    crate::model::ResourceRef::MemoryStore(store.name.clone()),
-                    copy.template.to_owned(),
-                );
-            }
-            desired.stores.insert(store.name.clone(), store);
-            Some(1)
+            (raw.metadata.name, Resource::Store(store))
         }
         ResourceKind::Agent => {
-            let raw = parse::<raw::Agent>(check, vars)?;
+            let Some(raw) = parse::<raw::Agent>(check, vars) else {
+                return;
+            };
             let mut refs = Vec::new();
             let mut probes = Vec::new();
-            let agent = agent::convert(check, &raw, &mut refs, &mut probes)?;
+            let Some(agent) = agent::convert(check, &raw, &mut refs, &mut probes) else {
+                return;
+            };
             check.deployment(
                 crate::model::ResourceRef::Agent(agent.name.clone()),
                 "model",
                 &raw.spec.model,
             );
-            let key = (ResourceKind::Agent, agent.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
-                return None;
-            }
-            tool_refs.tools.extend(
-                refs.into_iter()
-                    .map(|r| (agent.name.clone(), file_index, r)),
-            );
-            if let Some(copy) = copy {
-                desired.templates.insert(
-                    crate::model::ResourceRef::Agent(agent.name.clone()),
-                    copy.template.to_owned(),
-                );
-            }
-            if !probes.is_empty() {
-                desired.checks.insert(agent.name.clone(), probes);
-            }
-            desired.agents.insert(agent.name.clone(), agent);
-            Some(1)
+            refs.shrink_to_fit();
+            (
+                raw.metadata.name,
+                Resource::Agent {
+                    agent: Box::new(agent),
+                    refs,
+                    probes,
+                },
+            )
         }
         ResourceKind::MemorySeed => {
-            let raw = parse::<raw::MemorySeed>(check, vars)?;
+            let Some(raw) = parse::<raw::MemorySeed>(check, vars) else {
+                return;
+            };
             let (seed, reference) = seed::convert(check, &raw);
             if let Some(reference) = reference {
                 let name = raw.metadata.name.value.clone();
-                tool_refs.seeds.push((name, file_index, reference));
+                found.seed_refs.push((name, reference));
             }
-            let seed = seed?;
-            let key = (ResourceKind::MemorySeed, seed.name.to_string());
-            if !first_declaration(check, declared, key, &raw.metadata.name, copy) {
-                return None;
-            }
-            if let Some(copy) = copy {
-                desired.templates.insert(
-                    crate::model::ResourceRef::MemorySeed(seed.name.clone()),
-                    copy.template.to_owned(),
-                );
-            }
-            desired.seeds.insert(seed.name.clone(), seed);
-            Some(1)
+            let Some(seed) = seed else {
+                return;
+            };
+            (raw.metadata.name, Resource::Seed(seed))
         }
-    }
+    };
+    found.declarations.push(Declaration {
+        errors_before: check.errors.len(),
+        name,
+        copy,
+        resource,
+    });
 }
 
 /// Parses the document as `T`, expanding variables; problems become diagnostics. Every shape
@@ -548,45 +812,6 @@ fn parse<T: serde::de::DeserializeOwned>(
         }
     }
     None
-}
-
-/// Records where `key` is declared; on a second declaration reports it at both places and
-/// returns `false`.
-fn first_declaration(
-    check: &mut Checker<'_, '_>,
-    declared: &mut BTreeMap<(ResourceKind, String), Declared>,
-    key: (ResourceKind, String),
-    name: &yaml::Spanned<String>,
-    copy: Option<Copy<'_>>,
-) -> bool {
-    let here = Diagnostic::error(check.doc.file, check.doc.at(name), "").location();
-    if let Some(first) = declared.get(&key) {
-        let (message, hint) = match copy {
-            Some(copy) => (
-                format!(
-                    "{} `{}` is declared twice: the `for_each` value `{}` gives a name already taken",
-                    key.0.manifest_kind(),
-                    key.1,
-                    copy.each
-                ),
-                format!(
-                    "first declared at {}; put ${{each}} in the name so that every copy has its own",
-                    first.location
-                ),
-            ),
-            None => (
-                format!("{} `{}` is declared twice", key.0.manifest_kind(), key.1),
-                format!(
-                    "first declared at {}; each resource must be declared once",
-                    first.location
-                ),
-            ),
-        };
-        check.error_hint(name, message, hint);
-        return false;
-    }
-    declared.insert(key, Declared { location: here });
-    true
 }
 
 /// `sha256:` over every input (name and text, length-prefixed so boundaries cannot shift)

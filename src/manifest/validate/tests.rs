@@ -643,3 +643,117 @@ spec:
         );
     }
 }
+
+/// Documents are examined on several threads and committed in reading order: what is found,
+/// and in what order, must not depend on how many threads there were. Every bad manifest of
+/// the tests and the repository's manifests (with their `for_each` list files) are validated
+/// together (so there are duplicates across files, within `for_each` copies and within files,
+/// besides every kind of error), each file of several documents alone, the valid manifests
+/// alone, and documents made to put a duplicate beside other errors.
+#[test]
+fn the_threads_do_not_change_what_is_found() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut paths = Vec::new();
+    let mut dirs = vec![
+        root.join("tests/fixtures/bad-manifests"),
+        root.join("manifests"),
+    ];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                paths.push(path);
+            }
+        }
+    }
+    paths.sort();
+    let all: Vec<SourceFile> = paths
+        .iter()
+        .filter_map(|p| {
+            let text = String::from_utf8(std::fs::read(p).ok()?).ok()?;
+            Some(SourceFile::new(p.display().to_string(), text))
+        })
+        .collect();
+    assert!(all.len() > 40, "{} manifests found", all.len());
+    let crafted = files(&[
+        ("one.yaml", &format!("{STORE}---\n{AGENT}---\n{AGENT}")),
+        ("two.yaml", &format!("{AGENT}---\n{STORE}")),
+        ("copies.yaml", TWINS),
+    ]);
+    let valid: Vec<SourceFile> = all
+        .iter()
+        .filter(|f| f.name.contains("/manifests/"))
+        .cloned()
+        .collect();
+    let mut sets: Vec<Vec<SourceFile>> = vec![all.clone(), crafted.clone(), valid.clone()];
+    sets.push(all.iter().chain(&crafted).cloned().collect());
+    // Alone, the files of more than one document (one document has nothing to share).
+    sets.extend(
+        all.iter()
+            .filter(|f| document::split(f).len() > 1)
+            .map(|f| vec![f.clone()]),
+    );
+    for set in &sets {
+        let lists = crate::manifest::source::read_list_files(&list_files(set));
+        let alone = format!("{:?}", validate_on(set, &vars(), &lists, 1));
+        for threads in [2, 5] {
+            let shared = format!("{:?}", validate_on(set, &vars(), &lists, threads));
+            assert!(
+                alone == shared,
+                "{threads} threads found otherwise than one in {} files",
+                set.len()
+            );
+        }
+    }
+    // The comparisons are not of empty or failed reads: the workshop's `for_each` copies
+    // validate, and the whole set finds duplicates of both sorts.
+    let lists = crate::manifest::source::read_list_files(&list_files(&valid));
+    let workshop = validate_on(&valid, &vars(), &lists, 2).unwrap();
+    assert!(workshop.desired.templates.len() >= 20, "{workshop:?}");
+    let found = format!("{:?}", validate_on(&sets[3], &vars(), &lists, 2));
+    assert!(found.contains("is declared twice\""), "{found}");
+    assert!(found.contains("gives a name already taken"), "{found}");
+}
+
+/// Copies of one name beside other errors: a problem at the name's own position (labels
+/// written inline are located at the name), a repeated copy value, a failed interpolation.
+const TWINS: &str = "apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: twin, for_each: [a, b, b], labels: {k1: v, k2: v, k3: v, k4: v, k5: v, k6: v, k7: v, k8: v, k9: v, k10: v, k11: v, k12: v, k13: v, k14: v}}
+spec: {model: m, temperature: 9}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: solo}
+spec: {model: m}
+---
+apiVersion: foundryctl/v1
+kind: Agent
+metadata: {name: solo}
+spec: {model: '${NOPE}'}
+";
+
+/// What the documents of [`TWINS`] report, in order: each problem once, the duplicates where
+/// the copies reached them, the failed interpolation last in its document.
+#[test]
+fn duplicates_are_reported_in_reading_order_beside_other_errors() {
+    let twins = files(&[("twins.yaml", TWINS)]);
+    for threads in [1, 2] {
+        let found: Vec<String> = validate_on(&twins, &vars(), &ForEachLists::default(), threads)
+            .unwrap_err()
+            .0
+            .into_iter()
+            .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+            .collect();
+        let expected = [
+            "3:18 14 labels declared; at most 13 are allowed",
+            "3:18 Agent `twin` is declared twice: the `for_each` value `b` gives a name already taken",
+            "4:31 `temperature` is 9; it must be between 0 and 2",
+            "13:18 Agent `solo` is declared twice",
+            "14:16 variable `NOPE` is not set",
+        ];
+        assert_eq!(found, expected, "{threads} threads");
+    }
+}
