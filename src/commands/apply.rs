@@ -75,7 +75,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         usize::from(args.parallelism),
     )
     .await?;
-    let (_, plan) = make_plan(&session, &args.planning, global, false).await?;
+    let (validated, plan) = make_plan(&session, &args.planning, global, false).await?;
+    super::free_in_background(validated);
     let approval = Approval::Ask {
         question: format!("Apply these changes to {}?", session.target_name()),
         auto_approve: args.auto_approve,
@@ -88,7 +89,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         approval,
         parallelism: usize::from(args.parallelism),
     };
-    run.go(session, &plan, |_| {}).await
+    let status = run.go(session, &plan, |_| {}).await;
+    super::free_in_background(plan);
+    status
 }
 
 /// How a run gets the go-ahead.
@@ -247,8 +250,11 @@ impl Run {
 
 /// Writes a report document to stdout.
 pub fn write_report(plan: &Plan, run: &report_json::Run<'_>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    report_json::render(plan, run, &mut out).context("failed to write the report")
+    use std::io::Write as _;
+    let mut out = output::buffered_stdout();
+    report_json::render(plan, run, &mut out)
+        .and_then(|()| out.flush())
+        .context("failed to write the report")
 }
 
 /// `apply FILE`: the saved plan, against the project it was made for.

@@ -22,3 +22,14 @@ pub mod validate;
 
 pub use args::{GlobalArgs, PlanningArgs};
 pub use output::ColorChoice;
+
+/// Frees `value` on a thread of its own, for what a command built and no longer needs just
+/// before it ends: the process returns all its memory at once when it exits, while freeing
+/// the plan and manifests of a thousand resources piece by piece took 3 ms of a 50 ms `plan`.
+/// What is not yet freed when the process exits never needs to be; a thread that cannot be
+/// started frees it here.
+pub fn free_in_background<T: Send + 'static>(value: T) {
+    let _ = std::thread::Builder::new()
+        .name("free".into())
+        .spawn(move || drop(value));
+}

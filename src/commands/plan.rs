@@ -76,10 +76,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     }
     output::print_plan(&plan, args.output, global.color)?;
     session.close().await;
+    let pending = plan.has_changes();
+    super::free_in_background((validated, plan));
     if let Some(refusal) = refusal {
         return Err(refusal.into());
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() {
+    Ok(if args.detailed_exitcode && pending {
         ExitStatus::ChangesPending
     } else {
         ExitStatus::Success

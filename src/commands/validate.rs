@@ -78,6 +78,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             }
             let mut stdout = std::io::stdout().lock();
             writeln!(stdout, "{}", summary(&validated))?;
+            super::free_in_background(validated);
             Ok(ExitStatus::Success)
         }
         OutputFormat::Json => {
@@ -223,9 +224,10 @@ fn json_report(
 
 /// Prints the JSON report and ends with its status.
 fn print_json(report: &JsonReport, status: ExitStatus) -> anyhow::Result<ExitStatus> {
-    let mut stdout = std::io::stdout().lock();
+    let mut stdout = super::output::buffered_stdout();
     serde_json::to_writer_pretty(&mut stdout, report)?;
     writeln!(stdout)?;
+    stdout.flush()?;
     match status {
         ExitStatus::Success => Ok(status),
         ExitStatus::InvalidManifests => {
