@@ -33,9 +33,10 @@ const RATIO_NS: [usize; 2] = [100, 1000];
 const MEMORY_N: usize = 5000;
 const MEMORY_BUDGET_KIB: u64 = 64 * 1024;
 /// What peak memory at that N is held to, below the budget: what a plan holds grows with the
-/// project, so the budget is kept with room to spare (56 MiB measured after the 2026-12-05
-/// reductions, from 65.6 MiB).
-const MEMORY_HEADROOM_KIB: u64 = 56 * 1024;
+/// project, so the budget is kept with room to spare (54.4 MiB measured after the 2026-12-05
+/// reductions, from 65.6 MiB; 57.2 MiB once validation ran on both cores, whose second thread
+/// allocates from a second malloc arena that the rest of the command cannot reuse).
+const MEMORY_HEADROOM_KIB: u64 = 60 * 1024;
 
 /// One phase of one run.
 #[derive(Default, Clone)]
