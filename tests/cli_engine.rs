@@ -974,11 +974,13 @@ fn exit_5_when_an_action_fails_and_its_dependents_are_skipped() {
     });
     let file = live.write(&default_manifests());
     let child = live.spawn(&["apply", "--auto-approve", "-f", &file]);
-    // Wait until foundryctl's two store creates (sent together, after its reads were answered)
-    // have arrived and are held by the latency, then create a different `prefs` at once, with
-    // the latency off for this request: it lands between foundryctl's read and its write.
-    // (Racing a create against the list reads instead depended on which 400 ms sleep ended
-    // first.)
+    // Wait until foundryctl's first writes (the two stores and `plain`, which depends on
+    // nothing: sent together, after its reads were answered) have all arrived and are held by
+    // the latency, then create a different `prefs` at once, with the latency off for this
+    // request: it lands between foundryctl's read and its write. `buddy` waits for `prefs`, so
+    // no other write can be among the three. (Waiting for two let `plain` and `notes` count
+    // while `prefs` was still on its way, and it then arrived with the latency off; racing a
+    // create against the list reads depended on which 400 ms sleep ended first.)
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     while live
         .emulator
@@ -987,7 +989,7 @@ fn exit_5_when_an_action_fails_and_its_dependents_are_skipped() {
         .get("POST")
         .copied()
         .unwrap_or(0)
-        < 2
+        < 3
     {
         assert!(std::time::Instant::now() < deadline, "no write arrived");
         std::thread::sleep(Duration::from_millis(2));
