@@ -1,11 +1,13 @@
 //! Validation: source files → [`Validated`] desired state, or every problem found.
 //!
-//! Each file is split into documents; each document is parsed twice, first for its header
-//! (`apiVersion`, `kind`), then as the type its kind names. A syntax error ends that document
-//! only; shape errors (unknown fields, wrong types, unset variables) are all reported, by
-//! parsing again past each one ([`repair`]), and every `${…}` that cannot be expanded; limits, names and cross-document checks
-//! (duplicates, store references) are collected for everything that parsed. Nothing here does
-//! I/O.
+//! Each file is split into documents; a document's head (`apiVersion`, `kind`,
+//! `metadata.for_each`) is read from its first parser events when it is ordinary
+//! ([`yaml::quick_head`]), by a full header parse otherwise, and the document is then parsed as
+//! the type its kind names. A syntax error ends that document only; shape errors (unknown
+//! fields, wrong types, unset variables) are all reported, by parsing again past each one
+//! ([`repair`]), and every `${…}` that cannot be expanded; limits, names and cross-document
+//! checks (duplicates, store references) are collected for everything that parsed. Nothing
+//! here does I/O.
 //!
 //! Documents are examined independently ([`examine`]: parsing, interpolation, per-resource
 //! checks), on several threads when there is enough text to be worth it, and then committed in
@@ -484,9 +486,8 @@ fn validate_on(
                     .into_iter()
                     .map(|(seed, reference)| (seed, file_index, reference)),
             );
-            let (mut doc_used, mut doc_deployments) = (doc.used, doc.deployments);
-            used.append(&mut doc_used);
-            deployment_refs.append(&mut doc_deployments);
+            used.extend(doc.used);
+            deployment_refs.extend(doc.deployments);
         }
         // Within a file, in reading order (repairs and limit checks find them out of order).
         errors[errors_before..].sort_by_key(|d: &Diagnostic| (d.line, d.column));
