@@ -181,6 +181,10 @@ const PARALLEL_MIN_TEXT: usize = 64 * 1024;
 /// The most threads validation uses: parsing is the work, and a few cores already take it
 /// below the time it takes to read the files and start the process.
 const MAX_THREADS: usize = 8;
+/// Documents examined at a time, then committed before the next ones are split off: enough to
+/// share among the threads, few enough that what examining holds stays small whatever the
+/// input (an 8 MiB file of nothing but `---` lines is two million documents).
+const WINDOW: usize = 1024;
 
 /// Examines every document, in their order, on up to `threads` threads (each takes the next
 /// document from a shared count, so a file of a thousand documents is shared as well as a
@@ -214,6 +218,8 @@ fn examine_all<'a>(
             .map_while(|_| {
                 std::thread::Builder::new()
                     .name("validate".into())
+                    // The main thread's size: parsing recurses as deep as a document nests.
+                    .stack_size(8 << 20)
                     .spawn_scoped(scope, work)
                     .ok()
             })
@@ -430,24 +436,29 @@ pub fn validate_with(
             .map_or(1, std::num::NonZeroUsize::get)
             .min(MAX_THREADS)
     };
-    validate_on(files, vars, lists, threads)
+    validate_on(files, vars, lists, threads, WINDOW)
 }
 
-/// [`validate_with`] on up to `threads` threads; the result does not depend on how many.
+/// [`validate_with`] on up to `threads` threads, `window` documents at a time; the result
+/// depends on neither.
 fn validate_on(
     files: &[SourceFile],
     vars: &Variables,
     lists: &ForEachLists,
     threads: usize,
+    window: usize,
 ) -> Result<Validated, Diagnostics> {
-    let documents: Vec<(usize, Document<'_>)> = files
+    // Split file by file as the windows reach them, as the commit below consumes them.
+    let mut documents = files
         .iter()
         .enumerate()
-        .flat_map(|(index, file)| document::split(file).into_iter().map(move |d| (index, d)))
-        .collect();
-    let mut examined = examine_all(documents, threads, vars, lists)
-        .into_iter()
-        .peekable();
+        .flat_map(|(index, file)| document::split(file).into_iter().map(move |d| (index, d)));
+    let mut examined = std::iter::from_fn(|| {
+        let next: Vec<(usize, Document<'_>)> = documents.by_ref().take(window.max(1)).collect();
+        (!next.is_empty()).then(|| examine_all(next, threads, vars, lists))
+    })
+    .flatten()
+    .peekable();
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();

@@ -697,12 +697,14 @@ fn the_threads_do_not_change_what_is_found() {
     );
     for set in &sets {
         let lists = crate::manifest::source::read_list_files(&list_files(set));
-        let alone = format!("{:?}", validate_on(set, &vars(), &lists, 1));
-        for threads in [2, 5] {
-            let shared = format!("{:?}", validate_on(set, &vars(), &lists, threads));
+        let alone = format!("{:?}", validate_on(set, &vars(), &lists, 1, WINDOW));
+        // Windows of one and three documents put their edges inside files and between them.
+        for (threads, window) in [(2, WINDOW), (5, WINDOW), (1, 1), (2, 3)] {
+            let shared = format!("{:?}", validate_on(set, &vars(), &lists, threads, window));
             assert!(
                 alone == shared,
-                "{threads} threads found otherwise than one in {} files",
+                "{threads} threads, {window} documents at a time, found otherwise than one \
+                 thread in {} files",
                 set.len()
             );
         }
@@ -710,9 +712,9 @@ fn the_threads_do_not_change_what_is_found() {
     // The comparisons are not of empty or failed reads: the workshop's `for_each` copies
     // validate, and the whole set finds duplicates of both sorts.
     let lists = crate::manifest::source::read_list_files(&list_files(&valid));
-    let workshop = validate_on(&valid, &vars(), &lists, 2).unwrap();
+    let workshop = validate_on(&valid, &vars(), &lists, 2, WINDOW).unwrap();
     assert!(workshop.desired.templates.len() >= 20, "{workshop:?}");
-    let found = format!("{:?}", validate_on(&sets[3], &vars(), &lists, 2));
+    let found = format!("{:?}", validate_on(&sets[3], &vars(), &lists, 2, 3));
     assert!(found.contains("is declared twice\""), "{found}");
     assert!(found.contains("gives a name already taken"), "{found}");
 }
@@ -741,12 +743,13 @@ spec: {model: '${NOPE}'}
 fn duplicates_are_reported_in_reading_order_beside_other_errors() {
     let twins = files(&[("twins.yaml", TWINS)]);
     for threads in [1, 2] {
-        let found: Vec<String> = validate_on(&twins, &vars(), &ForEachLists::default(), threads)
-            .unwrap_err()
-            .0
-            .into_iter()
-            .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
-            .collect();
+        let found: Vec<String> =
+            validate_on(&twins, &vars(), &ForEachLists::default(), threads, WINDOW)
+                .unwrap_err()
+                .0
+                .into_iter()
+                .map(|d| format!("{}:{} {}", d.line, d.column, d.message))
+                .collect();
         let expected = [
             "3:18 14 labels declared; at most 13 are allowed",
             "3:18 Agent `twin` is declared twice: the `for_each` value `b` gives a name already taken",
