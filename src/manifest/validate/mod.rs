@@ -182,9 +182,16 @@ const PARALLEL_MIN_TEXT: usize = 64 * 1024;
 /// below the time it takes to read the files and start the process.
 const MAX_THREADS: usize = 8;
 /// Documents examined at a time, then committed before the next ones are split off: enough to
-/// share among the threads, few enough that what examining holds stays small whatever the
-/// input (an 8 MiB file of nothing but `---` lines is two million documents).
+/// share among the threads, few enough that what examining holds stays small (an 8 MiB file of
+/// nothing but `---` lines is two million documents; one that may have `for_each` copies is
+/// examined alone, see `validate_on`).
 const WINDOW: usize = 1024;
+
+/// Whether `doc` may have a `metadata.for_each` (its key may be spelled with an escape in a
+/// quoted key, hence the backslash).
+fn may_expand(doc: &Document<'_>) -> bool {
+    doc.text.contains("for_each") || doc.text.contains('\\')
+}
 
 /// Examines every document, in their order, on up to `threads` threads (each takes the next
 /// document from a shared count, so a file of a thousand documents is shared as well as a
@@ -268,7 +275,7 @@ fn examine<'a>(
     if interpolation.is_empty() {
         failed = Vec::new();
     }
-    // Held until every document is examined: a vector's first growth reserves room for four,
+    // Held until the window is committed: a vector's first growth reserves room for four,
     // which held for every document of a large project was 40% of validation's peak heap.
     declarations.shrink_to_fit();
     deployments.shrink_to_fit();
@@ -452,9 +459,25 @@ fn validate_on(
     let mut documents = files
         .iter()
         .enumerate()
-        .flat_map(|(index, file)| document::split(file).into_iter().map(move |d| (index, d)));
+        .flat_map(|(index, file)| document::split(file).into_iter().map(move |d| (index, d)))
+        .peekable();
     let mut examined = std::iter::from_fn(|| {
-        let next: Vec<(usize, Document<'_>)> = documents.by_ref().take(window.max(1)).collect();
+        let mut next: Vec<(usize, Document<'_>)> = Vec::new();
+        while next.len() < window.max(1)
+            && let Some((_, doc)) = documents.peek()
+        {
+            // A document that may expand into `for_each` copies (up to a thousand resources,
+            // most of which may be duplicates to drop) is examined in a window of its own,
+            // so a window never holds more than one document's copies.
+            let copies = may_expand(doc);
+            if copies && !next.is_empty() {
+                break;
+            }
+            next.extend(documents.next());
+            if copies {
+                break;
+            }
+        }
         (!next.is_empty()).then(|| examine_all(next, threads, vars, lists))
     })
     .flatten()
