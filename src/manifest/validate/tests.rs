@@ -697,9 +697,9 @@ fn the_threads_do_not_change_what_is_found() {
     );
     for set in &sets {
         let lists = crate::manifest::source::read_list_files(&list_files(set));
-        // One thread, every document in one window (as if there were no windows), against
-        // several threads, and windows of one to three documents, whose edges fall inside files
-        // and between them.
+        // One thread and the fewest windows (one, but for a window of its own for each
+        // document that may have `for_each` copies), against several threads, and windows of
+        // one to three documents, whose edges fall inside files and between them.
         let alone = format!("{:?}", validate_on(set, &vars(), &lists, 1, usize::MAX));
         for (threads, window) in [(2, WINDOW), (5, WINDOW), (1, 1), (2, 3), (3, 2)] {
             let shared = format!("{:?}", validate_on(set, &vars(), &lists, threads, window));
