@@ -43,11 +43,15 @@ pub fn list_files(files: &[SourceFile]) -> Vec<(String, String)> {
     out
 }
 
+/// Whether `doc` may have a `metadata.for_each`: most documents have none, and a text that
+/// never spells the key (nor escapes anything, as a quoted key could spell it) says so at once.
+pub fn may_have_for_each(doc: &Document<'_>) -> bool {
+    doc.text.contains("for_each") || doc.text.contains('\\')
+}
+
 fn for_each_of(doc: &Document<'_>) -> Option<Spanned<Value>> {
-    // Most documents have none: a text that never spells the key (nor escapes anything, as a
-    // quoted key could spell it) says so at once, and otherwise the head tells, without the rest
-    // being read.
-    if !doc.text.contains("for_each") && !doc.text.contains('\\') {
+    // Otherwise the head tells, without the rest being read.
+    if !may_have_for_each(doc) {
         return None;
     }
     if yaml::quick_head(doc.text).is_some_and(|head| !head.for_each) {

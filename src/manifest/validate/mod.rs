@@ -187,12 +187,6 @@ const MAX_THREADS: usize = 8;
 /// examined alone, see `validate_on`).
 const WINDOW: usize = 1024;
 
-/// Whether `doc` may have a `metadata.for_each` (its key may be spelled with an escape in a
-/// quoted key, hence the backslash).
-fn may_expand(doc: &Document<'_>) -> bool {
-    doc.text.contains("for_each") || doc.text.contains('\\')
-}
-
 /// Examines every document, in their order, on up to `threads` threads (each takes the next
 /// document from a shared count, so a file of a thousand documents is shared as well as a
 /// thousand files). A thread the system refuses to start only leaves more for the others.
@@ -469,7 +463,7 @@ fn validate_on(
             // A document that may expand into `for_each` copies (up to a thousand resources,
             // most of which may be duplicates to drop) is examined in a window of its own,
             // so a window never holds more than one document's copies.
-            let copies = may_expand(doc);
+            let copies = for_each::may_have_for_each(doc);
             if copies && !next.is_empty() {
                 break;
             }
