@@ -230,13 +230,14 @@ pub fn read_list_files(refs: &[(String, String)]) -> super::validate::ForEachLis
             .and_then(|()| std::fs::metadata(&path).map_err(|e| e.to_string()))
             .and_then(|meta| {
                 if meta.is_file() {
-                    std::fs::File::open(&path).map_err(|e| e.to_string())
+                    let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+                    Ok((file, meta.len()))
                 } else {
                     Err(format!("{} is not a regular file", path.display()))
                 }
             })
-            .and_then(|f| {
-                read_bounded(path.display().to_string(), f)
+            .and_then(|(f, size)| {
+                read_bounded(path.display().to_string(), f, Some(size))
                     .map(|source| source.text)
                     .map_err(|e| e.to_string())
             });
@@ -364,16 +365,30 @@ fn read_file(path: &Path) -> Result<SourceFile, InputError> {
         path: display.clone(),
         source,
     })?;
-    read_bounded(display, file)
+    // The size a regular file has now lets the text be read in one call rather than in
+    // doubling steps (ten reads for a 4 KiB file); a file that grows meanwhile is still read
+    // to its end, and the limit below still holds.
+    let size = file
+        .metadata()
+        .ok()
+        .filter(|m| m.is_file())
+        .map(|m| m.len());
+    read_bounded(display, file, size)
 }
 
 fn read_stdin() -> Result<SourceFile, InputError> {
-    read_bounded("-".to_owned(), std::io::stdin().lock())
+    read_bounded("-".to_owned(), std::io::stdin().lock(), None)
 }
 
 /// Reads at most one byte past the limit, so an endless or huge stream costs bounded memory.
-fn read_bounded(name: String, reader: impl Read) -> Result<SourceFile, InputError> {
-    let mut bytes = Vec::new();
+/// `size` is what the file's metadata says it holds, when it says.
+fn read_bounded(
+    name: String,
+    reader: impl Read,
+    size: Option<u64>,
+) -> Result<SourceFile, InputError> {
+    let capacity = size.map_or(0, |s| s.min(MAX_FILE_BYTES + 1));
+    let mut bytes = Vec::with_capacity(usize::try_from(capacity).unwrap_or(0));
     reader
         .take(MAX_FILE_BYTES + 1)
         .read_to_end(&mut bytes)
@@ -490,7 +505,7 @@ mod tests {
     #[test]
     fn oversized_streams_are_refused_after_the_limit() {
         let endless = std::io::repeat(b'a');
-        let err = read_bounded("-".into(), endless).unwrap_err();
+        let err = read_bounded("-".into(), endless, None).unwrap_err();
         assert!(matches!(err, InputError::TooLarge { .. }));
         // It says the limit, not how much of the stream happened to be read.
         assert_eq!(
