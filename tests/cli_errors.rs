@@ -845,3 +845,80 @@ fn hints_follow_the_error_chain_once() {
     );
     assert_eq!(stderr.matches("hint:").count(), 1, "{stderr}");
 }
+
+/// Runs foundryctl in `project` (against its project, for the commands that read one) with
+/// stdout a pipe whose reader has already gone, as `foundryctl plan | head -1` leaves it once
+/// `head` has its line. Returns the exit code and stderr.
+fn with_reader_gone(project: &Project, args: &[&str]) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().expect("create a pipe");
+    drop(reader);
+    let endpoint = project.endpoint();
+    let offline = ["validate", "schema"].contains(&args[0]);
+    let target: &[&str] = if offline {
+        &[]
+    } else {
+        &["--endpoint", &endpoint]
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+        .current_dir(project.path())
+        .args(target)
+        .args(args)
+        .env_remove("PROJECT_ENDPOINT")
+        .env_remove("CI")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(writer)
+        .output()
+        .expect("run foundryctl");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code(), stderr)
+}
+
+#[test]
+fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anything() {
+    let project = Project::new();
+    project.write("m/seed.yaml", SEED);
+    for (args, code) in [
+        (&["plan", "--detailed-exitcode", "-f", "m"][..], 2),
+        (
+            &["plan", "--detailed-exitcode", "-f", "m", "-o", "json"][..],
+            2,
+        ),
+        (&["validate", "-f", "m"][..], 0),
+        (&["validate", "-f", "m", "-o", "json"][..], 0),
+        (&["schema", "--path", "-"][..], 0),
+    ] {
+        let (status, stderr) = with_reader_gone(&project, args);
+        assert_eq!(status, Some(code), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+    }
+    // The plan cannot be shown, so nothing is changed: a closed stdout must not turn into an
+    // apply nobody saw.
+    let (status, stderr) = with_reader_gone(&project, &["apply", "--auto-approve", "-f", "m"]);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(stderr.contains("failed to write the plan"), "{stderr}");
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f", "m"])
+        .assert()
+        .code(2)
+        .stdout(contains("Plan: 2 to add"));
+    // Once applied, what reports on it may lose its reader: the change was made.
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f", "m"])
+        .assert()
+        .success();
+    for args in [
+        &["get"][..],
+        &["get", "-o", "yaml"][..],
+        &["get", "agent/buddy", "-o", "json"][..],
+        &["apply", "--auto-approve", "-f", "m", "-o", "json"][..],
+    ] {
+        let (status, stderr) = with_reader_gone(&project, args);
+        assert_eq!(status, Some(0), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
+}

@@ -188,7 +188,8 @@ impl Run {
                 let mut out = std::io::stdout().lock();
                 report
                     .render(&mut out)
-                    .context("failed to write the report")?;
+                    .context("failed to write the report")
+                    .or_else(output::reader_gone)?;
             }
             OutputFormat::Json => self.report(plan, Ending::Ran(&report), None, &[])?,
         }
@@ -248,13 +249,15 @@ impl Run {
     }
 }
 
-/// Writes a report document to stdout.
+/// Writes a report document to stdout. It comes after the run it reports on, so a reader that
+/// has gone is no failure ([`output::reader_gone`]).
 pub fn write_report(plan: &Plan, run: &report_json::Run<'_>) -> anyhow::Result<()> {
     use std::io::Write as _;
     let mut out = output::buffered_stdout();
     report_json::render(plan, run, &mut out)
         .and_then(|()| out.flush())
         .context("failed to write the report")
+        .or_else(output::reader_gone)
 }
 
 /// `apply FILE`: the saved plan, against the project it was made for.
@@ -323,7 +326,9 @@ async fn apply_saved(
             path.display()
         );
         match output {
-            OutputFormat::Human => println!("{sentence}"),
+            OutputFormat::Human => {
+                output::print_text(&format!("{sentence}\n")).or_else(output::reader_gone)?;
+            }
             OutputFormat::Json => {
                 anstream::eprintln!("{sentence}");
                 run.report(&saved.plan, Ending::NothingToDo, Some(&sentence), &[])?;

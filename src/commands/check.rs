@@ -85,7 +85,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         CheckFormat::Markdown => write_markdown(&mut out, &report),
     }
     .and_then(|()| out.flush())
-    .context("failed to write the report")?;
+    .context("failed to write the report")
+    .or_else(super::output::reader_gone)?;
     if report.passed {
         Ok(ExitStatus::Success)
     } else {

@@ -12,7 +12,7 @@ use foundry_emulator::{
     Config, Deployment, Emulator, FaultConfig, Storage, TlsConfig, TokenEndpoints, VersionDedup,
 };
 
-use crate::commands::GlobalArgs;
+use crate::commands::{GlobalArgs, output};
 use crate::exit::ExitStatus;
 use crate::ops::session::LOCAL_DB_FILE;
 
@@ -265,7 +265,7 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
         .await
         .context("failed to start the local emulator")?;
     let endpoint = emulator.endpoint();
-    println!("{endpoint}");
+    output::print_text(&format!("{endpoint}\n")).or_else(output::reader_gone)?;
     // Absolute, so the printed lines work from any directory.
     let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     let data_dir = args.data.as_deref().map(absolute);

@@ -6,13 +6,12 @@
 //! reader of the project already sees (docs/get-json.md, "Credentials are not masked").
 
 use std::collections::BTreeSet;
-use std::io::Write as _;
 
 use anyhow::Context as _;
 use clap::ValueEnum;
 use serde_json::json;
 
-use super::session;
+use super::{output, session};
 use crate::commands::GlobalArgs;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
@@ -224,9 +223,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             format!("{}{}", schema_line(&cwd), to_manifests(&stores, &agents)?)
         }
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .context("failed to write the resources")?;
+    output::print_text(&text).or_else(output::reader_gone)?;
     Ok(ExitStatus::Success)
 }
 
@@ -323,9 +320,7 @@ async fn seeds(
             format!("{}{body}", schema_line(&cwd))
         }
     };
-    let mut out = std::io::stdout().lock();
-    out.write_all(text.as_bytes())
-        .context("failed to write the seeds")?;
+    output::print_text(&text).or_else(output::reader_gone)?;
     Ok(ExitStatus::Success)
 }
 

@@ -4,7 +4,7 @@
 
 use super::apply::{Approval, Run, write_report};
 use super::args::GlobalArgs;
-use super::output::{OutputFormat, ReportArgs};
+use super::output::{self, OutputFormat, ReportArgs};
 use super::plan::require_files;
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
@@ -66,7 +66,9 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                 args.resource
             );
             match args.output.output {
-                OutputFormat::Human => println!("{message}"),
+                OutputFormat::Human => {
+                    output::print_text(&format!("{message}\n")).or_else(output::reader_gone)?;
+                }
                 OutputFormat::Json => {
                     let run = report_json::Run {
                         command: Command::Import,

@@ -75,6 +75,8 @@ pub struct ReportArgs {
 
 /// Prints a report on stdout: JSON, or the human rendering `human` writes (in colour when
 /// `color`, which [`stdout_color`] decides from the terminal, `NO_COLOR` and `--color`).
+/// A report comes after what it reports on was done, so a reader that has gone is no failure
+/// ([`reader_gone`]).
 pub fn print_report<R: Serialize>(
     format: OutputFormat,
     color: bool,
@@ -88,6 +90,7 @@ pub fn print_report<R: Serialize>(
     }
     .and_then(|()| out.flush())
     .context("failed to write to stdout")
+    .or_else(reader_gone)
 }
 
 /// How a plan is written to stdout.
@@ -157,6 +160,29 @@ pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow
     }
     .and_then(|()| out.flush())
     .context("failed to write the plan")
+}
+
+/// Writes `text` to stdout, as `print!` does, but a failed write is an error to report rather
+/// than a panic.
+pub fn print_text(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .context("failed to write to stdout")
+}
+
+/// Takes a write to stdout that failed because its reader has gone (`foundryctl plan | head -1`
+/// closes the pipe once it has its line) as done: the reader took what it wanted, and the
+/// command's own outcome (a plan's exit 2, a change made) still decides the exit status, with
+/// nothing said. Any other failure (a full disk behind `>`) stays an error. Not for what is
+/// shown before a change is made: `apply` stops when its plan cannot be shown.
+pub fn reader_gone(error: anyhow::Error) -> anyhow::Result<()> {
+    let gone = error.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    });
+    if gone { Ok(()) } else { Err(error) }
 }
 
 /// stdout, buffered: std's own flushes at every line break, one write(2) per line, which was

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::commands::GlobalArgs;
+use crate::commands::{GlobalArgs, output};
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest;
 
@@ -23,7 +23,7 @@ pub struct Args {
 pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
     let schema = manifest::schema_json();
     if args.path.as_os_str() == "-" {
-        print!("{schema}");
+        output::print_text(&schema).or_else(output::reader_gone)?;
         return Ok(ExitStatus::Success);
     }
     let path = args.path.display().to_string();
@@ -37,7 +37,7 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
                     .into(),
             );
         }
-        println!("{path} is up to date");
+        output::print_text(&format!("{path} is up to date\n")).or_else(output::reader_gone)?;
         return Ok(ExitStatus::Success);
     }
     if let Some(dir) = args.path.parent().filter(|d| !d.as_os_str().is_empty()) {

@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::commands::GlobalArgs;
-use crate::commands::output::{OutputFormat, stderr_color};
+use crate::commands::output::{self, OutputFormat, stderr_color};
 use crate::env::Env;
 use crate::exit::{ExitStatus, StatusError};
 use crate::manifest::{self, Diagnostic, Validated};
@@ -76,8 +76,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                     return Err(crate::ops::plan::undeployed_error(missing).into());
                 }
             }
-            let mut stdout = std::io::stdout().lock();
-            writeln!(stdout, "{}", summary(&validated))?;
+            output::print_text(&format!("{}\n", summary(&validated)))
+                .or_else(output::reader_gone)?;
             super::free_in_background(validated);
             Ok(ExitStatus::Success)
         }
@@ -224,10 +224,13 @@ fn json_report(
 
 /// Prints the JSON report and ends with its status.
 fn print_json(report: &JsonReport, status: ExitStatus) -> anyhow::Result<ExitStatus> {
-    let mut stdout = super::output::buffered_stdout();
-    serde_json::to_writer_pretty(&mut stdout, report)?;
-    writeln!(stdout)?;
-    stdout.flush()?;
+    let mut stdout = output::buffered_stdout();
+    serde_json::to_writer_pretty(&mut stdout, report)
+        .map_err(std::io::Error::from)
+        .and_then(|()| writeln!(stdout))
+        .and_then(|()| stdout.flush())
+        .context("failed to write the report")
+        .or_else(output::reader_gone)?;
     match status {
         ExitStatus::Success => Ok(status),
         ExitStatus::InvalidManifests => {

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 
 use super::read::require_items_api;
 use super::{lookup, parse_scope};
+use crate::commands::output;
 use crate::exit::ExitStatus;
 use crate::foundry::{Client, convert};
 use crate::model::{MemorySeed, MemoryStoreName, SeedName, seed_memories};
@@ -78,7 +79,7 @@ pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus
     match &args.out {
         Some(path) => std::fs::write(path, &text)
             .with_context(|| format!("failed to write {}", path.display()))?,
-        None => print!("{text}"),
+        None => output::print_text(&text).or_else(output::reader_gone)?,
     }
     anstream::eprintln!(
         "exported {count} {} of {} {} as memory_seed/{}",
