@@ -922,3 +922,62 @@ fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anyth
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
     }
 }
+
+#[test]
+fn destroy_given_another_sets_manifests_deletes_nothing_and_names_the_set() {
+    let project = Project::new();
+    let seed = project.write("seed.yaml", SEED);
+    let team = project.write(
+        "team.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: team-bot}\n\
+         spec: {model: gpt-4.1-mini}\n",
+    );
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&seed)
+        .assert()
+        .success();
+    project
+        .cmd()
+        .args(["apply", "--set", "team", "--auto-approve", "-f"])
+        .arg(&team)
+        .assert()
+        .success();
+    // `--set team` forgotten: set `default` is what destroy would have deleted.
+    project
+        .cmd()
+        .args([
+            "destroy",
+            "--auto-approve",
+            "--allow-delete",
+            "memory_store/prefs",
+            "-f",
+        ])
+        .arg(&team)
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "the manifests declare resources of set `team` and none of set `default`",
+        ))
+        .stderr(contains("hint: to destroy that set, pass --set team"));
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f"])
+        .arg(&seed)
+        .assert()
+        .code(0);
+    // With the set named, it goes ahead.
+    project
+        .cmd()
+        .args(["destroy", "--set", "team", "--auto-approve", "-f"])
+        .arg(&team)
+        .assert()
+        .success();
+    project
+        .cmd()
+        .args(["get", "--set", "team"])
+        .assert()
+        .success()
+        .stdout(contains("team-bot").not());
+}

@@ -71,6 +71,9 @@ pub async fn make_destroy_plan(
         ..PlanOptions::default()
     };
     let (live, prepared) = read_live(session, desired, &options).await?;
+    if options.targets.is_none() {
+        check_destroy_manifests(desired, &live, &session.set)?;
+    }
     if let Some(targets) = &options.targets {
         // Only what exists can be destroyed: a target the project lacks is a typo, not
         // "nothing to destroy".
@@ -90,6 +93,34 @@ pub async fn make_destroy_plan(
     }
     let plan = plan::plan_prepared(desired, prepared, &live, &options);
     Ok((plan, options))
+}
+
+/// Refuses `destroy -f` with manifests the project has under another set and none under this
+/// one: a forgotten `--set`, which would delete this set's resources instead of theirs.
+fn check_destroy_manifests(
+    desired: &DesiredState,
+    live: &LiveState,
+    set: &crate::model::SetName,
+) -> anyhow::Result<()> {
+    let others = plan::sets_of_declared_elsewhere(desired, live, set);
+    if others.is_empty() {
+        return Ok(());
+    }
+    let named: Vec<String> = others.iter().map(|s| format!("`{s}`")).collect();
+    let first = others.first().map(String::as_str).unwrap_or_default();
+    Err(StatusError::new(
+        ExitStatus::Error,
+        format!(
+            "the manifests declare resources of set {} and none of set `{set}`, which destroy \
+             would delete; nothing was deleted",
+            named.join(", ")
+        ),
+    )
+    .with_hint(format!(
+        "to destroy that set, pass --set {first}; to destroy set `{set}`, leave out -f (a \
+         store's disposable stamp is read from the project)"
+    ))
+    .into())
 }
 
 /// The plan of `import`: stamp `resource` as this set's (or re-stamp it), as
@@ -314,7 +345,7 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
                     plan.conflicts.len()
                 ),
             )
-            .with_hint("adopt an unmanaged one with `foundryctl import KIND/NAME -f …`"),
+            .with_hint(conflicts_hint(&plan.conflicts)),
         )
     } else if plan.is_blocked() {
         let flags: Vec<String> = plan
@@ -338,6 +369,25 @@ pub fn refusal(plan: &Plan) -> Option<StatusError> {
     }
 }
 
+/// What to do about a plan's conflicts, said once after them: their own hint when they share
+/// one (all of them another set's, as when `--set` was forgotten), else what each kind needs.
+fn conflicts_hint(conflicts: &[plan::Conflict]) -> String {
+    let mut hints = conflicts.iter().map(|c| c.hint.as_str());
+    let first = hints.next().unwrap_or_default();
+    if hints.all(|hint| hint == first) {
+        first.to_owned()
+    } else if conflicts
+        .iter()
+        .all(|c| c.kind == plan::decide::ConflictKind::Unmanaged)
+    {
+        "adopt an unmanaged one with `foundryctl import KIND/NAME -f …`".to_owned()
+    } else {
+        "each conflict above says what to do: --set NAME for another set's resources, \
+         `foundryctl import` for unmanaged ones"
+            .to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,6 +396,45 @@ mod tests {
     fn validated() -> Validated {
         let text = "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: buddy}\nspec: {model: gpt-x}\n";
         manifest::validate(&[SourceFile::new("a.yaml", text)], &Variables::default()).unwrap()
+    }
+
+    #[test]
+    fn the_refusal_of_conflicts_says_the_fix_they_share_once() {
+        use crate::model::{AgentName, MemoryStoreName};
+        use plan::decide::ConflictKind::{OtherSet, Unmanaged};
+        let conflict = |name: &str, kind, hint: &str| plan::Conflict {
+            resource: ResourceRef::Agent(AgentName::new(name).unwrap()),
+            kind,
+            reason: String::new(),
+            hint: hint.to_owned(),
+        };
+        let workshop = "manage it with --set workshop, or destroy it from that set first";
+        // `--set` forgotten: every resource another set's, one fix.
+        let forgotten = [
+            conflict("a", OtherSet, workshop),
+            conflict("b", OtherSet, workshop),
+        ];
+        assert_eq!(conflicts_hint(&forgotten), workshop);
+        // One unmanaged resource: its own import command.
+        let one = [conflict(
+            "a",
+            Unmanaged,
+            "adopt it with `foundryctl import agent/a -f …`",
+        )];
+        assert_eq!(conflicts_hint(&one), one[0].hint);
+        // Several: the way, not one of them.
+        let store = plan::Conflict {
+            resource: ResourceRef::MemoryStore(MemoryStoreName::new("s").unwrap()),
+            ..conflict(
+                "s",
+                Unmanaged,
+                "adopt it with `foundryctl import memory_store/s -f …`",
+            )
+        };
+        let unmanaged = [one[0].clone(), store];
+        assert!(conflicts_hint(&unmanaged).starts_with("adopt an unmanaged one"));
+        let mixed = [unmanaged[0].clone(), forgotten[0].clone()];
+        assert!(conflicts_hint(&mixed).contains("--set NAME"));
     }
 
     #[test]

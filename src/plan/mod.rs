@@ -28,7 +28,8 @@ pub use allow::{UnusedAllow, unused_allows};
 pub use applied::already_applied;
 pub use import::{ImportError, plan_import};
 pub use planner::{
-    agents_needing_history, plan, plan_indexed, plan_prepared, seed_scope, unmatched_targets,
+    agents_needing_history, plan, plan_indexed, plan_prepared, seed_scope,
+    sets_of_declared_elsewhere, unmatched_targets,
 };
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};

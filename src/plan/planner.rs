@@ -27,7 +27,9 @@ use super::build::Accumulator;
 use super::prepare::{Declared, DeclaredAgent, Prepared, prepare};
 use super::types::{Plan, PlanOptions, Summary, TemplateSummary, resource_order};
 use super::{agent, order, references, seed, store};
-use crate::model::{AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef};
+use crate::model::{
+    AgentName, DesiredState, LiveState, MemoryStoreName, References, ResourceRef, SetName,
+};
 
 /// Plans the changes that make `live` match `desired`.
 pub fn plan(desired: &DesiredState, live: &LiveState, options: &PlanOptions) -> Plan {
@@ -174,6 +176,35 @@ pub fn agents_needing_history(
         .filter(|a| a.history.is_none() && !a.ownership().managed)
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// The sets other than `set` that the live project has `desired`'s resources under, when it
+/// has none of them under `set`: `destroy -f` given another set's manifests (a forgotten
+/// `--set`), which would otherwise go on to delete everything `set` owns. Empty when the
+/// manifests are `set`'s, or name nothing the project has under any set.
+pub fn sets_of_declared_elsewhere(
+    desired: &DesiredState,
+    live: &LiveState,
+    set: &SetName,
+) -> BTreeSet<String> {
+    let stores = desired
+        .stores
+        .keys()
+        .filter_map(|name| live.stores.get(name).map(|s| s.ownership()));
+    let agents = desired
+        .agents
+        .keys()
+        .filter_map(|name| live.agents.get(name).map(|a| a.ownership()));
+    let mut others = BTreeSet::new();
+    for ownership in stores.chain(agents) {
+        if ownership.is_owned_by(set) {
+            return BTreeSet::new();
+        }
+        if let Some(other) = ownership.set.filter(|_| ownership.managed) {
+            others.insert(other);
+        }
+    }
+    others
 }
 
 /// The `--target`s that name nothing: neither declared nor live. Planning them would silently

@@ -415,6 +415,37 @@ fn destroy_deletes_only_this_sets_resources() {
 }
 
 #[test]
+fn manifests_the_project_has_only_under_another_set_are_told_apart_for_destroy() {
+    let theirs = desired(&[store("theirs")], &[agent("tutor", "theirs")]);
+    let mut svc = converged(&desired(&[store("mine")], &[]));
+    let workshop = PlanOptions {
+        set: SetName::new("workshop").unwrap(),
+        ..opts()
+    };
+    svc.apply(&plan_against(&svc, &theirs, &workshop));
+    svc.create_store(&store_name("foreign"), &store("x").spec, &BTreeMap::new());
+    let live = svc.live(&BTreeSet::new());
+    let default = &opts().set;
+    // `destroy -f` with the workshop's manifests, but for set `default`.
+    assert_eq!(
+        sets_of_declared_elsewhere(&theirs, &live, default),
+        BTreeSet::from(["workshop".to_owned()])
+    );
+    // Its own manifests, ones that also declare another set's resources, ones the project
+    // lacks or has unmanaged, and none: nothing to say.
+    let mixed = desired(&[store("mine"), store("theirs")], &[]);
+    for manifests in [
+        desired(&[store("mine")], &[]),
+        mixed,
+        desired(&[store("absent"), store("foreign")], &[]),
+        desired(&[], &[]),
+    ] {
+        assert!(sets_of_declared_elsewhere(&manifests, &live, default).is_empty());
+    }
+    assert!(sets_of_declared_elsewhere(&theirs, &live, &workshop.set).is_empty());
+}
+
+#[test]
 fn reference_to_a_store_nobody_has_is_an_error_diagnostic() {
     let want = desired(&[], &[agent("buddy", "missing")]);
     let p = plan_against(&Service::default(), &want, &opts());
