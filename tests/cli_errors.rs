@@ -894,8 +894,9 @@ fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anyth
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
     }
-    // The plan cannot be shown, so nothing is changed: a closed stdout must not turn into an
-    // apply nobody saw.
+    // The plan cannot be written, so nothing is changed: a reader that has gone must not turn
+    // into an apply nobody saw. (A plan small enough for the pipe's buffer is written, read or
+    // not: there is no telling.)
     let (status, stderr) = with_reader_gone(&project, &["apply", "--auto-approve", "-f", "m"]);
     assert_eq!(status, Some(1), "{stderr}");
     assert!(stderr.contains("failed to write the plan"), "{stderr}");
@@ -905,7 +906,8 @@ fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anyth
         .assert()
         .code(2)
         .stdout(contains("Plan: 2 to add"));
-    // Once applied, what reports on it may lose its reader: the change was made.
+    // Once applied, what reports on it may lose its reader: the change was made. And a plan
+    // that changes nothing ends as it would have: there is nothing to see before.
     project
         .cmd()
         .args(["apply", "--auto-approve", "-f", "m"])
@@ -916,11 +918,19 @@ fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anyth
         &["get", "-o", "yaml"][..],
         &["get", "agent/buddy", "-o", "json"][..],
         &["apply", "--auto-approve", "-f", "m", "-o", "json"][..],
+        &["apply", "--auto-approve", "-f", "m"][..],
     ] {
         let (status, stderr) = with_reader_gone(&project, args);
         assert_eq!(status, Some(0), "{args:?}: {stderr}");
         assert!(!stderr.contains("error"), "{args:?}: {stderr}");
     }
+    // A refused plan keeps its own code (the store is protected: 4).
+    let (status, stderr) = with_reader_gone(&project, &["destroy", "--auto-approve"]);
+    assert_eq!(status, Some(4), "{stderr}");
+    assert!(
+        stderr.contains("blocked by data-loss protection"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -129,7 +129,15 @@ impl Run {
         plan: &Plan,
         refine: impl FnOnce(&mut StatusError),
     ) -> anyhow::Result<ExitStatus> {
-        self.show_plan(plan)?;
+        // A plan nobody could see is not carried out; one that changes nothing (refused, or
+        // empty) ends as it would have, whoever reads it ([`output::reader_gone`]).
+        if let Err(error) = self.show_plan(plan) {
+            let changes = ops::plan::refusal(plan).is_none() && !plan.actions.is_empty();
+            if changes {
+                return Err(error);
+            }
+            output::reader_gone(error)?;
+        }
         if let Some(mut refusal) = ops::plan::refusal(plan) {
             refine(&mut refusal);
             session.close().await;

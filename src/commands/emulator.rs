@@ -277,16 +277,16 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
             "(with a token from the endpoints below)",
         );
     }
-    eprint!("{notes}");
+    anstream::eprint!("{notes}");
     if let Some(endpoints) = emulator.token_endpoints() {
-        eprint!("{}", token_notes(&endpoints, args.require_token));
+        anstream::eprint!("{}", token_notes(&endpoints, args.require_token));
     }
     if faults.is_active() {
-        eprintln!("emulator: injecting faults: {}", describe_faults(&faults));
+        anstream::eprintln!("emulator: injecting faults: {}", describe_faults(&faults));
     }
-    eprintln!("emulator: press Ctrl-C to stop");
+    anstream::eprintln!("emulator: press Ctrl-C to stop");
     stop_requested().await?;
-    eprintln!("emulator: stopping");
+    anstream::eprintln!("emulator: stopping");
     emulator.shutdown().await;
     Ok(ExitStatus::Success)
 }

@@ -1,6 +1,8 @@
 //! Carrying a plan out: `apply`, `apply FILE`, `destroy` and `import` all end here once the
 //! plan is approved.
 
+use std::io::Write as _;
+
 use anyhow::Context as _;
 
 use super::Session;
@@ -55,7 +57,10 @@ pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static>
         }
         let _ = first.send(true);
         if let Some(name) = signals.recv().await {
-            eprintln!(
+            // Said if stderr can take it; the exit must happen either way (`eprintln!` would
+            // panic on a closed stderr, and a panicking task does not end the process).
+            let _ = writeln!(
+                std::io::stderr(),
                 "second {name}: stopping now, without waiting for the writes in flight; \
                  they may or may not have reached the project\n\
                  hint: run `foundryctl apply` again: it plans from the live project"
