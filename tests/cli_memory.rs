@@ -322,7 +322,7 @@ fn the_readme_tutorial_runs_as_written() {
                 let out = run(dir.path(), &words);
                 ok(&out);
                 assert!(
-                    stderr(&out).starts_with("target: local emulator (.foundryctl/local)"),
+                    stderr(&out).starts_with("target: local emulator (.foundryctl/local"),
                     "`{line}` must announce the local target first:\n{}",
                     stderr(&out)
                 );

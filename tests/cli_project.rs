@@ -92,9 +92,12 @@ fn the_local_project_is_found_from_a_subdirectory_and_reads_create_nothing() {
         .success()
         .stdout(contains("prefs").not());
 
+    // The apply that creates the project says so.
     run(&root, &["apply", "-f", "manifests", "--auto-approve"])
         .success()
-        .stderr(contains("target: local emulator (.foundryctl/local)\n"));
+        .stderr(contains(
+            "target: local emulator (.foundryctl/local, created now: empty)\n",
+        ));
     assert!(root.join(".foundryctl/local/emulator.db").is_file());
 
     let found = format!(

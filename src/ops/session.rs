@@ -70,6 +70,8 @@ pub struct LocalProject {
     /// False when the project does not exist and the command may not create it: the command
     /// then sees an empty project, held in memory.
     pub exists: bool,
+    /// True when the project does not exist yet and the command creates it.
+    pub created: bool,
 }
 
 /// Finds the local project for `target` (a `Target::Local`) from `cwd`.
@@ -93,8 +95,13 @@ pub fn locate_local(dir: &Path, cwd: &Path, access: LocalAccess) -> LocalProject
         _ if searched => absolute.clone(),
         _ => dir.to_path_buf(),
     };
-    let exists = access == LocalAccess::FindOrCreate || absolute.join(LOCAL_DB_FILE).is_file();
-    LocalProject { dir: shown, exists }
+    let found = absolute.join(LOCAL_DB_FILE).is_file();
+    let created = access == LocalAccess::FindOrCreate && !found;
+    LocalProject {
+        dir: shown,
+        exists: found || created,
+        created,
+    }
 }
 
 /// A client plus, for a local target, the emulator serving it.
@@ -104,6 +111,8 @@ pub struct Connection {
     /// For a local target whose project does not exist (and was not created): the command
     /// runs against an empty project in memory, and its first line says so.
     not_created: bool,
+    /// For a local target whose project this command created: its first line says so.
+    created: bool,
     emulator: Option<foundry_emulator::Emulator>,
 }
 
@@ -142,7 +151,9 @@ impl Connection {
                     origin,
                 };
                 if project.exists {
-                    Self::open(target, api, auth, env, transport).await
+                    let mut conn = Self::open(target, api, auth, env, transport).await?;
+                    conn.created = project.created;
+                    Ok(conn)
                 } else {
                     let mut conn = Self::open_in_memory(target, api, transport).await?;
                     conn.not_created = true;
@@ -185,6 +196,7 @@ impl Connection {
                     client,
                     target,
                     not_created: false,
+                    created: false,
                     emulator: None,
                 })
             }
@@ -228,22 +240,29 @@ impl Connection {
             client,
             target,
             not_created: false,
+            created: false,
             emulator: Some(emulator),
         })
     }
 
     /// The line every command prints first, to stderr.
     pub fn describe(&self) -> String {
+        let Target::Local { dir, .. } = &self.target else {
+            return self.target.describe();
+        };
         if self.not_created {
-            let Target::Local { dir, .. } = &self.target else {
-                return self.target.describe();
-            };
-            return format!(
+            format!(
                 "target: local emulator ({}, not created yet: empty)",
                 dir.display()
-            );
+            )
+        } else if self.created {
+            format!(
+                "target: local emulator ({}, created now: empty)",
+                dir.display()
+            )
+        } else {
+            self.target.describe()
         }
-        self.target.describe()
     }
 
     /// Whether a local project was not found (and not created): the command saw an empty one.
@@ -353,7 +372,9 @@ mod tests {
         let none = locate_local(default, &deep, LocalAccess::Find);
         assert_eq!(none.dir, Path::new(DEFAULT_LOCAL_DIR));
         assert!(!none.exists);
-        assert!(locate_local(default, &deep, LocalAccess::FindOrCreate).exists);
+        let creating = locate_local(default, &deep, LocalAccess::FindOrCreate);
+        assert!(creating.exists && creating.created);
+        assert!(!none.created);
 
         // Found in a parent: shown absolute; it exists once its database does.
         std::fs::create_dir_all(root.join(".foundryctl/local")).unwrap();
@@ -362,6 +383,7 @@ mod tests {
         assert!(!found.exists);
         std::fs::write(root.join(".foundryctl/local").join(LOCAL_DB_FILE), "").unwrap();
         assert!(locate_local(default, &deep, LocalAccess::Find).exists);
+        assert!(!locate_local(default, &deep, LocalAccess::FindOrCreate).created);
         // From the root itself it is under the working directory: shown relative.
         assert_eq!(
             locate_local(default, root, LocalAccess::Find).dir,
