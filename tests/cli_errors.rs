@@ -934,7 +934,7 @@ fn a_reader_that_stops_reading_is_no_error_but_apply_stops_before_changing_anyth
 }
 
 #[test]
-fn destroy_given_another_sets_manifests_deletes_nothing_and_names_the_set() {
+fn another_sets_manifests_are_named_by_get_and_destroy_deletes_nothing() {
     let project = Project::new();
     let seed = project.write("seed.yaml", SEED);
     let team = project.write(
@@ -954,6 +954,23 @@ fn destroy_given_another_sets_manifests_deletes_nothing_and_names_the_set() {
         .arg(&team)
         .assert()
         .success();
+    // A misspelt set shows nothing, and says which sets there are; a set that has resources,
+    // only none that match, says nothing of the kind.
+    project
+        .cmd()
+        .args(["get", "--set", "teem"])
+        .assert()
+        .success()
+        .stdout(contains("team-bot").not())
+        .stderr(contains(
+            "note: the project has no resource of set `teem`; it has sets `default`, `team`",
+        ));
+    project
+        .cmd()
+        .args(["get", "--set", "team", "-l", "tier=gold"])
+        .assert()
+        .success()
+        .stderr(contains("note:").not());
     // `--set team` forgotten: set `default` is what destroy would have deleted.
     project
         .cmd()

@@ -209,6 +209,12 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .with_hint("`foundryctl get` lists every resource")
         .into());
     }
+    if let Some(set) = &args.set
+        && stores.is_empty()
+        && agents.is_empty()
+    {
+        note_sets(set, &live);
+    }
 
     let text = match args.output {
         GetFormat::Table => table(&stores, &agents),
@@ -225,6 +231,30 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
     };
     output::print_text(&text).or_else(output::reader_gone)?;
     Ok(ExitStatus::Success)
+}
+
+/// When `--set` shows nothing: says whether the project has no resource of that set at all (a
+/// misspelt set name reads as an empty set otherwise), and which sets it has.
+fn note_sets(set: &str, live: &model::LiveState) {
+    let ownerships = live
+        .stores
+        .values()
+        .map(LiveMemoryStore::ownership)
+        .chain(live.agents.values().map(LiveAgent::ownership));
+    let sets: BTreeSet<String> = ownerships
+        .filter(|o| o.managed)
+        .filter_map(|o| o.set)
+        .collect();
+    if sets.contains(set) {
+        return;
+    }
+    let known: Vec<String> = sets.iter().map(|s| format!("`{s}`")).collect();
+    let has = if known.is_empty() {
+        "no resources foundryctl manages".to_owned()
+    } else {
+        format!("sets {}", known.join(", "))
+    };
+    anstream::eprintln!("note: the project has no resource of set `{set}`; it has {has}");
 }
 
 /// `get memory_seed[/NAME] -f DIR`: the seeds the manifests declare, scope by scope, as they
