@@ -148,6 +148,36 @@ impl Cli {
     }
 }
 
+/// Adds a tip to the usage error of the mistake newcomers make first: a manifest path given
+/// without `-f` (`foundryctl validate manifests/`), to a command that reads manifests. `args`
+/// are the process's arguments, without the program name.
+pub fn add_usage_tip(error: &mut clap::Error, args: &[std::ffi::OsString]) {
+    use clap::CommandFactory as _;
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if error.kind() != ErrorKind::UnknownArgument {
+        return;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg) else {
+        return;
+    };
+    if arg.starts_with('-') || !std::path::Path::new(arg).exists() {
+        return;
+    }
+    let cli = Cli::command();
+    let takes_files = args
+        .iter()
+        .filter_map(|a| a.to_str())
+        .find_map(|a| cli.find_subcommand(a))
+        .is_some_and(|command| command.get_arguments().any(|a| a.get_short() == Some('f')));
+    if takes_files {
+        let tip = format!("manifests are passed with -f: `-f {arg}`");
+        error.insert(
+            ContextKind::Suggested,
+            ContextValue::StyledStrs(vec![tip.into()]),
+        );
+    }
+}
+
 /// Every hint of an error's chain, each once, in order: those of the command layer's refusals
 /// ([`exit::hints`](crate::exit::hints)) and those the library's errors carry as data. `main`
 /// prints them after the chain.

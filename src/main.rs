@@ -11,7 +11,9 @@ fn main() -> ExitCode {
     // `plan --detailed-exitcode` (docs/exit-codes.md): a typo in a pipeline must not read as a diff.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(error) => {
+        Err(mut error) => {
+            let args: Vec<_> = std::env::args_os().skip(1).collect();
+            cli::add_usage_tip(&mut error, &args);
             // Printing can only fail when stderr/stdout is closed; nothing better to do then.
             let _ = error.print();
             return if error.use_stderr() {

@@ -1008,3 +1008,25 @@ fn another_sets_manifests_are_named_by_get_and_destroy_deletes_nothing() {
         .success()
         .stdout(contains("team-bot").not());
 }
+
+#[test]
+fn a_manifest_path_without_f_is_a_usage_error_with_the_fix() {
+    let project = Project::new();
+    project.write("m/seed.yaml", SEED);
+    for command in ["validate", "plan"] {
+        common::foundryctl(project.path())
+            .args([command, "m"])
+            .assert()
+            .code(1)
+            .stderr(contains("unexpected argument 'm' found"))
+            .stderr(contains("tip: manifests are passed with -f: `-f m`"));
+    }
+    // Not for a command without -f, nor for a word that names no file.
+    for args in [&["memory", "list", "m"][..], &["plan", "missing"][..]] {
+        common::foundryctl(project.path())
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(contains("tip: manifests are passed").not());
+    }
+}
