@@ -163,11 +163,18 @@ pub fn add_usage_tip(error: &mut clap::Error, args: &[std::ffi::OsString]) {
     if arg.starts_with('-') || !std::path::Path::new(arg).exists() {
         return;
     }
+    // The subcommand as clap reads it (an option's value that spells one is not it). `get`
+    // takes -f for `memory_seed` only.
     let cli = Cli::command();
-    let takes_files = args
-        .iter()
-        .filter_map(|a| a.to_str())
-        .find_map(|a| cli.find_subcommand(a))
+    let matches = cli
+        .clone()
+        .ignore_errors(true)
+        .try_get_matches_from(std::iter::once("foundryctl".into()).chain(args.iter().cloned()));
+    let takes_files = matches
+        .ok()
+        .and_then(|m| m.subcommand_name().map(str::to_owned))
+        .filter(|name| name != "get")
+        .and_then(|name| cli.find_subcommand(&name).cloned())
         .is_some_and(|command| command.get_arguments().any(|a| a.get_short() == Some('f')));
     if takes_files {
         let tip = format!("manifests are passed with -f: `-f {arg}`");

@@ -29,6 +29,15 @@
 //! no I/O: no network, files, clock, environment or async. See ARCHITECTURE.md for the
 //! invariants.
 
+/// `eprintln!` that never panics, coloured as the terminal allows: see
+/// [`commands::output::say`].
+#[macro_export]
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::commands::output::say(format_args!($($arg)*))
+    };
+}
+
 pub mod apply;
 pub mod cli;
 pub mod commands;

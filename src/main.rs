@@ -37,15 +37,15 @@ fn main() -> ExitCode {
                     foundryctl::foundry::redact::redact(&cause.to_string(), &[]).into_owned();
                 let cause = foundryctl::render::escape::visible_lines(&cause).into_owned();
                 if first {
-                    anstream::eprintln!("error: {cause}");
+                    foundryctl::say!("error: {cause}");
                     first = false;
                 } else {
-                    anstream::eprintln!("  caused by: {cause}");
+                    foundryctl::say!("  caused by: {cause}");
                 }
             }
             // Hints are data: printed once, after the whole chain, in one style.
             for hint in cli::hints(&error) {
-                anstream::eprintln!("hint: {hint}");
+                foundryctl::say!("hint: {hint}");
             }
             exit::status_of(&error).into()
         }

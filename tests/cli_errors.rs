@@ -1030,3 +1030,32 @@ fn a_manifest_path_without_f_is_a_usage_error_with_the_fix() {
             .stderr(contains("tip: manifests are passed").not());
     }
 }
+
+#[test]
+fn a_stderr_that_cannot_be_written_does_not_change_the_exit_code() {
+    // A full disk behind `2>`: every write to stderr fails (ENOSPC).
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {
+        return; // Not Linux: nothing to test with.
+    };
+    let project = Project::new();
+    project.write("m/seed.yaml", SEED);
+    for (args, code) in [
+        (&["plan", "--detailed-exitcode", "-f", "m"][..], 2),
+        (&["plan", "-f", "missing"][..], 1),
+        (&["validate", "-f", "m", "--no-such-flag"][..], 1),
+    ] {
+        let status = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
+            .current_dir(project.path())
+            .args(["--endpoint", &project.endpoint()])
+            .args(args)
+            .env_remove("PROJECT_ENDPOINT")
+            .env_remove("CI")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(full.try_clone().expect("clone /dev/full"))
+            .status()
+            .expect("run foundryctl");
+        assert_eq!(status.code(), Some(code), "{args:?}");
+    }
+}

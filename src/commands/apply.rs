@@ -131,14 +131,14 @@ impl Run {
     ) -> anyhow::Result<ExitStatus> {
         // A plan nobody could see is not carried out; one that changes nothing (refused, or
         // empty) ends as it would have, whoever reads it ([`output::reader_gone`]).
+        let refusal = ops::plan::refusal(plan);
         if let Err(error) = self.show_plan(plan) {
-            let changes = ops::plan::refusal(plan).is_none() && !plan.actions.is_empty();
-            if changes {
+            if refusal.is_none() && !plan.actions.is_empty() {
                 return Err(error);
             }
             output::reader_gone(error)?;
         }
-        if let Some(mut refusal) = ops::plan::refusal(plan) {
+        if let Some(mut refusal) = refusal {
             refine(&mut refusal);
             session.close().await;
             self.report(
@@ -338,7 +338,7 @@ async fn apply_saved(
                 output::print_text(&format!("{sentence}\n")).or_else(output::reader_gone)?;
             }
             OutputFormat::Json => {
-                anstream::eprintln!("{sentence}");
+                crate::say!("{sentence}");
                 run.report(&saved.plan, Ending::NothingToDo, Some(&sentence), &[])?;
             }
         }

@@ -277,16 +277,16 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
             "(with a token from the endpoints below)",
         );
     }
-    anstream::eprint!("{notes}");
+    output::say_text(&notes);
     if let Some(endpoints) = emulator.token_endpoints() {
-        anstream::eprint!("{}", token_notes(&endpoints, args.require_token));
+        output::say_text(&token_notes(&endpoints, args.require_token));
     }
     if faults.is_active() {
-        anstream::eprintln!("emulator: injecting faults: {}", describe_faults(&faults));
+        crate::say!("emulator: injecting faults: {}", describe_faults(&faults));
     }
-    anstream::eprintln!("emulator: press Ctrl-C to stop");
+    crate::say!("emulator: press Ctrl-C to stop");
     stop_requested().await?;
-    anstream::eprintln!("emulator: stopping");
+    crate::say!("emulator: stopping");
     emulator.shutdown().await;
     Ok(ExitStatus::Success)
 }

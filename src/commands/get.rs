@@ -192,7 +192,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         .filter(|a| filter.wants(&a.latest.metadata, &mut hidden))
         .collect();
     if hidden > 0 {
-        anstream::eprintln!(
+        crate::say!(
             "note: {hidden} unmanaged resource{} not shown; --include-unmanaged shows {}",
             if hidden == 1 { " is" } else { "s are" },
             if hidden == 1 { "it" } else { "them" },
@@ -254,7 +254,7 @@ fn note_sets(set: &str, live: &model::LiveState) {
     } else {
         format!("sets {}", known.join(", "))
     };
-    anstream::eprintln!("note: the project has no resource of set `{set}`; it has {has}");
+    crate::say!("note: the project has no resource of set `{set}`; it has {has}");
 }
 
 /// `get memory_seed[/NAME] -f DIR`: the seeds the manifests declare, scope by scope, as they
@@ -328,7 +328,7 @@ async fn seeds(
                 let (seed, dropped) = seed.as_live(live.get(&seed.store));
                 left_out += dropped;
                 if seed.scopes.is_empty() {
-                    anstream::eprintln!(
+                    crate::say!(
                         "note: memory_seed/{} is left out: none of its scopes holds a memory \
                          (a seed cannot declare an empty scope)",
                         seed.name
@@ -338,7 +338,7 @@ async fn seeds(
                 }
             }
             if left_out > 0 {
-                anstream::eprintln!(
+                crate::say!(
                     "note: left out {left_out} repeated or empty {} (a seed declares each \
                      memory once)",
                     if left_out == 1 { "memory" } else { "memories" }
@@ -367,7 +367,7 @@ fn schema_line(cwd: &std::path::Path) -> String {
         .find(|(_, dir)| dir.join(SCHEMA).is_file())
         .map_or_else(
             || {
-                anstream::eprintln!(
+                crate::say!(
                     "note: the export's first line points editors at manifest.schema.json; \
                      `foundryctl schema > manifest.schema.json` writes it"
                 );
@@ -489,7 +489,7 @@ fn to_manifests(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> anyhow::R
                 name: a.name.clone(),
                 spec: spec.clone(),
             }),
-            None => anstream::eprintln!(
+            None => crate::say!(
                 "note: agent/{} is not a prompt agent; foundryctl cannot declare it, so it is left out",
                 a.name
             ),

@@ -81,7 +81,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                 }
             }
             session.close().await;
-            anstream::eprintln!("hint: {ALREADY_MANAGED_HINT}");
+            crate::say!("hint: {ALREADY_MANAGED_HINT}");
             return Ok(ExitStatus::Success);
         }
         Err(e) => return Err(import_failure(&args.resource, &e)),

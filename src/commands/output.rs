@@ -162,6 +162,19 @@ pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow
     .context("failed to write the plan")
 }
 
+/// Writes a line to stderr (through [`say!`](crate::say), as `eprintln!` does), styled as the
+/// terminal allows. A stderr that cannot be written (its reader gone, a full disk) loses the
+/// line and nothing else: unlike `eprintln!`, this never panics, so the command still ends with
+/// its own exit code.
+pub fn say(args: std::fmt::Arguments<'_>) {
+    let _ = writeln!(anstream::stderr(), "{args}");
+}
+
+/// [`say`] for text that carries its own line breaks.
+pub fn say_text(text: &str) {
+    let _ = anstream::stderr().write_all(text.as_bytes());
+}
+
 /// Writes `text` to stdout, as `print!` does, but a failed write is an error to report rather
 /// than a panic.
 pub fn print_text(text: &str) -> anyhow::Result<()> {

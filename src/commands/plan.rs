@@ -53,7 +53,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         match &refusal {
             None => {
                 ops::saved::save(&session, &validated, &plan, path)?;
-                anstream::eprintln!(
+                crate::say!(
                     "Saved the plan to {0}; apply it with `foundryctl apply {0}`.",
                     path.display()
                 );
@@ -66,7 +66,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
                 } else {
                     "nothing was written"
                 };
-                anstream::eprintln!(
+                crate::say!(
                     "Not saving the plan to {}: {}; {what}.",
                     path.display(),
                     unsaved_reason(refusal.status)
@@ -171,7 +171,7 @@ pub async fn make_plan(
     )
     .await?;
     for line in unused_allow_warnings(&plan, &options, &planning.replace) {
-        anstream::eprintln!("warning: {line}");
+        crate::say!("warning: {line}");
     }
     Ok((validated, plan))
 }
@@ -180,7 +180,7 @@ pub async fn make_plan(
 /// which is not protected). Not an error: a pipeline may always pass the flag.
 pub fn warn_unused_allows(plan: &Plan, options: &plan::PlanOptions) {
     for line in unused_allow_warnings(plan, options, &[]) {
-        anstream::eprintln!("warning: {line}");
+        crate::say!("warning: {line}");
     }
 }
 

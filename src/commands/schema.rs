@@ -45,6 +45,6 @@ pub async fn run(_global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus>
             .with_context(|| format!("failed to create {}", dir.display()))?;
     }
     std::fs::write(&args.path, &schema).with_context(|| format!("failed to write {path}"))?;
-    anstream::eprintln!("wrote {path}");
+    crate::say!("wrote {path}");
     Ok(ExitStatus::Success)
 }

@@ -42,9 +42,9 @@ async fn connect_with(
     let session = Session::open(options, cwd, env)
         .await
         .context("failed to connect to the project")?;
-    anstream::eprintln!("{}", session.conn.describe());
+    crate::say!("{}", session.conn.describe());
     if let Some(warning) = session.conn.target.warning() {
-        anstream::eprintln!("{warning}");
+        crate::say!("{warning}");
     }
     Ok(session)
 }

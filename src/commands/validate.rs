@@ -225,9 +225,7 @@ fn json_report(
 /// Prints the JSON report and ends with its status.
 fn print_json(report: &JsonReport, status: ExitStatus) -> anyhow::Result<ExitStatus> {
     let mut stdout = output::buffered_stdout();
-    serde_json::to_writer_pretty(&mut stdout, report)
-        .map_err(std::io::Error::from)
-        .and_then(|()| writeln!(stdout))
+    crate::render::memory::write_json(&mut stdout, report)
         .and_then(|()| stdout.flush())
         .context("failed to write the report")
         .or_else(output::reader_gone)?;

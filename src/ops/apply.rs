@@ -57,8 +57,9 @@ pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static>
         }
         let _ = first.send(true);
         if let Some(name) = signals.recv().await {
-            // Said if stderr can take it; the exit must happen either way (`eprintln!` would
-            // panic on a closed stderr, and a panicking task does not end the process).
+            // Said if stderr can take it; the exit must happen either way (`eprintln!` panics
+            // when stderr's reader has gone or its disk is full, and a panicking task does not
+            // end the process).
             let _ = writeln!(
                 std::io::stderr(),
                 "second {name}: stopping now, without waiting for the writes in flight; \

@@ -19,4 +19,6 @@ pub mod plan;
 pub mod saved;
 pub mod session;
 
-pub use session::{Connection, LocalAccess, LocalProject, Session, SessionOptions, locate_local};
+pub use session::{
+    Connection, LocalAccess, LocalProject, Presence, Session, SessionOptions, locate_local,
+};

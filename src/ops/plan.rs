@@ -107,18 +107,19 @@ fn check_destroy_manifests(
         return Ok(());
     }
     let named: Vec<String> = others.iter().map(|s| format!("`{s}`")).collect();
-    let first = others.first().map(String::as_str).unwrap_or_default();
+    let flags: Vec<String> = others.iter().map(|s| format!("--set {s}")).collect();
     Err(StatusError::new(
         ExitStatus::Error,
         format!(
-            "the manifests declare resources of set {} and none of set `{set}`, which destroy \
-             would delete; nothing was deleted",
+            "the manifests declare resources of set {} and none of set `{set}`; nothing was \
+             deleted",
             named.join(", ")
         ),
     )
     .with_hint(format!(
-        "to destroy that set, pass --set {first}; to destroy set `{set}`, leave out -f (a \
-         store's disposable stamp is read from the project)"
+        "to destroy that set, pass {}; to destroy set `{set}`, leave out -f (a store's \
+         disposable stamp is read from the project)",
+        flags.join(" or ")
     ))
     .into())
 }

@@ -67,11 +67,19 @@ pub struct LocalProject {
     /// The project directory (`…/.foundryctl/local`, or `DIR` of `local:DIR`), relative to the
     /// working directory when it is under it, absolute otherwise.
     pub dir: PathBuf,
-    /// False when the project does not exist and the command may not create it: the command
-    /// then sees an empty project, held in memory.
-    pub exists: bool,
-    /// True when the project does not exist yet and the command creates it.
-    pub created: bool,
+    pub presence: Presence,
+}
+
+/// Whether a local project is there for a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// Its database exists.
+    Found,
+    /// It does not exist yet, and this command creates it.
+    Created,
+    /// It does not exist, and this command may not create it: the command sees an empty
+    /// project, held in memory.
+    Missing,
 }
 
 /// Finds the local project for `target` (a `Target::Local`) from `cwd`.
@@ -79,7 +87,7 @@ pub struct LocalProject {
 /// `local` and the implicit default look for the nearest `.foundryctl/` in `cwd` or one of
 /// its parents and use `.foundryctl/local` in it; when there is none, the project is
 /// `.foundryctl/local` in `cwd`. `local:DIR` names its directory exactly (relative to `cwd`).
-/// The project exists when its database file does, or when `access` lets the command create it.
+/// Whether it is there: [`Presence`], from its database file and what `access` allows.
 pub fn locate_local(dir: &Path, cwd: &Path, access: LocalAccess) -> LocalProject {
     let searched = dir == Path::new(DEFAULT_LOCAL_DIR);
     let found = if searched {
@@ -95,12 +103,16 @@ pub fn locate_local(dir: &Path, cwd: &Path, access: LocalAccess) -> LocalProject
         _ if searched => absolute.clone(),
         _ => dir.to_path_buf(),
     };
-    let found = absolute.join(LOCAL_DB_FILE).is_file();
-    let created = access == LocalAccess::FindOrCreate && !found;
+    let presence = if absolute.join(LOCAL_DB_FILE).is_file() {
+        Presence::Found
+    } else if access == LocalAccess::FindOrCreate {
+        Presence::Created
+    } else {
+        Presence::Missing
+    };
     LocalProject {
         dir: shown,
-        exists: found || created,
-        created,
+        presence,
     }
 }
 
@@ -108,11 +120,9 @@ pub fn locate_local(dir: &Path, cwd: &Path, access: LocalAccess) -> LocalProject
 pub struct Connection {
     pub client: Client,
     pub target: Target,
-    /// For a local target whose project does not exist (and was not created): the command
-    /// runs against an empty project in memory, and its first line says so.
-    not_created: bool,
-    /// For a local target whose project this command created: its first line says so.
-    created: bool,
+    /// For a local target, whether its project was there (the first line says when it was
+    /// not); `Found` for a remote one.
+    presence: Presence,
     emulator: Option<foundry_emulator::Emulator>,
 }
 
@@ -150,15 +160,14 @@ impl Connection {
                     dir: project.dir,
                     origin,
                 };
-                if project.exists {
-                    let mut conn = Self::open(target, api, auth, env, transport).await?;
-                    conn.created = project.created;
-                    Ok(conn)
-                } else {
-                    let mut conn = Self::open_in_memory(target, api, transport).await?;
-                    conn.not_created = true;
-                    Ok(conn)
-                }
+                let mut conn = match project.presence {
+                    Presence::Found | Presence::Created => {
+                        Self::open(target, api, auth, env, transport).await?
+                    }
+                    Presence::Missing => Self::open_in_memory(target, api, transport).await?,
+                };
+                conn.presence = project.presence;
+                Ok(conn)
             }
             target => Self::open(target, api, auth, env, transport).await,
         }
@@ -195,8 +204,7 @@ impl Connection {
                 Ok(Connection {
                     client,
                     target,
-                    not_created: false,
-                    created: false,
+                    presence: Presence::Found,
                     emulator: None,
                 })
             }
@@ -239,8 +247,7 @@ impl Connection {
         Ok(Connection {
             client,
             target,
-            not_created: false,
-            created: false,
+            presence: Presence::Found,
             emulator: Some(emulator),
         })
     }
@@ -250,24 +257,19 @@ impl Connection {
         let Target::Local { dir, .. } = &self.target else {
             return self.target.describe();
         };
-        if self.not_created {
-            format!(
-                "target: local emulator ({}, not created yet: empty)",
-                dir.display()
-            )
-        } else if self.created {
-            format!(
-                "target: local emulator ({}, created now: empty)",
-                dir.display()
-            )
-        } else {
-            self.target.describe()
+        let dir = dir.display();
+        match self.presence {
+            Presence::Found => self.target.describe(),
+            Presence::Created => format!("target: local emulator ({dir}, created now: empty)"),
+            Presence::Missing => {
+                format!("target: local emulator ({dir}, not created yet: empty)")
+            }
         }
     }
 
     /// Whether a local project was not found (and not created): the command saw an empty one.
     pub fn not_created(&self) -> bool {
-        self.not_created
+        self.presence == Presence::Missing
     }
 
     /// Stops the embedded emulator (if any) after in-flight requests finish.
@@ -371,19 +373,22 @@ mod tests {
         // Nothing found: the working directory's, created only by a command that may.
         let none = locate_local(default, &deep, LocalAccess::Find);
         assert_eq!(none.dir, Path::new(DEFAULT_LOCAL_DIR));
-        assert!(!none.exists);
+        assert_eq!(none.presence, Presence::Missing);
         let creating = locate_local(default, &deep, LocalAccess::FindOrCreate);
-        assert!(creating.exists && creating.created);
-        assert!(!none.created);
+        assert_eq!(creating.presence, Presence::Created);
 
         // Found in a parent: shown absolute; it exists once its database does.
         std::fs::create_dir_all(root.join(".foundryctl/local")).unwrap();
         let found = locate_local(default, &deep, LocalAccess::Find);
         assert_eq!(found.dir, root.join(".foundryctl/local"));
-        assert!(!found.exists);
+        assert_eq!(found.presence, Presence::Missing);
         std::fs::write(root.join(".foundryctl/local").join(LOCAL_DB_FILE), "").unwrap();
-        assert!(locate_local(default, &deep, LocalAccess::Find).exists);
-        assert!(!locate_local(default, &deep, LocalAccess::FindOrCreate).created);
+        for access in [LocalAccess::Find, LocalAccess::FindOrCreate] {
+            assert_eq!(
+                locate_local(default, &deep, access).presence,
+                Presence::Found
+            );
+        }
         // From the root itself it is under the working directory: shown relative.
         assert_eq!(
             locate_local(default, root, LocalAccess::Find).dir,
@@ -393,7 +398,7 @@ mod tests {
         // `local:DIR` is taken as given, never searched for.
         let given = locate_local(Path::new("elsewhere"), &deep, LocalAccess::Find);
         assert_eq!(given.dir, Path::new("elsewhere"));
-        assert!(!given.exists);
+        assert_eq!(given.presence, Presence::Missing);
     }
 
     #[tokio::test]

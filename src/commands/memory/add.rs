@@ -86,7 +86,7 @@ pub async fn run(client: &Client, color: bool, args: Args) -> anyhow::Result<Exi
     if failed.is_empty() {
         return Ok(ExitStatus::Success);
     }
-    anstream::eprintln!(
+    crate::say!(
         "error: the update did not complete for scope {}",
         failed.join(", ")
     );

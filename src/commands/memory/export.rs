@@ -81,7 +81,7 @@ pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus
             .with_context(|| format!("failed to write {}", path.display()))?,
         None => output::print_text(&text).or_else(output::reader_gone)?,
     }
-    anstream::eprintln!(
+    crate::say!(
         "exported {count} {} of {} {} as memory_seed/{}",
         if count == 1 { "memory" } else { "memories" },
         seed.scopes.len(),
@@ -93,7 +93,7 @@ pub async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<ExitStatus
         seed.name
     );
     if duplicates > 0 {
-        anstream::eprintln!(
+        crate::say!(
             "left out {duplicates} repeated or empty {} (a seed declares each memory once)",
             if duplicates == 1 {
                 "memory"

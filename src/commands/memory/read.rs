@@ -55,7 +55,7 @@ pub async fn search(client: &Client, color: bool, args: SearchArgs) -> anyhow::R
         memory::write_memories(out, &report.memories, false, palette)
     })?;
     if report.memories.is_empty() && args.output.output == OutputFormat::Human {
-        anstream::eprintln!("no memories found in scope {}", report.scope);
+        crate::say!("no memories found in scope {}", report.scope);
     }
     Ok(ExitStatus::Success)
 }
@@ -142,7 +142,7 @@ pub async fn list(client: &Client, color: bool, args: ListArgs) -> anyhow::Resul
     })?;
     if args.output.output == OutputFormat::Human {
         let n = report.memories.len();
-        anstream::eprintln!(
+        crate::say!(
             "{n} {} in scope {}",
             if n == 1 { "memory" } else { "memories" },
             report.scope

@@ -68,7 +68,7 @@ pub async fn forget(client: &Client, color: bool, args: ForgetArgs) -> anyhow::R
             );
             let yes = crate::commands::confirm::ask(&prompt)?;
             if !yes {
-                anstream::eprintln!("cancelled; nothing was deleted");
+                crate::say!("cancelled; nothing was deleted");
                 return Ok(ExitStatus::Error);
             }
         }
