@@ -859,15 +859,9 @@ fn with_reader_gone(project: &Project, args: &[&str]) -> (Option<i32>, String) {
     } else {
         &["--endpoint", &endpoint]
     };
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
-        .current_dir(project.path())
+    let output = common::foundryctl_std(project.path())
         .args(target)
         .args(args)
-        .env_remove("PROJECT_ENDPOINT")
-        .env_remove("CI")
-        .env_remove("RUST_LOG")
-        .env("NO_COLOR", "1")
-        .stdin(std::process::Stdio::null())
         .stdout(writer)
         .output()
         .expect("run foundryctl");
@@ -1044,14 +1038,9 @@ fn a_stderr_that_cannot_be_written_does_not_change_the_exit_code() {
         (&["plan", "-f", "missing"][..], 1),
         (&["validate", "-f", "m", "--no-such-flag"][..], 1),
     ] {
-        let status = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"))
-            .current_dir(project.path())
+        let status = common::foundryctl_std(project.path())
             .args(["--endpoint", &project.endpoint()])
             .args(args)
-            .env_remove("PROJECT_ENDPOINT")
-            .env_remove("CI")
-            .env("NO_COLOR", "1")
-            .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::null())
             .stderr(full.try_clone().expect("clone /dev/full"))
             .status()

@@ -57,7 +57,15 @@ impl Project {
 /// CI, no colour, stdin closed, and a timeout so a prompt that should not be there fails the
 /// test instead of hanging it.
 pub fn foundryctl(cwd: &Path) -> assert_cmd::Command {
-    let mut cmd = assert_cmd::Command::new(env!("CARGO_BIN_EXE_foundryctl"));
+    let mut cmd = assert_cmd::Command::from_std(foundryctl_std(cwd));
+    cmd.write_stdin("").timeout(Duration::from_secs(120));
+    cmd
+}
+
+/// [`foundryctl`]'s environment on a plain `std::process::Command`, for a test that sets the
+/// standard streams itself (a pipe nobody reads, a full disk); stdin is closed.
+pub fn foundryctl_std(cwd: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_foundryctl"));
     cmd.current_dir(cwd)
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
@@ -65,8 +73,7 @@ pub fn foundryctl(cwd: &Path) -> assert_cmd::Command {
         .env_remove("EMBEDDING_MODEL")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
-        .write_stdin("")
-        .timeout(Duration::from_secs(120));
+        .stdin(std::process::Stdio::null());
     cmd
 }
 
