@@ -1047,4 +1047,20 @@ fn a_stderr_that_cannot_be_written_does_not_change_the_exit_code() {
             .expect("run foundryctl");
         assert_eq!(status.code(), Some(code), "{args:?}");
     }
+    // Under --output json the plan's text on stderr is for people; the report on stdout holds
+    // the plan, so the run goes on without the text.
+    let output = common::foundryctl_std(project.path())
+        .args(["--endpoint", &project.endpoint()])
+        .args(["apply", "--auto-approve", "-o", "json", "-f", "m"])
+        .stderr(full)
+        .output()
+        .expect("run foundryctl");
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("a JSON report");
+    assert_eq!(report["result"], "complete", "{report}");
+    project
+        .cmd()
+        .args(["plan", "--detailed-exitcode", "-f", "m"])
+        .assert()
+        .code(0);
 }
