@@ -729,3 +729,80 @@ fn another_process_cannot_use_the_embedded_emulator_during_a_run() {
     let (status, out, _) = run.finish(Duration::from_secs(60));
     assert_eq!(status.code(), Some(1), "{out}");
 }
+
+/// A signal after the run ended (its report stuck behind a reader that stopped reading) finds
+/// no write in flight: the process ends at once with the run's own status, not the 5 of a run
+/// cut short, and not after a second signal.
+#[test]
+fn a_signal_after_the_run_ended_stops_with_the_runs_status() {
+    let project = Project::new();
+    // Enough agents that the JSON report outgrows the pipe's buffer.
+    let agents: String = (0..300)
+        .map(|i| {
+            format!(
+                "---\napiVersion: foundryctl/v1\nkind: Agent\nmetadata: {{name: agent-{i:03}}}\n\
+                 spec: {{model: gpt-4.1-mini, instructions: Answer briefly; this is agent {i}.}}\n"
+            )
+        })
+        .collect();
+    project.write("m/agents.yaml", &agents);
+    let (reader, writer) = std::io::pipe().expect("create a pipe");
+    let mut child = common::foundryctl_std(project.path())
+        .args(["--endpoint", &project.endpoint()])
+        .args(["apply", "--auto-approve", "-o", "json", "-f", "m"])
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run foundryctl");
+    // Under -o json the log has one line per action: wait for all 300, then give the report
+    // time to fill the pipe nobody reads.
+    let stderr = child.stderr.take().expect("piped stderr");
+    let log = Arc::new(Mutex::new(String::new()));
+    let collected = Arc::clone(&log);
+    std::thread::spawn(move || {
+        let mut stderr = stderr;
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = stderr.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            collected
+                .lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while log.lock().unwrap().matches(": created").count() < 300 {
+        assert!(Instant::now() < deadline, "{}", log.lock().unwrap());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the report should be stuck"
+    );
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running 10 s after SIGTERM: {}", log.lock().unwrap());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    drop(reader);
+    std::thread::sleep(Duration::from_millis(100));
+    let log = log.lock().unwrap().clone();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("SIGTERM after the run ended: stopping without the rest of its report"),
+        "{log}"
+    );
+}

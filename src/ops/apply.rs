@@ -27,11 +27,12 @@ pub async fn carry_out(
         parallelism,
         check_preconditions,
     };
-    let stop = interrupts()?;
+    let (stop, ended) = interrupts()?;
     let mut progress = Progress::for_stderr(escapes, report_follows);
     let report = apply::execute(session.client(), plan, options, stop, &mut progress)
         .await
         .context("failed to apply")?;
+    ended.send_replace(Some(report.status()));
     session.close().await;
     Ok(report)
 }
@@ -47,16 +48,37 @@ pub async fn carry_out(
 /// any of the three ends the process at once with exit 5, for when a write in flight hangs and
 /// the user (or the runner) will not wait for it; what it did is then unknown, so the message
 /// says so, and the next `apply` (which plans from the live project) picks up from there.
-pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static> {
+///
+/// The caller sends the run's status on the returned sender once the writes are over: a signal
+/// after that (the report stuck behind a reader that stopped reading) finds nothing in flight,
+/// and ends the process at once with that status.
+pub fn interrupts() -> anyhow::Result<(
+    impl Future<Output = ()> + Send + 'static,
+    tokio::sync::watch::Sender<Option<ExitStatus>>,
+)> {
     let mut signals = Signals::listen()?;
     let (first, mut pressed) = tokio::sync::watch::channel(false);
+    let (ended, run) = tokio::sync::watch::channel(None);
+    let after_the_run = move |name: &str| {
+        let status: Option<ExitStatus> = *run.borrow();
+        if let Some(status) = status {
+            // Said if stderr can take it; the exit happens either way.
+            let _ = writeln!(
+                std::io::stderr(),
+                "{name} after the run ended: stopping without the rest of its report"
+            );
+            std::process::exit(i32::from(status.code()));
+        }
+    };
     tokio::spawn(async move {
         // `None` means the signal driver is gone: no signal can arrive any more.
-        if signals.recv().await.is_none() {
+        let Some(name) = signals.recv().await else {
             return;
-        }
+        };
+        after_the_run(name);
         let _ = first.send(true);
         if let Some(name) = signals.recv().await {
+            after_the_run(name);
             // Said if stderr can take it; the exit must happen either way (`eprintln!` panics
             // when stderr's reader has gone or its disk is full, and a panicking task does not
             // end the process).
@@ -69,12 +91,13 @@ pub fn interrupts() -> anyhow::Result<impl Future<Output = ()> + Send + 'static>
             std::process::exit(i32::from(ExitStatus::ApplyIncomplete.code()));
         }
     });
-    Ok(async move {
+    let stop = async move {
         // An error means the listener ended without a signal: none will come.
         if pressed.wait_for(|&yes| yes).await.is_err() {
             std::future::pending::<()>().await;
         }
-    })
+    };
+    Ok((stop, ended))
 }
 
 /// The stop signals, as one stream of their names.
