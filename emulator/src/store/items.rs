@@ -55,6 +55,32 @@ pub fn get(conn: &Connection, store: &str, id: &str) -> StoreResult<Option<Value
         .optional()?)
 }
 
+/// The item of `scope` with `kind` whose content reads as `content`, spacing aside: the memory
+/// an update would otherwise store a second time.
+pub fn find_same(
+    conn: &Connection,
+    store: &str,
+    scope: &str,
+    kind: &str,
+    content: &str,
+) -> StoreResult<Option<String>> {
+    let words = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let wanted = words(content);
+    let mut stmt = conn.prepare_cached(
+        "SELECT memory_id, content FROM items WHERE store = ?1 AND scope = ?2 AND kind = ?3",
+    )?;
+    let rows = stmt.query_map(params![store, scope, kind], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+    })?;
+    for row in rows {
+        let (id, existing) = row?;
+        if words(&existing) == wanted {
+            return Ok(Some(id));
+        }
+    }
+    Ok(None)
+}
+
 /// Changes an item's content and moves its `updated_at`.
 pub fn set_content(conn: &Connection, store: &str, id: &str, content: &str) -> StoreResult<()> {
     conn.execute(

@@ -121,10 +121,22 @@ fn process(tx: &Connection, store: &str, scope: &str, items: &str) -> StoreResul
     let facts = extract::extract(&items, profile, summary);
     let mut operations = Vec::new();
     for (kind, content) in facts {
-        let mut item = items::insert(tx, store, scope, kind, &content)?;
+        // The service consolidates what it is told again: a fact the scope already holds is
+        // updated in place (its time moves) rather than stored twice.
+        let same = items::find_same(tx, store, scope, kind, &content)?;
+        let (operation, mut item) = match same {
+            Some(id) => {
+                items::set_content(tx, store, &id, &content)?;
+                // Found in this transaction, so it is there.
+                let item = items::get(tx, store, &id)?
+                    .ok_or(StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))?;
+                ("updated", item)
+            }
+            None => ("created", items::insert(tx, store, scope, kind, &content)?),
+        };
         // Update results spell kinds in upper case, as recorded (search and CRUD do not).
         item["kind"] = json!(kind.to_uppercase());
-        operations.push(json!({"kind": "created", "memory_item": item}));
+        operations.push(json!({"kind": operation, "memory_item": item}));
     }
     let input: usize = extract::messages(&items)
         .iter()

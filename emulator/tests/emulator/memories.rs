@@ -71,6 +71,71 @@ async fn update_goes_queued_in_progress_completed_and_writes_memories() {
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 2);
 }
 
+/// Told a fact it holds already (spacing aside), the store updates that memory instead of
+/// storing it twice; a new fact is still created.
+#[tokio::test]
+async fn a_fact_told_again_is_updated_in_place_not_stored_twice() {
+    let env = Env::with(Config {
+        update_processing: Duration::ZERO,
+        ..Config::default()
+    })
+    .await;
+    create_store(&env, "s").await;
+    let mut results = Vec::new();
+    for text in [
+        "I drink green tea.",
+        "I  drink green tea. ",
+        "I drink black coffee.",
+    ] {
+        let r = env
+            .post(
+                "/memory_stores/s:update_memories?api-version=v1",
+                json!({"scope": "u", "items": turn(text), "update_delay": 0}),
+            )
+            .await;
+        assert_eq!(r.status, 202, "{}", r.body);
+        let id = r.body["update_id"].as_str().unwrap().to_owned();
+        let (_, last) = poll(&env, "s", &id).await;
+        results.push(last["result"]["memory_operations"].clone());
+    }
+    let profile = |ops: &Value| -> (String, String) {
+        let op = ops
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|op| op["memory_item"]["kind"] == "USER_PROFILE")
+            .expect("a profile operation");
+        (
+            op["kind"].as_str().unwrap().to_owned(),
+            op["memory_item"]["memory_id"].as_str().unwrap().to_owned(),
+        )
+    };
+    let (first, second, third) = (
+        profile(&results[0]),
+        profile(&results[1]),
+        profile(&results[2]),
+    );
+    assert_eq!(first.0, "created");
+    assert_eq!(second, ("updated".to_owned(), first.1.clone()));
+    assert_eq!(third.0, "created");
+    assert_ne!(third.1, first.1);
+    let listed = env
+        .post(
+            "/memory_stores/s/items:list?api-version=v1",
+            json!({"scope": "u"}),
+        )
+        .await;
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let contents: Vec<&str> = listed.body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|item| item["content"].as_str().unwrap())
+        .collect();
+    // Two facts, each a profile memory and a turn summary (six memories if stored twice).
+    assert_eq!(contents.len(), 4, "{contents:?}");
+}
+
 #[tokio::test]
 async fn a_newer_update_supersedes_a_queued_one_and_keeps_its_messages() {
     let env = Env::start().await;
