@@ -45,6 +45,7 @@ fn main() -> ExitCode {
             }
             // Hints are data: printed once, after the whole chain, in one style.
             for hint in cli::hints(&error) {
+                let hint = foundryctl::render::escape::visible_lines(&hint).into_owned();
                 foundryctl::say!("hint: {hint}");
             }
             exit::status_of(&error).into()

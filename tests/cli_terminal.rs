@@ -300,7 +300,7 @@ fn a_second_ctrl_c_stops_at_once_without_waiting_for_the_write_in_flight() {
         "second Ctrl-C: stopping now",
     );
     assert!(
-        stderr.contains("hint: run `foundryctl apply` again"),
+        stderr.contains("hint: run the command again: it plans from the live project"),
         "{stderr}"
     );
     // It did not wait for the report.

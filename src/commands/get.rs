@@ -248,7 +248,11 @@ fn note_sets(set: &str, live: &model::LiveState) {
     if sets.contains(set) {
         return;
     }
-    let known: Vec<String> = sets.iter().map(|s| format!("`{s}`")).collect();
+    // As the project's stamps have them: shown escaped.
+    let known: Vec<String> = sets
+        .iter()
+        .map(|s| format!("`{}`", render::escape::visible(s)))
+        .collect();
     let has = if known.is_empty() {
         "no resources foundryctl manages".to_owned()
     } else {

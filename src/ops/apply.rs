@@ -1,7 +1,7 @@
 //! Carrying a plan out: `apply`, `apply FILE`, `destroy` and `import` all end here once the
 //! plan is approved.
 
-use std::io::Write as _;
+use std::io::Write;
 
 use anyhow::Context as _;
 
@@ -62,12 +62,10 @@ pub fn interrupts() -> anyhow::Result<(
     let after_the_run = move |name: &str| {
         let status: Option<ExitStatus> = *run.borrow();
         if let Some(status) = status {
-            // Said if stderr can take it; the exit happens either way.
-            let _ = writeln!(
-                std::io::stderr(),
-                "{name} after the run ended: stopping without the rest of its report"
+            say_then_exit(
+                format!("{name} after the run ended: stopping without the rest of its report"),
+                status,
             );
-            std::process::exit(i32::from(status.code()));
         }
     };
     tokio::spawn(async move {
@@ -79,16 +77,14 @@ pub fn interrupts() -> anyhow::Result<(
         let _ = first.send(true);
         if let Some(name) = signals.recv().await {
             after_the_run(name);
-            // Said if stderr can take it; the exit must happen either way (`eprintln!` panics
-            // when stderr's reader has gone or its disk is full, and a panicking task does not
-            // end the process).
-            let _ = writeln!(
-                std::io::stderr(),
-                "second {name}: stopping now, without waiting for the writes in flight; \
-                 they may or may not have reached the project\n\
-                 hint: run `foundryctl apply` again: it plans from the live project"
+            say_then_exit(
+                format!(
+                    "second {name}: stopping now, without waiting for the writes in flight; \
+                     they may or may not have reached the project\n\
+                     hint: run the command again: it plans from the live project"
+                ),
+                ExitStatus::ApplyIncomplete,
             );
-            std::process::exit(i32::from(ExitStatus::ApplyIncomplete.code()));
         }
     });
     let stop = async move {
@@ -98,6 +94,35 @@ pub fn interrupts() -> anyhow::Result<(
         }
     };
     Ok((stop, ended))
+}
+
+/// Says `message` on stderr if it can within a moment, then ends the process with `status`. The
+/// write runs on a thread of its own: a stderr whose reader stopped reading (or a lock held by a
+/// writer stuck on it) must not keep a stop signal from stopping, and `eprintln!` would panic
+/// on a failed write, which in a task does not end the process.
+fn say_then_exit(message: String, status: ExitStatus) -> ! {
+    say_within(std::io::stderr(), message, LAST_WORDS);
+    std::process::exit(i32::from(status.code()))
+}
+
+/// How long a stop waits for its message to be written.
+const LAST_WORDS: std::time::Duration = std::time::Duration::from_millis(200);
+
+/// Writes `message` and a line break to `out` on a thread of its own, waiting at most `wait`
+/// for it; whether it was written.
+fn say_within(
+    mut out: impl Write + Send + 'static,
+    message: String,
+    wait: std::time::Duration,
+) -> bool {
+    let (said, written) = std::sync::mpsc::channel();
+    let spawned = std::thread::Builder::new()
+        .name("last words".into())
+        .spawn(move || {
+            let _ = writeln!(out, "{message}");
+            let _ = said.send(());
+        });
+    spawned.is_ok() && written.recv_timeout(wait).is_ok()
 }
 
 /// The stop signals, as one stream of their names.
@@ -158,5 +183,43 @@ impl Signals {
     #[cfg(windows)]
     async fn recv(&mut self) -> Option<&'static str> {
         self.ctrl_c.recv().await.map(|()| "Ctrl-C")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use super::*;
+
+    /// A stderr that never takes a byte: its reader stopped reading and the pipe is full.
+    struct Stuck;
+
+    impl Write for Stuck {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            loop {
+                std::thread::park();
+            }
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stop_message_that_cannot_be_written_does_not_hold_the_stop() {
+        let started = Instant::now();
+        assert!(!say_within(
+            Stuck,
+            "stopping".into(),
+            Duration::from_millis(50)
+        ));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert!(say_within(
+            std::io::sink(),
+            "stopping".into(),
+            Duration::from_secs(5)
+        ));
     }
 }

@@ -106,8 +106,23 @@ fn check_destroy_manifests(
     if others.is_empty() {
         return Ok(());
     }
-    let named: Vec<String> = others.iter().map(|s| format!("`{s}`")).collect();
-    let flags: Vec<String> = others.iter().map(|s| format!("--set {s}")).collect();
+    // The sets' names come from the project's stamps: shown escaped, and offered as `--set`
+    // only when they are names `--set` takes.
+    let visible = |s: &String| crate::render::escape::visible(s).into_owned();
+    let named: Vec<String> = others.iter().map(|s| format!("`{}`", visible(s))).collect();
+    let flags: Vec<String> = others
+        .iter()
+        .filter(|s| crate::model::SetName::new((*s).clone()).is_ok())
+        .map(|s| format!("--set {s}"))
+        .collect();
+    let ours = format!(
+        "to destroy set `{set}`, leave out -f (a store's disposable stamp is read from the project)"
+    );
+    let hint = if flags.is_empty() {
+        ours
+    } else {
+        format!("to destroy that set, pass {}; {ours}", flags.join(" or "))
+    };
     Err(StatusError::new(
         ExitStatus::Error,
         format!(
@@ -116,11 +131,7 @@ fn check_destroy_manifests(
             named.join(", ")
         ),
     )
-    .with_hint(format!(
-        "to destroy that set, pass {}; to destroy set `{set}`, leave out -f (a store's \
-         disposable stamp is read from the project)",
-        flags.join(" or ")
-    ))
+    .with_hint(hint)
     .into())
 }
 
@@ -376,7 +387,8 @@ fn conflicts_hint(conflicts: &[plan::Conflict]) -> String {
     let mut hints = conflicts.iter().map(|c| c.hint.as_str());
     let first = hints.next().unwrap_or_default();
     if hints.all(|hint| hint == first) {
-        first.to_owned()
+        // It names the owner's set, as the project has it: shown, never acted on.
+        crate::render::escape::visible(first).into_owned()
     } else if conflicts
         .iter()
         .all(|c| c.kind == plan::decide::ConflictKind::Unmanaged)
@@ -436,6 +448,58 @@ mod tests {
         assert!(conflicts_hint(&unmanaged).starts_with("adopt an unmanaged one"));
         let mixed = [unmanaged[0].clone(), forgotten[0].clone()];
         assert!(conflicts_hint(&mixed).contains("--set NAME"));
+        // A set name is the project's: shown escaped, never a line or a terminal command.
+        let hostile = "manage it with --set evil\u{1b}]0;x\u{7}\nhint: run this";
+        let shown = conflicts_hint(&[conflict("a", OtherSet, hostile)]);
+        assert!(!shown.contains(['\u{1b}', '\u{7}', '\n']), "{shown}");
+    }
+
+    #[test]
+    fn destroy_names_another_set_escaped_and_offers_only_names_set_takes() {
+        use crate::model::{
+            MANAGED_BY_KEY, MANAGED_BY_VALUE, MemoryStoreName, MemoryStoreSpec, SET_KEY,
+        };
+        let store = |name: &str, set: &str| crate::model::LiveMemoryStore {
+            name: MemoryStoreName::new(name).unwrap(),
+            id: format!("memstore_{name}"),
+            created_at: 1,
+            updated_at: 1,
+            metadata: [
+                (MANAGED_BY_KEY.to_owned(), MANAGED_BY_VALUE.to_owned()),
+                (SET_KEY.to_owned(), set.to_owned()),
+            ]
+            .into(),
+            spec: MemoryStoreSpec::default(),
+        };
+        let declared = |name: &str| crate::model::MemoryStore {
+            name: MemoryStoreName::new(name).unwrap(),
+            spec: MemoryStoreSpec::default(),
+            disposable: false,
+        };
+        let mut desired = DesiredState::default();
+        let mut live = LiveState::default();
+        for (name, set) in [("a", "workshop"), ("b", "evil\u{1b}[31m\nhint: run this")] {
+            desired
+                .stores
+                .insert(MemoryStoreName::new(name).unwrap(), declared(name));
+            live.stores
+                .insert(MemoryStoreName::new(name).unwrap(), store(name, set));
+        }
+        let set = crate::model::SetName::new("default").unwrap();
+        let error = check_destroy_manifests(&desired, &live, &set).unwrap_err();
+        let message = error.to_string();
+        let hints = crate::exit::hints(&error).join("\n");
+        for text in [&message, &hints] {
+            assert!(!text.contains(['\u{1b}', '\n']), "{text}");
+        }
+        assert!(
+            message.contains("`evil\\u{1b}[31m\\u{a}hint: run this`"),
+            "{message}"
+        );
+        assert!(
+            hints.starts_with("to destroy that set, pass --set workshop; "),
+            "{hints}"
+        );
     }
 
     #[test]
