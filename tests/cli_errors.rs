@@ -1064,3 +1064,24 @@ fn a_stderr_that_cannot_be_written_does_not_change_the_exit_code() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn a_mistyped_manifest_path_creates_no_project() {
+    let project = Project::new();
+    for args in [
+        &["apply", "--auto-approve", "-f", "manifsts"][..],
+        &["import", "agent/buddy", "--auto-approve", "-f", "manifsts"][..],
+    ] {
+        project
+            .cmd()
+            .args(args)
+            .assert()
+            .code(1)
+            .stderr(contains("error: failed to read the manifests"))
+            .stderr(contains("caused by: read manifsts"));
+        assert!(
+            !project.path().join("project").exists(),
+            "{args:?} created the project"
+        );
+    }
+}

@@ -10,7 +10,7 @@ use super::confirm::{cancelled, confirm};
 use super::output::{
     self, ColorChoice, OutputFormat, PlanFormat, ReportArgs, stderr_color, terminal_width,
 };
-use super::plan::{make_plan, require_files};
+use super::plan::{make_plan, require_existing_files};
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
@@ -68,7 +68,7 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
         )
         .await;
     }
-    require_files(&args.planning.files)?;
+    require_existing_files(&args.planning.files)?;
     let session = session::connect_for_parallelism(
         global,
         LocalAccess::FindOrCreate,

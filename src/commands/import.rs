@@ -5,7 +5,7 @@
 use super::apply::{Approval, Run, write_report};
 use super::args::GlobalArgs;
 use super::output::{self, OutputFormat, ReportArgs};
-use super::plan::require_files;
+use super::plan::require_existing_files;
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
@@ -53,7 +53,7 @@ pub struct Args {
 }
 
 pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> {
-    require_files(&args.files)?;
+    require_existing_files(&args.files)?;
     let session = session::connect(global, LocalAccess::FindOrCreate).await?;
     let validated = session::load_manifests(&args.files, &args.variables, &session, global.color)?;
     let plan = match ops::plan::make_import_plan(&session, &validated, &args.resource, args.restamp)

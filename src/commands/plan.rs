@@ -129,6 +129,15 @@ fn unsaved_reason(status: ExitStatus) -> &'static str {
     }
 }
 
+/// For the commands that create the local project when there is none (`apply`, `import`): the
+/// manifests given must be there before it is made, or a mistyped path leaves an empty project
+/// behind. The error is the one reading them gives.
+pub fn require_existing_files(files: &[PathBuf]) -> anyhow::Result<()> {
+    require_files(files)?;
+    crate::manifest::check_given(files)
+        .map_err(|error| anyhow::Error::new(error).context("failed to read the manifests"))
+}
+
 /// `-f` is required wherever manifests are planned against.
 pub fn require_files(files: &[PathBuf]) -> anyhow::Result<()> {
     if files.is_empty() {

@@ -30,8 +30,8 @@ pub use raw::API_VERSION;
 pub use render::{render_diagnostic, render_diagnostics};
 pub use schema::{SCHEMA_PATH, json_documents, schema_json};
 pub use source::{
-    InputError, MAX_FILE_BYTES, SkipReason, Skipped, SourceFile, looks_like_manifest, read_inputs,
-    read_inputs_skipping,
+    InputError, MAX_FILE_BYTES, SkipReason, Skipped, SourceFile, check_given, looks_like_manifest,
+    read_inputs, read_inputs_skipping,
 };
 pub use validate::{
     DeploymentRef, ForEachLists, UndeclaredStore, Validated, list_files, validate, validate_with,

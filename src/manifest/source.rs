@@ -359,6 +359,19 @@ fn is_manifest_name(path: &Path) -> bool {
     )
 }
 
+/// Checks that every path given with `-f` is there (`-` is standard input), without reading
+/// anything: a command that would create the local project checks first, so that a mistyped
+/// path fails as reading it would, before a project is made for nothing.
+pub fn check_given(paths: &[PathBuf]) -> Result<(), InputError> {
+    for path in paths.iter().filter(|p| p.as_os_str() != "-") {
+        std::fs::metadata(path).map_err(|source| InputError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+    }
+    Ok(())
+}
+
 fn read_file(path: &Path) -> Result<SourceFile, InputError> {
     let display = path.display().to_string();
     let file = std::fs::File::open(path).map_err(|source| InputError::Io {
