@@ -47,7 +47,8 @@ pub async fn carry_out(
 /// and lets the writes in flight finish, and the report follows (exit 5). A second signal of
 /// any of the three ends the process at once with exit 5, for when a write in flight hangs and
 /// the user (or the runner) will not wait for it; what it did is then unknown, so the message
-/// says so, and the next `apply` (which plans from the live project) picks up from there.
+/// says so, and the next run of the command (which plans from the live project) picks up from
+/// there.
 ///
 /// The caller sends the run's status on the returned sender once the writes are over: a signal
 /// after that (the report stuck behind a reader that stopped reading) finds nothing in flight,
