@@ -194,13 +194,10 @@ pub fn quick_head(text: &str) -> Option<Head> {
     use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
     let mut parser = Parser::new_from_str(text);
-    // The next event that is not a comment.
-    let mut next = move || loop {
-        match parser.next() {
-            Some(Ok((Event::Comment(..), _))) => {}
-            Some(Ok((event, _))) => return Some(event),
-            _ => return None,
-        }
+    // The next event (the library's `comments` feature is off: comments are not events).
+    let mut next = move || match parser.next() {
+        Some(Ok((event, _))) => Some(event),
+        _ => None,
     };
     // A key: a plain scalar with no anchor or tag. `None` at the end of the mapping.
     fn key(event: Event<'_>) -> Option<Option<String>> {
