@@ -204,7 +204,7 @@ fn json_report(
                         true,
                         v.file_count,
                         v.resource_count(),
-                        Some(v.digest.clone()),
+                        Some(v.digest()),
                         skipped,
                     );
                     (json, ExitStatus::Success, Some(v))

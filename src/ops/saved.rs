@@ -43,7 +43,7 @@ pub fn save(
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         endpoint: session.endpoint_id(),
         set: plan.set.clone(),
-        manifest_digest: validated.digest.clone(),
+        manifest_digest: validated.digest(),
         variables: validated.variables.keys().cloned().collect(),
         plan: plan.clone(),
     };

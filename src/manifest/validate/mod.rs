@@ -44,9 +44,8 @@ use repair::Repair;
 #[derive(Debug, Clone)]
 pub struct Validated {
     pub desired: DesiredState,
-    /// `sha256:…` over the inputs (names and contents) and the resulting desired state, so a
-    /// saved plan can tell whether it was made from the same manifests and variables.
-    pub digest: String,
+    /// The inputs (names and contents) hashed; [`Validated::digest`] adds the desired state.
+    inputs_hashed: Sha256,
     pub warnings: Vec<Diagnostic>,
     pub file_count: usize,
     /// The variables the manifests' references found set, with their values (a saved plan
@@ -104,6 +103,30 @@ impl DeploymentRef {
 }
 
 impl Validated {
+    /// `sha256:…` over the inputs (names and contents) and the desired state that came out of
+    /// them (which captures the variables' effect), so a saved plan can tell whether it was
+    /// made from the same manifests and variables. Made on demand: only a saved plan and
+    /// `validate -o json` show it, and the desired state's JSON took a millisecond of every
+    /// plan of 1,000 resources.
+    pub fn digest(&self) -> String {
+        let mut hasher = self.inputs_hashed.clone();
+        // Streamed into the hasher: the JSON of a large project's desired state is megabytes,
+        // and building it whole made it the peak of `validate` and `plan`. Serialising plain
+        // maps, strings and numbers cannot fail; a failure would only weaken the digest, never
+        // break it. Buffered, so the hasher takes blocks rather than every token.
+        let mut json = std::io::BufWriter::new(Hashing(&mut hasher));
+        let _ = serde_json::to_writer(&mut json, &self.desired);
+        let _ = std::io::Write::flush(&mut json);
+        drop(json);
+        let bytes = hasher.finalize();
+        let mut out = String::with_capacity(7 + 64);
+        out.push_str("sha256:");
+        for byte in bytes.iter() {
+            out.push_str(&format!("{byte:02x}"));
+        }
+        out
+    }
+
     /// How many resources the manifests declare.
     pub fn resource_count(&self) -> usize {
         self.desired.stores.len() + self.desired.agents.len() + self.desired.seeds.len()
@@ -599,10 +622,9 @@ fn validate_on(
         errors.extend(warnings);
         return Err(Diagnostics(errors));
     }
-    let digest = digest(files, &desired);
     Ok(Validated {
         desired,
-        digest,
+        inputs_hashed: hash_inputs(files),
         warnings,
         file_count: files.len(),
         variables: used
@@ -843,9 +865,8 @@ fn parse<T: serde::de::DeserializeOwned>(
     None
 }
 
-/// `sha256:` over every input (name and text, length-prefixed so boundaries cannot shift)
-/// and the desired state that came out (which captures the variables' effect).
-fn digest(files: &[SourceFile], desired: &DesiredState) -> String {
+/// Every input, name and text, length-prefixed so boundaries cannot shift.
+fn hash_inputs(files: &[SourceFile]) -> Sha256 {
     let mut hasher = Sha256::new();
     for file in files {
         for part in [file.name.as_bytes(), file.text.as_bytes()] {
@@ -853,21 +874,7 @@ fn digest(files: &[SourceFile], desired: &DesiredState) -> String {
             hasher.update(part);
         }
     }
-    // Streamed into the hasher: the JSON of a large project's desired state is megabytes, and
-    // building it whole made it the peak of `validate` and `plan`. Serialising plain maps,
-    // strings and numbers cannot fail; a failure would only weaken the digest, never break it.
-    // Buffered, so the hasher takes blocks rather than every token.
-    let mut json = std::io::BufWriter::new(Hashing(&mut hasher));
-    let _ = serde_json::to_writer(&mut json, desired);
-    let _ = std::io::Write::flush(&mut json);
-    drop(json);
-    let bytes = hasher.finalize();
-    let mut out = String::with_capacity(7 + 64);
-    out.push_str("sha256:");
-    for byte in bytes.iter() {
-        out.push_str(&format!("{byte:02x}"));
-    }
-    out
+    hasher
 }
 
 #[cfg(test)]

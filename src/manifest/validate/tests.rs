@@ -72,14 +72,14 @@ fn valid_manifests_become_the_desired_state() {
     assert_eq!(tool.scope, "{{$userId}}");
     assert_eq!(tool.max_memories, Some(5));
     assert!(matches!(&agent.spec.tools[1], Tool::Other(v) if v["container"]["type"] == "auto"));
-    assert!(v.digest.starts_with("sha256:"));
+    assert!(v.digest().starts_with("sha256:"));
 }
 
 #[test]
 fn the_digest_changes_with_variables() {
     let input = files(&[("a.yaml", STORE)]);
-    let a = validate(&input, &vars()).unwrap().digest;
-    let b = validate(&input, &Variables::default()).unwrap().digest;
+    let a = validate(&input, &vars()).unwrap().digest();
+    let b = validate(&input, &Variables::default()).unwrap().digest();
     assert_ne!(a, b);
 }
 
@@ -102,7 +102,7 @@ fn the_digest_hashes_the_inputs_and_the_json_of_the_desired_state() {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
-    assert_eq!(v.digest, format!("sha256:{hex}"));
+    assert_eq!(v.digest(), format!("sha256:{hex}"));
 }
 
 #[test]
