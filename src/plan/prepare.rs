@@ -68,18 +68,50 @@ impl DeclaredAgent {
 }
 
 /// Normalises and fingerprints every declared resource (see [`Prepared`]). Pure, like
-/// [`plan`].
+/// [`plan`]: the same result whatever the threads (a large project's agents are shared between
+/// two, each resource being prepared on its own).
 pub fn prepare(desired: &DesiredState) -> Prepared {
-    Prepared {
-        stores: desired
+    let agents: Vec<(&AgentName, &crate::model::Agent)> = desired.agents.iter().collect();
+    let prepare_agents = |agents: &[(&AgentName, &crate::model::Agent)]| -> Vec<_> {
+        agents
+            .iter()
+            .map(|(name, agent)| ((*name).clone(), DeclaredAgent::new(&agent.spec)))
+            .collect()
+    };
+    let (first, second) = agents.split_at(if agents.len() < PARALLEL_MIN_AGENTS {
+        agents.len()
+    } else {
+        agents.len() / 2
+    });
+    let (stores, prepared) = std::thread::scope(|scope| {
+        // A thread the system refuses to start leaves its half to this one.
+        let helper = (!second.is_empty())
+            .then(|| {
+                std::thread::Builder::new()
+                    .name("prepare".into())
+                    .spawn_scoped(scope, || prepare_agents(second))
+                    .ok()
+            })
+            .flatten();
+        let stores = desired
             .stores
             .iter()
             .map(|(name, store)| (name.clone(), Declared::store(&store.spec)))
-            .collect(),
-        agents: desired
-            .agents
-            .iter()
-            .map(|(name, agent)| (name.clone(), DeclaredAgent::new(&agent.spec)))
-            .collect(),
+            .collect();
+        let mut prepared = prepare_agents(first);
+        match helper.map(std::thread::ScopedJoinHandle::join) {
+            Some(Ok(rest)) => prepared.extend(rest),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => prepared.extend(prepare_agents(second)),
+        }
+        (stores, prepared)
+    });
+    // In name order already (the halves of a sorted map, in turn): the map is built in bulk.
+    Prepared {
+        stores,
+        agents: prepared.into_iter().collect(),
     }
 }
+
+/// Below this many agents, preparing them on a second thread costs more than it saves.
+const PARALLEL_MIN_AGENTS: usize = 256;

@@ -718,3 +718,26 @@ fn drift_that_hides_the_unreported_options_warns_with_a_way_to_replace_that_exis
         "{hint}"
     );
 }
+
+/// A large project's agents are prepared on two threads: every agent once, under its own name,
+/// as preparing it alone makes it.
+#[test]
+fn a_large_project_is_prepared_as_each_resource_alone() {
+    use super::prepare::{DeclaredAgent, prepare};
+    let agents: Vec<Agent> = (0..601)
+        .map(|i| {
+            let mut a = agent(&format!("agent-{i:03}"), "prefs");
+            a.spec.description = format!("Agent {i}.");
+            a
+        })
+        .collect();
+    let want = desired(&[store("prefs")], &agents);
+    let prepared = prepare(&want);
+    assert_eq!(prepared.stores.len(), 1);
+    assert!(prepared.agents.keys().eq(want.agents.keys()));
+    for (name, declared) in &prepared.agents {
+        let alone = DeclaredAgent::new(&want.agents[name].spec);
+        assert_eq!(declared.canonical, alone.canonical, "{name}");
+        assert_eq!(declared.fingerprint, alone.fingerprint, "{name}");
+    }
+}
