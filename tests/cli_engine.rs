@@ -622,6 +622,22 @@ fn a_saved_plan_applies_when_fresh_and_is_refused_when_stale() {
         .stderr(contains("stopping").not())
         .stderr(contains("in flight").not());
     assert_eq!(live.versions("buddy"), ["2", "1"], "nothing written");
+    // The JSON report carries the same hint.
+    let (doc, _) = json_run(
+        live.cmd()
+            .args(["apply", "--output", "json"])
+            .arg(&plan_path),
+        6,
+    );
+    let hints = doc["hints"].as_array().unwrap();
+    assert!(
+        hints.len() == 1
+            && hints[0]
+                .as_str()
+                .unwrap()
+                .starts_with("the project changed"),
+        "{doc:#}"
+    );
 
     // A store edited behind the plan's back: the message shows when, readably.
     let plan_store = live.write(&manifests("gpt-4.1-mini", "New instructions."));
@@ -1330,18 +1346,14 @@ fn a_tampered_saved_plan_cannot_delete_a_protected_store() {
         .assert()
         .code(0);
     let path = live.project.path().join("plan.json");
-    let mut saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let actions = saved["plan"]["actions"].as_array_mut().unwrap();
-    let action = actions
-        .iter_mut()
-        .find(|a| a["id"] == "memory_store/prefs")
-        .expect("the plan updates prefs");
-    assert_eq!(action["op"]["op"], "update_store");
-    action["op"] = serde_json::json!({"op": "delete_store", "name": "prefs"});
-    action["kind"] = serde_json::json!("update");
-    action["blocked"] = serde_json::Value::Null;
-    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    common::edit_saved_action(&path, "memory_store/prefs", |action| {
+        assert_eq!(action["op"]["op"], "update_store");
+        // Edited throughout, so it reads as a reviewed delete: the op, the kind the plan shows,
+        // and no `blocked` (an op the shown kind does not match is refused as an edit).
+        action["op"] = serde_json::json!({"op": "delete_store", "name": "prefs"});
+        action["kind"] = serde_json::json!("delete");
+        action["blocked"] = serde_json::Value::Null;
+    });
 
     live.cmd()
         .args(["apply", "plan.json"])
@@ -1356,6 +1368,78 @@ fn a_tampered_saved_plan_cannot_delete_a_protected_store() {
         live.store_names().contains("prefs"),
         "the tampered plan deleted nothing"
     );
+}
+
+/// Applies the default manifests, then saves a plan (`plan.json`) that gives `buddy` new
+/// instructions: one new version over version 1.
+fn saved_instructions_edit(live: &Live) -> std::path::PathBuf {
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "-f", &file])
+        .assert()
+        .code(0);
+    let edited = live.write(&manifests("gpt-4.1-mini", "New instructions."));
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &edited])
+        .assert()
+        .code(0);
+    live.project.path().join("plan.json")
+}
+
+/// An agent deleted and made again after the plan was saved starts again at version 1, the
+/// number the plan read: the saved plan must still see that it is not the same agent (here
+/// someone else's, unmanaged), and write nothing over it.
+#[test]
+fn a_saved_plan_is_refused_for_an_agent_deleted_and_made_again_with_the_same_number() {
+    let live = Live::start(FaultConfig::default());
+    saved_instructions_edit(&live);
+    live.cmd()
+        .args(["destroy", "--auto-approve", "--target", "agent/buddy"])
+        .assert()
+        .code(0);
+    let spec = AgentSpec {
+        model: "gpt-4.1-mini".to_owned(),
+        instructions: Some("Someone else's agent.".to_owned()),
+        ..AgentSpec::default()
+    };
+    let made = live
+        .block_on(live.client.create_agent_version(
+            &AgentName::new("buddy").unwrap(),
+            &spec,
+            &BTreeMap::new(),
+        ))
+        .unwrap();
+    assert_eq!(made.version, "1", "the emulator numbers a new agent from 1");
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(6)
+        .stdout(contains(
+            "its latest version 1 is not the one the plan read",
+        ))
+        .stdout(contains("unmanaged"));
+    assert_eq!(live.versions("buddy"), ["1"], "nothing written over it");
+}
+
+/// A plan file whose op does something else than the plan shows (an agent's new version
+/// edited into a delete of the agent) is refused before anything runs.
+#[test]
+fn a_saved_plan_whose_op_is_not_the_action_it_shows_is_refused() {
+    let live = Live::start(FaultConfig::default());
+    let path = saved_instructions_edit(&live);
+    common::edit_saved_action(&path, "agent/buddy", |action| {
+        assert_eq!(action["kind"], "update");
+        action["op"] = serde_json::json!({"op": "delete_agent", "name": "buddy"});
+    });
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(1)
+        .stderr(contains("it was edited after foundryctl wrote it"))
+        .stderr(contains(
+            "the operation of `agent/buddy` is not the update the plan shows",
+        ));
+    assert_eq!(live.versions("buddy"), ["1"], "nothing deleted");
 }
 
 /// A plan file whose action is pointed at another resource than its id says (the reviewed
@@ -1379,16 +1463,9 @@ fn a_saved_plan_whose_op_names_another_resource_is_refused() {
         .assert()
         .code(0);
     let path = live.project.path().join("plan.json");
-    let mut saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    let action = saved["plan"]["actions"]
-        .as_array_mut()
-        .unwrap()
-        .iter_mut()
-        .find(|a| a["id"] == "memory_store/scratch")
-        .expect("the plan deletes scratch");
-    action["op"]["name"] = serde_json::json!("prefs");
-    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    common::edit_saved_action(&path, "memory_store/scratch", |action| {
+        action["op"]["name"] = serde_json::json!("prefs");
+    });
 
     live.cmd()
         .args(["apply", "plan.json", "--allow-delete", "memory_store/scratch"])

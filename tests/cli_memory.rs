@@ -35,6 +35,7 @@ fn spawnable(dir: &Path) -> Command {
     cmd.current_dir(dir)
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .env_remove("CHAT_MODEL")
         .env_remove("EMBEDDING_MODEL")
         .env_remove("RUST_LOG")
@@ -1011,7 +1012,7 @@ fn without_an_endpoint_the_commands_use_the_local_project_and_say_so() {
         .unwrap();
     assert_eq!(ci.status.code(), Some(1));
     assert!(
-        stderr(&ci).contains("not used implicitly when CI is set"),
+        stderr(&ci).contains("not used implicitly in a pipeline"),
         "{}",
         stderr(&ci)
     );

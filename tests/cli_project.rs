@@ -356,3 +356,97 @@ fn a_saved_plan_applied_twice_says_it_was_already_applied() {
         .code(6)
         .stdout(contains("Apply refused (the project changed)"));
 }
+
+/// `apply FILE` with a plan made for another endpoint is refused before the local project is
+/// made: nothing is left behind for later commands to find. With a plan made for the local
+/// project that does not exist yet, the project is made and the plan applied.
+#[test]
+fn a_saved_plan_for_another_endpoint_leaves_no_local_project_behind() {
+    let live = common::live::Live::start(foundry_emulator::FaultConfig::default());
+    let file = live.project.write("m.yaml", MANIFESTS);
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f"])
+        .arg(&file)
+        .assert()
+        .code(0);
+    let elsewhere = Project::new();
+    std::fs::copy(
+        live.project.path().join("plan.json"),
+        elsewhere.path().join("plan.json"),
+    )
+    .unwrap();
+    run(elsewhere.path(), &["apply", "plan.json"])
+        .code(1)
+        .stderr(contains("was made for http://127.0.0.1:"))
+        .stderr(contains("created now").not());
+    assert!(
+        !elsewhere.path().join(".foundryctl").exists(),
+        "no local project was made"
+    );
+
+    let fresh = Project::new();
+    let file = fresh.write("m.yaml", MANIFESTS);
+    run(
+        fresh.path(),
+        &["plan", "--out", "plan.json", "-f", file.to_str().unwrap()],
+    )
+    .code(0);
+    assert!(
+        !fresh.path().join(".foundryctl").exists(),
+        "plan makes none"
+    );
+    run(fresh.path(), &["apply", "plan.json"])
+        .code(0)
+        .stderr(contains("created now: empty"))
+        .stderr(contains("not created yet").not())
+        .stdout(contains("Apply complete: 2 done"));
+}
+
+/// A saved plan is applied as it was made: the flags that would change what manifests say
+/// (`--var`, `--env-file`) are refused with it, like `-f`, instead of being ignored.
+#[test]
+fn variables_cannot_be_given_with_a_saved_plan() {
+    let project = Project::new();
+    for flags in [["--var", "MODEL=gpt-4o"], ["--env-file", "other.env"]] {
+        run(project.path(), &["apply", "plan.json", flags[0], flags[1]])
+            .code(1)
+            .stderr(contains("cannot be used with"));
+    }
+}
+
+/// A plan file of another format is refused by its version, before anything else is read from
+/// it (format 1 lacked the fingerprint of an agent's latest version).
+#[test]
+fn a_saved_plan_of_an_older_format_is_refused_by_its_version() {
+    let project = Project::new();
+    let file = project.write("m.yaml", MANIFESTS);
+    run(
+        project.path(),
+        &["apply", "--auto-approve", "-f", file.to_str().unwrap()],
+    )
+    .code(0);
+    let edited = project.write(
+        "m.yaml",
+        &MANIFESTS.replace("You are helpful.", "You are terse."),
+    );
+    run(
+        project.path(),
+        &["plan", "--out", "plan.json", "-f", edited.to_str().unwrap()],
+    )
+    .code(0);
+    let path = project.path().join("plan.json");
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(saved["format_version"], 2);
+    saved["format_version"] = serde_json::json!(1);
+    for action in saved["plan"]["actions"].as_array_mut().unwrap() {
+        if let Some(precondition) = action["precondition"].as_object_mut() {
+            precondition.remove("fingerprint");
+        }
+    }
+    std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    run(project.path(), &["apply", "plan.json"])
+        .code(1)
+        .stderr(contains("has format version 1, this foundryctl reads 2"))
+        .stderr(contains("make the plan again with this foundryctl"));
+}

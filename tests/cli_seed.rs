@@ -63,6 +63,16 @@ fn users_own(live: &Live, scope: &str, content: &str) {
     .unwrap();
 }
 
+/// The id of the memory of `scope` that says `content`.
+fn memory_id(live: &Live, scope: &str, content: &str) -> String {
+    live.block_on(live.client.list_items(&prefs(), scope))
+        .unwrap()
+        .into_iter()
+        .find(|i| i.content == content)
+        .unwrap_or_else(|| panic!("no memory {content:?} in {scope}"))
+        .memory_id
+}
+
 fn pair(kind: &str, content: &str) -> (String, String) {
     (kind.to_owned(), content.to_owned())
 }
@@ -256,6 +266,118 @@ fn a_saved_seed_plan_is_refused_when_its_scopes_changed() {
             "the memories of its scopes in memory_store/prefs differ",
         ));
     assert!(memories(&live, "user_dana").is_empty(), "nothing written");
+}
+
+/// A saved plan with seeds, applied a second time, finds its memories written: "already
+/// applied", exit 0, not a refusal because the store it created now exists.
+#[test]
+fn a_saved_seed_plan_applied_twice_says_it_was_already_applied() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(true));
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .assert()
+        .code(0);
+    live.cmd().args(["apply", "plan.json"]).assert().code(0);
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(0)
+        .stdout(contains("was already applied"));
+    assert_eq!(memories(&live, "user_dana").len(), 2);
+}
+
+/// An exclusive seed's deletes in a saved plan need `--allow-delete` again when it is applied,
+/// whatever the file says (it is not trusted to say what it may delete): the flag given to
+/// `plan` does not carry over, a plan edited to delete through a seed that was not exclusive is
+/// held back the same way, and with the flag only the memories the plan shows are deleted.
+#[test]
+fn a_saved_seed_plan_must_be_allowed_to_delete_again_at_apply_time() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(true));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_dana", "Uses Emacs.");
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .args(["--allow-delete", "memory_seed/demo-users"])
+        .assert()
+        .code(0);
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(4)
+        .stdout(contains("[BLOCKED]"))
+        .stdout(contains("must be allowed again when it is applied"))
+        .stderr(contains("--allow-delete memory_seed/demo-users"));
+    assert!(
+        memories(&live, "user_dana").contains(&pair("user_profile", "Uses Emacs.")),
+        "nothing deleted without the flag"
+    );
+    live.cmd()
+        .args([
+            "apply",
+            "plan.json",
+            "--allow-delete",
+            "memory_seed/demo-users",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("deleted 1 memory"));
+    assert!(!memories(&live, "user_dana").contains(&pair("user_profile", "Uses Emacs.")));
+
+    // Not exclusive: the plan writes a new memory and leaves the user's in place; an edit that
+    // adds a delete to the file is held back by the same rule.
+    let file = live.write(&manifests(false).replace(
+        "    user_lee:\n",
+        "    user_kim:\n      - {kind: user_profile, content: \"Likes Go.\"}\n    user_lee:\n",
+    ));
+    users_own(&live, "user_dana", "Uses Vim.");
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .assert()
+        .code(0);
+    let path = live.project.path().join("plan.json");
+    let id = memory_id(&live, "user_dana", "Uses Vim.");
+    common::edit_saved_action(&path, "memory_seed/demo-users", |action| {
+        action["op"]["delete"] = serde_json::json!([{
+            "scope": "user_dana", "memory_id": id, "kind": "user_profile", "content": "Uses Vim."
+        }]);
+        // Edited consistently: a seed that deletes is shown as a change.
+        action["kind"] = serde_json::json!("update");
+    });
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(4)
+        .stdout(contains("[BLOCKED]"));
+    assert!(memories(&live, "user_dana").contains(&pair("user_profile", "Uses Vim.")));
+    assert!(
+        memories(&live, "user_kim").is_empty(),
+        "nothing written either"
+    );
+
+    // With the flag, the delete still goes only to what the plan shows: an id edited to point
+    // at the memory of a scope the seed does not declare (shown as Dana's) is refused before
+    // anything is written.
+    users_own(&live, "user_zed", "Secret of Zed.");
+    let zed = memory_id(&live, "user_zed", "Secret of Zed.");
+    common::edit_saved_action(&path, "memory_seed/demo-users", |action| {
+        action["op"]["delete"][0]["memory_id"] = serde_json::json!(zed);
+    });
+    live.cmd()
+        .args([
+            "apply",
+            "plan.json",
+            "--allow-delete",
+            "memory_seed/demo-users",
+        ])
+        .assert()
+        .code(6)
+        .stdout(contains(
+            "is not the user_profile memory \"Uses Vim.\" of scope user_dana",
+        ));
+    assert!(memories(&live, "user_zed").contains(&pair("user_profile", "Secret of Zed.")));
+    assert!(memories(&live, "user_kim").is_empty(), "nothing written");
 }
 
 #[test]

@@ -175,6 +175,7 @@ fn against(live: &Live, args: &[&str]) -> Command {
     cmd.current_dir(live.project.path())
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
         .env("FOUNDRY_TOKEN", "test-token")
@@ -320,6 +321,7 @@ fn at_a_terminal(project: &Project, args: &str) -> Command {
         .current_dir(project.path())
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .env_remove("RUST_LOG")
         .env("NO_COLOR", "1")
         .env("TERM", "xterm");

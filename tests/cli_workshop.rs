@@ -203,6 +203,7 @@ fn sh(dir: &Path, line: &str) -> Output {
         .env("PATH", path)
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .env_remove("CHAT_MODEL")
         .env_remove("EMBEDDING_MODEL")
         .env_remove("WORKSHOP_EVENT")

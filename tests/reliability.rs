@@ -123,6 +123,7 @@ impl World {
         cmd.current_dir(self.dir.path())
             .env_remove("PROJECT_ENDPOINT")
             .env_remove("CI")
+            .env_remove("TF_BUILD")
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .env("FOUNDRY_TOKEN", &self.token)

@@ -107,6 +107,7 @@ pub fn run_with_stdout(
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("RUST_LOG")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .stdin(Stdio::null())
         .stdout(if keep_stdout {
             Stdio::piped()

@@ -114,12 +114,13 @@ pub async fn execute(
         |i| {
             let client = client.clone();
             let action = plan.actions[i].clone();
+            let set = plan.set.clone();
             let stale = Arc::clone(&stale);
             let stale_seen = Arc::clone(&stale_seen);
             async move {
                 let result = async {
                     if options.check_preconditions {
-                        ops::check_precondition(&client, &action).await?;
+                        ops::check_precondition(&client, &action, &set).await?;
                     }
                     ops::run(&client, &action).await
                 }

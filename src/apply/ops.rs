@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
-use crate::model::{AgentName, AgentSpec, ResourceRef, fingerprint, normalize_content};
+use crate::model::{
+    AgentName, AgentSpec, Ownership, ResourceRef, SetName, fingerprint, normalize_content,
+};
 use crate::plan::{Action, Op, Precondition};
 
 /// Why an action did not complete.
@@ -298,7 +300,7 @@ fn extra_copies(items: &[MemoryItem], written: &[&Written]) -> (usize, Vec<Strin
 fn planned_latest(precondition: &Precondition) -> Option<u64> {
     match precondition {
         Precondition::Absent => Some(0),
-        Precondition::Agent { latest_version } => latest_version.parse().ok(),
+        Precondition::Agent { latest_version, .. } => latest_version.parse().ok(),
         Precondition::Store { .. } | Precondition::Memories { .. } => None,
     }
 }
@@ -363,17 +365,48 @@ async fn planned_version(
 }
 
 /// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved
-/// plan recorded.
-pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), OpError> {
+/// plan recorded. The file is not trusted beyond that either: what an update, replace or
+/// delete writes over must be `set`'s, and a seed deletes only memories that are in the scopes
+/// read, as the plan shows them (id, kind and content).
+pub async fn check_precondition(
+    client: &Client,
+    action: &Action,
+    set: &SetName,
+) -> Result<(), OpError> {
     let stale = |found: String| OpError::Stale {
         resource: action.resource.clone(),
         found,
+    };
+    // Whether the op writes over what is there (rather than creating, stamping or seeding).
+    let overwrites = match &action.op {
+        Op::UpdateStore { .. }
+        | Op::ReplaceStore { .. }
+        | Op::DeleteStore { .. }
+        | Op::DeleteAgent { .. } => true,
+        Op::CreateStore { .. }
+        | Op::CreateAgentVersion { .. }
+        | Op::StampStore { .. }
+        | Op::StampAgent { .. }
+        | Op::SeedMemories { .. } => false,
+    };
+    let not_ours = |ownership: Ownership| {
+        (overwrites && !ownership.is_owned_by(set)).then(|| {
+            stale(format!(
+                "it is not set {set}'s to change ({})",
+                ownership.owner()
+            ))
+        })
     };
     match &action.resource {
         ResourceRef::MemoryStore(name) => {
             let live = client.get_store(name).await?;
             if action.precondition.holds_for_store(live.as_ref()) {
-                return Ok(());
+                return match live
+                    .and_then(|store| not_ours(Ownership::from_metadata(&store.metadata)))
+                {
+                    Some(refusal) => Err(refusal),
+                    None => Ok(()),
+                };
             }
             Err(stale(match (&action.precondition, live) {
                 (Precondition::Absent, Some(_)) => "it exists now".to_owned(),
@@ -400,27 +433,58 @@ pub async fn check_precondition(client: &Client, action: &Action) -> Result<(), 
                 let items = client.list_items(store, scope).await?;
                 read.insert(
                     scope.clone(),
-                    items.iter().map(convert::live_memory).collect(),
+                    items.iter().map(convert::live_memory).collect::<Vec<_>>(),
                 );
             }
-            if fingerprint::live_memories(&read) == *expected {
-                return Ok(());
+            if fingerprint::live_memories(&read) != *expected {
+                return Err(stale(format!(
+                    "the memories of its scopes in memory_store/{store} differ"
+                )));
             }
-            Err(stale(format!(
-                "the memories of its scopes in memory_store/{store} differ"
-            )))
+            let deletes = if let Op::SeedMemories { delete, .. } = &action.op {
+                delete.as_slice()
+            } else {
+                &[]
+            };
+            let unread = deletes.iter().find(|d| {
+                !read.get(&d.scope).is_some_and(|memories| {
+                    memories.iter().any(|m| {
+                        m.id == d.memory_id && m.kind.as_str() == d.kind && m.content == d.content
+                    })
+                })
+            });
+            match unread {
+                Some(d) => Err(stale(format!(
+                    "memory {} is not the {} memory \"{}\" of scope {} the plan shows",
+                    d.memory_id, d.kind, d.content, d.scope
+                ))),
+                None => Ok(()),
+            }
         }
         ResourceRef::Agent(name) => {
             let live = client.get_agent(name).await?;
             if action.precondition.holds_for_agent(live.as_ref()) {
-                return Ok(());
+                return match live.and_then(|agent| not_ours(agent.ownership())) {
+                    Some(refusal) => Err(refusal),
+                    None => Ok(()),
+                };
             }
             Err(stale(match (&action.precondition, live) {
                 (Precondition::Absent, Some(agent)) => {
                     format!("it exists now, at version {}", agent.latest.version)
                 }
                 (_, None) => "it no longer exists".to_owned(),
-                (Precondition::Agent { latest_version }, Some(agent)) => format!(
+                (Precondition::Agent { latest_version, .. }, Some(agent))
+                    if agent.latest.version == *latest_version =>
+                {
+                    format!(
+                        "its latest version {latest_version} is not the one the plan read (made \
+                         {}, {}): the agent was deleted and made again, or its version replaced",
+                        rfc3339_utc(agent.latest.created_at),
+                        agent.ownership().owner(),
+                    )
+                }
+                (Precondition::Agent { latest_version, .. }, Some(agent)) => format!(
                     "its latest version is {}, the plan expected {latest_version}",
                     agent.latest.version
                 ),

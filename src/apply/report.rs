@@ -105,12 +105,62 @@ impl Report {
         }
     }
 
-    /// One line per action, then the summary, and a hint when something is left to do.
-    pub fn render(&self, out: &mut impl Write) -> io::Result<()> {
-        let (verb, command, done) = if self.destroy {
-            ("Destroy", "destroy", "deleted")
+    /// What to do next, when the run did not complete (the line `render` ends with). After a
+    /// saved plan that did something, the way on is a new plan: the preconditions of the
+    /// actions carried out no longer hold, so the same file would be refused (exit 6). One
+    /// that did nothing can be applied again as it is.
+    pub fn hint(&self, saved_plan: bool) -> Option<String> {
+        let command = if self.destroy { "destroy" } else { "apply" };
+        let c = self.counts();
+        if self.is_stale() {
+            Some(
+                "the project changed since the plan read it (another apply, or a person); plan \
+                 again (`foundryctl plan`, or `plan --out FILE` for a saved plan) and review it"
+                    .to_owned(),
+            )
+        } else if self.is_complete() {
+            None
+        } else if saved_plan && c.done == 0 {
+            let first = if self.interrupted && c.failed == 0 {
+                "nothing was done: apply the same plan file again to finish"
+            } else {
+                "nothing was done: fix the cause and apply the same plan file again"
+            };
+            Some(format!(
+                "{first} (should it be refused as stale, plan again with `foundryctl plan --out \
+                 FILE`)"
+            ))
+        } else if saved_plan {
+            let first = if self.interrupted && c.failed == 0 {
+                "to finish, plan again"
+            } else {
+                "fix the cause, then plan again"
+            };
+            Some(format!(
+                "{first} (`foundryctl plan --out FILE`, then `apply FILE`, or `apply -f` with \
+                 the manifests): the new plan picks up where this run stopped, and this plan \
+                 file would be refused for what it already did"
+            ))
         } else {
-            ("Apply", "apply", "done")
+            // Only an interruption and nothing wrong: there is no cause to fix.
+            let first = if self.interrupted && c.failed == 0 {
+                format!("run {command} again to finish")
+            } else {
+                format!("fix the cause and run {command} again")
+            };
+            Some(format!(
+                "{first}; it plans from the live project, so it picks up where this run stopped"
+            ))
+        }
+    }
+
+    /// One line per action, then the summary, and a hint when something is left to do;
+    /// `saved_plan` when the run carried out a saved plan.
+    pub fn render(&self, out: &mut impl Write, saved_plan: bool) -> io::Result<()> {
+        let (verb, done) = if self.destroy {
+            ("Destroy", "deleted")
+        } else {
+            ("Apply", "done")
         };
         if self.entries.is_empty() {
             return writeln!(out, "{verb} complete: nothing to do.");
@@ -145,23 +195,8 @@ impl Report {
             "{head}: {refused}{} {done}, {} failed, {} skipped, {} not started.",
             c.done, c.failed, c.skipped, c.not_started
         )?;
-        if self.is_stale() {
-            writeln!(
-                out,
-                "hint: the project changed since the plan read it (another apply, or a person); plan again \
-                 (`foundryctl plan`, or `plan --out FILE` for a saved plan) and review it"
-            )?;
-        } else if !self.is_complete() {
-            // Only an interruption and nothing wrong: there is no cause to fix.
-            let first = if self.interrupted && c.failed == 0 {
-                format!("run {command} again to finish")
-            } else {
-                format!("fix the cause and run {command} again")
-            };
-            writeln!(
-                out,
-                "hint: {first}; it plans from the live project, so it picks up where this run stopped"
-            )?;
+        if let Some(hint) = self.hint(saved_plan) {
+            writeln!(out, "hint: {hint}")?;
         }
         Ok(())
     }
@@ -183,7 +218,7 @@ mod tests {
     /// The report as `render` writes it.
     fn rendered(report: &Report) -> String {
         let mut text = Vec::new();
-        report.render(&mut text).unwrap();
+        report.render(&mut text, false).unwrap();
         String::from_utf8(text).unwrap()
     }
 
@@ -261,5 +296,57 @@ mod tests {
         );
         assert!(text.contains("hint: run destroy again to finish"), "{text}");
         assert!(!text.contains("apply"), "{text}");
+    }
+
+    /// After a saved plan, the same file would be refused for what the run did: the hint says
+    /// to plan again, for an interruption and for a failure alike; with nothing left to do,
+    /// there is no hint.
+    #[test]
+    fn an_incomplete_saved_plan_is_followed_by_a_new_plan_not_the_same_file() {
+        let mut report = Report {
+            entries: vec![
+                entry("a", Outcome::Done("created version 1".to_owned())),
+                entry("b", Outcome::NotStarted),
+            ],
+            interrupted: true,
+            destroy: false,
+        };
+        let hint = report.hint(true).unwrap();
+        assert!(hint.starts_with("to finish, plan again"), "{hint}");
+        assert!(hint.contains("this plan file would be refused"), "{hint}");
+        let mut text = Vec::new();
+        report.render(&mut text, true).unwrap();
+        let text = String::from_utf8(text).unwrap();
+        assert!(text.ends_with(&format!("hint: {hint}\n")), "{text}");
+        assert!(!text.contains("run apply again"), "{text}");
+
+        report.entries[1].outcome = Outcome::Failed("the service said no".to_owned());
+        report.interrupted = false;
+        assert!(
+            report
+                .hint(true)
+                .unwrap()
+                .starts_with("fix the cause, then plan again")
+        );
+        assert!(
+            report
+                .hint(false)
+                .unwrap()
+                .starts_with("fix the cause and run apply again")
+        );
+
+        // Nothing done: the same file is still good.
+        report.entries[0].outcome = Outcome::NotStarted;
+        report.entries[1].outcome = Outcome::NotStarted;
+        report.interrupted = true;
+        let hint = report.hint(true).unwrap();
+        assert!(
+            hint.starts_with("nothing was done: apply the same plan file again to finish"),
+            "{hint}"
+        );
+
+        report.entries.truncate(1);
+        report.entries[0].outcome = Outcome::Done(String::new());
+        assert_eq!((report.hint(true), report.hint(false)), (None, None));
     }
 }

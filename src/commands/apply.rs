@@ -14,6 +14,7 @@ use super::plan::{make_plan, require_existing_files};
 use super::session;
 use crate::apply::json::{self as report_json, Command, Ending};
 use crate::exit::{ExitStatus, StatusError};
+use crate::foundry::TransportConfig;
 use crate::ops::LocalAccess;
 use crate::ops::{self, Session};
 use crate::plan::{Plan, PlanOptions, SavedPlan};
@@ -25,7 +26,7 @@ pub struct Args {
     /// question: the file is the approval). Refused when the project changed since; a store
     /// replace or delete in it needs --allow-replace/--allow-delete again (or the live store's
     /// disposable stamp), re-checked now, whatever the file says.
-    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "replace"])]
+    #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "replace", "vars", "env_file"])]
     pub plan_file: Option<PathBuf>,
 
     #[command(flatten)]
@@ -191,15 +192,19 @@ impl Run {
             self.output == OutputFormat::Human,
         )
         .await?;
+        let saved_plan = matches!(self.approval, Approval::SavedPlan);
         match self.output {
             OutputFormat::Human => {
                 let mut out = std::io::stdout().lock();
                 report
-                    .render(&mut out)
+                    .render(&mut out, saved_plan)
                     .context("failed to write the report")
                     .or_else(output::reader_gone)?;
             }
-            OutputFormat::Json => self.report(plan, Ending::Ran(&report), None, &[])?,
+            OutputFormat::Json => {
+                let hints: Vec<String> = report.hint(saved_plan).into_iter().collect();
+                self.report(plan, Ending::Ran(&report), None, &hints)?;
+            }
         }
         Ok(report.status())
     }
@@ -280,9 +285,28 @@ async fn apply_saved(
     allow: &PlanOptions,
 ) -> anyhow::Result<ExitStatus> {
     let mut saved = read_saved(path)?;
-    let session =
-        session::connect_for_parallelism(global, LocalAccess::FindOrCreate, parallelism).await?;
+    let set = global.set_name()?;
+    if saved.set != set && set.as_str() != crate::model::SetName::default().as_str() {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            format!(
+                "the plan in {} is for set `{}`, not `{set}`",
+                path.display(),
+                saved.set,
+            ),
+        )
+        .into());
+    }
+    // The local project is created only for a plan made for it: opened without creating it
+    // first, so a plan for another endpoint leaves no empty project behind.
+    let transport = TransportConfig::for_parallelism(parallelism);
+    let mut session = session::open_quietly(global, LocalAccess::Find, transport.clone()).await?;
     let here = session.endpoint_id();
+    if saved.endpoint == here && session.conn.not_created() {
+        session.close().await;
+        session = session::open_quietly(global, LocalAccess::FindOrCreate, transport).await?;
+    }
+    session::announce(&session);
     if saved.endpoint != here {
         return Err(StatusError::new(
             ExitStatus::Error,
@@ -296,19 +320,6 @@ async fn apply_saved(
             "pass --endpoint {} to apply it there",
             saved.endpoint
         ))
-        .into());
-    }
-    if saved.set != session.set && session.set.as_str() != crate::model::SetName::default().as_str()
-    {
-        return Err(StatusError::new(
-            ExitStatus::Error,
-            format!(
-                "the plan in {} is for set `{}`, not `{}`",
-                path.display(),
-                saved.set,
-                session.set
-            ),
-        )
         .into());
     }
     // The file is not trusted to say what is protected: each store replace or delete is
@@ -325,11 +336,7 @@ async fn apply_saved(
         parallelism,
     };
     // Run twice, a saved plan would be refused action by action as stale; say what happened.
-    let live = session
-        .client()
-        .read_live_state(&std::collections::BTreeSet::new())
-        .await
-        .context("failed to read the live project")?;
+    let live = ops::live::read_for_saved_plan(session.client(), &saved.plan).await?;
     if crate::plan::already_applied(&saved.plan, &live) {
         session.close().await;
         let sentence = format!(
@@ -364,6 +371,24 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
             manifests_hint(path, None),
         )
     })?;
+    // The version first: a plan of another format may not parse as this one.
+    #[derive(serde::Deserialize)]
+    struct Format {
+        format_version: u32,
+    }
+    if let Ok(Format { format_version }) = serde_json::from_str(&text)
+        && format_version != SavedPlan::FORMAT_VERSION
+    {
+        return Err(failure(
+            format!(
+                "the plan file {} has format version {format_version}, this foundryctl reads {}",
+                path.display(),
+                SavedPlan::FORMAT_VERSION
+            ),
+            Some("make the plan again with this foundryctl".to_owned()),
+        )
+        .into());
+    }
     let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
         failure(
             format!(
@@ -373,18 +398,6 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
             manifests_hint(path, Some(&text)),
         )
     })?;
-    if saved.format_version != SavedPlan::FORMAT_VERSION {
-        return Err(failure(
-            format!(
-                "the plan file {} has format version {}, this foundryctl reads {}",
-                path.display(),
-                saved.format_version,
-                SavedPlan::FORMAT_VERSION
-            ),
-            Some("make the plan again with this foundryctl".to_owned()),
-        )
-        .into());
-    }
     let inconsistent = saved.inconsistencies();
     if !inconsistent.is_empty() {
         return Err(failure(

@@ -46,7 +46,7 @@ pub struct CommonArgs {
 pub struct TargetArgs {
     /// Project endpoint (https://ACCOUNT.services.ai.azure.com/api/projects/PROJECT), or
     /// `local[:DIR]` for the embedded emulator. Defaults to PROJECT_ENDPOINT (environment or
-    /// .env), else the local emulator (refused when CI is set).
+    /// .env), else the local emulator (refused in a pipeline: CI or TF_BUILD set).
     #[arg(long, global = true, value_name = "URL")]
     pub endpoint: Option<String>,
 

@@ -384,12 +384,7 @@ fn schema_line(cwd: &std::path::Path) -> String {
 
 /// Who owns a resource, in a word or two.
 fn owner(metadata: &std::collections::BTreeMap<String, String>) -> String {
-    let o = model::Ownership::from_metadata(metadata);
-    match (o.managed, o.set) {
-        (true, Some(set)) => format!("set {set}"),
-        (true, None) => "foundryctl".to_owned(),
-        (false, _) => "unmanaged".to_owned(),
-    }
+    model::Ownership::from_metadata(metadata).owner()
 }
 
 fn table(stores: &[&LiveMemoryStore], agents: &[&LiveAgent]) -> String {

@@ -36,17 +36,32 @@ async fn connect_with(
     local: LocalAccess,
     transport: TransportConfig,
 ) -> anyhow::Result<Session> {
+    let session = open_quietly(global, local, transport).await?;
+    announce(&session);
+    Ok(session)
+}
+
+/// [`connect_for_parallelism`] without the announcement, for a command that may open the
+/// session a second time before it says where it is ([`announce`]).
+pub async fn open_quietly(
+    global: &GlobalArgs,
+    local: LocalAccess,
+    transport: TransportConfig,
+) -> anyhow::Result<Session> {
     let cwd = std::env::current_dir().context("failed to find the working directory")?;
     let options = global.session_options(transport, local)?;
     let env = Env::load(&cwd)?;
-    let session = Session::open(options, cwd, env)
+    Session::open(options, cwd, env)
         .await
-        .context("failed to connect to the project")?;
+        .context("failed to connect to the project")
+}
+
+/// Prints `target: …` (and the target's warning, if any) to stderr.
+pub fn announce(session: &Session) {
     crate::say!("{}", session.conn.describe());
     if let Some(warning) = session.conn.target.warning() {
         crate::say!("{warning}");
     }
-    Ok(session)
 }
 
 /// Loads the manifests against the session's environment (exit 3 when invalid, diagnostics on

@@ -4,7 +4,7 @@
 //! In order: `--endpoint URL|local[:DIR]`; `PROJECT_ENDPOINT` from the environment; the same
 //! variable from a `.env` file in the working directory (the environment wins over the file);
 //! otherwise the embedded emulator under `.foundryctl/local`. That last, implicit default is
-//! refused when `CI` is set: a pipeline that forgot its endpoint must fail, not "succeed"
+//! refused in a pipeline (`CI` or `TF_BUILD` set): one that forgot its endpoint must fail, not "succeed"
 //! against a throwaway local project. `--endpoint local` is always allowed.
 
 use std::path::PathBuf;
@@ -49,7 +49,7 @@ pub enum Target {
 #[derive(Debug, thiserror::Error)]
 pub enum TargetError {
     #[error(
-        "choose a project: no endpoint is configured, and the local emulator is not used implicitly when CI is set"
+        "choose a project: no endpoint is configured, and the local emulator is not used implicitly in a pipeline (CI or TF_BUILD is set)"
     )]
     ImplicitLocalInCi,
     #[error("use the endpoint {value:?} from {}: {reason}", origin.describe())]
@@ -133,11 +133,14 @@ impl Target {
     }
 }
 
-/// `CI` set to anything but empty, `false` or `0` (GitHub Actions, Azure Pipelines and GitLab
-/// all set `CI=true`).
+/// Whether this runs in a pipeline: `CI` (GitHub Actions, GitLab and most others set
+/// `CI=true`) or `TF_BUILD` (Azure Pipelines sets `TF_BUILD=True`, and not always `CI`) set to
+/// anything but empty, `false` or `0`.
 pub fn is_ci(env: &Env) -> bool {
-    env.get("CI")
-        .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "false" | "0"))
+    ["CI", "TF_BUILD"].into_iter().any(|name| {
+        env.get(name)
+            .is_some_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "false" | "0"))
+    })
 }
 
 fn parse(value: &str, origin: Origin) -> Result<Target, TargetError> {
@@ -268,11 +271,15 @@ mod tests {
         let ci = Env::from_pairs([("CI", "true")]);
         let error = Target::resolve(None, &ci).unwrap_err();
         let e = error.to_string();
-        assert!(e.contains("not used implicitly when CI is set"), "{e}");
+        assert!(e.contains("not used implicitly in a pipeline"), "{e}");
         assert!(!e.contains("hint"), "{e}");
         assert!(error.hint().unwrap().starts_with("pass --endpoint"), "{e}");
         assert!(Target::resolve(Some("local"), &ci).is_ok());
         assert!(Target::resolve(None, &Env::from_pairs([("CI", "false")])).is_ok());
+        assert!(Target::resolve(None, &Env::from_pairs([("CI", "")])).is_ok());
+        // Azure Pipelines: TF_BUILD, without CI.
+        let azure = Env::from_pairs([("TF_BUILD", "True")]);
+        assert!(Target::resolve(None, &azure).is_err());
     }
 
     #[test]

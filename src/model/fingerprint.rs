@@ -27,7 +27,7 @@ use sha2::{Digest, Sha256};
 
 use super::names::ResourceKind;
 use super::seed::LiveMemory;
-use super::state::LiveMemoryStore;
+use super::state::{LiveAgentVersion, LiveMemoryStore};
 use super::{AgentSpec, MemoryStoreSpec, normalize};
 
 /// The tag that opens every hashed serialisation of a kind's normal form (see the module doc
@@ -97,6 +97,25 @@ pub fn live_store(store: &LiveMemoryStore) -> String {
         "unreported": seen.unreported.into_iter().collect::<Vec<_>>(),
     });
     of_normalized(ResourceKind::MemoryStore, &observed)
+}
+
+/// What a saved plan remembers of an agent's latest version besides its number: when it was
+/// made and its full metadata (stamps included). The number alone does not tell an agent
+/// deleted and made again (numbered from 1 again) from the one the plan read. A version is
+/// immutable, so its content need not be hashed: that would cost every plan a normal form and
+/// a hash per live agent.
+pub fn live_agent_version(version: &LiveAgentVersion) -> String {
+    let metadata: serde_json::Map<String, Value> = version
+        .metadata
+        .iter()
+        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+        .collect();
+    let observed = serde_json::json!({
+        "created_at": version.created_at,
+        "metadata": metadata,
+        "version": version.version,
+    });
+    of_normalized(ResourceKind::Agent, &observed)
 }
 
 /// What a saved plan's seed action expects of its scopes: the memories of `scopes` (scope →

@@ -63,6 +63,16 @@ impl Ownership {
         }
     }
 
+    /// Who owns the resource, in a word or two: `set NAME`, `foundryctl` (no set) or
+    /// `unmanaged`. The set name is as stamped: escape it before it reaches a terminal.
+    pub fn owner(&self) -> String {
+        match (self.managed, &self.set) {
+            (true, Some(set)) => format!("set {set}"),
+            (true, None) => "foundryctl".to_owned(),
+            (false, _) => "unmanaged".to_owned(),
+        }
+    }
+
     /// Managed by foundryctl and stamped with this set. Only such resources may be deleted.
     pub fn is_owned_by(&self, set: &SetName) -> bool {
         self.managed && self.set.as_deref() == Some(set.as_str())

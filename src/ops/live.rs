@@ -207,6 +207,38 @@ pub async fn read_and_prepare_from(
     Ok((live, prepared))
 }
 
+/// The live project as a saved plan's actions would leave it, for [`plan::already_applied`]:
+/// one paged list per kind, plus the memories of the scopes its seed actions write or delete
+/// in, in the stores that exist.
+pub async fn read_for_saved_plan(client: &Client, saved: &plan::Plan) -> anyhow::Result<LiveState> {
+    let mut live = client
+        .read_live_state(&BTreeSet::new())
+        .await
+        .context("failed to read the live project")?;
+    let mut wanted: BTreeMap<MemoryStoreName, BTreeSet<String>> = BTreeMap::new();
+    for action in &saved.actions {
+        if let plan::Op::SeedMemories {
+            store,
+            create,
+            delete,
+        } = &action.op
+            && live.stores.contains_key(store)
+        {
+            wanted.entry(store.clone()).or_default().extend(
+                create
+                    .iter()
+                    .map(|w| w.scope.clone())
+                    .chain(delete.iter().map(|d| d.scope.clone())),
+            );
+        }
+    }
+    live.memories = client
+        .read_scopes(&wanted)
+        .await
+        .context("failed to read the memories of the plan's seeds")?;
+    Ok(live)
+}
+
 /// The live memories of `seeds`' declared scopes, for `get memory_seed`: one paged
 /// `items:list` per declared scope, in the stores that exist; and the seeds' stores that do
 /// not exist (nothing is read there).

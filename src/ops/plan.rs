@@ -1,7 +1,7 @@
 //! Making a plan from validated manifests and the live project, and deciding whether a plan
 //! may run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 
 use anyhow::Context as _;
@@ -11,7 +11,10 @@ use super::live::{Lists, read_live, read_live_from};
 use crate::exit::{ExitStatus, StatusError};
 use crate::foundry::Deployments;
 use crate::manifest::{self, Validated};
-use crate::model::{DesiredState, LiveState, References, ResourceRef, StoreReference};
+use crate::model::{
+    DesiredState, LiveState, MemoryStoreName, References, ResourceRef, StoreReference,
+    stamped_disposable,
+};
 use crate::plan::{self, ImportError, Plan, PlanOptions};
 
 /// Reads the live project (from `lists`, started before the manifests were read), refuses
@@ -311,29 +314,75 @@ fn locate_reference_problems(
 /// (a hand edit can turn an update into a delete and clear `blocked`). Every action whose op
 /// replaces or deletes a store gets its resource from the op, its kind from the op, and its
 /// `blocked` and `data_loss` from the store read now (one GET each) and this run's flags
-/// (`plan::protect`). Flags given when the plan was made do not count: memories written since
-/// would be lost too, so the apply must allow it again (the reason says so).
+/// (`plan::protect`); every exclusive seed's deletes are judged the same way from its op
+/// (`plan::protect_deletes`). Flags given when the plan was made do not count: memories
+/// written since would be lost too, so the apply must allow it again (the reason says so).
 pub async fn recheck_protection(
     client: &crate::foundry::Client,
     plan: &mut Plan,
     allow: &PlanOptions,
 ) -> Result<(), crate::foundry::ClientError> {
+    // Whether each store the plan writes stays stamped disposable once written.
+    let stamped_after: BTreeMap<MemoryStoreName, bool> = plan
+        .actions
+        .iter()
+        .filter_map(|action| match &action.op {
+            plan::Op::CreateStore { name, metadata, .. }
+            | plan::Op::UpdateStore { name, metadata, .. }
+            | plan::Op::ReplaceStore { name, metadata, .. }
+            | plan::Op::StampStore { name, metadata, .. } => {
+                Some((name.clone(), stamped_disposable(metadata)))
+            }
+            plan::Op::DeleteStore { .. }
+            | plan::Op::CreateAgentVersion { .. }
+            | plan::Op::DeleteAgent { .. }
+            | plan::Op::StampAgent { .. }
+            | plan::Op::SeedMemories { .. } => None,
+        })
+        .collect();
     for action in &mut plan.actions {
-        let (plan::Op::ReplaceStore { name, .. } | plan::Op::DeleteStore { name }) = &action.op
-        else {
-            continue;
-        };
-        let name = name.clone();
-        action.resource = ResourceRef::MemoryStore(name.clone());
-        action.id = action.resource.to_string();
-        let live = client.get_store(&name).await?;
-        plan::protect(action, live.as_ref(), allow);
+        let seed = matches!(action.op, plan::Op::SeedMemories { .. });
+        match &action.op {
+            plan::Op::ReplaceStore { name, .. } | plan::Op::DeleteStore { name } => {
+                let name = name.clone();
+                action.resource = ResourceRef::MemoryStore(name.clone());
+                action.id = action.resource.to_string();
+                let live = client.get_store(&name).await?;
+                plan::protect(action, live.as_ref(), allow);
+            }
+            plan::Op::SeedMemories { store, delete, .. } => {
+                // The store is read for its disposable stamp, when there are deletes to allow;
+                // a stamp this plan removes does not count.
+                let disposable = !delete.is_empty()
+                    && stamped_after.get(store).copied().unwrap_or(true)
+                    && client
+                        .get_store(store)
+                        .await?
+                        .is_some_and(|live| stamped_disposable(&live.metadata));
+                plan::protect_deletes(action, disposable, allow);
+            }
+            // Written out, so a new op has to say whether it loses data.
+            plan::Op::CreateStore { .. }
+            | plan::Op::UpdateStore { .. }
+            | plan::Op::StampStore { .. }
+            | plan::Op::CreateAgentVersion { .. }
+            | plan::Op::DeleteAgent { .. }
+            | plan::Op::StampAgent { .. } => continue,
+        }
         if let Some(blocked) = &mut action.blocked {
-            blocked.reason = format!(
-                "{}, including any written since the plan was made: a saved plan's replace or \
-                 delete must be allowed again when it is applied",
-                blocked.reason
-            );
+            blocked.reason = if seed {
+                format!(
+                    "{}: a saved plan's deletes must be allowed again when it is applied (the \
+                     file is not trusted to say what it may delete)",
+                    blocked.reason
+                )
+            } else {
+                format!(
+                    "{}, including any written since the plan was made: a saved plan's replace \
+                     or delete must be allowed again when it is applied",
+                    blocked.reason
+                )
+            };
         }
     }
     plan.summary = plan::Summary::of(&plan.actions, plan.conflicts.len());

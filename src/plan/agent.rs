@@ -178,7 +178,8 @@ pub(super) fn plan(
     options: &PlanOptions,
 ) {
     let facts = facts(want.is_some(), agent_owner(have, &options.set), options);
-    let precondition = Precondition::for_agent(have);
+    // Made only for an action: most agents of a large project have none.
+    let precondition = || Precondition::for_agent(have);
     match (decide(facts), want, have) {
         (Decision::Create, Some((want, declared)), _) => {
             let op = Op::CreateAgentVersion {
@@ -191,7 +192,7 @@ pub(super) fn plan(
                 fingerprint: declared.fingerprint,
             };
             out.actions
-                .push(create(resource, op, declared, precondition));
+                .push(create(resource, op, declared, precondition()));
         }
         (Decision::Reconcile, Some((want, declared)), Some(have)) => {
             let review = review(want, &declared, have, &options.set);
@@ -209,7 +210,7 @@ pub(super) fn plan(
                 fingerprint: Some(fp),
                 reasons: review.reasons,
                 changes: review.changes,
-                ..action(resource, ActionKind::Update, op, precondition)
+                ..action(resource, ActionKind::Update, op, precondition())
             });
         }
         (Decision::Delete, _, Some(have)) => {
@@ -221,7 +222,7 @@ pub(super) fn plan(
                     "{}; every version is deleted",
                     delete_reason(options)
                 )],
-                ..action(resource, ActionKind::Delete, op, precondition)
+                ..action(resource, ActionKind::Delete, op, precondition())
             });
         }
         (Decision::NotInManifests, _, _) => out.not_in_manifests.push(resource),

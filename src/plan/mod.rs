@@ -33,6 +33,7 @@ pub use planner::{
 };
 pub use prepare::{Prepared, prepare};
 pub use secrets::{MASK, MASK_CHANGED, MaskedChange, SecretField, masked, secret_fields};
+pub use seed::protect_deletes;
 pub use store::protect;
 pub use types::{
     Action, ActionId, ActionKind, Blocked, BlockedCause, Conflict, DataLoss, Diagnostic,

@@ -27,8 +27,8 @@ use serde_json::Value;
 
 use super::build::{Accumulator, action};
 use super::types::{
-    ActionKind, Blocked, BlockedCause, Diagnostic, DiagnosticCode, FieldChange, LeftInPlace, Op,
-    PlanOptions, Precondition, SeedDelete, SeedWrite, Severity,
+    Action, ActionKind, Blocked, BlockedCause, Diagnostic, DiagnosticCode, FieldChange,
+    LeftInPlace, Op, PlanOptions, Precondition, SeedDelete, SeedWrite, Severity,
 };
 use crate::model::{LiveMemory, LiveState, MemorySeed, ResourceRef, fingerprint};
 
@@ -165,20 +165,9 @@ pub(super) fn plan(
             count(delete.len(), "memory", "memories")
         ));
     }
-    let blocked = (!delete.is_empty()
-        && !disposable_store
-        && !options.allow_delete.contains(&resource))
-    .then(|| Blocked {
-        cause: BlockedCause::DeleteMemories,
-        reason: "an exclusive seed deletes the memories of its scopes that it does not declare"
-            .to_owned(),
-        data_loss: format!(
-            "{} in {} of {store_ref}",
-            count(delete.len(), "memory", "memories"),
-            scopes_of(&delete)
-        ),
-        unblock_flag: format!("--allow-delete {resource}"),
-    });
+    let blocked =
+        (!delete.is_empty() && !disposable_store && !options.allow_delete.contains(&resource))
+            .then(|| blocked_deletes(&resource, &store_ref, &delete));
     let read: BTreeMap<String, Vec<LiveMemory>> = seed
         .scopes
         .keys()
@@ -205,6 +194,40 @@ pub(super) fn plan(
         blocked,
         ..action(resource, kind, op, precondition)
     });
+}
+
+/// Why a seed's deletes are held back, and the flag that lets them go.
+fn blocked_deletes(
+    resource: &ResourceRef,
+    store_ref: &ResourceRef,
+    delete: &[SeedDelete],
+) -> Blocked {
+    Blocked {
+        cause: BlockedCause::DeleteMemories,
+        reason: "an exclusive seed deletes the memories of its scopes that it does not declare"
+            .to_owned(),
+        data_loss: format!(
+            "{} in {} of {store_ref}",
+            count(delete.len(), "memory", "memories"),
+            scopes_of(delete)
+        ),
+        unblock_flag: format!("--allow-delete {resource}"),
+    }
+}
+
+/// Judges a saved plan's seed action again before it runs, by what its op would delete (the
+/// file is not trusted to say): deletes need `--allow-delete memory_seed/NAME` given now, or a
+/// store that is stamped disposable now and stays so through the plan (`disposable`), like a
+/// store's replace or delete ([`protect`](super::store::protect)). Other actions are left as
+/// they are.
+pub fn protect_deletes(action: &mut Action, disposable: bool, options: &PlanOptions) {
+    let Op::SeedMemories { store, delete, .. } = &action.op else {
+        return;
+    };
+    let allowed = disposable || options.allow_delete.contains(&action.resource);
+    let store_ref = ResourceRef::MemoryStore(store.clone());
+    action.blocked = (!delete.is_empty() && !allowed)
+        .then(|| blocked_deletes(&action.resource, &store_ref, delete));
 }
 
 fn scopes_of(deletes: &[SeedDelete]) -> String {

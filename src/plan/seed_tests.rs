@@ -153,6 +153,97 @@ fn an_exclusive_seed_deletes_undeclared_memories_only_when_allowed() {
     assert!(!plan_against(&svc, &disposable, &PlanOptions::default()).is_blocked());
 }
 
+/// A saved plan's seed deletes are judged again at apply time from the op alone: the flag
+/// given now or a store that stays disposable lets them go, nothing else; a seed that deletes
+/// nothing is never held back.
+#[test]
+fn a_saved_seed_action_is_protected_by_what_its_op_deletes() {
+    let mut svc = Service::default();
+    let want = with_seed(seed("demo", "prefs", &[("dana", dana())], true));
+    svc.apply(&plan_against(&svc, &want, &PlanOptions::default()));
+    users_own(&mut svc, "dana", "Likes tea.");
+    let allowed = PlanOptions {
+        allow_delete: BTreeSet::from([r("memory_seed/demo")]),
+        ..PlanOptions::default()
+    };
+    let mut action = plan_against(&svc, &want, &allowed).actions.remove(0);
+    assert!(action.blocked.is_none(), "allowed when planned");
+    protect_deletes(&mut action, false, &PlanOptions::default());
+    assert_eq!(
+        action.blocked.as_ref().map(|b| b.cause),
+        Some(BlockedCause::DeleteMemories)
+    );
+    protect_deletes(&mut action, true, &PlanOptions::default());
+    assert!(action.blocked.is_none(), "a disposable store");
+    protect_deletes(&mut action, false, &allowed);
+    assert!(action.blocked.is_none(), "the flag given at apply time");
+    let Op::SeedMemories { delete, .. } = &mut action.op else {
+        panic!("a seed action");
+    };
+    delete.clear();
+    protect_deletes(&mut action, false, &PlanOptions::default());
+    assert!(action.blocked.is_none(), "nothing to delete");
+}
+
+/// A saved seed action edited to write another store, or scopes the plan did not read, or to
+/// delete while shown as an addition, is refused as an edit.
+#[test]
+fn a_saved_seed_action_edited_out_of_shape_is_an_inconsistency() {
+    let mut svc = Service::default();
+    let want = with_seed(seed("demo", "prefs", &[("dana", dana())], true));
+    svc.apply(&plan_against(&svc, &want, &PlanOptions::default()));
+    svc.items.clear();
+    let plan = plan_against(&svc, &want, &PlanOptions::default());
+    let saved = |plan: Plan| SavedPlan {
+        format_version: SavedPlan::FORMAT_VERSION,
+        tool_version: "0.1.0".to_owned(),
+        endpoint: "local".to_owned(),
+        set: plan.set.clone(),
+        manifest_digest: "abc".to_owned(),
+        variables: Vec::new(),
+        plan,
+    };
+    assert_eq!(plan.actions.len(), 1, "{plan:#?}");
+    assert!(saved(plan.clone()).inconsistencies().is_empty());
+    let edit = |change: &dyn Fn(&mut Action)| {
+        let mut plan = plan.clone();
+        change(&mut plan.actions[0]);
+        saved(plan).inconsistencies()
+    };
+    let found = edit(&|a| {
+        if let Op::SeedMemories { store, .. } = &mut a.op {
+            *store = store_name("other");
+        }
+    });
+    assert!(
+        found[0].contains("writes memory_store/other, not the store"),
+        "{found:?}"
+    );
+    let found = edit(&|a| {
+        if let Op::SeedMemories { create, .. } = &mut a.op {
+            create[0].scope = "lee".to_owned();
+        }
+    });
+    assert!(
+        found[0].contains("writes scope lee, which the plan did not read"),
+        "{found:?}"
+    );
+    let found = edit(&|a| {
+        if let Op::SeedMemories { delete, .. } = &mut a.op {
+            delete.push(SeedDelete {
+                scope: "dana".to_owned(),
+                memory_id: "m1".to_owned(),
+                kind: "user_profile".to_owned(),
+                content: "x".to_owned(),
+            });
+        }
+    });
+    assert!(
+        found[0].contains("is not the create the plan shows"),
+        "{found:?}"
+    );
+}
+
 #[test]
 fn replace_on_request_wipes_the_store_and_writes_its_seeds_again() {
     let mut svc = Service::default();

@@ -211,6 +211,17 @@ impl ActionKind {
             ActionKind::Delete => "-",
         }
     }
+
+    /// The short verb tables and the JSON plan use (`create`, `update`, …).
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Create => "create",
+            ActionKind::Update => "update",
+            ActionKind::Replace => "replace",
+            ActionKind::Delete => "delete",
+            ActionKind::Import => "import",
+        }
+    }
 }
 
 /// Exactly what the executor sends. Specs are as declared (not normalised): the client turns
@@ -270,6 +281,22 @@ pub enum Op {
 }
 
 impl Op {
+    /// The kinds of action that may carry this op: what the plan shows (`+`, `~`, `-/+`, `-`)
+    /// must be what the op does.
+    pub fn kinds(&self) -> &'static [ActionKind] {
+        match self {
+            Op::CreateStore { .. } => &[ActionKind::Create],
+            Op::UpdateStore { .. } => &[ActionKind::Update],
+            Op::ReplaceStore { .. } => &[ActionKind::Replace],
+            Op::DeleteStore { .. } | Op::DeleteAgent { .. } => &[ActionKind::Delete],
+            Op::CreateAgentVersion { .. } => &[ActionKind::Create, ActionKind::Update],
+            // Deleting memories is shown as a change, writing only as an addition.
+            Op::SeedMemories { delete, .. } if delete.is_empty() => &[ActionKind::Create],
+            Op::SeedMemories { .. } => &[ActionKind::Update],
+            Op::StampStore { .. } | Op::StampAgent { .. } => &[ActionKind::Import],
+        }
+    }
+
     /// The store this op deletes, if it is a store's delete: what reference checks and the
     /// order of deletes ask of every op.
     pub fn deleted_store(&self) -> Option<&MemoryStoreName> {
@@ -326,8 +353,13 @@ pub enum Precondition {
         updated_at: i64,
         fingerprint: String,
     },
-    /// The agent exists and its latest version is this one.
-    Agent { latest_version: String },
+    /// The agent exists and its latest version is this one: the same number and the same
+    /// [`fingerprint::live_agent_version`] (an agent deleted and made again, by another set
+    /// say, starts again at version 1).
+    Agent {
+        latest_version: String,
+        fingerprint: String,
+    },
     /// The seed's scopes of `store` hold exactly these memories (ids, kinds and contents,
     /// hashed by [`fingerprint::live_memories`]); after a create or replace of the store in the
     /// same plan, none.
@@ -355,6 +387,7 @@ impl Precondition {
             None => Precondition::Absent,
             Some(agent) => Precondition::Agent {
                 latest_version: agent.latest.version.clone(),
+                fingerprint: fingerprint::live_agent_version(&agent.latest),
             },
         }
     }
@@ -589,11 +622,72 @@ impl SavedPlan {
                     action.id, action.resource
                 ));
             }
+            if !action.op.kinds().contains(&action.kind) {
+                found.push(format!(
+                    "the operation of `{}` is not the {} the plan shows",
+                    action.id,
+                    action.kind.name()
+                ));
+            }
+            // A create expects nothing there, anything else the resource it changes.
+            let fits = match (&action.op, &action.precondition) {
+                (Op::SeedMemories { .. }, Precondition::Memories { .. }) => true,
+                (Op::SeedMemories { .. }, _) | (_, Precondition::Memories { .. }) => false,
+                (_, Precondition::Absent) => action.kind == ActionKind::Create,
+                (_, Precondition::Store { .. }) => {
+                    matches!(action.resource, ResourceRef::MemoryStore(_))
+                        && action.kind != ActionKind::Create
+                }
+                (_, Precondition::Agent { .. }) => {
+                    matches!(action.resource, ResourceRef::Agent(_))
+                        && action.kind != ActionKind::Create
+                }
+            };
+            if !fits {
+                found.push(format!(
+                    "the precondition of `{}` does not fit its {}",
+                    action.id,
+                    action.kind.name()
+                ));
+            }
+            if let (
+                Op::SeedMemories {
+                    store,
+                    create,
+                    delete,
+                },
+                Precondition::Memories {
+                    store: read,
+                    scopes,
+                    ..
+                },
+            ) = (&action.op, &action.precondition)
+            {
+                if store != read {
+                    found.push(format!(
+                        "the operation of `{}` writes memory_store/{store}, not the store its \
+                         memories were read from (memory_store/{read})",
+                        action.id
+                    ));
+                }
+                let outside = create
+                    .iter()
+                    .map(|w| &w.scope)
+                    .chain(delete.iter().map(|d| &d.scope))
+                    .find(|scope| !scopes.contains(scope));
+                if let Some(scope) = outside {
+                    found.push(format!(
+                        "the operation of `{}` writes scope {scope}, which the plan did not read",
+                        action.id
+                    ));
+                }
+            }
         }
         found
     }
 
-    pub const FORMAT_VERSION: u32 = 1;
+    /// 2: an agent's precondition carries the fingerprint of its latest version.
+    pub const FORMAT_VERSION: u32 = 2;
 }
 
 /// A `KIND/NAME` id for a resource.

@@ -8,7 +8,6 @@ use std::io::{self, Write};
 
 use serde_json::{Value, json};
 
-use super::verb;
 use crate::plan::{Action, FieldChange, MaskedChange, Plan, Severity, masked};
 
 /// The version of the JSON plan format.
@@ -133,7 +132,7 @@ fn action(a: &Action) -> Value {
         "resource": a.resource.to_string(),
         "kind": a.resource.kind().as_str(),
         "name": a.resource.name(),
-        "action": verb(a.kind),
+        "action": a.kind.name(),
         "level": a.level,
         "depends_on": a.depends_on,
         "fingerprint": a.fingerprint,

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::escape::visible;
-use super::{HumanOptions, summary_line, verb};
+use super::{HumanOptions, summary_line};
 use crate::plan::{Plan, Severity};
 
 pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
@@ -46,7 +46,7 @@ pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
                 a.kind.symbol(),
                 // GitHub splits table cells at `|` even inside code: escaped there.
                 code(&a.id.to_string()).replace('|', "\\|"),
-                verb(a.kind),
+                a.kind.name(),
             )?;
         }
         writeln!(out)?;

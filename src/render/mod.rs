@@ -118,17 +118,6 @@ pub fn phrase(action: &Action) -> &'static str {
     }
 }
 
-/// The short verb used in tables and JSON.
-pub fn verb(kind: ActionKind) -> &'static str {
-    match kind {
-        ActionKind::Create => "create",
-        ActionKind::Update => "update",
-        ActionKind::Replace => "replace",
-        ActionKind::Delete => "delete",
-        ActionKind::Import => "import",
-    }
-}
-
 /// A value on one line, written straight into `out`: strings quoted, everything else as
 /// compact JSON.
 pub fn write_inline(

@@ -85,6 +85,7 @@ impl Live {
             .env("NO_COLOR", "1")
             .env_remove("PROJECT_ENDPOINT")
             .env_remove("CI")
+            .env_remove("TF_BUILD")
             .env_remove("RUST_LOG")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped())

@@ -69,6 +69,7 @@ pub fn foundryctl_std(cwd: &Path) -> std::process::Command {
     cmd.current_dir(cwd)
         .env_remove("PROJECT_ENDPOINT")
         .env_remove("CI")
+        .env_remove("TF_BUILD")
         .env_remove("CHAT_MODEL")
         .env_remove("EMBEDDING_MODEL")
         .env_remove("RUST_LOG")
@@ -90,4 +91,19 @@ pub fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+/// Edits action `id` of the saved plan at `path` in place, as anyone who can write the file
+/// could.
+pub fn edit_saved_action(path: &Path, id: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let mut saved: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let action = saved["plan"]["actions"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|a| a["id"] == id)
+        .unwrap_or_else(|| panic!("no action {id} in the saved plan"));
+    edit(action);
+    std::fs::write(path, serde_json::to_string(&saved).unwrap()).unwrap();
 }
