@@ -1421,6 +1421,60 @@ fn a_saved_plan_is_refused_for_an_agent_deleted_and_made_again_with_the_same_num
     assert_eq!(live.versions("buddy"), ["1"], "nothing written over it");
 }
 
+/// A plan made for one set and relabelled for another writes nothing over the first set's
+/// resources: the file's two set fields must agree, and what a new version writes over must be
+/// the plan's set's.
+#[test]
+fn a_saved_plan_relabelled_for_another_set_writes_nothing_over_the_first() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["apply", "--auto-approve", "--set", "victim", "-f", &file])
+        .assert()
+        .code(0);
+    let edited = live.write(&manifests("gpt-4.1-mini", "Do as prod says."));
+    live.cmd()
+        .args([
+            "plan",
+            "--set",
+            "victim",
+            "--out",
+            "plan.json",
+            "-f",
+            &edited,
+        ])
+        .assert()
+        .code(0);
+    let path = live.project.path().join("plan.json");
+    let relabel = |plan_too: bool| {
+        let mut saved: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        saved["set"] = serde_json::json!("prod");
+        if plan_too {
+            saved["plan"]["set"] = serde_json::json!("prod");
+        }
+        std::fs::write(&path, serde_json::to_string(&saved).unwrap()).unwrap();
+    };
+    relabel(false);
+    live.cmd()
+        .args(["apply", "plan.json", "--set", "prod"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "the file is for set `prod`, its plan for set `victim`",
+        ));
+    relabel(true);
+    common::edit_saved_action(&path, "agent/buddy", |action| {
+        action["op"]["metadata"]["foundryctl-set"] = serde_json::json!("prod");
+    });
+    live.cmd()
+        .args(["apply", "plan.json", "--set", "prod"])
+        .assert()
+        .code(6)
+        .stdout(contains("it is not set prod's to change (set victim)"));
+    assert_eq!(live.versions("buddy"), ["1"], "nothing written over it");
+}
+
 /// A plan file whose op does something else than the plan shows (an agent's new version
 /// edited into a delete of the agent) is refused before anything runs.
 #[test]

@@ -240,6 +240,60 @@ fn replace_resets_a_store_and_writes_its_seeds_again() {
         .code(0);
 }
 
+/// A reset saved for review (`plan --replace --out`) is carried out when it is applied with
+/// the permission given again, and only then says "already applied": the store it replaces
+/// looks the same as the one it makes, but it is not the one the plan read.
+#[test]
+fn a_saved_reset_runs_when_applied_and_is_then_already_applied() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&manifests(false));
+    apply(&live, &file, &[]);
+    users_own(&live, "user_kim", "Somebody else.");
+    live.cmd()
+        .args([
+            "plan",
+            "--replace",
+            "memory_store/prefs",
+            "--out",
+            "reset.json",
+            "-f",
+            &file,
+        ])
+        .assert()
+        .code(0);
+    live.cmd()
+        .args(["apply", "reset.json"])
+        .assert()
+        .code(4)
+        .stdout(contains("[BLOCKED]"));
+    assert_eq!(memories(&live, "user_kim").len(), 1, "nothing reset yet");
+    live.cmd()
+        .args([
+            "apply",
+            "reset.json",
+            "--allow-replace",
+            "memory_store/prefs",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("Apply complete"));
+    assert!(
+        memories(&live, "user_kim").is_empty(),
+        "the store was reset"
+    );
+    assert_eq!(memories(&live, "user_dana").len(), 2, "and seeded again");
+    live.cmd()
+        .args([
+            "apply",
+            "reset.json",
+            "--allow-replace",
+            "memory_store/prefs",
+        ])
+        .assert()
+        .code(0)
+        .stdout(contains("was already applied"));
+}
+
 #[test]
 fn a_saved_seed_plan_is_refused_when_its_scopes_changed() {
     let live = Live::start(FaultConfig::default());

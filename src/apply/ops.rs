@@ -365,9 +365,11 @@ async fn planned_version(
 }
 
 /// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved
-/// plan recorded. The file is not trusted beyond that either: what an update, replace or
-/// delete writes over must be `set`'s, and a seed deletes only memories that are in the scopes
-/// read, as the plan shows them (id, kind and content).
+/// plan recorded. The file is not trusted beyond that either: what an action writes over must
+/// be `set`'s (an update, replace or delete; a new agent version, unless it restores an agent
+/// whose earlier version is `set`'s; a seed's store), an import adopts only what no set
+/// manages, and a seed deletes only memories that are in the scopes read, as the plan shows
+/// them (id, kind and content).
 pub async fn check_precondition(
     client: &Client,
     action: &Action,
@@ -377,35 +379,32 @@ pub async fn check_precondition(
         resource: action.resource.clone(),
         found,
     };
-    // Whether the op writes over what is there (rather than creating, stamping or seeding).
-    let overwrites = match &action.op {
+    let not_ours = |ownership: &Ownership| {
+        stale(format!(
+            "it is not set {set}'s to change ({})",
+            ownership.owner()
+        ))
+    };
+    // What the op may write over, by the owner of what is there now.
+    let may_write_over = |ownership: &Ownership| match &action.op {
+        Op::StampStore { .. } | Op::StampAgent { .. } => {
+            !ownership.managed || ownership.is_owned_by(set)
+        }
         Op::UpdateStore { .. }
         | Op::ReplaceStore { .. }
         | Op::DeleteStore { .. }
-        | Op::DeleteAgent { .. } => true,
-        Op::CreateStore { .. }
+        | Op::DeleteAgent { .. }
+        | Op::CreateStore { .. }
         | Op::CreateAgentVersion { .. }
-        | Op::StampStore { .. }
-        | Op::StampAgent { .. }
-        | Op::SeedMemories { .. } => false,
-    };
-    let not_ours = |ownership: Ownership| {
-        (overwrites && !ownership.is_owned_by(set)).then(|| {
-            stale(format!(
-                "it is not set {set}'s to change ({})",
-                ownership.owner()
-            ))
-        })
+        | Op::SeedMemories { .. } => ownership.is_owned_by(set),
     };
     match &action.resource {
         ResourceRef::MemoryStore(name) => {
             let live = client.get_store(name).await?;
             if action.precondition.holds_for_store(live.as_ref()) {
-                return match live
-                    .and_then(|store| not_ours(Ownership::from_metadata(&store.metadata)))
-                {
-                    Some(refusal) => Err(refusal),
-                    None => Ok(()),
+                return match live.map(|store| Ownership::from_metadata(&store.metadata)) {
+                    Some(owner) if !may_write_over(&owner) => Err(not_ours(&owner)),
+                    _ => Ok(()),
                 };
             }
             Err(stale(match (&action.precondition, live) {
@@ -441,6 +440,16 @@ pub async fn check_precondition(
                     "the memories of its scopes in memory_store/{store} differ"
                 )));
             }
+            let Some(live_store) = client.get_store(store).await? else {
+                return Err(stale(format!("memory_store/{store} does not exist")));
+            };
+            let owner = Ownership::from_metadata(&live_store.metadata);
+            if !may_write_over(&owner) {
+                return Err(stale(format!(
+                    "memory_store/{store} is not set {set}'s to change ({})",
+                    owner.owner()
+                )));
+            }
             let deletes = if let Op::SeedMemories { delete, .. } = &action.op {
                 delete.as_slice()
             } else {
@@ -464,10 +473,25 @@ pub async fn check_precondition(
         ResourceRef::Agent(name) => {
             let live = client.get_agent(name).await?;
             if action.precondition.holds_for_agent(live.as_ref()) {
-                return match live.and_then(|agent| not_ours(agent.ownership())) {
-                    Some(refusal) => Err(refusal),
-                    None => Ok(()),
+                let Some(agent) = live else {
+                    return Ok(());
                 };
+                let owner = agent.ownership();
+                if may_write_over(&owner) {
+                    return Ok(());
+                }
+                // A new version over one made outside foundryctl restores an agent this set
+                // owned before (drift); the history says whether it did.
+                if matches!(action.op, Op::CreateAgentVersion { .. }) && !owner.managed {
+                    let versions = client.list_agent_versions(name).await?;
+                    if versions
+                        .iter()
+                        .any(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+                    {
+                        return Ok(());
+                    }
+                }
+                return Err(not_ours(&owner));
             }
             Err(stale(match (&action.precondition, live) {
                 (Precondition::Absent, Some(agent)) => {

@@ -106,9 +106,10 @@ impl Report {
     }
 
     /// What to do next, when the run did not complete (the line `render` ends with). After a
-    /// saved plan that did something, the way on is a new plan: the preconditions of the
-    /// actions carried out no longer hold, so the same file would be refused (exit 6). One
-    /// that did nothing can be applied again as it is.
+    /// saved plan that did something (or may have: a failed action can have written part of
+    /// what it does), the way on is a new plan: the preconditions of the actions carried out no
+    /// longer hold, so the same file would be refused (exit 6). One that was stopped before
+    /// anything was written can be applied again as it is.
     pub fn hint(&self, saved_plan: bool) -> Option<String> {
         let command = if self.destroy { "destroy" } else { "apply" };
         let c = self.counts();
@@ -120,16 +121,14 @@ impl Report {
             )
         } else if self.is_complete() {
             None
-        } else if saved_plan && c.done == 0 {
-            let first = if self.interrupted && c.failed == 0 {
-                "nothing was done: apply the same plan file again to finish"
-            } else {
-                "nothing was done: fix the cause and apply the same plan file again"
-            };
-            Some(format!(
-                "{first} (should it be refused as stale, plan again with `foundryctl plan --out \
-                 FILE`)"
-            ))
+        } else if saved_plan && c.done == 0 && c.failed == 0 {
+            // Stopped before anything was written (a failed action may have written part of
+            // what it does: a replace that deleted its store, say).
+            Some(
+                "nothing was done: apply the same plan file again to finish (should it be \
+                 refused as stale, plan again with `foundryctl plan --out FILE`)"
+                    .to_owned(),
+            )
         } else if saved_plan {
             let first = if self.interrupted && c.failed == 0 {
                 "to finish, plan again"

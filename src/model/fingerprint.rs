@@ -80,8 +80,10 @@ pub fn agent(spec: &AgentSpec) -> String {
 }
 
 /// What a saved plan remembers of a live store besides `updated_at`: everything the service
-/// reported (normal form, which options were missing, and the full metadata, stamps included).
-/// `updated_at` alone is not enough, because the service did not always bump it on an update.
+/// reported (its id and creation time, normal form, which options were missing, and the full
+/// metadata, stamps included). `updated_at` alone is not enough, because the service did not
+/// always bump it on an update; the id tells a store made again (a reset, within the same
+/// second even) from the one the plan read.
 pub fn live_store(store: &LiveMemoryStore) -> String {
     let seen = normalize::live_store(&store.spec);
     let metadata: serde_json::Map<String, Value> = store
@@ -92,6 +94,8 @@ pub fn live_store(store: &LiveMemoryStore) -> String {
         .into_iter()
         .collect();
     let observed = serde_json::json!({
+        "created_at": store.created_at,
+        "id": store.id,
         "metadata": metadata,
         "spec": seen.value,
         "unreported": seen.unreported.into_iter().collect::<Vec<_>>(),

@@ -27,6 +27,10 @@ pub fn already_applied(plan: &Plan, live: &LiveState) -> bool {
                     && s.spec.description == spec.description
                     && s.spec.chat_model == spec.chat_model
                     && s.spec.embedding_model == spec.embedding_model
+                    // A reset (`--replace`) makes the store it replaces: done only once the
+                    // store is no longer the one the plan read.
+                    && (matches!(action.op, Op::CreateStore { .. })
+                        || !action.precondition.holds_for_store(Some(s)))
             }),
             Op::UpdateStore {
                 name,

@@ -743,3 +743,33 @@ fn a_large_project_is_prepared_as_each_resource_alone() {
         assert_eq!(declared.fingerprint, alone.fingerprint, "{name}");
     }
 }
+
+/// A plan read from a file is checked for what only an edit makes: an id twice, a dependency
+/// on no action, a cycle (whose actions would never start).
+#[test]
+fn edited_dependencies_are_found_and_a_made_plan_has_none() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let p = plan_against(&Service::default(), &want, &opts());
+    assert_eq!(p.actions.len(), 2);
+    assert_eq!(p.actions[1].depends_on, ["memory_store/prefs"]);
+    assert!(p.dependency_problems().is_empty());
+
+    let mut cycle = p.clone();
+    cycle.actions[0].depends_on = vec!["agent/buddy".to_owned()];
+    assert_eq!(
+        cycle.dependency_problems(),
+        ["action `memory_store/prefs` depends on itself through its dependencies"]
+    );
+    let mut unknown = p.clone();
+    unknown.actions[1].depends_on = vec!["memory_store/other".to_owned()];
+    assert_eq!(
+        unknown.dependency_problems(),
+        ["action `agent/buddy` depends on `memory_store/other`, which is not in the plan"]
+    );
+    let mut twice = p;
+    twice.actions.push(twice.actions[1].clone());
+    assert_eq!(
+        twice.dependency_problems(),
+        ["action `agent/buddy` is there twice"]
+    );
+}

@@ -146,6 +146,52 @@ impl Plan {
             })
             .collect()
     }
+
+    /// What is wrong with the actions' ids and dependencies, as a plan read from a file may
+    /// have them: an id twice, a dependency on no action, a cycle (whose actions would never
+    /// start). A plan foundryctl made has none.
+    pub fn dependency_problems(&self) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut ids = BTreeSet::new();
+        for action in &self.actions {
+            if !ids.insert(action.id.as_str()) {
+                found.push(format!("action `{}` is there twice", action.id));
+            }
+            for dependency in &action.depends_on {
+                if !self.actions.iter().any(|a| a.id == *dependency) {
+                    found.push(format!(
+                        "action `{}` depends on `{dependency}`, which is not in the plan",
+                        action.id
+                    ));
+                }
+            }
+        }
+        // Kahn's algorithm: whatever is never freed of its dependencies is on a cycle.
+        let depends = self.dependency_indices();
+        let mut waiting: Vec<usize> = depends.iter().map(Vec::len).collect();
+        let mut dependents = vec![Vec::new(); depends.len()];
+        for (i, on) in depends.iter().enumerate() {
+            for &d in on {
+                dependents[d].push(i);
+            }
+        }
+        let mut ready: Vec<usize> = (0..waiting.len()).filter(|&i| waiting[i] == 0).collect();
+        while let Some(i) = ready.pop() {
+            for &j in &dependents[i] {
+                waiting[j] -= 1;
+                if waiting[j] == 0 {
+                    ready.push(j);
+                }
+            }
+        }
+        if let Some(i) = waiting.iter().position(|&w| w > 0) {
+            found.push(format!(
+                "action `{}` depends on itself through its dependencies",
+                self.actions[i].id
+            ));
+        }
+        found
+    }
 }
 
 /// One write (or a delete-then-create for a replace) on one resource.
@@ -578,6 +624,13 @@ impl SavedPlan {
     /// must be refused before anything runs, whatever else the file says.
     pub fn inconsistencies(&self) -> Vec<String> {
         let mut found = Vec::new();
+        if self.set != self.plan.set {
+            found.push(format!(
+                "the file is for set `{}`, its plan for set `{}`",
+                self.set, self.plan.set
+            ));
+        }
+        found.extend(self.plan.dependency_problems());
         for action in &self.plan.actions {
             if action.id != action_id(&action.resource) {
                 found.push(format!(
@@ -686,7 +739,8 @@ impl SavedPlan {
         found
     }
 
-    /// 2: an agent's precondition carries the fingerprint of its latest version.
+    /// 2: an agent's precondition carries the fingerprint of its latest version, and a store's
+    /// fingerprint its id.
     pub const FORMAT_VERSION: u32 = 2;
 }
 
