@@ -334,6 +334,16 @@ mod tests {
                 .starts_with("fix the cause and run apply again")
         );
 
+        // Nothing done, but a failed action may have written part of what it does (a replace
+        // that deleted its store): plan again.
+        report.entries[0].outcome = Outcome::NotStarted;
+        assert!(
+            report
+                .hint(true)
+                .unwrap()
+                .starts_with("fix the cause, then plan again")
+        );
+
         // Nothing done: the same file is still good.
         report.entries[0].outcome = Outcome::NotStarted;
         report.entries[1].outcome = Outcome::NotStarted;
