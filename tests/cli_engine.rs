@@ -1475,6 +1475,25 @@ fn a_saved_plan_relabelled_for_another_set_writes_nothing_over_the_first() {
     assert_eq!(live.versions("buddy"), ["1"], "nothing written over it");
 }
 
+/// An op that stamps another set than its plan's (so that set's later prune or destroy would
+/// delete what this plan made) is refused as an edit.
+#[test]
+fn a_saved_plan_whose_op_stamps_another_set_is_refused() {
+    let live = Live::start(FaultConfig::default());
+    let path = saved_instructions_edit(&live);
+    common::edit_saved_action(&path, "agent/buddy", |action| {
+        action["op"]["metadata"]["foundryctl-set"] = serde_json::json!("victim");
+    });
+    live.cmd()
+        .args(["apply", "plan.json"])
+        .assert()
+        .code(1)
+        .stderr(contains(
+            "the operation of `agent/buddy` stamps set `victim`, not the plan's set `default`",
+        ));
+    assert_eq!(live.versions("buddy"), ["1"], "nothing written");
+}
+
 /// A plan file whose op does something else than the plan shows (an agent's new version
 /// edited into a delete of the agent) is refused before anything runs.
 #[test]

@@ -343,8 +343,8 @@ fn a_saved_seed_plan_applied_twice_says_it_was_already_applied() {
 
 /// An exclusive seed's deletes in a saved plan need `--allow-delete` again when it is applied,
 /// whatever the file says (it is not trusted to say what it may delete): the flag given to
-/// `plan` does not carry over, a plan edited to delete through a seed that was not exclusive is
-/// held back the same way, and with the flag only the memories the plan shows are deleted.
+/// `plan` does not carry over, a delete the plan does not show is refused as an edit, and with
+/// the flag only the memories the plan shows are deleted.
 #[test]
 fn a_saved_seed_plan_must_be_allowed_to_delete_again_at_apply_time() {
     let live = Live::start(FaultConfig::default());
@@ -380,11 +380,11 @@ fn a_saved_seed_plan_must_be_allowed_to_delete_again_at_apply_time() {
     assert!(!memories(&live, "user_dana").contains(&pair("user_profile", "Uses Emacs.")));
 
     // Not exclusive: the plan writes a new memory and leaves the user's in place; an edit that
-    // adds a delete to the file is held back by the same rule.
-    let file = live.write(&manifests(false).replace(
-        "    user_lee:\n",
-        "    user_kim:\n      - {kind: user_profile, content: \"Likes Go.\"}\n    user_lee:\n",
-    ));
+    // adds a delete the plan does not show is refused as an edit, even where a disposable store
+    // would let it through.
+    let kim =
+        "    user_kim:\n      - {kind: user_profile, content: \"Likes Go.\"}\n    user_lee:\n";
+    let file = live.write(&manifests(false).replace("    user_lee:\n", kim));
     users_own(&live, "user_dana", "Uses Vim.");
     live.cmd()
         .args(["plan", "--out", "plan.json", "-f", &file])
@@ -396,23 +396,31 @@ fn a_saved_seed_plan_must_be_allowed_to_delete_again_at_apply_time() {
         action["op"]["delete"] = serde_json::json!([{
             "scope": "user_dana", "memory_id": id, "kind": "user_profile", "content": "Uses Vim."
         }]);
-        // Edited consistently: a seed that deletes is shown as a change.
         action["kind"] = serde_json::json!("update");
     });
     live.cmd()
-        .args(["apply", "plan.json"])
+        .args([
+            "apply",
+            "plan.json",
+            "--allow-delete",
+            "memory_seed/demo-users",
+        ])
         .assert()
-        .code(4)
-        .stdout(contains("[BLOCKED]"));
+        .code(1)
+        .stderr(contains(
+            "writes or deletes other memories than the plan shows",
+        ));
     assert!(memories(&live, "user_dana").contains(&pair("user_profile", "Uses Vim.")));
-    assert!(
-        memories(&live, "user_kim").is_empty(),
-        "nothing written either"
-    );
 
-    // With the flag, the delete still goes only to what the plan shows: an id edited to point
-    // at the memory of a scope the seed does not declare (shown as Dana's) is refused before
-    // anything is written.
+    // With the flag, a delete the plan shows still goes only to that memory: an id edited to
+    // point at the memory of a scope the seed does not declare (shown as Dana's) is refused
+    // before anything is written.
+    let file = live.write(&manifests(true).replace("    user_lee:\n", kim));
+    live.cmd()
+        .args(["plan", "--out", "plan.json", "-f", &file])
+        .args(["--allow-delete", "memory_seed/demo-users"])
+        .assert()
+        .code(0);
     users_own(&live, "user_zed", "Secret of Zed.");
     let zed = memory_id(&live, "user_zed", "Secret of Zed.");
     common::edit_saved_action(&path, "memory_seed/demo-users", |action| {
@@ -431,6 +439,7 @@ fn a_saved_seed_plan_must_be_allowed_to_delete_again_at_apply_time() {
             "is not the user_profile memory \"Uses Vim.\" of scope user_dana",
         ));
     assert!(memories(&live, "user_zed").contains(&pair("user_profile", "Secret of Zed.")));
+    assert!(memories(&live, "user_dana").contains(&pair("user_profile", "Uses Vim.")));
     assert!(memories(&live, "user_kim").is_empty(), "nothing written");
 }
 

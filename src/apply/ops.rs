@@ -364,10 +364,11 @@ async fn planned_version(
     })
 }
 
-/// Reads the action's resource (one GET) and refuses when it no longer looks the way the saved
-/// plan recorded. The file is not trusted beyond that either: what an action writes over must
+/// Reads the action's resource (one GET; a seed's store too, and an agent's versions when a new
+/// version goes over one made outside foundryctl) and refuses when it no longer looks the way
+/// the saved plan recorded. The file is not trusted beyond that either: what an action writes over must
 /// be `set`'s (an update, replace or delete; a new agent version, unless it restores an agent
-/// whose earlier version is `set`'s; a seed's store), an import adopts only what no set
+/// whose newest stamped version is `set`'s; a seed's store), an import adopts only what no set
 /// manages, and a seed deletes only memories that are in the scopes read, as the plan shows
 /// them (id, kind and content).
 pub async fn check_precondition(
@@ -483,10 +484,16 @@ pub async fn check_precondition(
                 // A new version over one made outside foundryctl restores an agent this set
                 // owned before (drift); the history says whether it did.
                 if matches!(action.op, Op::CreateAgentVersion { .. }) && !owner.managed {
-                    let versions = client.list_agent_versions(name).await?;
+                    let mut versions = client.list_agent_versions(name).await?;
+                    // Newest first; the newest stamped one says whose it was.
+                    versions.sort_by_key(|v| {
+                        std::cmp::Reverse(v.version.parse::<u64>().unwrap_or_default())
+                    });
                     if versions
                         .iter()
-                        .any(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+                        .map(|v| Ownership::from_metadata(&v.metadata))
+                        .find(|o| o.managed)
+                        .is_some_and(|o| o.is_owned_by(set))
                     {
                         return Ok(());
                     }

@@ -251,12 +251,16 @@ fn agent_owner(live: Option<&LiveAgent>, set: &SetName) -> Owner {
         return Owner::Absent;
     };
     let latest = agent.ownership();
+    // The newest stamped version says whose it was: an agent another set imported after this
+    // set's versions is no longer this set's to restore.
     if !latest.managed
         && agent
             .history
             .iter()
             .flatten()
-            .any(|v| Ownership::from_metadata(&v.metadata).is_owned_by(set))
+            .map(|v| Ownership::from_metadata(&v.metadata))
+            .find(|o| o.managed)
+            .is_some_and(|o| o.is_owned_by(set))
     {
         return Owner::OursBeforeEdit;
     }

@@ -773,3 +773,30 @@ fn edited_dependencies_are_found_and_a_made_plan_has_none() {
         ["action `agent/buddy` is there twice"]
     );
 }
+
+/// An agent another set adopted after this set's versions (a portal version, then `import` by
+/// set `other`, then a portal version again) is not this set's to restore: the newest stamped
+/// version says whose it was, not any version in its history.
+#[test]
+fn an_agent_another_set_adopted_is_not_restored_by_the_set_before_it() {
+    let want = desired(&[store("prefs")], &[agent("buddy", "prefs")]);
+    let mut svc = converged(&want);
+    let buddy = agent_name("buddy");
+    let spec = want.agents[&buddy].spec.clone();
+    svc.create_version(&buddy, Some(&spec), &BTreeMap::new());
+    let other = SetName::new("other").unwrap();
+    svc.create_version(
+        &buddy,
+        Some(&spec),
+        &crate::model::stamped_metadata(&BTreeMap::new(), &other, "h"),
+    );
+    svc.create_version(&buddy, Some(&spec), &BTreeMap::new());
+    let p = plan_against(&svc, &want, &opts());
+    assert!(
+        p.actions
+            .iter()
+            .all(|a| a.resource != ResourceRef::Agent(buddy.clone()))
+    );
+    assert_eq!(p.conflicts.len(), 1, "{p:#?}");
+    assert_eq!(p.conflicts[0].resource, ResourceRef::Agent(buddy));
+}

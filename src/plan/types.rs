@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::decide::ConflictKind;
 use crate::model::{
-    AgentName, AgentSpec, LiveAgent, LiveMemoryStore, MemoryStoreName, MemoryStoreSpec,
+    AgentName, AgentSpec, LiveAgent, LiveMemoryStore, MemoryStoreName, MemoryStoreSpec, Ownership,
     ResourceKind, ResourceRef, SetName, fingerprint,
 };
 
@@ -734,6 +734,54 @@ impl SavedPlan {
                         action.id
                     ));
                 }
+                // Each memory written or deleted is one the plan shows as added or removed.
+                let text = |s: &str| Some(serde_json::Value::String(s.to_owned()));
+                let mut done: Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> =
+                    create
+                        .iter()
+                        .map(|w| (format!("{}.{}", w.scope, w.kind), None, text(&w.content)))
+                        .chain(
+                            delete.iter().map(|d| {
+                                (format!("{}.{}", d.scope, d.kind), text(&d.content), None)
+                            }),
+                        )
+                        .collect();
+                let mut shown: Vec<_> = action
+                    .changes
+                    .iter()
+                    .map(|c| (c.path.clone(), c.before.clone(), c.after.clone()))
+                    .collect();
+                let key = |c: &(String, Option<serde_json::Value>, Option<serde_json::Value>)| {
+                    serde_json::to_string(c).unwrap_or_default()
+                };
+                done.sort_by_cached_key(key);
+                shown.sort_by_cached_key(key);
+                if done != shown {
+                    found.push(format!(
+                        "the operation of `{}` writes or deletes other memories than the plan shows",
+                        action.id
+                    ));
+                }
+            }
+            // The stamps an op writes name the plan's set.
+            let stamped_set = match &action.op {
+                Op::CreateStore { metadata, .. }
+                | Op::UpdateStore { metadata, .. }
+                | Op::ReplaceStore { metadata, .. }
+                | Op::StampStore { metadata, .. }
+                | Op::CreateAgentVersion { metadata, .. }
+                | Op::StampAgent { metadata, .. } => Some(Ownership::from_metadata(metadata).set),
+                Op::DeleteStore { .. } | Op::DeleteAgent { .. } | Op::SeedMemories { .. } => None,
+            };
+            if let Some(stamped) = stamped_set
+                && stamped.as_deref() != Some(self.plan.set.as_str())
+            {
+                found.push(format!(
+                    "the operation of `{}` stamps set `{}`, not the plan's set `{}`",
+                    action.id,
+                    stamped.unwrap_or_default(),
+                    self.plan.set
+                ));
             }
         }
         found
