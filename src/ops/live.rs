@@ -207,9 +207,9 @@ pub async fn read_and_prepare_from(
     Ok((live, prepared))
 }
 
-/// The live project as a saved plan's actions would leave it, for [`plan::already_applied`]:
-/// one paged list per kind, plus the memories of the scopes its seed actions write or delete
-/// in, in the stores that exist.
+/// The live project as [`plan::already_applied`] needs it to tell whether a saved plan was
+/// carried out already: one paged list per kind, plus the memories of the scopes its seed
+/// actions write or delete in, in the stores that exist.
 pub async fn read_for_saved_plan(client: &Client, saved: &plan::Plan) -> anyhow::Result<LiveState> {
     let mut live = client
         .read_live_state(&BTreeSet::new())
