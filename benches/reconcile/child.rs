@@ -133,7 +133,7 @@ async fn run_phase(phase: &Phase) -> anyhow::Result<PhaseResult> {
                 counts.failed + counts.refused + counts.skipped + counts.not_started;
             if result.incomplete > 0 {
                 let mut text = Vec::new();
-                report.render(&mut text, false)?;
+                report.render(&mut text, None)?;
                 eprintln!("{}", String::from_utf8_lossy(&text));
             }
             Ok(result)

@@ -4,7 +4,7 @@ use std::io::{self, Write};
 
 use super::schedule::Outcome;
 use crate::exit::ExitStatus;
-use crate::model::ResourceRef;
+use crate::model::{ResourceRef, SetName};
 use crate::plan::ActionKind;
 use crate::render::escape::visible;
 
@@ -110,7 +110,7 @@ impl Report {
     /// what it does), the way on is a new plan: the preconditions of the actions carried out no
     /// longer hold, so the same file would be refused (exit 6). One that was stopped before
     /// anything was written can be applied again as it is.
-    pub fn hint(&self, saved_plan: bool) -> Option<String> {
+    pub fn hint(&self, saved_plan: Option<&SetName>) -> Option<String> {
         let command = if self.destroy { "destroy" } else { "apply" };
         let c = self.counts();
         if self.is_stale() {
@@ -121,7 +121,7 @@ impl Report {
             )
         } else if self.is_complete() {
             None
-        } else if saved_plan && c.done == 0 && c.failed == 0 {
+        } else if saved_plan.is_some() && c.done == 0 && c.failed == 0 {
             // Stopped before anything was written (a failed action may have written part of
             // what it does: a replace that deleted its store, say).
             Some(
@@ -129,16 +129,21 @@ impl Report {
                  refused as stale, plan again with `foundryctl plan --out FILE`)"
                     .to_owned(),
             )
-        } else if saved_plan {
+        } else if let Some(set) = saved_plan {
             let first = if self.interrupted && c.failed == 0 {
                 "to finish, plan again"
             } else {
                 "fix the cause, then plan again"
             };
+            let set = if set.as_str() == SetName::default().as_str() {
+                String::new()
+            } else {
+                format!(" --set {}", visible(set.as_str()))
+            };
             Some(format!(
-                "{first} (`foundryctl plan --out FILE`, then `apply FILE`, or `apply -f` with \
-                 the manifests): the new plan picks up where this run stopped, and this plan \
-                 file would be refused for what it already did"
+                "{first} (`foundryctl plan{set} --out FILE`, then `apply FILE`, or `apply{set} \
+                 -f` with the manifests): the new plan picks up where this run stopped, and this \
+                 plan file would be refused for what it already did"
             ))
         } else {
             // Only an interruption and nothing wrong: there is no cause to fix.
@@ -154,8 +159,8 @@ impl Report {
     }
 
     /// One line per action, then the summary, and a hint when something is left to do;
-    /// `saved_plan` when the run carried out a saved plan.
-    pub fn render(&self, out: &mut impl Write, saved_plan: bool) -> io::Result<()> {
+    /// `saved_plan`, with its set, when the run carried out a saved plan.
+    pub fn render(&self, out: &mut impl Write, saved_plan: Option<&SetName>) -> io::Result<()> {
         let (verb, done) = if self.destroy {
             ("Destroy", "deleted")
         } else {
@@ -217,7 +222,7 @@ mod tests {
     /// The report as `render` writes it.
     fn rendered(report: &Report) -> String {
         let mut text = Vec::new();
-        report.render(&mut text, false).unwrap();
+        report.render(&mut text, None).unwrap();
         String::from_utf8(text).unwrap()
     }
 
@@ -310,11 +315,11 @@ mod tests {
             interrupted: true,
             destroy: false,
         };
-        let hint = report.hint(true).unwrap();
+        let hint = report.hint(Some(&SetName::default())).unwrap();
         assert!(hint.starts_with("to finish, plan again"), "{hint}");
         assert!(hint.contains("this plan file would be refused"), "{hint}");
         let mut text = Vec::new();
-        report.render(&mut text, true).unwrap();
+        report.render(&mut text, Some(&SetName::default())).unwrap();
         let text = String::from_utf8(text).unwrap();
         assert!(text.ends_with(&format!("hint: {hint}\n")), "{text}");
         assert!(!text.contains("run apply again"), "{text}");
@@ -323,15 +328,24 @@ mod tests {
         report.interrupted = false;
         assert!(
             report
-                .hint(true)
+                .hint(Some(&SetName::default()))
                 .unwrap()
                 .starts_with("fix the cause, then plan again")
         );
         assert!(
             report
-                .hint(false)
+                .hint(None)
                 .unwrap()
                 .starts_with("fix the cause and run apply again")
+        );
+
+        // In another set, the commands the hint spells name it.
+        let workshop = SetName::new("workshop").unwrap();
+        let hint = report.hint(Some(&workshop)).unwrap();
+        assert!(
+            hint.contains("`foundryctl plan --set workshop --out FILE`")
+                && hint.contains("`apply --set workshop -f`"),
+            "{hint}"
         );
 
         // Nothing done, but a failed action may have written part of what it does (a replace
@@ -339,7 +353,7 @@ mod tests {
         report.entries[0].outcome = Outcome::NotStarted;
         assert!(
             report
-                .hint(true)
+                .hint(Some(&SetName::default()))
                 .unwrap()
                 .starts_with("fix the cause, then plan again")
         );
@@ -348,7 +362,7 @@ mod tests {
         report.entries[0].outcome = Outcome::NotStarted;
         report.entries[1].outcome = Outcome::NotStarted;
         report.interrupted = true;
-        let hint = report.hint(true).unwrap();
+        let hint = report.hint(Some(&SetName::default())).unwrap();
         assert!(
             hint.starts_with("nothing was done: apply the same plan file again to finish"),
             "{hint}"
@@ -356,6 +370,9 @@ mod tests {
 
         report.entries.truncate(1);
         report.entries[0].outcome = Outcome::Done(String::new());
-        assert_eq!((report.hint(true), report.hint(false)), (None, None));
+        assert_eq!(
+            (report.hint(Some(&SetName::default())), report.hint(None)),
+            (None, None)
+        );
     }
 }

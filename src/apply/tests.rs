@@ -230,7 +230,7 @@ async fn a_failed_action_skips_its_dependents_and_independent_ones_still_run() {
     assert_eq!((counts.done, counts.failed, counts.skipped), (1, 1, 1));
 
     let mut text = Vec::new();
-    report.render(&mut text, false).unwrap();
+    report.render(&mut text, None).unwrap();
     let text = String::from_utf8(text).unwrap();
     assert!(
         text.contains("skipped     agent/buddy: depends on memory_store/prefs"),

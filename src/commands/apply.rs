@@ -192,7 +192,7 @@ impl Run {
             self.output == OutputFormat::Human,
         )
         .await?;
-        let saved_plan = matches!(self.approval, Approval::SavedPlan);
+        let saved_plan = matches!(self.approval, Approval::SavedPlan).then_some(&plan.set);
         match self.output {
             OutputFormat::Human => {
                 let mut out = std::io::stdout().lock();
