@@ -24,8 +24,9 @@ use crate::render::{self, HumanOptions};
 pub struct Args {
     /// A plan saved by `foundryctl plan --out FILE`, applied as it is (no new planning, no
     /// question: the file is the approval). Refused when the project changed since; a store
-    /// replace or delete in it needs --allow-replace/--allow-delete again (or the live store's
-    /// disposable stamp), re-checked now, whatever the file says.
+    /// replace or delete, or an exclusive seed's deletes, in it need --allow-replace/
+    /// --allow-delete again (or the live store's disposable stamp), re-checked now, whatever
+    /// the file says.
     #[arg(value_name = "PLAN_FILE", conflicts_with_all = ["files", "prune", "targets", "replace", "vars", "env_file"])]
     pub plan_file: Option<PathBuf>,
 
