@@ -26,7 +26,8 @@ pub struct TlsConfig {
 /// so a seed plus a request sequence gives the same faults every run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FaultConfig {
-    /// Fixed delay before each response.
+    /// The round trip of each request: it is answered this long after it arrived, the
+    /// emulator's own work done halfway (see `server::RoundTrip`).
     pub latency: Duration,
     /// Extra delay, uniform in `0..=jitter`, added to `latency`.
     pub jitter: Duration,

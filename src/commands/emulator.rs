@@ -30,7 +30,8 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
 
-    /// Fixed latency added to every response, in milliseconds.
+    /// Round-trip time of every request, in milliseconds: each is answered this long after it
+    /// arrived, the emulator's own work included.
     #[arg(long, value_name = "MS")]
     pub latency_ms: Option<u64>,
 

@@ -100,6 +100,56 @@ async fn latency_delays_every_response() {
     assert!(start.elapsed() >= Duration::from_millis(60));
 }
 
+/// The latency is a round trip: a write lands halfway through it, while its answer is still on
+/// the way, and the answer comes at its end, the emulator's work inside it rather than after it.
+#[tokio::test]
+async fn latency_is_a_round_trip_with_the_work_halfway() {
+    const TRIP: Duration = Duration::from_secs(2);
+    let env = Env::start().await;
+    env.emulator.set_faults(FaultConfig {
+        latency: TRIP,
+        ..FaultConfig::default()
+    });
+    let start = Instant::now();
+    let write = tokio::spawn({
+        let (http, base) = (env.http.clone(), env.base.clone());
+        async move {
+            let sent = http
+                .post(format!("{base}/agents/halfway/versions?api-version=v1"))
+                .json(&serde_json::json!({
+                    "definition": {"kind": "prompt", "model": "gpt-4.1", "instructions": "Hi."}
+                }))
+                .send()
+                .await;
+            (sent.map(|r| r.status().as_u16()), start.elapsed())
+        }
+    });
+    // The write's latency was rolled when it arrived; the reads below have none.
+    while env.emulator.stats().total < 1 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    env.emulator.set_faults(FaultConfig::default());
+    while env.get("/agents/halfway?api-version=v1").await.status == 404 {
+        assert!(
+            start.elapsed() < TRIP,
+            "the write had not landed by the end of its trip"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let landed = start.elapsed();
+    assert!(
+        !write.is_finished(),
+        "the answer came before the write was seen"
+    );
+    assert!(
+        landed >= TRIP / 2,
+        "landed after {landed:?}, before halfway"
+    );
+    let (status, answered) = write.await.unwrap();
+    assert_eq!(status.unwrap(), 200);
+    assert!(answered >= TRIP, "answered after {answered:?}");
+}
+
 #[tokio::test]
 async fn require_token_rejects_requests_without_bearer() {
     let env = Env::with(Config {
