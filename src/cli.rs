@@ -251,7 +251,14 @@ pub enum Command {
     Emulator(commands::emulator::Args),
 }
 
-/// Runs the parsed command line on a fresh tokio runtime.
+/// Runs the parsed command line on a fresh tokio runtime, which is left to the process's exit.
+///
+/// When a command's future returns, what it started is over or no longer matters: its requests
+/// were answered, the local emulator it opened was closed (or, on an error, its storage is as
+/// safe as after `kill -9`: every answered write is on disk), and what is left are idle
+/// connections, listeners and background frees. Dropping the runtime would still wake and join
+/// every worker and blocking thread, 0.4 ms of a 7 ms `validate`; the process ends right after
+/// `main` returns, and its exit takes them all.
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -259,7 +266,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
         .context("failed to start the async runtime")?;
     let global = cli.resolve()?;
     crate::foundry::logging::init(global.verbose);
-    runtime.block_on(async move {
+    let status = runtime.block_on(async move {
         match cli.command {
             Command::Validate(args) => commands::validate::run(&global, args).await,
             Command::Schema(args) => commands::schema::run(&global, args).await,
@@ -277,7 +284,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Check(args) => commands::check::run(&global, args).await,
             Command::Emulator(args) => commands::emulator::run(&global, args).await,
         }
-    })
+    });
+    runtime.shutdown_background();
+    status
 }
 
 #[cfg(test)]
