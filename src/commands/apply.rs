@@ -366,7 +366,7 @@ fn read_saved(path: &Path) -> anyhow::Result<SavedPlan> {
             None => failure,
         }
     };
-    let text = std::fs::read_to_string(path).with_context(|| {
+    let text = ops::saved::read_text(path).with_context(|| {
         failure(
             format!("failed to read the plan file {}", path.display()),
             manifests_hint(path, None),
