@@ -94,8 +94,20 @@ const FORMAT_NAMES: [&str; 4] = ["human", "json", "markdown", "yaml"];
 
 /// Refuses `--out json` and the like: a bare output format name with no extension or directory
 /// is almost certainly `--output` mistyped, and would silently write a plan file named `json`.
-/// `./json` (or any path with a separator or an extension) is taken as meant.
+/// `./json` (or any path with a separator or an extension) is taken as meant. `--out -` is
+/// refused too: `-` means stdout elsewhere (`-f -`), and a file named `-` was written instead.
 fn check_out_path(path: &std::path::Path) -> anyhow::Result<()> {
+    if path.as_os_str() == "-" {
+        return Err(StatusError::new(
+            ExitStatus::Error,
+            "refusing to write the plan to a file named `-`: --out writes a file, not stdout",
+        )
+        .with_hint(
+            "stdout already shows the plan (`-o json` shows it as JSON); to write a file of \
+             that name, pass --out ./-",
+        )
+        .into());
+    }
     let Some(name) = path.to_str().filter(|p| FORMAT_NAMES.contains(p)) else {
         return Ok(());
     };
@@ -252,7 +264,15 @@ mod tests {
             ),
             "{hint:?}"
         );
+        let dash = check_out_path(Path::new("-")).unwrap_err();
+        assert_eq!(crate::exit::status_of(&dash), ExitStatus::Error);
+        assert!(dash.to_string().contains("not stdout"), "{dash}");
+        assert!(
+            crate::exit::hints(&dash).join("\n").contains("--out ./-"),
+            "{dash:?}"
+        );
         for fine in [
+            "./-",
             "./json",
             "json.json",
             "plans/json",
