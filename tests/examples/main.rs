@@ -335,12 +335,16 @@ fn a_pull_request_fails_on_invalid_manifests_and_on_a_blocked_plan() {
     let run = github::run(&w, "plan.yml", &Event::pull_request(8, "ccc333"), &vars);
     let job = run.job("plan");
     assert!(!job.ok);
-    assert_eq!(job.step("Validate the manifests").code, Some(3), "{job:#?}");
-    assert_eq!(
-        job.step("Plan").code,
-        None,
-        "nothing after a failed step runs"
+    let validate = job.step("Validate the manifests");
+    assert_eq!(validate.outputs["exitcode"], "3", "{job:#?}");
+    assert_eq!(job.step("Plan").code, None, "no plan of invalid manifests");
+    let comment = &w.comments()["1"];
+    assert!(comment.contains("**Invalid manifests** (exit 3)"), "{comment}");
+    assert!(
+        comment.contains("chat_model"),
+        "the comment says what is wrong: {comment}"
     );
+    assert_eq!(job.step("Pass on 0 or 2, fail on 3, 4 or 6").code, Some(3));
 
     // Applied, then a pull request that replaces the store: blocked (its memories would go).
     w.write_manifests(&world::seed_manifests());
@@ -364,6 +368,30 @@ fn a_pull_request_fails_on_invalid_manifests_and_on_a_blocked_plan() {
         !run.artifact("foundryctl-plan").contains_key("plan.json"),
         "no plan that apply would refuse"
     );
+}
+
+/// A push that breaks the manifests replaces the comment of the push before: a pull request
+/// whose newest head does not validate must not still read "changes pending".
+#[test]
+fn a_push_with_invalid_manifests_updates_the_comment_of_the_push_before() {
+    let w = World::start();
+    let vars = github_vars(&w);
+    w.write_manifests(&world::seed_manifests());
+    let run = github::run(&w, "plan.yml", &Event::pull_request(5, "fff666"), &vars);
+    assert_ok(run.job("plan"));
+    assert!(w.comments()["1"].contains("**Changes pending**"));
+
+    w.write_manifests(&world::seed_manifests().replace("chat_model:", "chat_modle:"));
+    let run = github::run(&w, "plan.yml", &Event::pull_request(5, "ggg777"), &vars);
+    let job = run.job("plan");
+    assert!(!job.ok);
+    let comments = w.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let comment = &comments["1"];
+    assert!(comment.contains("**Invalid manifests** (exit 3)"), "{comment}");
+    assert!(!comment.contains("Changes pending"), "{comment}");
+    assert!(comment.contains("ggg777") && !comment.contains("fff666"), "{comment}");
+    assert!(comment.contains("chat_modle"), "{comment}");
 }
 
 #[test]
