@@ -339,7 +339,10 @@ fn a_pull_request_fails_on_invalid_manifests_and_on_a_blocked_plan() {
     assert_eq!(validate.outputs["exitcode"], "3", "{job:#?}");
     assert_eq!(job.step("Plan").code, None, "no plan of invalid manifests");
     let comment = &w.comments()["1"];
-    assert!(comment.contains("**Invalid manifests** (exit 3)"), "{comment}");
+    assert!(
+        comment.contains("**Invalid manifests** (exit 3)"),
+        "{comment}"
+    );
     assert!(
         comment.contains("chat_model"),
         "the comment says what is wrong: {comment}"
@@ -388,9 +391,15 @@ fn a_push_with_invalid_manifests_updates_the_comment_of_the_push_before() {
     let comments = w.comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     let comment = &comments["1"];
-    assert!(comment.contains("**Invalid manifests** (exit 3)"), "{comment}");
+    assert!(
+        comment.contains("**Invalid manifests** (exit 3)"),
+        "{comment}"
+    );
     assert!(!comment.contains("Changes pending"), "{comment}");
-    assert!(comment.contains("ggg777") && !comment.contains("fff666"), "{comment}");
+    assert!(
+        comment.contains("ggg777") && !comment.contains("fff666"),
+        "{comment}"
+    );
     assert!(comment.contains("chat_modle"), "{comment}");
 }
 
