@@ -1299,6 +1299,29 @@ fn terminal_and_bidi_controls_in_instructions_are_shown_escaped() {
     }
 }
 
+/// The Markdown plan is read in a pull request, away from the run's `target:` line: it names
+/// the project it was made against.
+#[test]
+fn the_markdown_plan_names_its_project() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    let out = live
+        .cmd()
+        .args(["plan", "-o", "markdown", "-f", &file])
+        .output()
+        .expect("run foundryctl");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let endpoint = live.emulator.endpoint();
+    assert!(
+        stdout.contains(&format!(
+            "\nProject: `{}`\n",
+            endpoint.trim_end_matches('/')
+        )),
+        "{stdout}"
+    );
+}
+
 /// `get -o yaml` keeps `lifecycle: {disposable: true}`, read from the stamp an apply wrote,
 /// and `plan` against the export shows no changes.
 #[test]

@@ -134,7 +134,7 @@ impl Run {
         // A plan nobody could see is not carried out; one that changes nothing (refused, or
         // empty) ends as it would have, whoever reads it ([`output::reader_gone`]).
         let refusal = ops::plan::refusal(plan);
-        if let Err(error) = self.show_plan(plan) {
+        if let Err(error) = self.show_plan(plan, &session.endpoint_id()) {
             if refusal.is_none() && !plan.actions.is_empty() {
                 return Err(error);
             }
@@ -213,9 +213,9 @@ impl Run {
     /// The plan for people: on stdout, or on stderr when stdout carries the JSON report. There
     /// the report holds the whole plan (docs/apply-json.md), so a stderr that cannot take the
     /// text loses only the text: the run and its report go on.
-    fn show_plan(&self, plan: &Plan) -> anyhow::Result<()> {
+    fn show_plan(&self, plan: &Plan, project: &str) -> anyhow::Result<()> {
         match self.output {
-            OutputFormat::Human => output::print_plan(plan, PlanFormat::Human, self.color),
+            OutputFormat::Human => output::print_plan(plan, project, PlanFormat::Human, self.color),
             OutputFormat::Json => {
                 let options = HumanOptions {
                     color: stderr_color(self.color),

@@ -143,8 +143,15 @@ impl clap::builder::TypedValueParser for PlanFormatParser {
     }
 }
 
-/// Writes `plan` to stdout in `format`.
-pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow::Result<()> {
+/// Writes `plan` of `project` (the session's endpoint id) to stdout in `format`. Only the
+/// Markdown names the project: it is read away from the run, where stderr's `target:` line is
+/// not; the JSON plan is the plan alone (a saved plan records its endpoint).
+pub fn print_plan(
+    plan: &Plan,
+    project: &str,
+    format: PlanFormat,
+    color: ColorChoice,
+) -> anyhow::Result<()> {
     let mut out = buffered_stdout();
     match format {
         PlanFormat::Human => render::human::render(
@@ -156,7 +163,7 @@ pub fn print_plan(plan: &Plan, format: PlanFormat, color: ColorChoice) -> anyhow
             },
         ),
         PlanFormat::Json => render::json::render(plan, &mut out),
-        PlanFormat::Markdown => render::markdown::render(plan, &mut out),
+        PlanFormat::Markdown => render::markdown::render(plan, project, &mut out),
     }
     .and_then(|()| out.flush())
     .context("failed to write the plan")

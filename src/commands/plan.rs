@@ -74,7 +74,8 @@ pub async fn run(global: &GlobalArgs, args: Args) -> anyhow::Result<ExitStatus> 
             }
         }
     }
-    output::print_plan(&plan, args.output, global.color).or_else(output::reader_gone)?;
+    output::print_plan(&plan, &session.endpoint_id(), args.output, global.color)
+        .or_else(output::reader_gone)?;
     session.close().await;
     let pending = plan.has_changes();
     super::free_in_background((validated, plan));

@@ -481,7 +481,7 @@ proptest! {
             let mut out = Vec::new();
             crate::render::human::render(p, &mut out, &crate::render::HumanOptions::default()).unwrap();
             crate::render::json::render(p, &mut out).unwrap();
-            crate::render::markdown::render(p, &mut out).unwrap();
+            crate::render::markdown::render(p, "local:/tmp/project", &mut out).unwrap();
             out
         };
         prop_assert_eq!(render(&a), render(&b));

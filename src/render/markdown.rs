@@ -8,8 +8,12 @@ use super::escape::visible;
 use super::{HumanOptions, summary_line};
 use crate::plan::{Plan, Severity};
 
-pub fn render(plan: &Plan, out: &mut impl Write) -> io::Result<()> {
+/// Renders `plan` of the project `project` (its endpoint, or `local:DIR`): a comment read away
+/// from the run must say which project it is about.
+pub fn render(plan: &Plan, project: &str, out: &mut impl Write) -> io::Result<()> {
     writeln!(out, "### foundryctl plan · set {}", code(plan.set.as_str()))?;
+    writeln!(out)?;
+    writeln!(out, "Project: {}", code(project))?;
     writeln!(out)?;
     writeln!(out, "**{}**", summary_line(&plan.summary))?;
     writeln!(out)?;

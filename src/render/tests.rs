@@ -32,7 +32,12 @@ fn json_text(plan: &Plan) -> String {
 
 fn markdown_text(plan: &Plan) -> String {
     let mut out = Vec::new();
-    markdown::render(plan, &mut out).unwrap();
+    markdown::render(
+        plan,
+        "https://contoso.services.ai.azure.com/api/projects/demo",
+        &mut out,
+    )
+    .unwrap();
     String::from_utf8(out).unwrap()
 }
 
