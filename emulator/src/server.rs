@@ -413,6 +413,7 @@ async fn handle(
     // The token routes take their own credentials; the checks are for the project.
     if request.uri().path().starts_with(api::PROJECT_PREFIX) {
         if shared.require_token && !has_bearer(&request) {
+            trip.end().await;
             return Ok(ApiError::unauthorized().into_response());
         }
         if shared.require_issued_token
@@ -422,6 +423,7 @@ async fn handle(
         {
             let mut error = ApiError::unauthorized();
             error.message = format!("{} ({refusal})", error.message);
+            trip.end().await;
             return Ok(error.into_response());
         }
     }

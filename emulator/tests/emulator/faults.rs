@@ -167,6 +167,20 @@ async fn require_token_rejects_requests_without_bearer() {
         .await
         .unwrap();
     assert_eq!(ok.status(), 200);
+
+    // A refusal takes the whole round trip too, like any other answer.
+    const TRIP: Duration = Duration::from_millis(300);
+    env.emulator.set_faults(FaultConfig {
+        latency: TRIP,
+        ..FaultConfig::default()
+    });
+    let start = Instant::now();
+    assert_eq!(env.get("/agents?api-version=v1").await.status, 401);
+    assert!(
+        start.elapsed() >= TRIP,
+        "refused after {:?}",
+        start.elapsed()
+    );
 }
 
 #[tokio::test]
