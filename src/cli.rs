@@ -251,14 +251,17 @@ pub enum Command {
     Emulator(commands::emulator::Args),
 }
 
-/// Runs the parsed command line on a fresh tokio runtime, which is left to the process's exit.
+/// Runs the parsed command line on a fresh tokio runtime, which a command that succeeded leaves
+/// to the process's exit.
 ///
-/// When a command's future returns, what it started is over or no longer matters: its requests
-/// were answered, the local emulator it opened was closed (or, on an error, its storage is as
-/// safe as after `kill -9`: every answered write is on disk), and what is left are idle
-/// connections, listeners and background frees. Dropping the runtime would still wake and join
-/// every worker and blocking thread, 0.4 ms of a 7 ms `validate`; the process ends right after
-/// `main` returns, and its exit takes them all.
+/// When a command succeeds, what it started is over or no longer matters: its requests were
+/// answered, the local emulator it opened was closed, and what is left are idle connections,
+/// listeners and background frees. Dropping the runtime would still wake and join every worker
+/// and blocking thread, 0.4 ms of a 7 ms `validate`; the process ends right after `main`
+/// returns, and its exit takes them all. A command that failed may have left the local
+/// emulator open (an error returns before its session is closed): the runtime is dropped then,
+/// which ends the emulator's tasks and closes its database, so no write-ahead log is left
+/// beside it (nothing would be lost either way: every answered write is on disk).
 pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -285,7 +288,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitStatus> {
             Command::Emulator(args) => commands::emulator::run(&global, args).await,
         }
     });
-    runtime.shutdown_background();
+    match &status {
+        Ok(_) => runtime.shutdown_background(),
+        Err(_) => drop(runtime),
+    }
     status
 }
 

@@ -357,6 +357,40 @@ fn a_saved_plan_applied_twice_says_it_was_already_applied() {
         .stdout(contains("Apply refused (the project changed)"));
 }
 
+/// A command that fails after opening the local project still closes its database: nothing is
+/// left beside `emulator.db` for someone copying the project to miss.
+#[test]
+fn a_failed_command_leaves_the_local_database_closed() {
+    let project = Project::new();
+    let file = project.write("m.yaml", MANIFESTS);
+    project
+        .cmd()
+        .args(["apply", "--auto-approve", "-f"])
+        .arg(&file)
+        .assert()
+        .success();
+    let bad = project.write(
+        "bad.yaml",
+        "apiVersion: foundryctl/v1\nkind: Agent\nmetadata: {name: bad}\nspec: {model: no-such-model}\n",
+    );
+    // `Project::cmd` names the project's directory with `--endpoint local:DIR`.
+    let local = project.path().join("project");
+    for _ in 0..3 {
+        project
+            .cmd()
+            .args(["plan", "-f"])
+            .arg(&bad)
+            .assert()
+            .code(3)
+            .stderr(contains("no-such-model"));
+        let beside: Vec<_> = std::fs::read_dir(&local)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(beside, ["emulator.db"], "after a failed plan");
+    }
+}
+
 /// `apply FILE` with a plan made for another endpoint is refused before the local project is
 /// made: nothing is left behind for later commands to find. With a plan made for the local
 /// project that does not exist yet, the project is made and the plan applied.
