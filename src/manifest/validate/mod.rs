@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use sha2::{Digest as _, Sha256};
 
 use crate::model::fingerprint::Hashing;
-use crate::model::{DesiredState, References, ResourceKind, StoreReference};
+use crate::model::{DesiredState, MemoryStoreName, References, ResourceKind, StoreReference};
 
 use super::diagnostic::{Diagnostic, Diagnostics};
 use super::raw::{self, API_VERSION, Header};
@@ -567,6 +567,7 @@ fn validate_on(
     let unresolved: BTreeSet<StoreReference> =
         References::of_desired(&desired).unresolved().collect();
     let mut undeclared_stores = Vec::new();
+    errors.extend(seeds_sharing_a_scope(files, &seed_refs));
     for (seed, file_index, reference) in seed_refs {
         if desired.stores.contains_key(&reference.store) {
             continue;
@@ -634,6 +635,61 @@ fn validate_on(
         undeclared_stores,
         deployment_refs,
     })
+}
+
+/// One scope of a store is seeded by one seed. Two seeds of it would each find the other's
+/// memories undeclared (listed on every plan), and an `exclusive` one would delete them on
+/// every apply while the other wrote them back: the project would never match. The second
+/// seed of a scope is the error, pointing at the first.
+fn seeds_sharing_a_scope(
+    files: &[SourceFile],
+    seed_refs: &[(String, usize, seed::SeedStoreRef)],
+) -> Vec<Diagnostic> {
+    let mut first: BTreeMap<(&MemoryStoreName, &str), (&str, String)> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (seed, file_index, reference) in seed_refs {
+        let Some(file) = files.get(*file_index) else {
+            continue;
+        };
+        for (scope, pos) in &reference.scopes {
+            let here = match pos {
+                Some(pos) => format!("{}:{}", file.name, pos.line),
+                None => file.name.clone(),
+            };
+            let Some((other, there)) = first.get(&(&reference.store, scope.as_str())) else {
+                first.insert((&reference.store, scope), (seed, here));
+                continue;
+            };
+            // A seed declared twice is reported as a duplicate already.
+            if *other == seed.as_str() {
+                continue;
+            }
+            let hint = if *there == here {
+                "each copy of this `for_each` template seeds the same scope: name the scope \
+                 after the copy (`${each}`), or seed it outside the template"
+                    .to_owned()
+            } else {
+                format!(
+                    "one seed per scope: move these memories into `{other}`, or seed another \
+                     scope (two seeds would each see the other's memories as undeclared, and an \
+                     exclusive one would delete them on every apply)"
+                )
+            };
+            errors.push(
+                Diagnostic::error(
+                    file,
+                    *pos,
+                    format!(
+                        "scope `{scope}` of memory store `{}` is seeded by `{other}` already \
+                         ({there})",
+                        reference.store
+                    ),
+                )
+                .with_hint(hint),
+            );
+        }
+    }
+    errors
 }
 
 /// Documents longer than this are never read by their head alone.

@@ -11,11 +11,13 @@ use super::super::yaml::Pos;
 use super::common::Checker;
 
 /// Where a seed names its store, checked against the declared stores once every document is
-/// read.
+/// read, and the scopes it seeds there, which no other seed may seed too.
 #[derive(Debug, Clone)]
 pub struct SeedStoreRef {
     pub store: MemoryStoreName,
     pub pos: Option<Pos>,
+    /// Each declared scope and where its memories are.
+    pub scopes: Vec<(String, Option<Pos>)>,
 }
 
 /// Converts a parsed seed, recording every problem (names, kinds, empty content, the same
@@ -122,7 +124,15 @@ pub fn convert(
         scopes.insert(scope.clone(), declared);
     }
     let pos = check.doc.at(&spec.memory_store_name);
-    let reference = store.clone().map(|store| SeedStoreRef { store, pos });
+    let reference = store.clone().map(|store| SeedStoreRef {
+        store,
+        pos,
+        scopes: spec
+            .scopes
+            .iter()
+            .map(|(scope, memories)| (scope.clone(), check.doc.at(memories)))
+            .collect(),
+    });
     let seed = match (name, store, ok) {
         (Some(name), Some(store), true) => Some(model::MemorySeed {
             name,

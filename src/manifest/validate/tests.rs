@@ -161,6 +161,87 @@ fn duplicates_across_files_point_at_both_places() {
     );
 }
 
+fn seed(name: &str, store: &str, scopes: &[&str], exclusive: bool) -> String {
+    let mut text = format!(
+        "apiVersion: foundryctl/v1\nkind: MemorySeed\nmetadata: {{name: {name}}}\nspec:\n  \
+         memory_store_name: {store}\n  exclusive: {exclusive}\n  scopes:\n"
+    );
+    for scope in scopes {
+        text.push_str(&format!(
+            "    {scope}:\n      - {{kind: user_profile, content: \"{name} knows {scope}.\"}}\n"
+        ));
+    }
+    text
+}
+
+/// Two seeds of one scope would never converge when one is exclusive (it deletes what the
+/// other writes back) and list each other's memories on every plan otherwise: the second is an
+/// error that points at the first. Other scopes, other stores and one seed's own scopes are
+/// fine.
+#[test]
+fn one_scope_of_a_store_is_seeded_by_one_seed() {
+    let other_store = STORE.replace("name: prefs", "name: notes");
+    let a = seed("seed-a", "prefs", &["dana", "lee"], false);
+    let b = seed("seed-b", "prefs", &["sam", "dana"], true);
+    let c = seed("seed-c", "notes", &["dana"], false);
+    let result = validate(
+        &files(&[
+            ("stores.yaml", &format!("{STORE}---\n{other_store}")),
+            ("a.yaml", &a),
+            ("b.yaml", &b),
+            ("c.yaml", &c),
+        ]),
+        &vars(),
+    );
+    let diagnostics = result.unwrap_err().0;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    let d = &diagnostics[0];
+    assert_eq!(d.file, "b.yaml");
+    assert_eq!(d.line, 11, "at seed-b's `dana` memories");
+    assert_eq!(
+        d.message,
+        "scope `dana` of memory store `prefs` is seeded by `seed-a` already (a.yaml:9)"
+    );
+    assert!(
+        d.hint
+            .as_deref()
+            .unwrap()
+            .contains("move these memories into `seed-a`")
+    );
+
+    let fine = validate(
+        &files(&[
+            ("stores.yaml", &format!("{STORE}---\n{other_store}")),
+            ("a.yaml", &a),
+            ("c.yaml", &c),
+            ("d.yaml", &seed("seed-d", "prefs", &["sam"], true)),
+        ]),
+        &vars(),
+    );
+    assert!(fine.is_ok(), "{:?}", fine.err());
+
+    // The copies of one template seeding a scope that is not theirs.
+    let copies = seed("seed-${each}", "prefs", &["shared"], false).replace(
+        "metadata: {name: seed-${each}}",
+        "metadata: {name: \"seed-${each}\", for_each: [a, b]}",
+    );
+    let diagnostics = validate(
+        &files(&[("stores.yaml", STORE), ("copies.yaml", &copies)]),
+        &vars(),
+    )
+    .unwrap_err()
+    .0;
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert!(
+        diagnostics[0]
+            .hint
+            .as_deref()
+            .unwrap()
+            .contains("(`${each}`)"),
+        "{diagnostics:?}"
+    );
+}
+
 /// A disposable store carries a fourth stamp (`foundryctl-disposable`), so one label fewer
 /// fits; the key itself is reserved.
 #[test]
