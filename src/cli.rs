@@ -141,6 +141,7 @@ impl Cli {
             endpoint: target.endpoint,
             api_version: target.api_version.unwrap_or_default(),
             auth: target.auth.unwrap_or_default(),
+            set_given: set.is_some(),
             set: set.unwrap_or_else(|| crate::model::SetName::default().as_str().to_owned()),
             color: self.common.color,
             verbose: self.common.verbose,

@@ -1498,6 +1498,33 @@ fn a_saved_plan_relabelled_for_another_set_writes_nothing_over_the_first() {
     assert_eq!(live.versions("buddy"), ["1"], "nothing written over it");
 }
 
+/// `apply FILE --set NAME` pins the plan's set, `--set default` too (it read as no `--set`, and
+/// applied a plan of any set); without `--set` the file's set is the run's.
+#[test]
+fn a_saved_plan_of_another_set_is_refused_under_any_given_set() {
+    let live = Live::start(FaultConfig::default());
+    let file = live.write(&default_manifests());
+    live.cmd()
+        .args(["plan", "--set", "prod", "--out", "plan.json", "-f", &file])
+        .assert()
+        .code(0);
+    for set in ["default", "staging"] {
+        live.cmd()
+            .args(["apply", "plan.json", "--set", set])
+            .assert()
+            .code(1)
+            .stderr(contains(format!(
+                "the plan in plan.json is for set `prod`, not `{set}`"
+            )));
+    }
+    assert!(live.store_names().is_empty(), "nothing applied");
+    live.cmd()
+        .args(["apply", "plan.json", "--set", "prod"])
+        .assert()
+        .code(0)
+        .stdout(contains("Apply complete"));
+}
+
 /// An op that stamps another set than its plan's (so that set's later prune or destroy would
 /// delete what this plan made) is refused as an edit.
 #[test]

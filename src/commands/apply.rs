@@ -287,7 +287,7 @@ async fn apply_saved(
 ) -> anyhow::Result<ExitStatus> {
     let mut saved = read_saved(path)?;
     let set = global.set_name()?;
-    if saved.set != set && set.as_str() != crate::model::SetName::default().as_str() {
+    if global.set_given && saved.set != set {
         return Err(StatusError::new(
             ExitStatus::Error,
             format!(

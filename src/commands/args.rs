@@ -23,6 +23,9 @@ pub struct GlobalArgs {
     pub api_version: ApiVersion,
     pub auth: AuthMode,
     pub set: String,
+    /// Whether `--set` was given: `apply FILE --set default` pins the saved plan's set as any
+    /// other name does, where no `--set` leaves it to the file.
+    pub set_given: bool,
     pub color: ColorChoice,
     pub verbose: u8,
 }
