@@ -8,6 +8,8 @@
 //!   on the resource it names; a flag whose action is there is never reported.
 //! - A flag naming an agent is always reported, with its own reason: agents are not protected
 //!   (deleting one loses no memories), so the flag could never mean anything.
+//! - `--allow-delete` of a store the plan keeps on purpose (listed as not deleted, with why and
+//!   the way out) is not reported: "check the name" would be wrong advice there.
 
 use std::fmt;
 
@@ -68,13 +70,16 @@ pub fn unused_allows(plan: &Plan, options: &PlanOptions) -> Vec<UnusedAllow> {
                 kind
             }
         };
+        let kept =
+            kind == ActionKind::Delete && plan.not_deleted.iter().any(|n| &n.resource == resource);
         matches!(
             resource,
             ResourceRef::MemoryStore(_) | ResourceRef::MemorySeed(_)
-        ) && plan
-            .actions
-            .iter()
-            .any(|a| a.kind == kind && &a.resource == resource)
+        ) && (kept
+            || plan
+                .actions
+                .iter()
+                .any(|a| a.kind == kind && &a.resource == resource))
     };
     let flags = [
         (REPLACE, &options.replace, ActionKind::Replace),
@@ -142,6 +147,31 @@ mod tests {
                  changing one loses no memories), only memory stores need --allow-delete",
             ]
         );
+    }
+
+    /// A store kept for an agent outside `--target` is explained by the plan (why, and how to
+    /// let it go); its `--allow-delete` is not also called a typo.
+    #[test]
+    fn allowing_the_delete_of_a_store_kept_on_purpose_is_not_reported() {
+        let mut svc = Service::default();
+        let both = desired(&[store("old")], &[agent("user", "old")]);
+        svc.apply(&plan_against(&svc, &both, &PlanOptions::default()));
+        let options = PlanOptions {
+            destroy: true,
+            targets: Some(BTreeSet::from([r("memory_store/old")])),
+            allow_delete: BTreeSet::from([r("memory_store/old")]),
+            ..PlanOptions::default()
+        };
+        let plan = plan_against(&svc, &both, &options);
+        assert!(plan.actions.is_empty(), "{plan:#?}");
+        assert_eq!(plan.not_deleted.len(), 1, "{plan:#?}");
+        assert!(
+            plan.not_deleted[0]
+                .hint
+                .starts_with("add `--target agent/user` to include that agent in this run"),
+            "{plan:#?}"
+        );
+        assert!(unused_allows(&plan, &options).is_empty());
     }
 
     #[test]

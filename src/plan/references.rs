@@ -117,15 +117,17 @@ pub(super) fn keep_referenced_stores(
         if agents.is_empty() {
             true
         } else {
-            kept.push(store_kept_for(a.resource.clone(), &agents));
+            let targeted = options.targets.is_some();
+            kept.push(store_kept_for(a.resource.clone(), &agents, targeted));
             false
         }
     });
     out.not_deleted.extend(kept);
 }
 
-/// Why a store is kept for the agents that still use it, and how to let it go.
-fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef]) -> NotDeleted {
+/// Why a store is kept for the agents that still use it, and how to let it go. In a run narrowed
+/// with `--target`, the agents may simply be outside it: naming them is the first way out.
+fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef], targeted: bool) -> NotDeleted {
     let names = agents
         .iter()
         .map(|a| format!("`{a}`"))
@@ -141,11 +143,24 @@ fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef]) -> NotDeleted {
             "{resource} is not deleted: {names}, which this run does not delete, still {verb} \
              it, and would be left pointing at a deleted store"
         ),
-        hint: format!(
-            "remove the memory tool from {them}, or get {them} deleted first (in the portal, or \
-             by foundryctl once its latest version is foundryctl's again); `{resource}` is then \
-             deleted like the rest"
-        ),
+        hint: if targeted {
+            let flags = agents
+                .iter()
+                .map(|a| format!("--target {a}"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            format!(
+                "add `{flags}` to include {them} in this run, if this set owns {them}; \
+                 otherwise remove the memory tool from {them}, or get {them} deleted first (in \
+                 the portal, or by foundryctl once the latest version is foundryctl's again)"
+            )
+        } else {
+            format!(
+                "remove the memory tool from {them}, or get {them} deleted first (in the portal, \
+                 or by foundryctl once its latest version is foundryctl's again); `{resource}` \
+                 is then deleted like the rest"
+            )
+        },
         resource,
     }
 }
