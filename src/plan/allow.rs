@@ -172,6 +172,25 @@ mod tests {
             "{plan:#?}"
         );
         assert!(unused_allows(&plan, &options).is_empty());
+
+        // An agent in the run, kept for a reason of its own (a version made elsewhere), is not
+        // one to add: the hint is the one without `--target`.
+        let mut svc = Service::default();
+        svc.apply(&plan_against(&svc, &both, &PlanOptions::default()));
+        let user = crate::model::AgentName::new("user").unwrap();
+        let spec = both.agents[&user].spec.clone();
+        svc.create_version(&user, Some(&spec), &std::collections::BTreeMap::new());
+        let options = PlanOptions {
+            targets: Some(BTreeSet::from([r("memory_store/old"), r("agent/user")])),
+            ..options
+        };
+        let plan = plan_against(&svc, &both, &options);
+        let kept_store = plan
+            .not_deleted
+            .iter()
+            .find(|n| n.resource == r("memory_store/old"))
+            .expect("the store is kept");
+        assert!(!kept_store.hint.contains("--target"), "{plan:#?}");
     }
 
     #[test]

@@ -117,8 +117,14 @@ pub(super) fn keep_referenced_stores(
         if agents.is_empty() {
             true
         } else {
-            let targeted = options.targets.is_some();
-            kept.push(store_kept_for(a.resource.clone(), &agents, targeted));
+            // The agents a narrowed run leaves out (the others are in it, and kept for reasons
+            // of their own, which the plan lists beside this).
+            let outside: Vec<ResourceRef> = agents
+                .iter()
+                .filter(|agent| options.targets.is_some() && !in_scope(agent))
+                .cloned()
+                .collect();
+            kept.push(store_kept_for(a.resource.clone(), &agents, &outside));
             false
         }
     });
@@ -126,8 +132,12 @@ pub(super) fn keep_referenced_stores(
 }
 
 /// Why a store is kept for the agents that still use it, and how to let it go. In a run narrowed
-/// with `--target`, the agents may simply be outside it: naming them is the first way out.
-fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef], targeted: bool) -> NotDeleted {
+/// with `--target`, some may simply be outside it (`outside`): naming them is the first way out.
+fn store_kept_for(
+    resource: ResourceRef,
+    agents: &[ResourceRef],
+    outside: &[ResourceRef],
+) -> NotDeleted {
     let names = agents
         .iter()
         .map(|a| format!("`{a}`"))
@@ -143,14 +153,19 @@ fn store_kept_for(resource: ResourceRef, agents: &[ResourceRef], targeted: bool)
             "{resource} is not deleted: {names}, which this run does not delete, still {verb} \
              it, and would be left pointing at a deleted store"
         ),
-        hint: if targeted {
-            let flags = agents
+        hint: if !outside.is_empty() {
+            let flags = outside
                 .iter()
                 .map(|a| format!("--target {a}"))
                 .collect::<Vec<_>>()
                 .join(" ");
+            let those = if outside.len() == 1 {
+                "that agent"
+            } else {
+                "those agents"
+            };
             format!(
-                "add `{flags}` to include {them} in this run, if this set owns {them}; \
+                "add `{flags}` to include {those} in this run, if this set owns {those}; \
                  otherwise remove the memory tool from {them}, or get {them} deleted first (in \
                  the portal, or by foundryctl once the latest version is foundryctl's again)"
             )

@@ -646,6 +646,8 @@ fn seeds_sharing_a_scope(
     seed_refs: &[(String, usize, seed::SeedStoreRef)],
 ) -> Vec<Diagnostic> {
     let mut first: BTreeMap<(&MemoryStoreName, &str), (&str, String)> = BTreeMap::new();
+    // A template's copies clash with its first copy alone: said once, not once per copy.
+    let mut templates_told: BTreeSet<String> = BTreeSet::new();
     let mut errors = Vec::new();
     for (seed, file_index, reference) in seed_refs {
         let Some(file) = files.get(*file_index) else {
@@ -662,6 +664,11 @@ fn seeds_sharing_a_scope(
             };
             // A seed declared twice is reported as a duplicate already.
             if *other == seed.as_str() {
+                continue;
+            }
+            if *there == here
+                && !templates_told.insert(format!("{}/{scope}/{here}", reference.store))
+            {
                 continue;
             }
             let hint = if *there == here {

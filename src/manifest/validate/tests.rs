@@ -223,7 +223,7 @@ fn one_scope_of_a_store_is_seeded_by_one_seed() {
     // The copies of one template seeding a scope that is not theirs.
     let copies = seed("seed-${each}", "prefs", &["shared"], false).replace(
         "metadata: {name: seed-${each}}",
-        "metadata: {name: \"seed-${each}\", for_each: [a, b]}",
+        "metadata: {name: \"seed-${each}\", for_each: [a, b, c]}",
     );
     let diagnostics = validate(
         &files(&[("stores.yaml", STORE), ("copies.yaml", &copies)]),
