@@ -199,8 +199,12 @@ fn parse(value: &str, origin: Origin) -> Result<Target, TargetError> {
         return Err(invalid(value, origin, "no host"));
     }
     if url.query().is_some() || url.fragment().is_some() {
+        // Quoted without them: a query may carry a signature or a key (`?sig=…`), which the
+        // message would otherwise echo into a pipeline's log.
+        url.set_query(None);
+        url.set_fragment(None);
         return Err(invalid(
-            value,
+            url.as_str(),
             origin,
             "the endpoint takes no query or fragment (foundryctl adds api-version itself)",
         ));
@@ -292,6 +296,8 @@ mod tests {
             ("ftp://x/y", "unsupported scheme"),
             ("acct.services.ai.azure.com", "relative URL"),
             ("https://a/api/projects/p?api-version=v1", "no query"),
+            ("https://a/api/projects/p?sig=hunter2", "no query"),
+            ("https://a/api/projects/p#hunter2", "no query or fragment"),
             ("local:", "needs a directory"),
             (
                 "https://user:hunter2@a.services.ai.azure.com/api/projects/p",
