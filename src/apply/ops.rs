@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use crate::foundry::wire::MemoryItem;
 use crate::foundry::{Client, ClientError, MemoryKind, convert};
 use crate::model::{
-    AgentName, AgentSpec, Ownership, ResourceRef, SetName, fingerprint, normalize_content,
+    AgentName, AgentSpec, Ownership, ResourceRef, SetName, fingerprint, newest_stamped_owner,
+    normalize_content,
 };
 use crate::plan::{Action, Op, Precondition};
 
@@ -483,20 +484,12 @@ pub async fn check_precondition(
                 }
                 // A new version over one made outside foundryctl restores an agent this set
                 // owned before (drift); the history says whether it did.
-                if matches!(action.op, Op::CreateAgentVersion { .. }) && !owner.managed {
-                    let mut versions = client.list_agent_versions(name).await?;
-                    // Newest first; the newest stamped one says whose it was.
-                    versions.sort_by_key(|v| {
-                        std::cmp::Reverse(v.version.parse::<u64>().unwrap_or_default())
-                    });
-                    if versions
-                        .iter()
-                        .map(|v| Ownership::from_metadata(&v.metadata))
-                        .find(|o| o.managed)
+                if matches!(action.op, Op::CreateAgentVersion { .. })
+                    && !owner.managed
+                    && newest_stamped_owner(&client.list_agent_versions(name).await?)
                         .is_some_and(|o| o.is_owned_by(set))
-                    {
-                        return Ok(());
-                    }
+                {
+                    return Ok(());
                 }
                 return Err(not_ours(&owner));
             }

@@ -33,5 +33,7 @@ pub use seed::{
     LiveMemory, LiveScopes, MemorySeed, SEED_MEMORY_KINDS, ScopeStatus, SeedMemory,
     normalize_content, seed_memories,
 };
-pub use state::{DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState};
+pub use state::{
+    DesiredState, LiveAgent, LiveAgentVersion, LiveMemoryStore, LiveState, newest_stamped_owner,
+};
 pub use store::{MemoryStore, MemoryStoreOptions, MemoryStoreSpec};

@@ -75,6 +75,19 @@ impl LiveAgent {
     }
 }
 
+/// Whose the newest stamped version of `versions` is (in any order; the highest version
+/// number, the first of equals): an agent edited outside foundryctl was the set's to restore
+/// only if it is that set's, not if another set imported it after. `None` when no version
+/// carries a stamp. The planner asks of the history it read, an apply of the one it re-reads.
+pub fn newest_stamped_owner(versions: &[LiveAgentVersion]) -> Option<Ownership> {
+    versions
+        .iter()
+        .map(|v| (v, Ownership::from_metadata(&v.metadata)))
+        .filter(|(_, owner)| owner.managed)
+        .min_by_key(|(v, _)| std::cmp::Reverse(v.version.parse::<u64>().unwrap_or_default()))
+        .map(|(_, owner)| owner)
+}
+
 /// One immutable agent version.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LiveAgentVersion {

@@ -36,7 +36,8 @@ use super::types::{
 };
 use crate::model::normalize;
 use crate::model::{
-    Agent, LiveAgent, Ownership, ResourceKind, ResourceRef, SetName, fingerprint, stamped_metadata,
+    Agent, LiveAgent, Ownership, ResourceKind, ResourceRef, SetName, fingerprint,
+    newest_stamped_owner, stamped_metadata,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -251,15 +252,11 @@ fn agent_owner(live: Option<&LiveAgent>, set: &SetName) -> Owner {
         return Owner::Absent;
     };
     let latest = agent.ownership();
-    // The newest stamped version says whose it was: an agent another set imported after this
-    // set's versions is no longer this set's to restore.
     if !latest.managed
         && agent
             .history
-            .iter()
-            .flatten()
-            .map(|v| Ownership::from_metadata(&v.metadata))
-            .find(|o| o.managed)
+            .as_deref()
+            .and_then(newest_stamped_owner)
             .is_some_and(|o| o.is_owned_by(set))
     {
         return Owner::OursBeforeEdit;
